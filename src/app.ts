@@ -1,0 +1,33 @@
+import express, { type Express } from 'express';
+import type { AppContext } from './context.js';
+import { errorHandler, notFound } from './http/errors.js';
+import type { UpgradeHandler } from './http/upgrade.js';
+
+export interface BuiltApp {
+  http: Express;
+  /** WebSocket endpoints by path. */
+  upgrades: Map<string, UpgradeHandler>;
+}
+
+/** Assembles the routes. Each feature module contributes a router and, where it has one, a WebSocket endpoint. */
+export function createApp(ctx: AppContext): BuiltApp {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', ctx.config.http.tls.behindProxy ? 1 : false);
+  const upgrades = new Map<string, UpgradeHandler>();
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', (_req, res) => {
+    const ready = ctx.ready();
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'starting' });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(ctx.metrics.contentType).send(await ctx.metrics.render());
+  });
+
+  app.use(notFound);
+  app.use(errorHandler(ctx.logger));
+  return { http: app, upgrades };
+}

@@ -1,0 +1,49 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Every Prometheus metric Toneguard exposes, on a registry of its own so that several
+ * instances (tests) never share counters. Labels never carry a sensitive value.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly activeCalls = this.gauge('toneguard_active_calls', 'Calls with at least one live media leg');
+  readonly framesIn = this.counter('toneguard_media_frames_in_total', 'Media frames received', ['leg']);
+  readonly framesOut = this.counter('toneguard_media_frames_out_total', 'Media frames sent', ['leg']);
+  readonly framesDropped = this.counter('toneguard_media_frames_dropped_total', 'Media frames dropped', ['leg', 'reason']);
+  readonly maskedMs = this.counter('toneguard_masked_milliseconds_total', 'Caller audio replaced by the masker, in ms');
+  readonly digitsCaptured = this.counter('toneguard_digits_captured_total', 'Keypresses delivered to capture sessions', ['source']);
+  readonly signatureFailures = this.counter('toneguard_webhook_signature_failures_total', 'Requests refused for a missing or bad signature', ['route']);
+  readonly capturesTotal = this.counter('toneguard_captures_total', 'Captures by final state', ['state']);
+  readonly vaultOps = this.counter('toneguard_vault_operations_total', 'Vault operations', ['op', 'outcome']);
+  readonly scrubberHits = this.counter('toneguard_log_scrubber_hits_total', 'Sensitive-looking values masked by the last-line log scrubber');
+  readonly alerts = this.counter('toneguard_alerts_total', 'Anomaly alerts raised', ['rule']);
+  readonly malformedMessages = this.counter('toneguard_media_malformed_messages_total', 'Media messages refused', ['reason']);
+  readonly httpDuration = new Histogram({
+    name: 'toneguard_http_request_duration_seconds',
+    help: 'HTTP request duration',
+    labelNames: ['route', 'status'],
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+    registers: [this.registry],
+  });
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+
+  async render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  private counter<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
+    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  private gauge(name: string, help: string): Gauge {
+    return new Gauge({ name, help, registers: [this.registry] });
+  }
+}

@@ -1,0 +1,38 @@
+/** Who did something. `id` is an identity (agent subject, processor name, "system"), never a secret. */
+export interface Actor {
+  type: 'agent' | 'processor' | 'system' | 'telephony' | 'operator';
+  id: string;
+  roles?: readonly string[];
+  /** Where the request came from (remote address), when known. */
+  source?: string;
+}
+
+export const SYSTEM_ACTOR: Actor = Object.freeze({ type: 'system', id: 'toneguard' });
+
+export type AuditOutcome = 'success' | 'failure' | 'denied';
+
+/**
+ * One security event. Details carry tokens, last4, brands, counts and codes only:
+ * never a PAN, CVV, ID number or secret.
+ */
+export interface AuditEvent {
+  action: string;
+  actor: Actor;
+  outcome: AuditOutcome;
+  resource?: { type: string; id: string };
+  source?: string;
+  details?: Record<string, string | number | boolean | null>;
+}
+
+/** The port every module writes security events through; `src/audit` implements it. */
+export interface AuditSink {
+  record(event: AuditEvent): void;
+}
+
+/** An AuditSink that keeps events in memory: for tests and for wiring before the trail exists. */
+export class MemoryAuditSink implements AuditSink {
+  readonly events: AuditEvent[] = [];
+  record(event: AuditEvent): void {
+    this.events.push(event);
+  }
+}

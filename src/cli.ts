@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+import { isToneguardError } from './errors.js';
+import { parseArgs, type ParsedArgs } from './cli/args.js';
+import { serveCommand } from './cli/serve.js';
+
+/** A command returns its exit code, or 'running' when it keeps the process alive (serve). */
+type Command = (args: ParsedArgs) => Promise<number | 'running'>;
+
+/** Command table: `toneguard <group> [<sub>]`. Keys are the words the user types. */
+const COMMANDS: Partial<Record<string, Command>> = {
+  serve: serveCommand,
+};
+
+const USAGE = `usage: toneguard <command>
+  serve                                   start the service
+  dsp detect --in FILE --encoding pcmu|pcma|l16 [--rate 8000]
+  dsp mask --in FILE --out FILE --encoding pcmu|pcma|l16 [--rate 8000] [--lookahead-ms N]
+  recording verify FILE
+  audit verify [FILE]
+  keys generate|rotate|list
+  dev token --sub ID --role ROLE
+  processors enroll NAME --jwk FILE | list | revoke NAME
+  simulate-call [--url URL]
+  demo                                    start the service and run simulate-call against it`;
+
+function findCommand(words: string[]): { command: Command; rest: string[] } | undefined {
+  for (let n = Math.min(2, words.length); n >= 1; n--) {
+    const command = COMMANDS[words.slice(0, n).join(' ')];
+    if (command) return { command, rest: words.slice(n) };
+  }
+  return undefined;
+}
+
+async function main(argv: string[]): Promise<number | 'running'> {
+  const found = findCommand(argv);
+  if (!found) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  return found.command(parseArgs(found.rest));
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== 'running') process.exitCode = code;
+  },
+  (err: unknown) => {
+    // One line, never a stack trace: errors may otherwise carry context we do not control.
+    const message = isToneguardError(err) ? err.message : err instanceof Error ? err.message : String(err);
+    process.stderr.write(`toneguard: ${message.split('\n')[0]}\n`);
+    process.exitCode = isToneguardError(err) ? 2 : 1;
+  },
+);

@@ -1,0 +1,2 @@
+export { configSchema, type Config, type ProcessorConfig, type DigitsFieldConfig, type CardBrand } from './schema.js';
+export { loadConfig, parseConfig, deepMerge, type LoadConfigOptions } from './load.js';

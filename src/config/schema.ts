@@ -1,0 +1,169 @@
+import { z } from 'zod';
+
+const brand = z.enum(['visa', 'mastercard', 'amex', 'discover', 'jcb', 'diners', 'unionpay', 'maestro']);
+
+const digitsField = z.strictObject({
+  name: z.string().regex(/^[a-z][a-z0-9_]{0,31}$/),
+  minLength: z.int().min(1).max(32),
+  maxLength: z.int().min(1).max(32),
+  checkDigit: z.enum(['none', 'luhn']).default('none'),
+  mask: z.enum(['tones', 'all']).default('tones'),
+});
+
+const processor = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/),
+  type: z.enum(['jwe-push', 'vault', 'twilio-generic-pay']),
+  url: z.url().optional(),
+  /** A public JWK (as JSON) to encrypt to, or a JWKS URL to fetch it from. */
+  jwk: z.record(z.string(), z.unknown()).optional(),
+  jwksUrl: z.url().optional(),
+  kid: z.string().optional(),
+  alg: z.enum(['RSA-OAEP-256', 'ECDH-ES+A256KW']).optional(),
+  timeoutMs: z.int().positive().default(5000),
+  maxAttempts: z.int().min(1).max(10).default(4),
+});
+
+/**
+ * Every setting, with a safe default. `config/default.json` mirrors these defaults;
+ * `config/production.example.json` documents a real deployment.
+ */
+export const configSchema = z.strictObject({
+  profile: z.enum(['development', 'production']).default('development'),
+  host: z.string().default('0.0.0.0'),
+  port: z.int().min(0).max(65535).default(8080),
+  /** The URL Twilio reaches us at: TwiML stream URLs and signature checks are built from it. */
+  publicUrl: z.url().default('http://localhost:8080'),
+  dataDir: z.string().default('./data'),
+  log: z
+    .strictObject({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      file: z.string().nullable().default(null),
+    })
+    .prefault({}),
+  twilio: z
+    .strictObject({
+      accountSid: z.string().default(''),
+      authToken: z.string().default(''),
+      apiBaseUrl: z.url().default('https://api.twilio.com'),
+      validateSignatures: z.boolean().default(true),
+      /** Whom the agent leg dials: `client:{agent}`, a SIP URI or a number. */
+      agentTarget: z.string().default('client:agent'),
+      /** Caller id for the agent leg; defaults to the inbound call's `To`. */
+      callerId: z.string().nullable().default(null),
+    })
+    .prefault({}),
+  dsp: z
+    .strictObject({
+      lookaheadMs: z.number().min(0).max(20).default(20),
+      fill: z.enum(['comfort-noise', 'silence', 'beep']).default('comfort-noise'),
+    })
+    .prefault({}),
+  media: z
+    .strictObject({
+      /** Neutral beep per keypress during capture: to nobody, the caller only, or both sides. */
+      feedback: z.enum(['none', 'caller', 'both']).default('caller'),
+      /** Frames buffered towards a slow socket before further frames are dropped. */
+      maxQueuedFrames: z.int().positive().default(100),
+      maxPayloadBytes: z.int().positive().default(64 * 1024),
+      maxMessagesPerSecond: z.int().positive().default(400),
+    })
+    .prefault({}),
+  capture: z
+    .strictObject({
+      firstDigitTimeoutMs: z.int().positive().default(20_000),
+      interDigitTimeoutMs: z.int().positive().default(6_000),
+      totalTimeoutMs: z.int().positive().default(180_000),
+      maxAttempts: z.int().min(1).max(10).default(3),
+      allowedBrands: z.array(brand).default(['visa', 'mastercard', 'amex', 'discover', 'jcb', 'diners', 'unionpay', 'maestro']),
+      postalCodeMinLength: z.union([z.literal(5), z.literal(9)]).default(5),
+      digitsFields: z.array(digitsField).default([]),
+    })
+    .prefault({}),
+  vault: z
+    .strictObject({
+      store: z.enum(['sqlite', 'memory']).default('sqlite'),
+      /** Defaults to `{dataDir}/vault.db`. */
+      path: z.string().nullable().default(null),
+      /** Base64 256-bit key-encryption keys, newest last, as `version:base64`. Generated under dataDir in development. */
+      keks: z.array(z.string()).default([]),
+      kekFile: z.string().nullable().default(null),
+      fingerprintKey: z.string().nullable().default(null),
+      cvvTtlMs: z.int().positive().default(5 * 60_000),
+      tokenFormat: z.enum(['random', 'format-preserving']).default('random'),
+    })
+    .prefault({}),
+  auth: z
+    .strictObject({
+      jwksUrl: z.url().nullable().default(null),
+      issuer: z.string().default('toneguard-dev'),
+      audience: z.string().default('toneguard'),
+      algorithms: z.array(z.string()).default(['ES256', 'RS256', 'EdDSA']),
+      clockToleranceSec: z.int().min(0).max(300).default(30),
+      roleClaim: z.string().default('roles'),
+      /** The local development issuer (`toneguard dev token`). Refused in production. */
+      devIssuer: z.boolean().default(true),
+      /** Roles whose tokens must carry an MFA `amr` claim (PCI 8.4.2). */
+      mfaRoles: z.array(z.string()).default([]),
+    })
+    .prefault({}),
+  processors: z.array(processor).default([]),
+  connector: z
+    .strictObject({
+      /** HTTP Basic credentials Twilio's Generic Pay Connector uses to call us. */
+      username: z.string().default(''),
+      password: z.string().default(''),
+    })
+    .prefault({}),
+  audit: z
+    .strictObject({
+      /** Defaults to `{dataDir}/audit`. */
+      dir: z.string().nullable().default(null),
+      hmacKey: z.string().nullable().default(null),
+      rotateBytes: z.int().positive().default(50 * 1024 * 1024),
+      retentionDays: z.int().positive().default(365),
+      onlineDays: z.int().positive().default(90),
+      alertWebhookUrl: z.url().nullable().default(null),
+      rules: z
+        .strictObject({
+          capturesPerAgentPerHour: z.int().positive().default(30),
+          detokenizePerClientPerMinute: z.int().positive().default(60),
+          failedValidationsPerCall: z.int().positive().default(5),
+          signatureFailuresPerSourcePerMinute: z.int().positive().default(10),
+          /** `HH:MM-HH:MM` in `timezone`; null means always open. */
+          businessHours: z.string().regex(/^\d\d:\d\d-\d\d:\d\d$/).nullable().default(null),
+          timezone: z.string().default('UTC'),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  recording: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Defaults to `{dataDir}/recordings`. */
+      dir: z.string().nullable().default(null),
+    })
+    .prefault({}),
+  http: z
+    .strictObject({
+      bodyLimitBytes: z.int().positive().default(64 * 1024),
+      corsOrigins: z.array(z.url()).default([]),
+      requestsPerMinutePerIp: z.int().positive().default(600),
+      captureStartsPerMinutePerAgent: z.int().positive().default(10),
+      tls: z
+        .strictObject({
+          certFile: z.string().nullable().default(null),
+          keyFile: z.string().nullable().default(null),
+          /** Generate a self-signed certificate under dataDir (development only). */
+          selfSigned: z.boolean().default(false),
+          /** Set when a TLS-terminating proxy sits in front; required in production without cert files. */
+          behindProxy: z.boolean().default(false),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ProcessorConfig = z.infer<typeof processor>;
+export type DigitsFieldConfig = z.infer<typeof digitsField>;
+export type CardBrand = z.infer<typeof brand>;

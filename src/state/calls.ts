@@ -1,0 +1,91 @@
+import { EventEmitter } from 'node:events';
+
+export type CallState = 'ringing' | 'bridged' | 'ended';
+
+/** What Toneguard knows about one customer call and the agent leg bridged to it. */
+export interface CallRecord {
+  /** The caller leg's CallSid: the id the agent API uses. */
+  callSid: string;
+  /** Opaque session id we put in the TwiML <Parameter>s. */
+  sessionId: string;
+  agentCallSid?: string;
+  /** The agent identity bound to this call (from the agent leg's parameters or `client:` target). */
+  agentId?: string;
+  /** The caller's number as the platform reported it; shown to the agent, never logged. */
+  from?: string;
+  state: CallState;
+  startedAt: string;
+  endedAt?: string;
+}
+
+export interface CallRegistry {
+  get(callSid: string): CallRecord | undefined;
+  /** Finds a call by either leg's CallSid. */
+  findByAnyLeg(callSid: string): CallRecord | undefined;
+  /** Live calls bound to this agent identity. */
+  forAgent(agentId: string): CallRecord[];
+  upsert(record: CallRecord): void;
+  update(callSid: string, patch: Partial<Omit<CallRecord, 'callSid'>>): CallRecord | undefined;
+  list(): CallRecord[];
+  onChange(listener: (record: CallRecord) => void): () => void;
+}
+
+/** The default single-node registry. Ended calls are forgotten after `retainEndedMs`. */
+export class MemoryCallRegistry implements CallRegistry {
+  private readonly calls = new Map<string, CallRecord>();
+  private readonly events = new EventEmitter();
+
+  constructor(private readonly retainEndedMs = 10 * 60_000) {
+    this.events.setMaxListeners(0);
+  }
+
+  get(callSid: string): CallRecord | undefined {
+    return this.calls.get(callSid);
+  }
+
+  findByAnyLeg(callSid: string): CallRecord | undefined {
+    const direct = this.calls.get(callSid);
+    if (direct) return direct;
+    for (const call of this.calls.values()) if (call.agentCallSid === callSid) return call;
+    return undefined;
+  }
+
+  forAgent(agentId: string): CallRecord[] {
+    return [...this.calls.values()].filter((c) => c.agentId === agentId && c.state !== 'ended');
+  }
+
+  upsert(record: CallRecord): void {
+    this.calls.set(record.callSid, { ...record });
+    this.emit(record.callSid);
+  }
+
+  update(callSid: string, patch: Partial<Omit<CallRecord, 'callSid'>>): CallRecord | undefined {
+    const current = this.calls.get(callSid);
+    if (!current) return undefined;
+    const next = { ...current, ...patch };
+    this.calls.set(callSid, next);
+    if (next.state === 'ended' && current.state !== 'ended') this.forgetLater(callSid);
+    this.emit(callSid);
+    return next;
+  }
+
+  list(): CallRecord[] {
+    return [...this.calls.values()];
+  }
+
+  onChange(listener: (record: CallRecord) => void): () => void {
+    this.events.on('change', listener);
+    return () => this.events.off('change', listener);
+  }
+
+  private emit(callSid: string): void {
+    const record = this.calls.get(callSid);
+    if (record) this.events.emit('change', { ...record });
+  }
+
+  private forgetLater(callSid: string): void {
+    setTimeout(() => {
+      if (this.calls.get(callSid)?.state === 'ended') this.calls.delete(callSid);
+    }, this.retainEndedMs).unref();
+  }
+}
