@@ -85,3 +85,82 @@ export interface TokenizeRequest {
 export interface Tokenizer {
   tokenize(request: TokenizeRequest): Promise<CaptureResult>;
 }
+
+/** One field the agent asks for: a kind, or the configured name of a `digits` field. */
+export interface FieldRequest {
+  name: string;
+  /** Per-field overrides of the capture options. */
+  mask?: MaskPolicy;
+  requireMatching?: boolean;
+}
+
+export interface CaptureOptions {
+  requireMatching?: boolean;
+  maxAttempts?: number;
+  firstDigitTimeoutMs?: number;
+  interDigitTimeoutMs?: number;
+  totalTimeoutMs?: number;
+  mask?: MaskPolicy;
+  /** Data subject for identity fields (crypto-shredding). */
+  subjectId?: string;
+}
+
+export interface StartCaptureRequest {
+  callSid: string;
+  fields: FieldRequest[];
+  mode?: CaptureMode;
+  options?: CaptureOptions;
+  actor: Actor;
+}
+
+export type KeySource = 'inband' | 'event';
+
+/** A live capture. The bridge feeds it keys; the agent API commands it; it emits views. */
+export interface CaptureSession {
+  readonly id: string;
+  readonly callSid: string;
+  readonly mode: CaptureMode;
+  view(): CaptureView;
+  /** True until complete, failed or cancelled. */
+  isActive(): boolean;
+  /** What the media bridge must do with caller audio now; null when no field is open. */
+  maskPolicy(): MaskPolicy | null;
+  /** One decided keypress. `atMs` is the caller-audio time of its onset. */
+  press(key: Keypress, atMs: number, source: KeySource): void;
+  /** A keypress is under way (tone onset suspected): the total-time limit must not cut it off. */
+  noteActivity(atMs: number): void;
+  resetField(field: string, actor: Actor): void;
+  cancel(reason: string, actor: Actor): void;
+}
+
+/**
+ * How a capture mode other than in-line drives a session (Twilio Pay mode): it reports progress
+ * through the handle and the session turns that into the same agent views.
+ */
+export interface ExternalCaptureHandle {
+  readonly captureId: string;
+  readonly callSid: string;
+  readonly fields: readonly { name: string; kind: FieldKind }[];
+  updateField(name: string, patch: Partial<Pick<FieldView, 'state' | 'digitCount' | 'valid' | 'error' | 'brand' | 'last4' | 'attempts'>>): void;
+  setCurrentField(name: string | null): void;
+  complete(result: CaptureResult): void;
+  fail(code: string, message: string): void;
+}
+
+export interface CaptureModeDriver {
+  start(handle: ExternalCaptureHandle, request: StartCaptureRequest): Promise<void>;
+  resetField(handle: ExternalCaptureHandle, field: string): Promise<void>;
+  cancel(handle: ExternalCaptureHandle, reason: string): Promise<void>;
+}
+
+export interface CaptureService {
+  /** Throws ToneguardError: 409 `capture_in_progress`, 422 `invalid_fields`, 400 `unknown_mode`. */
+  start(request: StartCaptureRequest): CaptureSession;
+  get(id: string): CaptureSession | undefined;
+  activeForCall(callSid: string): CaptureSession | undefined;
+  /** Every view change of every capture, in order per capture. */
+  onView(listener: (view: CaptureView) => void): () => void;
+  registerMode(mode: Exclude<CaptureMode, 'inline'>, driver: CaptureModeDriver): void;
+  /** Cancels every live capture of a call (hang-up). */
+  endCall(callSid: string, reason: string): void;
+}

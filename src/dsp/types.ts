@@ -1,0 +1,55 @@
+/** The DSP module's public contract. Pure: no I/O, no timers, no allocation per frame. */
+
+export type DtmfDigit = '0' | '1' | '2' | '3' | '4' | '5' | '6' | '7' | '8' | '9' | '*' | '#' | 'A' | 'B' | 'C' | 'D';
+export type AudioEncoding = 'pcmu' | 'pcma' | 'l16';
+
+/** Sample indices count from the first sample the detector or masker was fed (0-based, input time). */
+export interface DigitEvent {
+  digit: DtmfDigit;
+  startSample: number;
+  endSample: number;
+}
+
+export interface DigitListener {
+  /** The digit decision (full Q.24 rules) has been made; `startSample` is the estimated tone onset. */
+  digitStart?(digit: DtmfDigit, startSample: number): void;
+  /** The digit has ended (a valid pause followed it, or flush()). */
+  digitEnd?(event: DigitEvent): void;
+}
+
+export interface DtmfDetector {
+  /** Feed any number of samples (8 kHz linear 16-bit). */
+  process(samples: Int16Array): void;
+  /** Ends a digit still sounding at end of input, reporting it through digitEnd. */
+  flush(): void;
+  readonly samplesSeen: number;
+}
+
+export type MaskFill = 'comfort-noise' | 'silence' | 'beep';
+
+export interface ToneMaskerOptions {
+  sampleRate?: 8000;
+  /** Fixed delay of the output, 0–20 ms, default 20. */
+  lookaheadMs?: number;
+  /** What replaces masked audio. `beep` plays one uniform neutral beep (not at DTMF frequencies) per keypress. */
+  fill?: MaskFill;
+}
+
+export interface ToneMaskerStats {
+  /** Output samples replaced by fill. */
+  maskedSamples: number;
+  /** Digits decided by the embedded detector. */
+  digits: number;
+}
+
+export interface ToneMasker {
+  readonly lookaheadSamples: number;
+  /**
+   * `output` receives exactly `input.length` samples: the input delayed by `lookaheadSamples`,
+   * with every DTMF tone replaced from its first sample. `input` and `output` may not alias.
+   */
+  process(input: Int16Array, output: Int16Array): void;
+  /** While on, every output sample is fill (policy `mask: "all"`). */
+  setMaskAll(on: boolean): void;
+  readonly stats: ToneMaskerStats;
+}
