@@ -1,0 +1,38 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { deepMerge, parseConfig } from '../../src/config/index.js';
+import { createLogger } from '../../src/audit/logger.js';
+import { startServer, type RunningServer } from '../../src/server.js';
+
+export interface TestServer extends RunningServer {
+  /** Every log line the service wrote, as serialised (after redaction and scrubbing). */
+  logLines: string[];
+  dataDir: string;
+}
+
+export const TEST_AUTH_TOKEN = 'test-auth-token-0123456789abcdef';
+export const TEST_ACCOUNT_SID = 'AC00000000000000000000000000000000';
+
+/**
+ * Starts the real service on a free loopback port with a fresh data directory and
+ * captured logs. `overrides` is merged over the test defaults.
+ */
+export async function startTestServer(overrides: Record<string, unknown> = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'toneguard-test-'));
+  const logLines: string[] = [];
+  const logger = createLogger({
+    level: 'debug',
+    destination: { write: (line: string) => void logLines.push(line) },
+  });
+  const base = {
+    port: 0,
+    host: '127.0.0.1',
+    dataDir,
+    publicUrl: 'https://toneguard.test',
+    twilio: { accountSid: TEST_ACCOUNT_SID, authToken: TEST_AUTH_TOKEN },
+  };
+  const config = parseConfig(deepMerge(base, overrides));
+  const running = await startServer(config, { logger });
+  return Object.assign(running, { logLines, dataDir });
+}
