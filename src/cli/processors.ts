@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs';
+import { loadConfig } from '../config/index.js';
+import { enrollProcessor, processorPaths } from '../processors/enrollment.js';
+import { ProcessorRegistry } from '../processors/registry.js';
+import { stringFlag, usageError, type ParsedArgs } from './args.js';
+
+const NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+function processorName(args: ParsedArgs): string {
+  const name = args.positionals[0];
+  if (!name) throw usageError('a processor NAME is required');
+  if (!NAME.test(name)) throw usageError('NAME must be lower-case letters, digits, "-" or "_" (at most 64)');
+  return name;
+}
+
+function registry(): ProcessorRegistry {
+  return new ProcessorRegistry(processorPaths(loadConfig().dataDir).registry);
+}
+
+/** `toneguard processors enroll NAME --jwk FILE`: prints where the issued certificate and key are. */
+export async function processorsEnrollCommand(args: ParsedArgs): Promise<number> {
+  const name = processorName(args);
+  const file = stringFlag(args, 'jwk', true);
+  let jwks: unknown;
+  try {
+    jwks = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    throw usageError(`--jwk ${file} is not a readable JSON file`);
+  }
+  const enrollment = enrollProcessor(loadConfig().dataDir, name, jwks);
+  process.stdout.write(`enrolled processor ${name}\n  client certificate: ${enrollment.certPath}\n  client key:         ${enrollment.keyPath}\n  CA certificate:     ${enrollment.caPath}\n`);
+  process.stdout.write(`${JSON.stringify(enrollment)}\n`);
+  return 0;
+}
+
+/** `toneguard processors list`: one JSON line per processor (public data only). */
+export async function processorsListCommand(_args: ParsedArgs): Promise<number> {
+  for (const p of registry().list()) {
+    const { name, certFingerprint256, certSerial, enrolledAt, revokedAt } = p;
+    const kids = p.keys.map((k) => ({ kid: k.kid ?? null, use: k.use ?? null, kty: k.kty }));
+    process.stdout.write(`${JSON.stringify({ name, status: revokedAt ? 'revoked' : 'active', certFingerprint256, certSerial, enrolledAt, revokedAt, keys: kids })}\n`);
+  }
+  return 0;
+}
+
+/** `toneguard processors revoke NAME`: takes effect on the service's next request from that processor. */
+export async function processorsRevokeCommand(args: ParsedArgs): Promise<number> {
+  const name = processorName(args);
+  if (!registry().revoke(name)) {
+    process.stderr.write(`toneguard: no active processor named ${name}\n`);
+    return 1;
+  }
+  process.stdout.write(`${JSON.stringify({ name, status: 'revoked' })}\n`);
+  return 0;
+}

@@ -1,0 +1,43 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ProcessorCa } from './ca.js';
+import { ProcessorRegistry, processorKeys } from './registry.js';
+
+/** Where processor enrollment lives under the data dir. */
+export function processorPaths(dataDir: string): { registry: string; caDir: string; clientsDir: string } {
+  const root = join(dataDir, 'processors');
+  return { registry: join(root, 'registry.json'), caDir: join(root, 'ca'), clientsDir: join(root, 'clients') };
+}
+
+export interface Enrollment {
+  name: string;
+  certPath: string;
+  keyPath: string;
+  caPath: string;
+  fingerprint256: string;
+}
+
+/**
+ * Registers a processor's public keys (a JWKS with `use: enc` and `use: sig` keys) and issues
+ * it a client certificate from our CA. Enrolling again replaces keys and certificate.
+ */
+export function enrollProcessor(dataDir: string, name: string, jwks: unknown): Enrollment {
+  const keys = processorKeys(jwks);
+  const paths = processorPaths(dataDir);
+  const ca = new ProcessorCa(paths.caDir);
+  const issued = ca.issueClientCertificate(name);
+  mkdirSync(paths.clientsDir, { recursive: true, mode: 0o700 });
+  const certPath = join(paths.clientsDir, `${name}.crt`);
+  const keyPath = join(paths.clientsDir, `${name}.key`);
+  writeFileSync(keyPath, issued.keyPem, { mode: 0o600 });
+  writeFileSync(certPath, issued.certPem, { mode: 0o644 });
+  new ProcessorRegistry(paths.registry).enroll({
+    name,
+    keys: [...keys.encryption, ...keys.signing],
+    certFingerprint256: issued.fingerprint256,
+    certSerial: issued.serial,
+    enrolledAt: new Date().toISOString(),
+    revokedAt: null,
+  });
+  return { name, certPath, keyPath, caPath: ca.certPath, fingerprint256: issued.fingerprint256 };
+}

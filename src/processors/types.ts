@@ -1,0 +1,51 @@
+import type { KeyObject } from 'node:crypto';
+import type { CryptoKey, JWK } from 'jose';
+
+/**
+ * What a processor can do with card data, as capabilities rather than a class hierarchy:
+ * it may accept the card data pushed to it encrypted (`jwe-push`), pull it from us
+ * (`vault`, through `/v1/detokenize`), or receive it from Twilio's Pay connector.
+ */
+export interface ProcessorCapabilities {
+  /** We push an encrypted payload to it on capture completion. */
+  acceptsEncryptedPayload: boolean;
+  /** It pulls card data from us over TLS (detokenize). */
+  pullsFromVault: boolean;
+  /** Its answer to a push is its own token, which the agent sees instead of ours. */
+  returnsOwnToken: boolean;
+}
+
+/** The card data a processor receives, once decrypted. Field names follow the public contract. */
+export interface CardPayload {
+  /** Capture id or connector transaction id: the processor's correlation id. */
+  reference: string;
+  /** Our vault token for the same data. */
+  vaultToken: string;
+  kind: string;
+  /** Field name → digits (`card_number`, `expiry` as MMYY, `postal_code`, `routing_number`, `account_number`). */
+  fields: Record<string, string>;
+  /** The security code, present at most once. */
+  cvv?: string;
+  brand?: string;
+  last4?: string;
+}
+
+/** What a push processor answered. */
+export interface PushReceipt {
+  /** The processor's own token or reference for the card data. */
+  token: string;
+  attempts: number;
+}
+
+/** Toneguard's service signing key: requests we sign, verifiable at `/.well-known/jwks.json`. */
+export interface ServiceSigner {
+  kid: string;
+  alg: string;
+  key: CryptoKey | KeyObject;
+}
+
+/** A processor's public keys, as enrolled or configured. */
+export interface ProcessorKeys {
+  encryption: JWK[];
+  signing: JWK[];
+}
