@@ -1,0 +1,148 @@
+import { randomBytes } from 'node:crypto';
+import type { Actor, AuditOutcome, AuditSink } from '../audit/types.js';
+import type { Logger } from '../audit/logger.js';
+import { ToneguardError } from '../errors.js';
+import type { Clock } from './clock.js';
+import type { CaptureMode, CaptureResult, CaptureState, CaptureView, FieldView } from './types.js';
+
+/** What every session needs from its owner. */
+export interface SessionDeps {
+  audit: AuditSink;
+  clock: Clock;
+  logger: Logger;
+  /** Receives every view, in order. */
+  onView(view: CaptureView): void;
+  /** Called once when the session ends (complete, failed or cancelled). */
+  onEnd?(sessionId: string): void;
+}
+
+export interface SessionIdentity {
+  id?: string;
+  callSid: string;
+  mode: CaptureMode;
+  actor: Actor;
+}
+
+export function newCaptureId(): string {
+  return `cap_${randomBytes(12).toString('base64url')}`;
+}
+
+type AuditDetails = Record<string, string | number | boolean | null>;
+
+/**
+ * The part of a capture session every mode shares: its state, the versioned redacted view,
+ * the audit events of its lifecycle. Subclasses own the fields and release their secrets in
+ * `release()`, which runs before the final view is emitted.
+ */
+export abstract class SessionLifecycle {
+  readonly id: string;
+  readonly callSid: string;
+  readonly mode: CaptureMode;
+  protected readonly actor: Actor;
+  protected state: CaptureState = 'active';
+  protected currentField: string | null = null;
+  private result: CaptureResult | null = null;
+  private error: { code: string; message: string } | null = null;
+  private version = 0;
+  private readonly createdAt: string;
+  private updatedAt: string;
+
+  protected constructor(
+    identity: SessionIdentity,
+    protected readonly deps: SessionDeps,
+  ) {
+    this.id = identity.id ?? newCaptureId();
+    this.callSid = identity.callSid;
+    this.mode = identity.mode;
+    this.actor = identity.actor;
+    this.createdAt = new Date(deps.clock.now()).toISOString();
+    this.updatedAt = this.createdAt;
+  }
+
+  protected abstract fieldViews(): FieldView[];
+  /** Zero every buffer and stop every timer. Must be idempotent. */
+  protected abstract release(): void;
+
+  isActive(): boolean {
+    return this.state === 'active' || this.state === 'tokenizing';
+  }
+
+  view(): CaptureView {
+    return {
+      id: this.id,
+      callSid: this.callSid,
+      mode: this.mode,
+      state: this.state,
+      currentField: this.currentField,
+      fields: this.fieldViews(),
+      result: this.result ? { ...this.result } : null,
+      error: this.error ? { ...this.error } : null,
+      createdAt: this.createdAt,
+      updatedAt: this.updatedAt,
+      version: this.version,
+    };
+  }
+
+  /** Records a change: bumps the version and emits the new view. */
+  protected changed(): void {
+    this.version += 1;
+    this.updatedAt = new Date(this.deps.clock.now()).toISOString();
+    const view = this.view();
+    try {
+      this.deps.onView(view);
+    } catch (err) {
+      this.deps.logger.warn({ err, captureId: this.id }, 'capture view listener failed');
+    }
+  }
+
+  protected record(action: string, outcome: AuditOutcome, details: AuditDetails = {}, actor: Actor = this.actor): void {
+    this.deps.audit.record({
+      action,
+      actor,
+      outcome,
+      resource: { type: 'capture', id: this.id },
+      details: { callSid: this.callSid, mode: this.mode, ...details },
+    });
+  }
+
+  protected announceStart(fieldNames: readonly string[]): void {
+    this.record('capture.started', 'success', { fields: fieldNames.join(',') });
+    this.deps.logger.info({ captureId: this.id, callSid: this.callSid, mode: this.mode, fields: fieldNames }, 'capture started');
+    this.changed();
+  }
+
+  protected assertActive(): void {
+    if (!this.isActive()) throw new ToneguardError('capture_not_active', `Capture ${this.id} has already ended`, 409);
+  }
+
+  protected completeWith(result: CaptureResult): void {
+    this.end('complete', null);
+    this.result = { ...result };
+    this.currentField = null;
+    this.record('capture.completed', 'success', { token: result.token, brand: result.brand ?? null, last4: result.last4 ?? null });
+    this.deps.logger.info({ captureId: this.id, brand: result.brand }, 'capture completed');
+    this.changed();
+  }
+
+  protected failWith(code: string, message: string): void {
+    this.end('failed', { code, message });
+    this.record('capture.failed', 'failure', { code });
+    this.deps.logger.info({ captureId: this.id, code }, 'capture failed');
+    this.changed();
+  }
+
+  protected cancelWith(reason: string, actor: Actor): void {
+    this.end('cancelled', null);
+    this.currentField = null;
+    this.record('capture.cancelled', 'success', { reason }, actor);
+    this.deps.logger.info({ captureId: this.id, reason }, 'capture cancelled');
+    this.changed();
+  }
+
+  private end(state: CaptureState, error: { code: string; message: string } | null): void {
+    this.state = state;
+    this.error = error;
+    this.release();
+    this.deps.onEnd?.(this.id);
+  }
+}
