@@ -41,3 +41,11 @@ export function enrollProcessor(dataDir: string, name: string, jwks: unknown): E
   });
   return { name, certPath, keyPath, caPath: ca.certPath, fingerprint256: issued.fingerprint256 };
 }
+
+/**
+ * TLS server options that ask clients for a certificate from our processor CA without
+ * refusing the handshake: the detokenize route decides, per request, against the registry.
+ */
+export function clientCertificateTlsOptions(dataDir: string): { ca: string; requestCert: true; rejectUnauthorized: false } {
+  return { ca: new ProcessorCa(processorPaths(dataDir).caDir).certificate(), requestCert: true, rejectUnauthorized: false };
+}
