@@ -247,6 +247,7 @@ export class InlineCaptureSession extends SessionLifecycle implements CaptureSes
     if (slot.kind === 'card_number') slot.last4 = slot.entry.last4();
     slot.firstEntry.clear();
     slot.hasFirstEntry = false;
+    if (slot.kind === 'card_number' && this.reopenStaleCvv()) return;
     this.openNextField();
     if (this.current()) this.changed();
     else void this.tokenize();
@@ -267,6 +268,20 @@ export class InlineCaptureSession extends SessionLifecycle implements CaptureSes
     slot.state = 'invalid';
     slot.error = 'too_many_attempts';
     this.failWith('too_many_attempts', `Field ${slot.name} was refused ${slot.attempts} times`);
+  }
+
+  /**
+   * A CVV taken before its card accepted 3 or 4 digits; once the brand is known it must match.
+   * Returns true when the CVV had to be asked for again.
+   */
+  private reopenStaleCvv(): boolean {
+    const cvv = this.slots.find((s) => s.kind === 'cvv' && s.state === 'complete');
+    if (!cvv || cvv.setup.spec.validate(cvv.entry.digits(), this.context()).valid) return false;
+    cvv.state = 'capturing';
+    cvv.completedLength = null;
+    this.currentField = cvv.name;
+    this.reject(cvv, 'invalid_cvv');
+    return true;
   }
 
   private openNextField(): void {

@@ -116,6 +116,16 @@ describe('keys', () => {
     expect(alone4.field('cvv').state).toBe('complete');
   });
 
+  it('checks a CVV taken before its card again once the brand is known', () => {
+    const { session, field, audit } = start(['cvv', 'card_number']);
+    typeKeys(session, `123#${AMEX}`);
+    expect(field('cvv')).toMatchObject({ state: 'capturing', error: 'invalid_cvv', attempts: 1, digitCount: 0 });
+    expect(session.view().currentField).toBe('cvv');
+    expect(audit.events.at(-1)).toMatchObject({ action: 'capture.field_invalid', details: { field: 'cvv', error: 'invalid_cvv' } });
+    typeKeys(session, '1234', 5000);
+    expect(session.view().state).toBe('tokenizing');
+  });
+
   it('clears the field on *', () => {
     const { session, field } = start(['card_number']);
     typeKeys(session, '4111*');
