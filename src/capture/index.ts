@@ -25,7 +25,7 @@ export {
 } from './validators.js';
 export { resolveFieldSpec, type CaptureConfig, type FieldContext, type FieldSpec } from './fields.js';
 export { realClock, type Clock } from './clock.js';
-export { newCaptureId, type SessionDeps } from './lifecycle.js';
+export type { SessionDeps } from './lifecycle.js';
 export { InlineCaptureSession, KEY_GRACE_MS, type InlineFieldSetup, type InlineSessionDeps, type InlineSessionSettings } from './session.js';
 export { ExternalCaptureSession } from './external-session.js';
 export { createCaptureService, ENDED_RETENTION_MS, type CaptureServiceDeps } from './service.js';
