@@ -17,8 +17,8 @@ import type {
 } from './types.js';
 
 /**
- * How long the total-time limit waits for a keypress already under way (`noteActivity`) to
- * land before it ends the capture. Longer than any real DTMF tone.
+ * How long a timeout waits for a keypress already under way (`noteActivity`) to land before
+ * it takes effect. Longer than any real DTMF tone.
  */
 export const KEY_GRACE_MS = 2_000;
 
@@ -216,7 +216,7 @@ export class InlineCaptureSession extends SessionLifecycle implements CaptureSes
       if (slot.entry.length >= slot.setup.spec.autoCompleteLength(slot.entry.digits(), this.context())) {
         this.submit(slot);
       } else {
-        this.fieldTimer.arm(this.settings.interDigitTimeoutMs, () => this.reject(slot, 'timeout'));
+        this.armFieldTimeout(slot, this.settings.interDigitTimeoutMs);
         this.changed();
       }
     }
@@ -293,7 +293,15 @@ export class InlineCaptureSession extends SessionLifecycle implements CaptureSes
   }
 
   private armFirstDigit(slot: FieldSlot): void {
-    this.fieldTimer.arm(this.settings.firstDigitTimeoutMs, () => this.reject(slot, 'timeout'));
+    this.armFieldTimeout(slot, this.settings.firstDigitTimeoutMs);
+  }
+
+  /** Like the total limit, a field timeout waits (once) for a keypress already under way. */
+  private armFieldTimeout(slot: FieldSlot, ms: number): void {
+    this.fieldTimer.arm(ms, () => {
+      if (this.keyInProgress) this.fieldTimer.arm(KEY_GRACE_MS, () => this.reject(slot, 'timeout'));
+      else this.reject(slot, 'timeout');
+    });
   }
 
   private onTotalLimit(): void {

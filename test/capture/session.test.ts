@@ -231,6 +231,19 @@ describe('timeouts', () => {
     expect(inline(session).buffersZeroed()).toBe(true);
   });
 
+  it('a field timeout also waits for a keypress under way', () => {
+    const { session, field, clock } = start(['account_number'], { interDigitTimeoutMs: 3_000 });
+    typeKeys(session, '12');
+    clock.advance(2_900);
+    session.noteActivity(3_000);
+    clock.advance(500);
+    session.press('3', 3_100, 'inband');
+    expect(field('account_number')).toMatchObject({ digitCount: 3, error: null, attempts: 0 });
+    session.noteActivity(4_000);
+    clock.advance(3_000 + KEY_GRACE_MS);
+    expect(field('account_number')).toMatchObject({ digitCount: 0, error: 'timeout', attempts: 1 });
+  });
+
   it('the total limit ends the capture', () => {
     const { session, field, clock } = start(['account_number'], { totalTimeoutMs: 10_000, interDigitTimeoutMs: 3_000 });
     let at = 0;
