@@ -1,10 +1,16 @@
 import { expect } from 'vitest';
 
-/** Fails when any line holds one of the secrets, or any 13-19 digit run that passes Luhn. */
+/**
+ * Fails when any line holds one of the secrets, or any 13-19 digit run that passes Luhn. Short
+ * secrets (a CVV) would match timestamps, so they count only as a whole quoted value.
+ */
 export function assertNoCardData(lines: readonly string[], secrets: readonly string[]): void {
   for (const line of lines) {
-    for (const secret of secrets) expect(line.includes(secret), 'a captured value appears in output').toBe(false);
-    for (const run of line.match(/\d{13,19}/g) ?? []) expect(luhn(run), 'a card-like number appears in output').toBe(false);
+    for (const secret of secrets) {
+      const needle = secret.length >= 6 ? secret : `"${secret}"`;
+      expect(line.includes(needle), 'a captured value appears in output').toBe(false);
+    }
+    for (const run of line.match(/(?<!\d)\d{13,19}(?!\d)/g) ?? []) expect(luhn(run), 'a card-like number appears in output').toBe(false);
   }
 }
 

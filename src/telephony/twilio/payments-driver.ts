@@ -46,6 +46,8 @@ const ACH_KINDS: readonly PaymentKind[] = ['routing_number', 'account_number'];
 export class TwilioPayDriver implements CaptureModeDriver {
   private readonly byPayment = new Map<string, PaymentSession>();
   private readonly byCapture = new Map<string, PaymentSession>();
+  /** Captures cancelled while their payment was still being created. */
+  private readonly cancelledWhileStarting = new Set<string>();
 
   constructor(private readonly options: TwilioPayDriverOptions) {}
 
@@ -75,6 +77,10 @@ export class TwilioPayDriver implements CaptureModeDriver {
       required: null,
       finishing: false,
     };
+    if (this.cancelledWhileStarting.delete(handle.captureId)) {
+      await this.options.client.updatePayment(handle.callSid, paymentSid, { ...this.common(), Status: 'cancel' });
+      return;
+    }
     this.byPayment.set(paymentSid, session);
     this.byCapture.set(handle.captureId, session);
     await this.next(session);
@@ -90,7 +96,10 @@ export class TwilioPayDriver implements CaptureModeDriver {
 
   async cancel(handle: ExternalCaptureHandle, _reason: string): Promise<void> {
     const session = this.byCapture.get(handle.captureId);
-    if (!session) return;
+    if (!session) {
+      this.cancelledWhileStarting.add(handle.captureId);
+      return;
+    }
     this.forget(session);
     await this.options.client.updatePayment(handle.callSid, session.paymentSid, { ...this.common(), Status: 'cancel' });
   }
@@ -117,8 +126,9 @@ export class TwilioPayDriver implements CaptureModeDriver {
       if (patch.state === 'complete') session.complete.add(field.name);
       session.handle.updateField(field.name, patch);
     }
-    const current = session.fields.find((f) => PAYMENT_CAPTURE_FOR_KIND[f.kind] === status.capture);
-    if (!status.partial && (!current || session.complete.has(current.name) || status.capture === null)) await this.next(session);
+    // Move on once Twilio no longer needs the capture it was doing.
+    const finished = status.capture !== null && !status.partial && status.required !== null && !status.required.includes(status.capture);
+    if (finished) await this.next(session);
     return true;
   }
 
