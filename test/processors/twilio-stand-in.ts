@@ -112,7 +112,7 @@ export async function startTwilioStandIn(options: StandInOptions): Promise<Twili
         parameters: {},
       }),
     }).then((r) => r.json() as Promise<{ token_id: string | null; error_code: string | null }>);
-    const result = answer.error_code
+    const result: Record<string, string> = answer.error_code
       ? { Result: 'payment-connector-error', ConnectorError: answer.error_code }
       : { Result: 'success', PaymentToken: answer.token_id ?? '' };
     await deliver(payment.callback, { ...payment.base, ...masked('payment-card-number', false), ...result });
