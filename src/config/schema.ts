@@ -112,6 +112,8 @@ export const configSchema = z.strictObject({
       /** HTTP Basic credentials Twilio's Generic Pay Connector uses to call us. */
       username: z.string().default(''),
       password: z.string().default(''),
+      /** The Pay Connector's unique name in the Twilio console (a Generic Pay Connector pointing at /connectors/twilio-pay). */
+      paymentConnector: z.string().default('toneguard'),
     })
     .prefault({}),
   audit: z

@@ -13,12 +13,8 @@ import { createCaptureService } from '../../src/capture/service.js';
 import type { CaptureService, CaptureView } from '../../src/capture/types.js';
 import { configSchema } from '../../src/config/index.js';
 import { errorHandler } from '../../src/http/errors.js';
-import { createHandoffTokenizer } from '../../src/processors/handoff.js';
-import { connectorRouter } from '../../src/telephony/twilio/connector.js';
-import { ConnectorStore } from '../../src/telephony/twilio/connector-store.js';
-import { TwilioPayDriver } from '../../src/telephony/twilio/payments-driver.js';
-import { createPaymentsRestClient } from '../../src/telephony/twilio/payments-rest.js';
-import { PAYMENTS_STATUS_PATH, paymentsStatusRouter } from '../../src/telephony/twilio/payments-routes.js';
+import { createPaymentsWiring } from '../../src/processors/wiring.js';
+import { PAYMENTS_STATUS_PATH } from '../../src/telephony/twilio/payments-routes.js';
 import { readMask } from '../../src/telephony/twilio/payments-status.js';
 import { serviceSigner } from './keys.js';
 import { assertNoCardData } from './no-card-data.js';
@@ -50,12 +46,11 @@ interface Harness {
   http: express.Express;
 }
 
-/** The service's Twilio Pay pieces on a real port, against the Twilio stand-in. */
+/** The service's processor and Twilio Pay pieces, as the composition root wires them, on a real port against the Twilio stand-in. */
 async function harness(options: Partial<StandInOptions> = {}): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'toneguard-twpay-'));
   const vault = new StandInVault();
   const audit = new MemoryAuditSink();
-  const config = configSchema.parse({});
   let server: Server | undefined;
   const standIn = await startTwilioStandIn({
     authToken: AUTH_TOKEN,
@@ -66,40 +61,24 @@ async function harness(options: Partial<StandInOptions> = {}): Promise<Harness> 
     maskStyle: 'dashed',
     ...options,
   });
-  const { signer } = await serviceSigner();
-  const tokenizer = createHandoffTokenizer({ vault, processors: [], signer, issuer: PUBLIC_URL, dataDir, logger });
-  const service = createCaptureService({ config: config.capture, tokenizer, audit, logger });
-  const driver = new TwilioPayDriver({
-    client: createPaymentsRestClient({ apiBaseUrl: standIn.apiBaseUrl, accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN }),
-    statusCallbackUrl: `${PUBLIC_URL}${PAYMENTS_STATUS_PATH}`,
-    paymentConnector: 'toneguard',
-    maxAttempts: 3,
-    logger,
+  const config = configSchema.parse({
+    dataDir,
+    publicUrl: PUBLIC_URL,
+    twilio: { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, apiBaseUrl: standIn.apiBaseUrl },
+    connector: { ...CONNECTOR, paymentConnector: 'toneguard' },
   });
-  service.registerMode('twilio-pay', driver);
+  const { signer } = await serviceSigner();
+  const wiring = createPaymentsWiring({ config, logger, audit, vault, signer });
+  const service = createCaptureService({ config: config.capture, tokenizer: wiring.tokenizer, audit, logger });
+  wiring.registerModes(service);
   const views: CaptureView[] = [];
   service.onView((view) => views.push(view));
-  const store = new ConnectorStore(join(dataDir, 'connector.db'));
   const http = express();
-  http.use(paymentsStatusRouter({ driver, publicUrl: PUBLIC_URL, authToken: AUTH_TOKEN, validateSignatures: true, logger, bodyLimitBytes: 16_384 }));
-  http.use(
-    connectorRouter({
-      tokenizer,
-      store,
-      ...CONNECTOR,
-      allowedBrands: config.capture.allowedBrands,
-      publicUrl: PUBLIC_URL,
-      authToken: AUTH_TOKEN,
-      validateSignatures: true,
-      audit,
-      logger,
-      bodyLimitBytes: 16_384,
-    }),
-  );
+  http.use(wiring.router);
   http.use(errorHandler(logger));
   server = createServer(http);
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-  cleanup.push(() => store.close(), () => standIn.close(), () => new Promise<void>((resolve) => server!.close(() => resolve())));
+  cleanup.push(() => wiring.close(), () => standIn.close(), () => new Promise<void>((resolve) => server!.close(() => resolve())));
   return { service, views, vault, standIn, http };
 }
 

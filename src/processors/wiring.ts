@@ -1,0 +1,113 @@
+import { join } from 'node:path';
+import { Router } from 'express';
+import type { Logger } from '../audit/logger.js';
+import type { Metrics } from '../audit/metrics.js';
+import type { AuditSink } from '../audit/types.js';
+import type { CaptureService } from '../capture/types.js';
+import type { Config } from '../config/index.js';
+import { connectorRouter } from '../telephony/twilio/connector.js';
+import { ConnectorStore } from '../telephony/twilio/connector-store.js';
+import { TwilioPayDriver } from '../telephony/twilio/payments-driver.js';
+import { createPaymentsRestClient, type PaymentsClient } from '../telephony/twilio/payments-rest.js';
+import { PAYMENTS_STATUS_PATH, paymentsStatusRouter } from '../telephony/twilio/payments-routes.js';
+import type { Vault } from '../vault/types.js';
+import { detokenizeRouter } from './detokenize.js';
+import { processorPaths } from './enrollment.js';
+import { createHandoffTokenizer, type HandoffTokenizer } from './handoff.js';
+import { ProcessorRegistry } from './registry.js';
+import type { ServiceSigner } from './types.js';
+
+export interface PaymentsWiringDeps {
+  config: Config;
+  logger: Logger;
+  audit: AuditSink;
+  metrics?: Metrics;
+  vault: Vault;
+  /** The service signing key (published at `/.well-known/jwks.json`). */
+  signer: ServiceSigner;
+  /** Defaults to Twilio's REST API at `config.twilio.apiBaseUrl`. */
+  paymentsClient?: PaymentsClient;
+}
+
+/** Everything the processor hand-off and Twilio Pay mode contribute, for the composition root to place. */
+export interface PaymentsWiring {
+  /** Give this to the capture service as its tokenizer. */
+  tokenizer: HandoffTokenizer;
+  /** Registers the `twilio-pay` capture mode. */
+  registerModes(capture: CaptureService): void;
+  /** `POST /v1/detokenize`, `POST /twilio/status/payments`, `POST /connectors/twilio-pay`. */
+  router: Router;
+  close(): void;
+}
+
+/**
+ * Builds the processor-side pieces from configuration. Called by the composition root only
+ * (`src/server.ts`); the pieces themselves receive their collaborators.
+ */
+export function createPaymentsWiring(deps: PaymentsWiringDeps): PaymentsWiring {
+  const { config, logger, audit, vault } = deps;
+  const publicUrl = config.publicUrl.replace(/\/$/, '');
+  const bodyLimitBytes = config.http.bodyLimitBytes;
+  const tokenizer = createHandoffTokenizer({
+    vault,
+    processors: config.processors,
+    signer: deps.signer,
+    issuer: publicUrl,
+    dataDir: config.dataDir,
+    logger: logger.child({ module: 'processors' }),
+  });
+  const driver = new TwilioPayDriver({
+    client:
+      deps.paymentsClient ??
+      createPaymentsRestClient({ apiBaseUrl: config.twilio.apiBaseUrl, accountSid: config.twilio.accountSid, authToken: config.twilio.authToken }),
+    statusCallbackUrl: `${publicUrl}${PAYMENTS_STATUS_PATH}`,
+    paymentConnector: config.connector.paymentConnector,
+    maxAttempts: config.capture.maxAttempts,
+    logger: logger.child({ module: 'twilio-pay' }),
+  });
+  const store = new ConnectorStore(join(config.dataDir, 'connector.db'));
+  const router = Router();
+  router.use(
+    detokenizeRouter({
+      vault,
+      registry: new ProcessorRegistry(processorPaths(config.dataDir).registry),
+      audit,
+      logger: logger.child({ module: 'detokenize' }),
+      publicUrl,
+      requestsPerMinute: config.audit.rules.detokenizePerClientPerMinute,
+      bodyLimitBytes,
+    }),
+  );
+  router.use(
+    paymentsStatusRouter({
+      driver,
+      publicUrl,
+      authToken: config.twilio.authToken,
+      validateSignatures: config.twilio.validateSignatures,
+      logger,
+      ...(deps.metrics ? { metrics: deps.metrics } : {}),
+      bodyLimitBytes,
+    }),
+  );
+  router.use(
+    connectorRouter({
+      tokenizer,
+      store,
+      username: config.connector.username,
+      password: config.connector.password,
+      allowedBrands: config.capture.allowedBrands,
+      publicUrl,
+      authToken: config.twilio.authToken,
+      validateSignatures: config.twilio.validateSignatures,
+      audit,
+      logger: logger.child({ module: 'connector' }),
+      bodyLimitBytes,
+    }),
+  );
+  return {
+    tokenizer,
+    registerModes: (capture) => capture.registerMode('twilio-pay', driver),
+    router,
+    close: () => store.close(),
+  };
+}
