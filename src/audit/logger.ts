@@ -1,57 +1,131 @@
 import pino, { type Logger, type DestinationStream } from 'pino';
+import { scrub, type ScrubKind } from './scrubber.js';
 
 export type { Logger } from 'pino';
+
+/** Told about every value the last-line scrubber masked: kinds only, never the value. */
+export type ScrubListener = (hits: readonly ScrubKind[]) => void;
 
 export interface LoggerOptions {
   level?: string;
   /** Where lines go; defaults to stdout. Tests pass a stream to capture every line. */
   destination?: DestinationStream;
   name?: string;
+  /** Called on every scrubber hit (the composition root counts and alerts). More can be added with `onScrubberHit`. */
+  onScrub?: ScrubListener;
 }
 
-/** Paths that may hold sensitive values anywhere in a log object. Removed, not censored. */
-export const REDACT_PATHS = [
+/** Keys that may hold a sensitive value anywhere in a log object. Removed, not censored. */
+const SENSITIVE_KEYS = [
   'pan',
   'cvv',
+  'cvc',
+  'csc',
   'ssn',
   'cardnumber',
   'cardNumber',
   'card_number',
+  'PaymentCardNumber',
   'securityCode',
   'security_code',
+  'SecurityCode',
+  'expiry',
+  'expirationDate',
+  'expiration_date',
+  'ExpirationDate',
+  'postal_code',
+  'postalCode',
+  'routing_number',
+  'routingNumber',
+  'account_number',
+  'accountNumber',
+  'BankAccountNumber',
+  'BankRoutingNumber',
   'value',
   'values',
   'digits',
   'password',
+  'secret',
   'authToken',
+  'auth_token',
+  'accessToken',
+  'refreshToken',
+  'privateKey',
+  'hmacKey',
+  'kek',
+  'keks',
+  'fingerprintKey',
   'authorization',
-  'req.headers.authorization',
-  'req.headers["x-twilio-signature"]',
-  'req.headers.cookie',
-  '*.pan',
-  '*.cvv',
-  '*.ssn',
-  '*.cardnumber',
-  '*.card_number',
-  '*.value',
-  '*.values',
-  '*.digits',
-  '*.password',
-  '*.authToken',
+  'cookie',
 ];
+
+/** Every path pino removes: each sensitive key at the top level and two levels down, plus credential headers. */
+export const REDACT_PATHS = [
+  ...SENSITIVE_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`]),
+  'req.headers["x-twilio-signature"]',
+  'req.headers["set-cookie"]',
+  'res.headers["set-cookie"]',
+];
+
+/** Keeps an error's type, code, message and frames; the line scrubber then masks anything in them. */
+export function serializeError(err: unknown): Record<string, unknown> {
+  if (!(err instanceof Error)) return { type: typeof err, message: String(err) };
+  const out: Record<string, unknown> = { type: err.name, message: err.message };
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' || typeof code === 'number') out.code = code;
+  if (err.stack) out.stack = err.stack.split('\n').filter((line) => /^\s+at /.test(line)).join('\n');
+  if (err.cause !== undefined) out.cause = serializeError(err.cause);
+  return out;
+}
+
+const scrubListeners = new WeakMap<Logger, Set<ScrubListener>>();
+
+/** Adds a listener to a logger built by `createLogger`. Returns false for any other logger. */
+export function onScrubberHit(logger: Logger, listener: ScrubListener): boolean {
+  const listeners = scrubListeners.get(logger);
+  if (!listeners) return false;
+  listeners.add(listener);
+  return true;
+}
+
+/** Whether the logger came from `createLogger`, and so scrubs every line it writes. */
+export function isScrubbingLogger(logger: Logger): boolean {
+  return scrubListeners.has(logger);
+}
+
+function notify(listeners: Set<ScrubListener>, hits: readonly ScrubKind[]): void {
+  for (const listener of listeners) {
+    try {
+      listener(hits);
+    } catch {
+      // A failing listener must never stop a line from being written.
+    }
+  }
+}
 
 /** The one logger factory. Every module receives a child of this logger; none creates its own. */
 export function createLogger(options: LoggerOptions = {}): Logger {
-  return pino(
+  const listeners = new Set<ScrubListener>(options.onScrub ? [options.onScrub] : []);
+  const logger = pino(
     {
       name: options.name ?? 'toneguard',
       level: options.level ?? 'info',
       redact: { paths: REDACT_PATHS, remove: true },
       base: undefined,
       timestamp: pino.stdTimeFunctions.isoTime,
+      serializers: { err: serializeError, error: serializeError },
+      hooks: {
+        streamWrite(line) {
+          const result = scrub(line, { json: true });
+          if (result.hits.length > 0) notify(listeners, result.hits);
+          return result.text;
+        },
+      },
     },
     options.destination ?? pino.destination({ dest: 1, sync: false }),
   );
+  scrubListeners.set(logger, listeners);
+  return logger;
 }
 
 /** A logger that writes nothing: for pure unit tests. */

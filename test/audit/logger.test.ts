@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { createLogger, onScrubberHit, isScrubbingLogger, silentLogger } from '../../src/audit/logger.js';
+import { ToneguardError } from '../../src/errors.js';
+import type { ScrubKind } from '../../src/audit/scrubber.js';
+
+function capture(onScrub?: (hits: readonly ScrubKind[]) => void) {
+  const lines: string[] = [];
+  const logger = createLogger({ level: 'debug', destination: { write: (line: string) => void lines.push(line) }, onScrub });
+  return { logger, lines, parsed: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
+}
+
+describe('logger redaction', () => {
+  it('removes sensitive keys at any of the first three levels', () => {
+    const { logger, parsed } = capture();
+    logger.info(
+      {
+        pan: '4111111111111111',
+        cvv: '123',
+        card: { card_number: '5555555555554444', securityCode: '123', brand: 'visa' },
+        req: { headers: { authorization: 'Bearer x', 'x-twilio-signature': 'sig', cookie: 'c' } },
+        nested: { deeper: { password: 'p', digits: '1234', last4: '4444' } },
+      },
+      'hello',
+    );
+    const [line] = parsed();
+    expect(line).not.toHaveProperty('pan');
+    expect(line).not.toHaveProperty('cvv');
+    expect(line.card).toEqual({ brand: 'visa' });
+    expect(line.req).toEqual({ headers: {} });
+    expect(line.nested).toEqual({ deeper: { last4: '4444' } });
+  });
+});
+
+describe('logger scrubber', () => {
+  it('masks PANs and CVVs the redaction missed, and reports each hit', () => {
+    const hits: ScrubKind[] = [];
+    const { logger, lines } = capture((h) => hits.push(...h));
+    logger.info({ note: 'caller said 4111 1111 1111 1111', misc: { ccv: 1, extra: 'cvv=123' } }, 'odd');
+    logger.info('nothing here 12345');
+    expect(lines.join('')).not.toMatch(/4111 1111|cvv=123/);
+    expect(hits).toEqual(['pan', 'cvv']);
+    expect(() => lines.map((l) => JSON.parse(l))).not.toThrow();
+  });
+
+  it('accepts listeners added later, only on its own loggers', () => {
+    const { logger } = capture();
+    const hits: ScrubKind[] = [];
+    expect(isScrubbingLogger(logger)).toBe(true);
+    expect(onScrubberHit(logger, (h) => hits.push(...h))).toBe(true);
+    logger.child({ module: 'x' }).warn({ text: 'x 5555555555554444' }, 'leak');
+    expect(hits).toEqual(['pan']);
+    expect(onScrubberHit(silentLogger(), () => undefined)).toBe(false);
+  });
+});
+
+describe('error serialisation', () => {
+  it('keeps type, code and message, scrubbed, and stack frames only', () => {
+    const { logger, parsed } = capture();
+    const err = new ToneguardError('card_invalid', 'card 4242424242424242 refused');
+    logger.error({ err }, 'failed');
+    const [line] = parsed();
+    const logged = line.err as Record<string, string>;
+    expect(logged.type).toBe('ToneguardError');
+    expect(logged.code).toBe('card_invalid');
+    expect(logged.message).toBe('card [REDACTED:pan] refused');
+    expect(logged.stack).toMatch(/^\s+at /);
+    expect(JSON.stringify(line)).not.toContain('4242424242424242');
+  });
+
+  it('serialises causes and non-errors', () => {
+    const { logger, parsed } = capture();
+    logger.warn({ err: new Error('outer', { cause: new TypeError('inner') }) }, 'a');
+    logger.warn({ err: 'just text' }, 'b');
+    const [a, b] = parsed();
+    expect((a.err as { cause: { type: string } }).cause.type).toBe('TypeError');
+    expect(b.err).toEqual({ type: 'string', message: 'just text' });
+  });
+});
