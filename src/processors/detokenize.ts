@@ -9,6 +9,7 @@ import type { Vault } from '../vault/types.js';
 import { AssertionReplayCache, authenticateProcessor, type ProcessorIdentity } from './client-auth.js';
 import { encryptTo } from './jwe.js';
 import type { ProcessorRegistry } from './registry.js';
+import { recordPayload } from './types.js';
 
 export const DETOKENIZE_PATH = '/v1/detokenize';
 export const DETOKENIZE_CONTENT_TYPE = 'application/jose';
@@ -93,16 +94,7 @@ export function detokenizeRouter(deps: DetokenizeDeps): Router {
       try {
         if (!encryptionKey) throw new ToneguardError('processor_key_unavailable', 'the processor has no enrolled encryption key', 500);
         const record = await deps.vault.detokenize(token, { actor, includeCvv });
-        const { info } = record;
-        const jwe = await encryptTo(encryptionKey, {
-          token: info.token,
-          kind: info.kind,
-          fields: record.fields,
-          ...(record.cvv !== undefined ? { cvv: record.cvv } : {}),
-          ...(info.brand ? { brand: info.brand } : {}),
-          ...(info.last4 ? { last4: info.last4 } : {}),
-          expiresAt: info.expiresAt,
-        });
+        const jwe = await encryptTo(encryptionKey, { token: record.info.token, ...recordPayload(record), expiresAt: record.info.expiresAt });
         auditEvent(deps.audit, req, actor, 'success', { token, method: identity.method, includeCvv, cvvReturned: record.cvv !== undefined });
         deps.logger.info({ processor: identity.processor.name, method: identity.method, cvvReturned: record.cvv !== undefined }, 'detokenized for processor');
         res.status(200).type(DETOKENIZE_CONTENT_TYPE).set('cache-control', 'no-store').send(jwe);

@@ -8,7 +8,7 @@ import type { TokenInfo, TokenizeValuesRequest, Vault } from '../vault/types.js'
 import { DeadLetterLog } from './dead-letters.js';
 import { EncryptionKeyResolver } from './encryption-keys.js';
 import { JwePushConnector } from './jwe-push.js';
-import type { ServiceSigner } from './types.js';
+import { recordPayload, type ServiceSigner } from './types.js';
 
 /** The actor the hand-off reads the vault as: the one-time CVV read is audited under it. */
 export const HANDOFF_ACTOR: Actor = Object.freeze({ type: 'system', id: 'processor-handoff', roles: ['processor'] });
@@ -47,15 +47,7 @@ export function createHandoffTokenizer(options: HandoffOptions): HandoffTokenize
     const ours = toResult(info);
     if (!connector) return ours;
     const record = await vault.detokenize(info.token, { actor: HANDOFF_ACTOR, includeCvv: true });
-    const receipt = await connector.push({
-      reference,
-      vaultToken: info.token,
-      kind: info.kind,
-      fields: record.fields,
-      ...(record.cvv !== undefined ? { cvv: record.cvv } : {}),
-      ...(info.brand ? { brand: info.brand } : {}),
-      ...(info.last4 ? { last4: info.last4 } : {}),
-    });
+    const receipt = await connector.push({ reference, vaultToken: info.token, ...recordPayload(record) });
     return { ...ours, token: receipt.token, vaultToken: info.token };
   }
 

@@ -25,7 +25,8 @@ export interface JwePushOptions {
   backoffMs?: (attempt: number) => number;
 }
 
-type AttemptOutcome = { ok: true; token: string } | { ok: false; retryable: boolean; error: string };
+type Failure = { ok: false; retryable: boolean; error: string };
+type AttemptOutcome = { ok: true; token: string } | Failure;
 
 /**
  * The `jwe-push` connector: encrypts the card data to the processor's key (JWE), wraps it in a
@@ -52,22 +53,30 @@ export class JwePushConnector {
   async push(payload: CardPayload): Promise<PushReceipt> {
     const { processor, logger } = this.options;
     const idempotencyKey = this.idempotencyKey(payload.reference);
-    const body = await this.signedRequest(payload, idempotencyKey);
-    const log = logger.child({ processor: this.name, reference: payload.reference });
-    let last: AttemptOutcome = { ok: false, retryable: false, error: 'not_attempted' };
-    for (let attempt = 1; attempt <= processor.maxAttempts; attempt++) {
-      if (attempt > 1) await sleep(this.backoff(attempt));
-      last = await this.attempt(body, idempotencyKey);
-      if (last.ok) {
-        log.info({ attempts: attempt }, 'processor accepted card data');
-        return { token: last.token, attempts: attempt };
-      }
-      log.warn({ attempt, error: last.error, retryable: last.retryable }, 'processor push failed');
-      if (!last.retryable) {
-        return this.giveUp(payload, idempotencyKey, attempt, last.error);
-      }
+    let body: string;
+    try {
+      body = await this.signedRequest(payload, idempotencyKey);
+    } catch (err) {
+      // Without the processor's key nothing can be sent: record it like any final failure.
+      this.options.logger.warn({ processor: this.name, code: err instanceof ToneguardError ? err.code : 'encrypt_failed' }, 'processor push not attempted');
+      return this.giveUp(payload, idempotencyKey, 0, 'key_unavailable');
     }
-    return this.giveUp(payload, idempotencyKey, processor.maxAttempts, last.ok ? 'unknown' : last.error);
+    const log = logger.child({ processor: this.name, reference: payload.reference });
+    let failure: Failure = { ok: false, retryable: false, error: 'not_attempted' };
+    let attempt = 0;
+    while (attempt < processor.maxAttempts) {
+      if (attempt > 0) await sleep(this.backoff(attempt + 1));
+      attempt++;
+      const outcome = await this.attempt(body, idempotencyKey);
+      if (outcome.ok) {
+        log.info({ attempts: attempt }, 'processor accepted card data');
+        return { token: outcome.token, attempts: attempt };
+      }
+      failure = outcome;
+      log.warn({ attempt, error: failure.error, retryable: failure.retryable }, 'processor push failed');
+      if (!failure.retryable) break;
+    }
+    return this.giveUp(payload, idempotencyKey, attempt, failure.error);
   }
 
   private async signedRequest(payload: CardPayload, idempotencyKey: string): Promise<string> {

@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { CryptoKey, JWK } from 'jose';
+import type { DetokenizedRecord } from '../vault/types.js';
 
 /**
  * What a processor can do with card data, as capabilities rather than a class hierarchy:
@@ -15,12 +16,8 @@ export interface ProcessorCapabilities {
   returnsOwnToken: boolean;
 }
 
-/** The card data a processor receives, once decrypted. Field names follow the public contract. */
-export interface CardPayload {
-  /** Capture id or connector transaction id: the processor's correlation id. */
-  reference: string;
-  /** Our vault token for the same data. */
-  vaultToken: string;
+/** A vault record as a processor receives it (push or detokenize), once decrypted. */
+export interface RecordPayload {
   kind: string;
   /** Field name → digits (`card_number`, `expiry` as MMYY, `postal_code`, `routing_number`, `account_number`). */
   fields: Record<string, string>;
@@ -28,6 +25,14 @@ export interface CardPayload {
   cvv?: string;
   brand?: string;
   last4?: string;
+}
+
+/** What a push delivers. Field names follow the public contract. */
+export interface CardPayload extends RecordPayload {
+  /** Capture id or connector transaction id: the processor's correlation id. */
+  reference: string;
+  /** Our vault token for the same data. */
+  vaultToken: string;
 }
 
 /** What a push processor answered. */
@@ -48,4 +53,16 @@ export interface ServiceSigner {
 export interface ProcessorKeys {
   encryption: JWK[];
   signing: JWK[];
+}
+
+/** The processor-facing view of a detokenized record: optional parts only when present. */
+export function recordPayload(record: DetokenizedRecord): RecordPayload {
+  const { info } = record;
+  return {
+    kind: info.kind,
+    fields: record.fields,
+    ...(record.cvv !== undefined ? { cvv: record.cvv } : {}),
+    ...(info.brand ? { brand: info.brand } : {}),
+    ...(info.last4 ? { last4: info.last4 } : {}),
+  };
 }

@@ -153,6 +153,12 @@ describe('hand-off to a jwe-push processor', () => {
     expect(record.cvv).toBeUndefined();
   });
 
+  it('writes a dead letter when the processor key cannot be fetched', async () => {
+    const { dataDir, tokenizer } = setup({ jwk: undefined, jwksUrl: `${processor.url.replace('/card-data', '')}/missing.json`, kid: 'acme-enc-1' });
+    await expect(tokenizer.tokenize(cardRequest('cap_nokey'))).rejects.toMatchObject({ code: 'processor_unavailable' });
+    expect(readFileSync(join(dataDir, 'processors', 'dead-letters.jsonl'), 'utf8')).toContain('"error":"key_unavailable"');
+  });
+
   it('does not retry a 4xx refusal', async () => {
     const { tokenizer } = setup();
     processor.script.push('reject400');
