@@ -27,6 +27,8 @@ export function createApp(ctx: AppContext): BuiltApp {
     res.type(ctx.metrics.contentType).send(await ctx.metrics.render());
   });
 
+  if (ctx.payments) app.use(ctx.payments.router);
+
   app.use(notFound);
   app.use(errorHandler(ctx.logger));
   return { http: app, upgrades };

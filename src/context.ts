@@ -3,6 +3,7 @@ import type { Logger } from './audit/logger.js';
 import type { AuditSink } from './audit/types.js';
 import type { Metrics } from './audit/metrics.js';
 import type { CallRegistry } from './state/calls.js';
+import type { PaymentsWiring } from './processors/wiring.js';
 
 /**
  * Everything the HTTP and WebSocket adapters need, built once by the composition root
@@ -16,4 +17,6 @@ export interface AppContext {
   calls: CallRegistry;
   /** Resolves when the service is ready for traffic; `/readyz` reports it. */
   ready: () => boolean;
+  /** Processor hand-off, `/v1/detokenize`, Twilio Pay status callbacks and the Generic Pay Connector; set once a vault is wired. */
+  payments?: PaymentsWiring;
 }
