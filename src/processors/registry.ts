@@ -36,17 +36,19 @@ const fileSchema = z.object({ processors: z.array(entrySchema) });
  * takes effect on the running service's next request.
  */
 export class ProcessorRegistry {
-  private cached: { mtimeMs: number; size: number; entries: EnrolledProcessor[] } | undefined;
+  private cached: { ino: number; mtimeMs: number; size: number; entries: EnrolledProcessor[] } | undefined;
 
   constructor(readonly path: string) {}
 
   list(): EnrolledProcessor[] {
     if (!existsSync(this.path)) return [];
     const stat = statSync(this.path);
-    if (this.cached && this.cached.mtimeMs === stat.mtimeMs && this.cached.size === stat.size) return this.cached.entries;
+    // Every write renames a new file into place, so a new inode means a new registry.
+    const cached = this.cached;
+    if (cached && cached.ino === stat.ino && cached.mtimeMs === stat.mtimeMs && cached.size === stat.size) return cached.entries;
     const parsed = fileSchema.parse(JSON.parse(readFileSync(this.path, 'utf8')));
     const entries = parsed.processors as EnrolledProcessor[];
-    this.cached = { mtimeMs: stat.mtimeMs, size: stat.size, entries };
+    this.cached = { ino: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size, entries };
     return entries;
   }
 
