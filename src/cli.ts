@@ -2,6 +2,7 @@
 import { isToneguardError } from './errors.js';
 import { parseArgs, type ParsedArgs } from './cli/args.js';
 import { serveCommand } from './cli/serve.js';
+import { auditVerifyCommand } from './cli/audit.js';
 import { processorsEnrollCommand, processorsListCommand, processorsRevokeCommand } from './cli/processors.js';
 
 /** A command returns its exit code, or 'running' when it keeps the process alive (serve). */
@@ -10,6 +11,7 @@ type Command = (args: ParsedArgs) => Promise<number | 'running'>;
 /** Command table: `toneguard <group> [<sub>]`. Keys are the words the user types. */
 const COMMANDS: Partial<Record<string, Command>> = {
   serve: serveCommand,
+  'audit verify': auditVerifyCommand,
   'processors enroll': processorsEnrollCommand,
   'processors list': processorsListCommand,
   'processors revoke': processorsRevokeCommand,

@@ -83,12 +83,23 @@ function panSpans(run: string, offset: number, out: Span[]): void {
   }
 }
 
+const isHexChar = (c: number) => (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+
+/** Digits inside a long hex token (a hash, a MAC, a Twilio SID) are not a card number. */
+function insideHexToken(text: string, start: number, end: number): boolean {
+  let from = start;
+  let to = end;
+  while (from > 0 && isHexChar(text.charCodeAt(from - 1))) from--;
+  while (to < text.length && isHexChar(text.charCodeAt(to))) to++;
+  return to - from >= 24 && to - from > end - start;
+}
+
 function findSpans(text: string): Span[] {
   const spans: Span[] = [];
   if (DIGIT_RUN_PRECHECK.test(text)) {
     DIGIT_RUN.lastIndex = 0;
     for (let m = DIGIT_RUN.exec(text); m; m = DIGIT_RUN.exec(text)) {
-      if (m[0].length >= 13) panSpans(m[0], m.index, spans);
+      if (m[0].length >= 13 && !insideHexToken(text, m.index, m.index + m[0].length)) panSpans(m[0], m.index, spans);
     }
   }
   if (CVV_KEYWORD_PRECHECK.test(text)) {

@@ -107,3 +107,12 @@ describe('scrubber', () => {
     console.info(`scrubber: ${perLineUs.toFixed(2)} µs per clean line`);
   });
 });
+
+describe('scrubber and hex identifiers', () => {
+  it('leaves digit runs inside hashes and SIDs alone, but not a PAN glued to a short word', () => {
+    const mac = 'a4' + '4111111111111111' + 'e'.repeat(46);
+    expect(scrub(`"mac":"${mac}"`).hits).toEqual([]);
+    expect(scrub(`CA${'4111111111111111'}abcdef0123456789`).hits).toEqual([]);
+    expect(scrub('pan=4111111111111111;').hits).toEqual(['pan']);
+  });
+});

@@ -1,0 +1,61 @@
+import { existsSync, readdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import type { ChainAnchor } from './chain.js';
+
+/** `audit-YYYY-MM-DD-NNNN.jsonl`, gzip-archived as `.jsonl.gz`: names sort in chain order. */
+const TRAIL_FILE = /^audit-(\d{4}-\d{2}-\d{2})-(\d{4})\.jsonl(\.gz)?$/;
+const ANCHOR_FILE = 'anchor.json';
+
+export interface TrailFile {
+  name: string;
+  path: string;
+  /** UTC day the file's records belong to. */
+  day: string;
+  index: number;
+  archived: boolean;
+}
+
+export function trailFileName(day: string, index: number): string {
+  return `audit-${day}-${String(index).padStart(4, '0')}.jsonl`;
+}
+
+export function parseTrailFileName(dir: string, name: string): TrailFile | undefined {
+  const m = TRAIL_FILE.exec(name);
+  if (!m) return undefined;
+  return { name, path: join(dir, name), day: m[1], index: Number(m[2]), archived: m[3] !== undefined };
+}
+
+/** The trail's files in chain order. */
+export function listTrailFiles(dir: string): TrailFile[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .map((name) => parseTrailFileName(dir, name))
+    .filter((f): f is TrailFile => f !== undefined)
+    .sort((a, b) => (a.day === b.day ? a.index - b.index : a.day < b.day ? -1 : 1));
+}
+
+/** A trail file's lines, transparently un-gzipping archives. The last empty line is dropped. */
+export function readTrailLines(path: string): string[] {
+  const raw = readFileSync(path);
+  const text = (path.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8');
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
+export function utcDay(epochMs: number): string {
+  return new Date(epochMs).toISOString().slice(0, 10);
+}
+
+export function readAnchor(dir: string): ChainAnchor | undefined {
+  const path = join(dir, ANCHOR_FILE);
+  if (!existsSync(path)) return undefined;
+  return JSON.parse(readFileSync(path, 'utf8')) as ChainAnchor;
+}
+
+export function writeAnchor(dir: string, anchor: ChainAnchor): void {
+  const path = join(dir, ANCHOR_FILE);
+  writeFileSync(`${path}.tmp`, JSON.stringify(anchor), { mode: 0o600 });
+  renameSync(`${path}.tmp`, path);
+}

@@ -1,0 +1,193 @@
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FileAuditTrail } from '../../src/audit/trail.js';
+import { verifyChain } from '../../src/audit/verify.js';
+import { applyRetention } from '../../src/audit/retention.js';
+import { listTrailFiles, readAnchor, readTrailLines } from '../../src/audit/trail-files.js';
+import type { AuditEvent } from '../../src/audit/types.js';
+import type { ScrubKind } from '../../src/audit/scrubber.js';
+
+const KEY = Buffer.from('test-audit-key-0123456789abcdef');
+const DAY = 86_400_000;
+const T0 = Date.parse('2026-01-10T10:00:00Z');
+
+function event(i: number): AuditEvent {
+  return {
+    action: 'vault.tokenize',
+    actor: { type: 'agent', id: `agent-${i % 3}`, source: '10.0.0.1' },
+    outcome: 'success',
+    resource: { type: 'token', id: `tok_${i}` },
+    details: { last4: '1111', brand: 'visa' },
+  };
+}
+
+function freshTrail(options: { rotateBytes?: number; now?: () => number; onScrub?: (h: readonly ScrubKind[]) => void } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'toneguard-audit-'));
+  const trail = new FileAuditTrail({ dir, key: KEY, rotateBytes: options.rotateBytes ?? 1 << 20, now: options.now ?? (() => T0), syncEachRecord: false, onScrub: options.onScrub });
+  return { dir, trail };
+}
+
+const paths = (dir: string) => listTrailFiles(dir).map((f) => f.path);
+
+function rewrite(path: string, edit: (lines: string[]) => string[]): void {
+  writeFileSync(path, `${edit(readTrailLines(path)).join('\n')}\n`);
+}
+
+describe('audit trail', () => {
+  it('writes one sealed record per event with who, what, when, where, outcome and resource', () => {
+    const { dir, trail } = freshTrail();
+    trail.record(event(1));
+    trail.close();
+    const [line] = readTrailLines(paths(dir)[0]);
+    const record = JSON.parse(line);
+    expect(record).toMatchObject({ seq: 0, ts: '2026-01-10T10:00:00.000Z', action: 'vault.tokenize', actor: { id: 'agent-1', source: '10.0.0.1' }, outcome: 'success', resource: { id: 'tok_1' } });
+    expect(record.mac).toMatch(/^[0-9a-f]{64}$/);
+    expect(verifyChain(KEY, paths(dir))).toMatchObject({ ok: true, records: 1 });
+  });
+
+  it('scrubs records and reports the hit', () => {
+    const hits: ScrubKind[] = [];
+    const { dir, trail } = freshTrail({ onScrub: (h) => hits.push(...h) });
+    trail.record({ ...event(1), details: { note: 'typed 4111111111111111' } });
+    trail.close();
+    expect(readFileSync(paths(dir)[0], 'utf8')).not.toContain('4111111111111111');
+    expect(hits).toEqual(['pan']);
+    expect(verifyChain(KEY, paths(dir)).ok).toBe(true);
+  });
+
+  it('tells subscribers about each record after writing it', () => {
+    const { trail } = freshTrail();
+    const seen: number[] = [];
+    const stop = trail.subscribe((r) => seen.push(r.seq));
+    trail.record(event(0));
+    trail.record(event(1));
+    stop();
+    trail.record(event(2));
+    expect(seen).toEqual([0, 1]);
+  });
+
+  it('continues the chain after a restart, in a new file', () => {
+    const { dir, trail } = freshTrail();
+    trail.record(event(0));
+    trail.close();
+    const again = new FileAuditTrail({ dir, key: KEY, rotateBytes: 1 << 20, now: () => T0, syncEachRecord: false });
+    again.record(event(1));
+    again.close();
+    expect(paths(dir)).toHaveLength(2);
+    expect(verifyChain(KEY, paths(dir))).toMatchObject({ ok: true, records: 2, lastSeq: 1 });
+  });
+
+  it('refuses a key that does not match', () => {
+    const { dir, trail } = freshTrail();
+    trail.record(event(0));
+    trail.close();
+    expect(verifyChain(Buffer.from('another key'), paths(dir))).toMatchObject({ ok: false, line: 1, reason: expect.stringMatching(/MAC mismatch/) });
+  });
+});
+
+describe('the tamper test', () => {
+  function trailOf(count: number, rotateBytes = 1 << 20) {
+    const { dir, trail } = freshTrail({ rotateBytes });
+    for (let i = 0; i < count; i++) trail.record(event(i));
+    trail.close();
+    return dir;
+  }
+
+  it('finds an edited line', () => {
+    const dir = trailOf(6);
+    const [file] = paths(dir);
+    rewrite(file, (lines) => lines.map((l, i) => (i === 3 ? l.replace('"outcome":"success"', '"outcome":"failure"') : l)));
+    expect(verifyChain(KEY, [file])).toMatchObject({ ok: false, line: 4, reason: expect.stringMatching(/MAC/) });
+  });
+
+  it('finds a deleted line, including the first', () => {
+    for (const deleted of [0, 2, 4]) {
+      const dir = trailOf(6);
+      const [file] = paths(dir);
+      rewrite(file, (lines) => lines.filter((_, i) => i !== deleted));
+      expect(verifyChain(KEY, [file]), `deleted ${deleted}`).toMatchObject({ ok: false, line: deleted + 1 });
+    }
+  });
+
+  it('finds reordered lines', () => {
+    const dir = trailOf(6);
+    const [file] = paths(dir);
+    rewrite(file, (lines) => [lines[0], lines[1], lines[3], lines[2], lines[4], lines[5]]);
+    expect(verifyChain(KEY, [file])).toMatchObject({ ok: false, line: 3 });
+  });
+
+  it('finds a line copied from elsewhere in the trail', () => {
+    const dir = trailOf(4);
+    const [file] = paths(dir);
+    rewrite(file, (lines) => [...lines, lines[1]]);
+    expect(verifyChain(KEY, [file])).toMatchObject({ ok: false, line: 5 });
+  });
+
+  it('rotates by size, chains across files, and finds tampering in a later file', () => {
+    const dir = trailOf(30, 2_000);
+    const files = paths(dir);
+    expect(files.length).toBeGreaterThan(3);
+    expect(verifyChain(KEY, files)).toMatchObject({ ok: true, records: 30, files: files.length });
+    for (const f of files) expect(readFileSync(f).length).toBeLessThanOrEqual(2_000);
+    rewrite(files[2], (lines) => lines.slice(1));
+    expect(verifyChain(KEY, files)).toMatchObject({ ok: false, file: listTrailFiles(dir)[2].name, line: 1 });
+  });
+
+  it('finds a whole rotated file removed or files swapped', () => {
+    const dir = trailOf(30, 2_000);
+    const files = paths(dir);
+    expect(verifyChain(KEY, [files[0], ...files.slice(2)])).toMatchObject({ ok: false, file: listTrailFiles(dir)[2].name, line: 1 });
+    expect(verifyChain(KEY, [files[1], files[0], ...files.slice(2)])).toMatchObject({ ok: false, line: 1 });
+  });
+});
+
+describe('rotation by day and retention', () => {
+  it('starts a new file each UTC day and keeps the chain', () => {
+    let now = T0;
+    const { dir, trail } = freshTrail({ now: () => now });
+    trail.record(event(0));
+    now += DAY;
+    trail.record(event(1));
+    now += DAY;
+    trail.record(event(2));
+    trail.close();
+    expect(listTrailFiles(dir).map((f) => f.day)).toEqual(['2026-01-10', '2026-01-11', '2026-01-12']);
+    expect(verifyChain(KEY, paths(dir)).ok).toBe(true);
+  });
+
+  it('archives files past onlineDays, deletes past retentionDays, and the chain still verifies from the anchor', () => {
+    let now = T0;
+    const { dir, trail } = freshTrail({ now: () => now });
+    for (let d = 0; d < 10; d++) {
+      trail.record(event(d));
+      trail.record(event(d + 100));
+      now += DAY;
+    }
+    const result = applyRetention({ dir, key: KEY, onlineDays: 3, retentionDays: 6, now, skip: trail.currentFile });
+    trail.record(event(999));
+    trail.close();
+    expect(result.deleted).toHaveLength(4);
+    expect(result.archived).toHaveLength(3);
+    const files = listTrailFiles(dir);
+    expect(files.map((f) => f.archived)).toEqual([true, true, true, false, false, false, false]);
+    expect(readdirSync(dir)).toContain('anchor.json');
+    expect(verifyChain(KEY, files.map((f) => f.path), { anchor: readAnchor(dir) })).toMatchObject({ ok: true, records: 13, firstSeq: 8 });
+    expect(verifyChain(KEY, files.map((f) => f.path))).toMatchObject({ ok: false, line: 1 });
+  });
+
+  it('a forged anchor is refused', () => {
+    let now = T0;
+    const { dir, trail } = freshTrail({ now: () => now });
+    for (let d = 0; d < 3; d++) {
+      trail.record(event(d));
+      now += DAY;
+    }
+    trail.close();
+    applyRetention({ dir, key: KEY, onlineDays: 1, retentionDays: 1, now });
+    const anchor = readAnchor(dir)!;
+    expect(existsSync(join(dir, 'anchor.json'))).toBe(true);
+    expect(verifyChain(KEY, paths(dir), { anchor: { ...anchor, seq: anchor.seq - 1 } })).toMatchObject({ ok: false, file: 'anchor.json' });
+  });
+});
