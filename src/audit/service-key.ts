@@ -1,0 +1,52 @@
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { FlattenedSign, type FlattenedJWS, type JWK } from 'jose';
+
+/**
+ * Toneguard's own signing key (ES256): signs alert webhooks and outbound assertions.
+ * Its public half is published at `/.well-known/jwks.json` (see `getServiceJwks`).
+ * Structurally a `ServiceSigner` (`kid`, `alg`, `key`), so processors can use it as is.
+ */
+export class ServiceSigningKey {
+  readonly alg = 'ES256';
+  readonly kid: string;
+  readonly publicJwk: JWK;
+
+  private constructor(readonly key: KeyObject) {
+    const { kty, crv, x, y } = createPublicKey(key).export({ format: 'jwk' });
+    // RFC 7638 thumbprint: required members in lexicographic order.
+    this.kid = createHash('sha256').update(JSON.stringify({ crv, kty, x, y })).digest('base64url');
+    this.publicJwk = { kty, crv, x, y, kid: this.kid, alg: this.alg, use: 'sig' } as JWK;
+  }
+
+  static generate(): ServiceSigningKey {
+    return new ServiceSigningKey(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
+  }
+
+  /** Keeps the key under the data directory so it survives restarts (receivers cache the JWKS). */
+  static loadOrCreate(dataDir: string): ServiceSigningKey {
+    const path = serviceKeyPath(dataDir);
+    if (existsSync(path)) return new ServiceSigningKey(createPrivateKey({ key: JSON.parse(readFileSync(path, 'utf8')), format: 'jwk' }));
+    const created = ServiceSigningKey.generate();
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    writeFileSync(path, JSON.stringify(created.key.export({ format: 'jwk' })), { mode: 0o600 });
+    return created;
+  }
+
+  /** Signs a JSON document as a flattened JWS (a JSON body that carries its own signature). */
+  async signJson(payload: unknown): Promise<FlattenedJWS> {
+    return new FlattenedSign(new TextEncoder().encode(JSON.stringify(payload)))
+      .setProtectedHeader({ alg: this.alg, kid: this.kid, typ: 'toneguard-alert+json' })
+      .sign(this.key);
+  }
+}
+
+export function serviceKeyPath(dataDir: string): string {
+  return join(dataDir, 'keys', 'service-signing.jwk');
+}
+
+/** The service's public key set, as served at `/.well-known/jwks.json`. */
+export function getServiceJwks(key: ServiceSigningKey): { keys: JWK[] } {
+  return { keys: [key.publicJwk] };
+}

@@ -1,0 +1,71 @@
+import type { Config } from '../config/index.js';
+import { Alerter } from './alerts.js';
+import { AnomalyRules } from './anomaly.js';
+import { auditDir, resolveAuditKey } from './audit-key.js';
+import { onScrubberHit, type Logger, type ScrubListener } from './logger.js';
+import type { Metrics } from './metrics.js';
+import { applyRetention } from './retention.js';
+import { ServiceSigningKey } from './service-key.js';
+import { FileAuditTrail } from './trail.js';
+
+const RETENTION_INTERVAL_MS = 6 * 3_600_000;
+
+export interface AuditSystem {
+  trail: FileAuditTrail;
+  alerter: Alerter;
+  signer: ServiceSigningKey;
+  /** Flushes and closes the trail after webhook deliveries under way have finished. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the audit side of the service: the hash-chained trail, anomaly rules subscribed to
+ * it, alerts, the scrubber-hit alarm on the logger and the trail, and retention.
+ */
+export function createAuditSystem(deps: { config: Config; logger: Logger; metrics: Metrics; signer?: ServiceSigningKey }): AuditSystem {
+  const { config, logger, metrics } = deps;
+  const { key, generated } = resolveAuditKey(config, { create: true });
+  if (generated) logger.warn('DEVELOPMENT: the audit trail is sealed with a generated key kept under the data directory; set TONEGUARD_AUDIT_HMAC_KEY');
+  const signer = deps.signer ?? ServiceSigningKey.loadOrCreate(config.dataDir);
+
+  let alerter: Alerter | undefined;
+  let closed = false;
+  // Deferred: a hit is reported from inside a log write, and the alert itself logs.
+  const onScrub: ScrubListener = (hits) => {
+    metrics.scrubberHits.inc(hits.length);
+    setImmediate(() => !closed && alerter?.raise({ rule: 'log_scrubber_hit', message: 'a sensitive-looking value reached a log line or audit record and was masked', count: hits.length }));
+  };
+  const trail = new FileAuditTrail({ dir: auditDir(config), key, rotateBytes: config.audit.rotateBytes, onScrub });
+  alerter = new Alerter({ logger, metrics, audit: trail, webhookUrl: config.audit.alertWebhookUrl, signer });
+  onScrubberHit(logger, onScrub);
+
+  const rules = new AnomalyRules(config.audit.rules);
+  trail.subscribe((record) => {
+    for (const alert of rules.observe(record)) alerter.raise(alert);
+  });
+
+  const retain = () => {
+    try {
+      const { archived, deleted } = applyRetention({ dir: trail.dir, key, onlineDays: config.audit.onlineDays, retentionDays: config.audit.retentionDays, now: Date.now(), skip: trail.currentFile });
+      if (archived.length + deleted.length > 0) {
+        trail.record({ action: 'audit.retention', actor: { type: 'system', id: 'toneguard' }, outcome: 'success', details: { archived: archived.length, deleted: deleted.length } });
+      }
+    } catch (err) {
+      logger.error({ err }, 'audit retention failed');
+    }
+  };
+  retain();
+  const timer = setInterval(retain, RETENTION_INTERVAL_MS).unref();
+
+  return {
+    trail,
+    alerter,
+    signer,
+    async close() {
+      clearInterval(timer);
+      await alerter.idle();
+      closed = true;
+      trail.close();
+    },
+  };
+}
