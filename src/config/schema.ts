@@ -90,6 +90,10 @@ export const configSchema = z.strictObject({
       fingerprintKey: z.string().nullable().default(null),
       cvvTtlMs: z.int().positive().default(5 * 60_000),
       tokenFormat: z.enum(['random', 'format-preserving']).default('random'),
+      /** Lifetime of a token without a card expiry (a card's ends with its expiry month). */
+      tokenTtlMs: z.int().positive().default(30 * 24 * 3_600_000),
+      /** Same value → same token, through a keyed HMAC fingerprint (needs fingerprintKey in production). */
+      convergent: z.boolean().default(false),
     })
     .prefault({}),
   auth: z

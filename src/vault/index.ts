@@ -1,0 +1,21 @@
+export * from './types.js';
+export { Keyring, KEY_BYTES, type KekEntry, type KekVersionInfo } from './keyring.js';
+export {
+  addKekVersion,
+  DEV_WARNING,
+  devKeyringPath,
+  ensureDevKeyring,
+  formatKek,
+  loadKeyring,
+  parseKek,
+  type KeyringOptions,
+  type KeyringSource,
+  type LoadedKeyring,
+} from './keyring-source.js';
+export { MemoryTokenStore, type KeyVersionCount, type StoredRecord, type SubjectKeyRecord, type TokenStore, type WrappedRef } from './store.js';
+export { SqliteTokenStore } from './sqlite-store.js';
+export { createVault, type ManagedVault, type VaultDeps } from './vault.js';
+export { auditRotation, rewrapKeys, type RewrapOptions, type RewrapResult } from './rewrap.js';
+export { openStore, openVault, vaultPath, type OpenedVault } from './open.js';
+export { newToken, cardAlias, TOKEN_PATTERN } from './tokens.js';
+export { endOfExpiryMonth } from './lifetime.js';

@@ -1,0 +1,232 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { tallyVersions, tokenConflict, type KeyVersionCount, type StoredRecord, type SubjectKeyRecord, type TokenStore, type WrappedRef } from './store.js';
+import type { RecordKind, WrappedKey } from './types.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS records (
+  token TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  brand TEXT, bin TEXT, last4 TEXT,
+  alias TEXT UNIQUE,
+  subject_id TEXT,
+  fingerprint TEXT,
+  key_version INTEGER NOT NULL,
+  wrapped_key TEXT NOT NULL,
+  ciphertext TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS records_expires ON records (expires_at);
+CREATE INDEX IF NOT EXISTS records_subject ON records (subject_id) WHERE subject_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS records_fingerprint ON records (fingerprint) WHERE fingerprint IS NOT NULL;
+CREATE INDEX IF NOT EXISTS records_key_version ON records (key_version);
+CREATE TABLE IF NOT EXISTS subject_keys (
+  subject_id TEXT PRIMARY KEY,
+  key_version INTEGER NOT NULL,
+  wrapped_key TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+) STRICT;
+`;
+
+interface Row {
+  token: string;
+  kind: RecordKind;
+  brand: string | null;
+  bin: string | null;
+  last4: string | null;
+  alias: string | null;
+  subject_id: string | null;
+  fingerprint: string | null;
+  key_version: number;
+  wrapped_key: string;
+  ciphertext: string;
+  created_at: number;
+  expires_at: number;
+}
+
+interface SubjectRow {
+  subject_id: string;
+  key_version: number;
+  wrapped_key: string;
+  created_at: number;
+}
+
+interface PendingInsert {
+  record: StoredRecord;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+const toRecord = (r: Row): StoredRecord => ({
+  token: r.token,
+  kind: r.kind,
+  brand: r.brand,
+  bin: r.bin,
+  last4: r.last4,
+  alias: r.alias,
+  subjectId: r.subject_id,
+  fingerprint: r.fingerprint,
+  keyVersion: r.key_version,
+  wrappedKey: r.wrapped_key,
+  ciphertext: r.ciphertext,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+});
+
+const toSubject = (r: SubjectRow): SubjectKeyRecord => ({ subjectId: r.subject_id, keyVersion: r.key_version, wrappedKey: r.wrapped_key, createdAt: r.created_at });
+
+const isConstraintError = (err: unknown): boolean => (err as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT') ?? false;
+
+/**
+ * SQLite in WAL mode with `synchronous = FULL`: a write is on disk (fsynced) before its
+ * promise resolves. Inserts arriving together share one transaction (group commit), so
+ * concurrent tokenizes pay one fsync between them.
+ */
+export class SqliteTokenStore implements TokenStore {
+  private readonly db: Database.Database;
+  private pending: PendingInsert[] = [];
+  private readonly statements;
+  private readonly insertBatch;
+
+  constructor(readonly path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('busy_timeout = 5000');
+    // Deleted rows are overwritten, so a deleted record's ciphertext does not linger in free pages.
+    this.db.pragma('secure_delete = ON');
+    this.db.exec(SCHEMA);
+    const db = this.db;
+    this.statements = {
+      insert: db.prepare(
+        `INSERT INTO records (token, kind, brand, bin, last4, alias, subject_id, fingerprint, key_version, wrapped_key, ciphertext, created_at, expires_at)
+         VALUES (@token, @kind, @brand, @bin, @last4, @alias, @subjectId, @fingerprint, @keyVersion, @wrappedKey, @ciphertext, @createdAt, @expiresAt)`,
+      ),
+      get: db.prepare<[string, string], Row>('SELECT * FROM records WHERE token = ? UNION ALL SELECT * FROM records WHERE alias = ? LIMIT 1'),
+      byFingerprint: db.prepare<[string, number], Row>('SELECT * FROM records WHERE fingerprint = ? AND expires_at > ? LIMIT 1'),
+      replace: db.prepare(
+        `UPDATE records SET key_version = @keyVersion, wrapped_key = @wrappedKey, ciphertext = @ciphertext, expires_at = @expiresAt,
+           brand = @brand, bin = @bin, last4 = @last4 WHERE token = @token`,
+      ),
+      delete: db.prepare<[string]>('DELETE FROM records WHERE token = ?'),
+      deleteExpired: db.prepare<[number]>('DELETE FROM records WHERE expires_at <= ?'),
+      insertSubject: db.prepare<[string, number, string, number]>(
+        'INSERT OR IGNORE INTO subject_keys (subject_id, key_version, wrapped_key, created_at) VALUES (?, ?, ?, ?)',
+      ),
+      getSubject: db.prepare<[string], SubjectRow>('SELECT * FROM subject_keys WHERE subject_id = ?'),
+      deleteSubject: db.prepare<[string]>('DELETE FROM subject_keys WHERE subject_id = ?'),
+      deleteSubjectRecords: db.prepare<[string]>('DELETE FROM records WHERE subject_id = ?'),
+      subjectsNotUnder: db.prepare<[number, number], SubjectRow>('SELECT * FROM subject_keys WHERE key_version != ? LIMIT ?'),
+      recordsNotUnder: db.prepare<[number, number], Row>('SELECT * FROM records WHERE key_version != ? LIMIT ?'),
+      rewrapRecord: db.prepare<[number, string, string, string]>('UPDATE records SET key_version = ?, wrapped_key = ? WHERE token = ? AND wrapped_key = ?'),
+      rewrapSubject: db.prepare<[number, string, string, string]>(
+        'UPDATE subject_keys SET key_version = ?, wrapped_key = ? WHERE subject_id = ? AND wrapped_key = ?',
+      ),
+      recordVersions: db.prepare<[], { key_version: number; n: number }>('SELECT key_version, COUNT(*) AS n FROM records GROUP BY key_version'),
+      subjectVersions: db.prepare<[], { key_version: number; n: number }>('SELECT key_version, COUNT(*) AS n FROM subject_keys GROUP BY key_version'),
+    };
+    this.insertBatch = db.transaction((batch: PendingInsert[]) =>
+      batch.map((item) => {
+        try {
+          this.statements.insert.run(item.record);
+          return null;
+        } catch (err) {
+          // A failed INSERT rolls back only itself; the rest of the batch still commits.
+          return isConstraintError(err) ? tokenConflict() : err;
+        }
+      }),
+    );
+  }
+
+  insert(record: StoredRecord): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.pending.length === 0) setImmediate(() => this.flush());
+      this.pending.push({ record, resolve, reject });
+    });
+  }
+
+  private flush(): void {
+    const batch = this.pending;
+    this.pending = [];
+    let outcomes: unknown[];
+    try {
+      outcomes = this.insertBatch(batch);
+    } catch (err) {
+      for (const item of batch) item.reject(err);
+      return;
+    }
+    batch.forEach((item, i) => (outcomes[i] ? item.reject(outcomes[i]) : item.resolve()));
+  }
+
+  async get(tokenOrAlias: string): Promise<StoredRecord | undefined> {
+    const row = this.statements.get.get(tokenOrAlias, tokenOrAlias);
+    return row && toRecord(row);
+  }
+
+  async findByFingerprint(fingerprint: string, now: number): Promise<StoredRecord | undefined> {
+    const row = this.statements.byFingerprint.get(fingerprint, now);
+    return row && toRecord(row);
+  }
+
+  async replace(record: StoredRecord): Promise<boolean> {
+    return this.statements.replace.run(record).changes > 0;
+  }
+
+  async delete(token: string): Promise<boolean> {
+    return this.statements.delete.run(token).changes > 0;
+  }
+
+  async deleteExpired(now: number): Promise<number> {
+    return this.statements.deleteExpired.run(now).changes;
+  }
+
+  async ensureSubjectKey(candidate: SubjectKeyRecord): Promise<SubjectKeyRecord> {
+    this.statements.insertSubject.run(candidate.subjectId, candidate.keyVersion, candidate.wrappedKey, candidate.createdAt);
+    return toSubject(this.statements.getSubject.get(candidate.subjectId) as SubjectRow);
+  }
+
+  async getSubjectKey(subjectId: string): Promise<SubjectKeyRecord | undefined> {
+    const row = this.statements.getSubject.get(subjectId);
+    return row && toSubject(row);
+  }
+
+  async shredSubject(subjectId: string): Promise<number> {
+    return this.db.transaction(() => {
+      this.statements.deleteSubject.run(subjectId);
+      return this.statements.deleteSubjectRecords.run(subjectId).changes;
+    })();
+  }
+
+  async wrappedNotUnder(version: number, limit: number): Promise<WrappedRef[]> {
+    const subjects = this.statements.subjectsNotUnder.all(version, limit).map(
+      (s): WrappedRef => ({ table: 'subject', id: s.subject_id, keyVersion: s.key_version, wrappedKey: s.wrapped_key }),
+    );
+    const rest = limit - subjects.length;
+    const records = rest > 0 ? this.statements.recordsNotUnder.all(version, rest) : [];
+    return [...subjects, ...records.map((r): WrappedRef => ({ table: 'record', id: r.token, keyVersion: r.key_version, wrappedKey: r.wrapped_key }))];
+  }
+
+  async updateWrapped(changes: { ref: WrappedRef; next: WrappedKey }[]): Promise<number> {
+    return this.db.transaction(() => {
+      let applied = 0;
+      for (const { ref, next } of changes) {
+        const statement = ref.table === 'subject' ? this.statements.rewrapSubject : this.statements.rewrapRecord;
+        applied += statement.run(next.keyVersion, next.wrapped, ref.id, ref.wrappedKey).changes;
+      }
+      return applied;
+    })();
+  }
+
+  async countByKeyVersion(): Promise<KeyVersionCount[]> {
+    const pairs = (rows: { key_version: number; n: number }[]) => rows.map((r): [number, number] => [r.key_version, r.n]);
+    return tallyVersions(pairs(this.statements.recordVersions.all()), pairs(this.statements.subjectVersions.all()));
+  }
+
+  async close(): Promise<void> {
+    if (this.pending.length > 0) this.flush();
+    if (this.db.open) this.db.close();
+  }
+}

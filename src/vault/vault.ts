@@ -1,0 +1,267 @@
+import type { Actor, AuditEvent, AuditSink } from '../audit/types.js';
+import type { CaptureResult, TokenizeRequest } from '../capture/types.js';
+import type { Config } from '../config/index.js';
+import { isToneguardError, ToneguardError } from '../errors.js';
+import { open, seal } from './aead.js';
+import type { Keyring } from './keyring.js';
+import { recordExpiry } from './lifetime.js';
+import { OneTimeSecrets } from './one-time-secrets.js';
+import { checkFields, decodeFields, encodeFields, kindOf } from './payload.js';
+import { recordKeyAad, subjectKeyAad } from './rewrap.js';
+import type { StoredRecord, TokenStore } from './store.js';
+import { cardAlias, newToken } from './tokens.js';
+import type { DetokenizedRecord, RecordKind, TokenInfo, TokenizeValuesRequest, Vault } from './types.js';
+
+export interface VaultDeps {
+  config: Config;
+  keyring: Keyring;
+  store: TokenStore;
+  audit: AuditSink;
+  /** Milliseconds since the epoch; injected by tests. */
+  clock?: () => number;
+}
+
+/** The vault plus housekeeping the composition root may call. */
+export interface ManagedVault extends Vault {
+  /** Deletes every record past its lifetime; also runs every minute by itself. */
+  purgeExpired(): Promise<number>;
+}
+
+const PURGE_INTERVAL_MS = 60_000;
+const INSERT_ATTEMPTS = 3;
+
+/** The subject layer's associated data: distinct from the record layer's so the two never interchange. */
+const subjectLayerAad = (token: string): string => `subject-layer:${token}`;
+
+function toInfo(record: StoredRecord): TokenInfo {
+  return {
+    token: record.token,
+    kind: record.kind,
+    ...(record.brand ? { brand: record.brand } : {}),
+    ...(record.bin ? { bin: record.bin } : {}),
+    ...(record.last4 ? { last4: record.last4 } : {}),
+    ...(record.alias ? { alias: record.alias } : {}),
+    ...(record.subjectId ? { subjectId: record.subjectId } : {}),
+    keyVersion: record.keyVersion,
+    createdAt: new Date(record.createdAt).toISOString(),
+    expiresAt: new Date(record.expiresAt).toISOString(),
+  };
+}
+
+/** The value convergent lookup fingerprints: the card number for cards, every field otherwise. */
+function fingerprintInput(kind: RecordKind, fields: ReadonlyMap<string, Uint8Array>): Buffer {
+  const pan = fields.get('card_number');
+  return kind === 'card' && pan ? Buffer.from(pan) : encodeFields(fields);
+}
+
+/**
+ * The token vault: envelope-encrypted records (a random data key per record, wrapped by the
+ * current KEK, both bound to the token), CVVs in memory only, an audit event for every access.
+ */
+export function createVault(deps: VaultDeps): ManagedVault {
+  const { keyring, store, audit } = deps;
+  const settings = deps.config.vault;
+  const now = deps.clock ?? Date.now;
+  const secrets = new OneTimeSecrets(now);
+
+  const record = (event: Omit<AuditEvent, 'outcome'> & { outcome?: AuditEvent['outcome'] }) => audit.record({ outcome: 'success', ...event });
+  const failure = (action: string, actor: Actor, err: unknown, resource?: AuditEvent['resource']) =>
+    record({ action, actor, outcome: 'failure', ...(resource ? { resource } : {}), details: { code: isToneguardError(err) ? err.code : 'internal_error' } });
+
+  async function subjectKey(subjectId: string, create: boolean): Promise<Buffer | undefined> {
+    const aad = subjectKeyAad(subjectId);
+    let stored = await store.getSubjectKey(subjectId);
+    if (!stored && create) {
+      const fresh = keyring.newDataKey(aad);
+      fresh.key.fill(0);
+      stored = await store.ensureSubjectKey({ subjectId, keyVersion: fresh.wrapped.keyVersion, wrappedKey: fresh.wrapped.wrapped, createdAt: now() });
+    }
+    return stored && keyring.unwrapDataKey({ keyVersion: stored.keyVersion, wrapped: stored.wrappedKey }, aad);
+  }
+
+  /** Seals the fields for `token`: under the subject key first when there is a subject, then under a fresh data key. */
+  async function sealFields(token: string, plain: Buffer, subjectId: string | null) {
+    let inner = plain;
+    if (subjectId) {
+      const key = (await subjectKey(subjectId, true)) as Buffer;
+      inner = seal(key, plain, subjectLayerAad(token));
+      key.fill(0);
+    }
+    const { key, wrapped } = keyring.newDataKey(recordKeyAad(token));
+    const ciphertext = seal(key, inner, token).toString('base64url');
+    key.fill(0);
+    return { keyVersion: wrapped.keyVersion, wrappedKey: wrapped.wrapped, ciphertext };
+  }
+
+  async function openFields(stored: StoredRecord): Promise<Record<string, string>> {
+    const key = keyring.unwrapDataKey({ keyVersion: stored.keyVersion, wrapped: stored.wrappedKey }, recordKeyAad(stored.token));
+    let plain: Buffer;
+    try {
+      plain = open(key, Buffer.from(stored.ciphertext, 'base64url'), stored.token);
+    } finally {
+      key.fill(0);
+    }
+    if (stored.subjectId) {
+      const subject = await subjectKey(stored.subjectId, false);
+      if (!subject) throw new ToneguardError('token_shredded', 'The data subject of this token has been erased', 410);
+      const inner = plain;
+      try {
+        plain = open(subject, inner, subjectLayerAad(stored.token));
+      } finally {
+        subject.fill(0);
+        inner.fill(0);
+      }
+    }
+    try {
+      return decodeFields(plain);
+    } finally {
+      plain.fill(0);
+    }
+  }
+
+  async function put(kind: RecordKind, fields: ReadonlyMap<string, Uint8Array>, subjectId: string | null): Promise<StoredRecord> {
+    const facts = checkFields(kind, fields);
+    const cvv = fields.get('cvv');
+    const kept = new Map([...fields].filter(([name]) => name !== 'cvv'));
+    const at = now();
+    const fingerprint = settings.convergent ? keyring.fingerprint(`${kind}:${subjectId ?? ''}`, fingerprintInput(kind, kept)) : null;
+    const existing = fingerprint ? await store.findByFingerprint(fingerprint, at) : undefined;
+    const plain = encodeFields(kept);
+    try {
+      const base = {
+        kind,
+        brand: facts.brand,
+        bin: facts.bin,
+        last4: facts.last4,
+        subjectId,
+        fingerprint,
+        createdAt: at,
+        expiresAt: recordExpiry(at, facts.expiry, settings.tokenTtlMs),
+      };
+      let stored: StoredRecord | undefined;
+      if (existing) {
+        stored = { ...existing, ...base, createdAt: existing.createdAt, ...(await sealFields(existing.token, plain, subjectId)) };
+        if (!(await store.replace(stored))) stored = undefined;
+      }
+      for (let attempt = 1; !stored; attempt++) {
+        const token = newToken();
+        const pan = kept.get('card_number');
+        const alias = settings.tokenFormat === 'format-preserving' && pan ? cardAlias(pan) : null;
+        const candidate: StoredRecord = { token, alias, ...base, ...(await sealFields(token, plain, subjectId)) };
+        try {
+          await store.insert(candidate);
+          stored = candidate;
+        } catch (err) {
+          if (!(isToneguardError(err) && err.code === 'token_conflict' && attempt < INSERT_ATTEMPTS)) throw err;
+        }
+      }
+      if (cvv) secrets.put(stored.token, cvv, settings.cvvTtlMs);
+      return stored;
+    } finally {
+      plain.fill(0);
+      for (const bytes of kept.values()) bytes.fill(0);
+    }
+  }
+
+  async function tokenizeAudited(kind: RecordKind, fields: Map<string, Uint8Array>, actor: Actor, reference: string, subjectId?: string) {
+    try {
+      const stored = await put(kind, fields, subjectId ?? null);
+      record({
+        action: 'vault.tokenize',
+        actor,
+        resource: { type: 'token', id: stored.token },
+        details: { kind, reference, keyVersion: stored.keyVersion, brand: stored.brand, last4: stored.last4, cvvHeld: fields.has('cvv') },
+      });
+      return toInfo(stored);
+    } catch (err) {
+      failure('vault.tokenize', actor, err);
+      throw err;
+    } finally {
+      for (const bytes of fields.values()) bytes.fill(0);
+    }
+  }
+
+  async function live(tokenOrAlias: string): Promise<StoredRecord> {
+    const stored = await store.get(tokenOrAlias);
+    if (!stored) throw new ToneguardError('token_not_found', 'No such token', 404);
+    if (stored.expiresAt <= now()) {
+      await store.delete(stored.token);
+      secrets.destroy(stored.token);
+      throw new ToneguardError('token_expired', 'The token has expired and its data is gone', 410);
+    }
+    return stored;
+  }
+
+  const purgeExpired = async (): Promise<number> => store.deleteExpired(now());
+  const purgeTimer = setInterval(() => void purgeExpired().catch(() => undefined), PURGE_INTERVAL_MS);
+  purgeTimer.unref();
+
+  return {
+    async tokenize(request: TokenizeRequest): Promise<CaptureResult> {
+      const info = await tokenizeAudited(kindOf(request.values), request.values, request.actor, request.captureId, request.subjectId);
+      return {
+        token: info.token,
+        ...(info.brand ? { brand: info.brand } : {}),
+        ...(info.last4 ? { last4: info.last4 } : {}),
+        expiresAt: info.expiresAt,
+      };
+    },
+
+    async tokenizeValues(request: TokenizeValuesRequest): Promise<TokenInfo> {
+      const fields = new Map(Object.entries(request.values).map(([name, value]) => [name, Buffer.from(value, 'latin1')]));
+      return tokenizeAudited(request.kind, fields, request.actor, request.reference, request.subjectId);
+    },
+
+    async info(tokenOrAlias: string): Promise<TokenInfo | undefined> {
+      const stored = await store.get(tokenOrAlias);
+      return stored && toInfo(stored);
+    },
+
+    async detokenize(tokenOrAlias: string, options: { actor: Actor; includeCvv?: boolean }): Promise<DetokenizedRecord> {
+      const includeCvv = options.includeCvv ?? false;
+      let stored: StoredRecord | undefined;
+      try {
+        stored = await live(tokenOrAlias);
+        const fields = await openFields(stored);
+        const cvv = includeCvv ? secrets.take(stored.token) : undefined;
+        record({
+          action: 'vault.detokenize',
+          actor: options.actor,
+          resource: { type: 'token', id: stored.token },
+          details: { includeCvv, cvvReturned: cvv !== undefined },
+        });
+        return { info: toInfo(stored), fields, ...(cvv !== undefined ? { cvv } : {}) };
+      } catch (err) {
+        failure('vault.detokenize', options.actor, err, { type: 'token', id: stored?.token ?? tokenOrAlias });
+        throw err;
+      }
+    },
+
+    async delete(tokenOrAlias: string, actor: Actor): Promise<boolean> {
+      const stored = await store.get(tokenOrAlias);
+      const deleted = stored ? await store.delete(stored.token) : false;
+      if (stored) secrets.destroy(stored.token);
+      record({ action: 'vault.delete', actor, outcome: deleted ? 'success' : 'failure', resource: { type: 'token', id: stored?.token ?? tokenOrAlias } });
+      return deleted;
+    },
+
+    async shredSubject(subjectId: string, actor: Actor): Promise<number> {
+      try {
+        const count = await store.shredSubject(subjectId);
+        record({ action: 'vault.shred', actor, resource: { type: 'subject', id: subjectId }, details: { records: count } });
+        return count;
+      } catch (err) {
+        failure('vault.shred', actor, err, { type: 'subject', id: subjectId });
+        throw err;
+      }
+    },
+
+    purgeExpired,
+
+    async close(): Promise<void> {
+      clearInterval(purgeTimer);
+      secrets.clear();
+      await store.close();
+    },
+  };
+}
