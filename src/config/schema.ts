@@ -155,6 +155,8 @@ export const configSchema = z.strictObject({
       corsOrigins: z.array(z.url()).default([]),
       requestsPerMinutePerIp: z.int().positive().default(600),
       captureStartsPerMinutePerAgent: z.int().positive().default(10),
+      /** How long a graceful shutdown (SIGTERM) may take before remaining connections are cut. */
+      shutdownTimeoutMs: z.int().positive().default(10_000),
       tls: z
         .strictObject({
           certFile: z.string().nullable().default(null),
