@@ -4,6 +4,7 @@ import { parseArgs, type ParsedArgs } from './cli/args.js';
 import { serveCommand } from './cli/serve.js';
 import { auditVerifyCommand } from './cli/audit.js';
 import { processorsEnrollCommand, processorsListCommand, processorsRevokeCommand } from './cli/processors.js';
+import { keysGenerateCommand, keysListCommand, keysRotateCommand } from './cli/keys.js';
 
 /** A command returns its exit code, or 'running' when it keeps the process alive (serve). */
 type Command = (args: ParsedArgs) => Promise<number | 'running'>;
@@ -15,6 +16,9 @@ const COMMANDS: Partial<Record<string, Command>> = {
   'processors enroll': processorsEnrollCommand,
   'processors list': processorsListCommand,
   'processors revoke': processorsRevokeCommand,
+  'keys generate': keysGenerateCommand,
+  'keys rotate': keysRotateCommand,
+  'keys list': keysListCommand,
 };
 
 const USAGE = `usage: toneguard <command>

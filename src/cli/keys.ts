@@ -1,0 +1,99 @@
+import { randomBytes } from 'node:crypto';
+import { createLogger } from '../audit/logger.js';
+import type { Actor, AuditSink } from '../audit/types.js';
+import { loadConfig, type Config } from '../config/index.js';
+import {
+  addKekVersion,
+  auditRotation,
+  devKeyringPath,
+  ensureDevKeyring,
+  formatKek,
+  KEY_BYTES,
+  loadKeyring,
+  openStore,
+  rewrapKeys,
+  type LoadedKeyring,
+} from '../vault/index.js';
+import { numberFlag, type ParsedArgs } from './args.js';
+
+const OPERATOR: Actor = { type: 'operator', id: process.env.USER ?? 'cli' };
+
+/** Until the audit trail has a file of its own, key operations are audited as log lines on stderr. */
+function cliAudit(): AuditSink {
+  const logger = createLogger({ name: 'toneguard-keys', destination: process.stderr });
+  return { record: (event) => logger.info({ audit: event }, event.action) };
+}
+
+const keyring = (config: Config): LoadedKeyring => loadKeyring(config, { dataDir: config.dataDir, profile: config.profile });
+const hasConfiguredKeks = (config: Config): boolean => config.vault.keks.length > 0 || config.vault.kekFile !== null;
+
+/**
+ * `toneguard keys generate [--version N]`: in development without configured KEKs, creates the
+ * local keyring file; otherwise prints a new `version:base64` KEK (the only output, so it can be
+ * appended to a KEK file) for the operator to place in TONEGUARD_KEKS or the KEK file.
+ */
+export async function keysGenerateCommand(args: ParsedArgs): Promise<number> {
+  const config = loadConfig();
+  const audit = cliAudit();
+  if (config.profile === 'development' && !hasConfiguredKeks(config)) {
+    const created = ensureDevKeyring(config.dataDir);
+    const file = devKeyringPath(config.dataDir);
+    audit.record({ action: 'keys.generate', actor: OPERATOR, outcome: 'success', resource: { type: 'keyring', id: file }, details: { created } });
+    process.stdout.write(`${JSON.stringify({ file, created })}\n`);
+    return 0;
+  }
+  const next = hasConfiguredKeks(config) ? keyring(config).keyring.currentVersion + 1 : 1;
+  const version = numberFlag(args, 'version', next);
+  const key = randomBytes(KEY_BYTES);
+  process.stdout.write(`${formatKek(version, key)}\n`);
+  key.fill(0);
+  audit.record({ action: 'keys.generate', actor: OPERATOR, outcome: 'success', resource: { type: 'kek', id: String(version) } });
+  return 0;
+}
+
+/**
+ * `toneguard keys rotate [--batch-size N]`: adds a KEK version where the keys are kept (development
+ * keyring or KEK file; with `vault.keks` the operator adds it there first), then re-wraps every
+ * data key under the newest version in batches. Records are never decrypted, only their keys.
+ */
+export async function keysRotateCommand(args: ParsedArgs): Promise<number> {
+  const config = loadConfig();
+  const audit = cliAudit();
+  const before = keyring(config);
+  const addedVersion = before.source === 'config' ? null : addKekVersion(before);
+  const after = addedVersion === null ? before : keyring(config);
+  const store = openStore(config);
+  try {
+    const result = await rewrapKeys(store, after.keyring, { batchSize: numberFlag(args, 'batch-size', 500) });
+    auditRotation(audit, OPERATOR, result, addedVersion);
+    process.stdout.write(`${JSON.stringify({ addedVersion, ...result })}\n`);
+    return result.failed === 0 ? 0 : 1;
+  } finally {
+    await store.close();
+  }
+}
+
+/** `toneguard keys list`: one JSON line per KEK version: created date and how many keys it wraps. Never key material. */
+export async function keysListCommand(_args: ParsedArgs): Promise<number> {
+  const config = loadConfig();
+  const loaded = keyring(config);
+  const store = openStore(config);
+  try {
+    const counts = new Map((await store.countByKeyVersion()).map((c) => [c.keyVersion, c]));
+    const versions = loaded.keyring.versions();
+    for (const v of versions) {
+      const count = counts.get(v.version);
+      const line = { ...v, loaded: true, records: count?.records ?? 0, subjectKeys: count?.subjectKeys ?? 0, source: loaded.source };
+      process.stdout.write(`${JSON.stringify(line)}\n`);
+    }
+    // Keys wrapped under a version the keyring does not hold cannot be decrypted: show them.
+    for (const count of counts.values()) {
+      if (versions.some((v) => v.version === count.keyVersion)) continue;
+      const line = { version: count.keyVersion, createdAt: null, current: false, loaded: false, records: count.records, subjectKeys: count.subjectKeys };
+      process.stdout.write(`${JSON.stringify(line)}\n`);
+    }
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
