@@ -2,6 +2,9 @@ import express, { type Express } from 'express';
 import type { AppContext } from './context.js';
 import { errorHandler, notFound } from './http/errors.js';
 import type { UpgradeHandler } from './http/upgrade.js';
+import { accessLog } from './http/access-log.js';
+import { bodyLimit, corsPolicy, securityHeaders } from './http/security.js';
+import { ipRateLimit } from './http/rate-limit.js';
 
 export interface BuiltApp {
   http: Express;
@@ -15,6 +18,10 @@ export function createApp(ctx: AppContext): BuiltApp {
   app.disable('x-powered-by');
   app.set('trust proxy', ctx.config.http.tls.behindProxy ? 1 : false);
   const upgrades = new Map<string, UpgradeHandler>();
+  app.use(accessLog(ctx.logger, ctx.metrics));
+  app.use(securityHeaders(ctx.config));
+  app.use(corsPolicy(ctx.config.http.corsOrigins));
+  app.use(bodyLimit(ctx.config.http.bodyLimitBytes));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -26,6 +33,7 @@ export function createApp(ctx: AppContext): BuiltApp {
   app.get('/metrics', async (_req, res) => {
     res.type(ctx.metrics.contentType).send(await ctx.metrics.render());
   });
+  app.use(ipRateLimit(ctx.config));
 
   if (ctx.payments) app.use(ctx.payments.router);
 

@@ -4,6 +4,9 @@ import type { AuditSink } from './audit/types.js';
 import type { Metrics } from './audit/metrics.js';
 import type { CallRegistry } from './state/calls.js';
 import type { PaymentsWiring } from './processors/wiring.js';
+import type { Alerter } from './audit/alerts.js';
+import type { ServiceSigningKey } from './audit/service-key.js';
+import type { ShutdownHook } from './http/shutdown.js';
 
 /**
  * Everything the HTTP and WebSocket adapters need, built once by the composition root
@@ -17,6 +20,12 @@ export interface AppContext {
   calls: CallRegistry;
   /** Resolves when the service is ready for traffic; `/readyz` reports it. */
   ready: () => boolean;
+  /** Registers work to finish on shutdown (cancel live captures, close stores); run last-registered first, within `http.shutdownTimeoutMs`. */
+  onShutdown: (hook: ShutdownHook, name?: string) => void;
+  /** The service signing key: sign outbound requests and alerts; publish `getServiceJwks(serviceKey)` at `/.well-known/jwks.json`. */
+  serviceKey: ServiceSigningKey;
+  /** Raises an operator alert (log, metric, audit trail, signed webhook). */
+  alerter: Alerter;
   /** Processor hand-off, `/v1/detokenize`, Twilio Pay status callbacks and the Generic Pay Connector; set once a vault is wired. */
   payments?: PaymentsWiring;
 }

@@ -1,42 +1,84 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
 import { mkdirSync } from 'node:fs';
+import pino from 'pino';
 import { createApp } from './app.js';
-import type { Config } from './config/index.js';
+import { checkStartupConfig, type Config } from './config/index.js';
+import { configFingerprint } from './config/fingerprint.js';
 import type { AppContext } from './context.js';
-import { createLogger, type Logger } from './audit/logger.js';
+import { createLogger, isScrubbingLogger, type Logger } from './audit/logger.js';
 import { Metrics } from './audit/metrics.js';
-import { MemoryAuditSink } from './audit/types.js';
+import { createAuditSystem } from './audit/setup.js';
+import { SYSTEM_ACTOR } from './audit/types.js';
 import { MemoryCallRegistry } from './state/calls.js';
 import { upgradeRouter } from './http/upgrade.js';
+import { ShutdownHooks } from './http/shutdown.js';
+import { httpsServerOptions, loadTlsMaterial, type TlsMaterial } from './http/tls.js';
+import { ToneguardError } from './errors.js';
+
+/** Socket limits: slow or idle clients cannot hold connections open. */
+const SOCKET_TIMEOUTS = { headersTimeout: 15_000, requestTimeout: 30_000, keepAliveTimeout: 5_000, idleTimeout: 60_000 };
 
 export interface RunningServer {
   url: string;
   port: number;
   context: AppContext;
-  server: Server;
+  server: HttpServer | HttpsServer;
+  /** Graceful shutdown: stop accepting, run shutdown hooks, flush the audit trail, all within `http.shutdownTimeoutMs`. */
   close(): Promise<void>;
 }
 
 export interface StartOptions {
+  /** Must come from `createLogger` (it scrubs every line); tests pass one with a capturing destination. */
   logger?: Logger;
+  /** Layered over the configured certificate: client-certificate CAs and `requestCert` for mutual TLS. */
+  tls?: Pick<TlsMaterial, 'ca' | 'requestCert'>;
+}
+
+function buildLogger(config: Config, given: Logger | undefined): Logger {
+  if (given) {
+    if (!isScrubbingLogger(given)) throw new ToneguardError('logger_not_scrubbing', 'startServer needs a logger made by createLogger', 500);
+    return given;
+  }
+  const destination = config.log.file ? pino.destination({ dest: config.log.file, mkdir: true, sync: false }) : undefined;
+  return createLogger({ level: config.log.level, destination });
 }
 
 /** The composition root: the one place that picks concrete implementations and wires them together. */
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
+  const warnings = checkStartupConfig(config);
   mkdirSync(config.dataDir, { recursive: true });
-  const logger = options.logger ?? createLogger({ level: config.log.level });
+  const metrics = new Metrics({ defaultMetrics: true });
+  const logger = buildLogger(config, options.logger);
+  for (const warning of warnings) logger.warn(`DEVELOPMENT ONLY: ${warning}`);
+  const audit = createAuditSystem({ config, logger, metrics });
+  const shutdownHooks = new ShutdownHooks();
   let ready = false;
   const context: AppContext = {
     config,
     logger,
-    audit: new MemoryAuditSink(),
-    metrics: new Metrics({ defaultMetrics: true }),
+    audit: audit.trail,
+    metrics,
     calls: new MemoryCallRegistry(),
     ready: () => ready,
+    onShutdown: (hook, name = 'anonymous') => shutdownHooks.register(name, hook),
+    serviceKey: audit.signer,
+    alerter: audit.alerter,
   };
   const app = createApp(context);
-  const server = createServer(app.http);
+  const tls = loadTlsMaterial(config);
+  const server = tls ? createHttpsServer(httpsServerOptions({ ...tls, ...options.tls }), app.http) : createHttpServer(app.http);
+  server.headersTimeout = SOCKET_TIMEOUTS.headersTimeout;
+  server.requestTimeout = SOCKET_TIMEOUTS.requestTimeout;
+  server.keepAliveTimeout = SOCKET_TIMEOUTS.keepAliveTimeout;
+  server.timeout = SOCKET_TIMEOUTS.idleTimeout;
+  // Upgraded (WebSocket) sockets leave the HTTP server's bookkeeping; track them to cut them at the deadline.
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   server.on('upgrade', upgradeRouter(app.upgrades));
 
   await new Promise<void>((resolve, reject) => {
@@ -45,18 +87,34 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   });
   const port = (server.address() as AddressInfo).port;
   ready = true;
-  logger.info({ port, profile: config.profile }, 'toneguard listening');
+  audit.trail.record({
+    action: 'service.started',
+    actor: SYSTEM_ACTOR,
+    outcome: 'success',
+    details: { profile: config.profile, port, tls: tls !== undefined, config: configFingerprint(config) },
+  });
+  logger.info({ port, profile: config.profile, tls: tls !== undefined }, 'toneguard listening');
+
+  let closing: Promise<void> | undefined;
+  const close = async () => {
+    ready = false;
+    const deadline = Date.now() + config.http.shutdownTimeoutMs;
+    const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const unfinished = await shutdownHooks.run(deadline, (name, err) => logger.error({ err, hook: name }, 'shutdown hook failed'));
+    audit.trail.record({ action: 'service.stopped', actor: SYSTEM_ACTOR, outcome: unfinished.length === 0 ? 'success' : 'failure', details: { unfinished: unfinished.join(',') || null } });
+    await audit.close(deadline);
+    server.closeAllConnections();
+    for (const socket of sockets) socket.destroy();
+    await stopped;
+    logger.info({ unfinished }, 'toneguard stopped');
+  };
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     port,
     context,
     server,
-    close: () =>
-      new Promise<void>((resolve) => {
-        ready = false;
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => (closing ??= close()),
   };
 }

@@ -130,5 +130,5 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 
 /** A logger that writes nothing: for pure unit tests. */
 export function silentLogger(): Logger {
-  return pino({ level: 'silent' });
+  return createLogger({ level: 'silent', destination: { write: () => undefined } });
 }

@@ -1,4 +1,7 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Config } from '../config/index.js';
+import { configFingerprint } from '../config/fingerprint.js';
 import { Alerter } from './alerts.js';
 import { AnomalyRules } from './anomaly.js';
 import { auditDir, resolveAuditKey } from './audit-key.js';
@@ -7,6 +10,7 @@ import type { Metrics } from './metrics.js';
 import { applyRetention } from './retention.js';
 import { ServiceSigningKey } from './service-key.js';
 import { FileAuditTrail } from './trail.js';
+import { SYSTEM_ACTOR } from './types.js';
 
 const RETENTION_INTERVAL_MS = 6 * 3_600_000;
 
@@ -14,8 +18,8 @@ export interface AuditSystem {
   trail: FileAuditTrail;
   alerter: Alerter;
   signer: ServiceSigningKey;
-  /** Flushes and closes the trail after webhook deliveries under way have finished. */
-  close(): Promise<void>;
+  /** Waits for webhook deliveries under way (until `deadline`, epoch ms), then flushes and closes the trail. */
+  close(deadline?: number): Promise<void>;
 }
 
 /**
@@ -39,6 +43,8 @@ export function createAuditSystem(deps: { config: Config; logger: Logger; metric
   alerter = new Alerter({ logger, metrics, audit: trail, webhookUrl: config.audit.alertWebhookUrl, signer });
   onScrubberHit(logger, onScrub);
 
+  recordConfigChange(trail, configFingerprint(config));
+
   const rules = new AnomalyRules(config.audit.rules);
   trail.subscribe((record) => {
     for (const alert of rules.observe(record)) alerter.raise(alert);
@@ -48,7 +54,7 @@ export function createAuditSystem(deps: { config: Config; logger: Logger; metric
     try {
       const { archived, deleted } = applyRetention({ dir: trail.dir, key, onlineDays: config.audit.onlineDays, retentionDays: config.audit.retentionDays, now: Date.now(), skip: trail.currentFile });
       if (archived.length + deleted.length > 0) {
-        trail.record({ action: 'audit.retention', actor: { type: 'system', id: 'toneguard' }, outcome: 'success', details: { archived: archived.length, deleted: deleted.length } });
+        trail.record({ action: 'audit.retention', actor: SYSTEM_ACTOR, outcome: 'success', details: { archived: archived.length, deleted: deleted.length } });
       }
     } catch (err) {
       logger.error({ err }, 'audit retention failed');
@@ -61,11 +67,22 @@ export function createAuditSystem(deps: { config: Config; logger: Logger; metric
     trail,
     alerter,
     signer,
-    async close() {
+    async close(deadline = Date.now() + 5_000) {
       clearInterval(timer);
-      await alerter.idle();
+      let timeout: NodeJS.Timeout | undefined;
+      await Promise.race([alerter.idle(), new Promise((resolve) => (timeout = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
+      clearTimeout(timeout);
       closed = true;
       trail.close();
     },
   };
+}
+
+/** Records `config.changed` when the configuration differs from the previous run's (secrets as set/unset only). */
+function recordConfigChange(trail: FileAuditTrail, fingerprint: string): void {
+  const path = join(trail.dir, 'config.fingerprint');
+  const previous = existsSync(path) ? readFileSync(path, 'utf8').trim() : null;
+  if (previous === fingerprint) return;
+  trail.record({ action: 'config.changed', actor: SYSTEM_ACTOR, outcome: 'success', details: { previous, current: fingerprint } });
+  writeFileSync(path, fingerprint, { mode: 0o600 });
 }

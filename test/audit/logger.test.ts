@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import pino from 'pino';
 import { createLogger, onScrubberHit, isScrubbingLogger, silentLogger } from '../../src/audit/logger.js';
 import { ToneguardError } from '../../src/errors.js';
 import type { ScrubKind } from '../../src/audit/scrubber.js';
@@ -49,7 +50,8 @@ describe('logger scrubber', () => {
     expect(onScrubberHit(logger, (h) => hits.push(...h))).toBe(true);
     logger.child({ module: 'x' }).warn({ text: 'x 5555555555554444' }, 'leak');
     expect(hits).toEqual(['pan']);
-    expect(onScrubberHit(silentLogger(), () => undefined)).toBe(false);
+    expect(onScrubberHit(pino({ level: 'silent' }), () => undefined)).toBe(false);
+    expect(isScrubbingLogger(silentLogger())).toBe(true);
   });
 });
 
