@@ -1,0 +1,145 @@
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ToneguardError } from '../../src/errors.js';
+import { DEV_WARNING, Keyring, devKeyringPath, formatKek, loadKeyring, rewrapKeys, MemoryTokenStore } from '../../src/vault/index.js';
+import { cardRequest, kek, tempDir, testConfig, vaultFixture, VISA, PROCESSOR } from './helpers.js';
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    return err instanceof ToneguardError ? err.code : 'not-a-toneguard-error';
+  }
+  return undefined;
+}
+
+describe('Keyring', () => {
+  it('wraps and unwraps a data key under the current version', () => {
+    const keyring = new Keyring([kek(1), kek(2)]);
+    const { key, wrapped } = keyring.newDataKey('record:tok_a');
+    expect(wrapped.keyVersion).toBe(2);
+    expect(key).toHaveLength(32);
+    expect(keyring.unwrapDataKey(wrapped, 'record:tok_a').equals(key)).toBe(true);
+  });
+
+  it('binds the associated data: a key wrapped for one record does not open for another', () => {
+    const keyring = new Keyring([kek(1)]);
+    const { wrapped } = keyring.newDataKey('record:tok_a');
+    expect(codeOf(() => keyring.unwrapDataKey(wrapped, 'record:tok_b'))).toBe('decrypt_failed');
+  });
+
+  it('names an unknown key version and refuses corrupt bytes, never returning garbage', () => {
+    const keyring = new Keyring([kek(1)]);
+    const { wrapped } = keyring.newDataKey('x');
+    expect(codeOf(() => keyring.unwrapDataKey({ ...wrapped, keyVersion: 9 }, 'x'))).toBe('key_unknown_version');
+    const bytes = Buffer.from(wrapped.wrapped, 'base64url');
+    for (const at of [0, 13, bytes.length - 1]) {
+      const corrupt = Buffer.from(bytes);
+      corrupt[at] ^= 0x01;
+      expect(codeOf(() => keyring.unwrapDataKey({ ...wrapped, wrapped: corrupt.toString('base64url') }, 'x'))).toBe('decrypt_failed');
+    }
+    expect(codeOf(() => keyring.unwrapDataKey({ ...wrapped, wrapped: 'AAAA' }, 'x'))).toBe('decrypt_failed');
+  });
+
+  it('lists versions without key material and refuses weak or duplicate keys', () => {
+    const keyring = new Keyring([kek(2), kek(1)]);
+    expect(JSON.stringify(keyring.versions())).not.toMatch(/key/);
+    expect(keyring.versions().map((v) => [v.version, v.current])).toEqual([
+      [1, false],
+      [2, true],
+    ]);
+    expect(codeOf(() => new Keyring([{ version: 1, key: Buffer.alloc(16), createdAt: null }]))).toBe('config_invalid');
+    expect(codeOf(() => new Keyring([kek(1), kek(1)]))).toBe('config_invalid');
+    expect(codeOf(() => new Keyring([]))).toBe('config_missing_secret');
+  });
+});
+
+describe('rotation', () => {
+  it('re-wraps every data key in batches while older versions keep decrypting', async () => {
+    const old = kek(1);
+    const store = new MemoryTokenStore();
+    const before = vaultFixture({ store, keyring: new Keyring([old]) });
+    const tokens = [];
+    for (let i = 0; i < 7; i++) tokens.push((await before.vault.tokenize(cardRequest({ card_number: VISA, expiry: '1230' }))).token);
+    await before.vault.tokenize(cardRequest({ ssn: '123456789' }, 'subject-1'));
+
+    const next = kek(2);
+    const rotated = new Keyring([old, next]);
+    const after = vaultFixture({ store, keyring: rotated });
+    // Before the re-wrap, records under version 1 still decrypt with the rotated keyring.
+    expect((await after.vault.detokenize(tokens[0], { actor: PROCESSOR })).fields.card_number).toBe(VISA);
+
+    const result = await rewrapKeys(store, rotated, { batchSize: 3 });
+    expect(result).toEqual({ toVersion: 2, rewrapped: 9, failed: 0 });
+    expect(await store.countByKeyVersion()).toEqual([{ keyVersion: 2, records: 8, subjectKeys: 1 }]);
+
+    // Version 1 can now be retired: a keyring without it still decrypts everything.
+    const retired = vaultFixture({ store, keyring: new Keyring([next]) });
+    for (const token of tokens) expect((await retired.vault.detokenize(token, { actor: PROCESSOR })).fields.expiry).toBe('1230');
+  });
+
+  it('leaves keys it cannot unwrap in place and counts them', async () => {
+    const store = new MemoryTokenStore();
+    const { vault } = vaultFixture({ store, keyring: new Keyring([kek(1)]) });
+    await vault.tokenize(cardRequest({ card_number: VISA }));
+    const result = await rewrapKeys(store, new Keyring([kek(5)]), { batchSize: 1 });
+    expect(result).toEqual({ toVersion: 5, rewrapped: 0, failed: 1 });
+  });
+});
+
+describe('loadKeyring', () => {
+  it('takes KEKs from vault.keks, newest version current', () => {
+    const config = testConfig({ keks: [formatKek(1, kek(1).key), formatKek(3, kek(3).key)] });
+    const loaded = loadKeyring(config, { dataDir: config.dataDir, profile: 'production' });
+    expect(loaded.keyring.currentVersion).toBe(3);
+    expect(loaded.warning).toBeNull();
+    expect(existsSync(devKeyringPath(config.dataDir))).toBe(false);
+  });
+
+  it('takes KEKs from a KEK file and names the bad line without echoing it', () => {
+    const dir = tempDir();
+    const file = join(dir, 'keks');
+    writeFileSync(file, `# operators' KEKs\n${formatKek(1, kek(1).key)}\n`);
+    const config = testConfig({ kekFile: file });
+    expect(loadKeyring(config, { dataDir: dir, profile: 'production' }).keyring.currentVersion).toBe(1);
+    writeFileSync(file, '1:c2VjcmV0LXRvby1zaG9ydA==\n');
+    const err = (() => {
+      try {
+        loadKeyring(config, { dataDir: dir, profile: 'production' });
+      } catch (e) {
+        return e as ToneguardError;
+      }
+    })();
+    expect(err?.code).toBe('config_invalid');
+    expect(err?.message).toContain('line 1');
+    expect(err?.message).not.toContain('c2VjcmV0');
+  });
+
+  it('generates a private development keyring once and warns', () => {
+    const config = testConfig();
+    const first = loadKeyring(config, { dataDir: config.dataDir, profile: 'development' });
+    expect(first.warning).toBe(DEV_WARNING);
+    expect(first.keyring.hasFingerprintKey).toBe(true);
+    const file = devKeyringPath(config.dataDir);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const content = readFileSync(file, 'utf8');
+    const again = loadKeyring(config, { dataDir: config.dataDir, profile: 'development' });
+    expect(readFileSync(file, 'utf8')).toBe(content);
+    const { wrapped } = first.keyring.newDataKey('x');
+    expect(again.keyring.unwrapDataKey(wrapped, 'x')).toHaveLength(32);
+  });
+
+  it('refuses to start production without a KEK and says what is missing', () => {
+    const config = testConfig();
+    let err: ToneguardError | undefined;
+    try {
+      loadKeyring(config, { dataDir: config.dataDir, profile: 'production' });
+    } catch (e) {
+      err = e as ToneguardError;
+    }
+    expect(err?.code).toBe('config_missing_secret');
+    expect(err?.message).toMatch(/TONEGUARD_KEKS/);
+    expect(existsSync(devKeyringPath(config.dataDir))).toBe(false);
+  });
+});
