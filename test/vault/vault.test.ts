@@ -35,7 +35,8 @@ describe('tokenize and detokenize', () => {
   it('decides the record kind from the fields', async () => {
     const { vault } = vaultFixture();
     const kinds = [];
-    for (const fields of [{ routing_number: '021000021', account_number: '000123456789' }, { ssn: '123456789' }, { member_id: '42424242' }]) {
+    const samples: Record<string, string>[] = [{ routing_number: '021000021', account_number: '000123456789' }, { ssn: '123456789' }, { member_id: '42424242' }];
+    for (const fields of samples) {
       const { token } = await vault.tokenize(cardRequest(fields));
       kinds.push((await vault.info(token))?.kind);
     }
