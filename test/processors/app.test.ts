@@ -6,13 +6,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { createLogger } from '../../src/audit/logger.js';
 import { Metrics } from '../../src/audit/metrics.js';
+import { Alerter } from '../../src/audit/alerts.js';
+import { ServiceSigningKey } from '../../src/audit/service-key.js';
 import { MemoryAuditSink } from '../../src/audit/types.js';
 import { parseConfig } from '../../src/config/index.js';
 import { createPaymentsWiring } from '../../src/processors/wiring.js';
 import { MemoryCallRegistry } from '../../src/state/calls.js';
-import { serviceSigner } from './keys.js';
 import { assertNoCardData } from './no-card-data.js';
-import { StandInVault } from './stand-in-vault.js';
+import { testVault } from './vault.js';
 
 const logLines: string[] = [];
 const logger = createLogger({ level: 'debug', destination: { write: (line: string) => void logLines.push(line) } });
@@ -23,8 +24,22 @@ const config = parseConfig({
   twilio: { accountSid: 'AC00000000000000000000000000000000', authToken: 'test-auth-token-0123456789abcdef' },
   connector: { username: 'twilio', password: 'secret-password-1' },
 });
-const wiring = createPaymentsWiring({ config, logger, audit: new MemoryAuditSink(), vault: new StandInVault(), signer: (await serviceSigner()).signer });
-const { http } = createApp({ config, logger, audit: new MemoryAuditSink(), metrics: new Metrics(), calls: new MemoryCallRegistry(), ready: () => true, payments: wiring });
+const audit = new MemoryAuditSink();
+const metrics = new Metrics();
+const serviceKey = ServiceSigningKey.generate();
+const wiring = createPaymentsWiring({ config, logger, audit, vault: testVault(), signer: serviceKey });
+const { http } = createApp({
+  config,
+  logger,
+  audit,
+  metrics,
+  calls: new MemoryCallRegistry(),
+  ready: () => true,
+  onShutdown: () => undefined,
+  serviceKey,
+  alerter: new Alerter({ logger, metrics, audit }),
+  payments: wiring,
+});
 
 afterAll(() => {
   wiring.close();

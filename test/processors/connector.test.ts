@@ -14,7 +14,7 @@ import { CONNECTOR_PATH, connectorRouter } from '../../src/telephony/twilio/conn
 import { ConnectorStore } from '../../src/telephony/twilio/connector-store.js';
 import { assertNoCardData } from './no-card-data.js';
 import { serviceSigner } from './keys.js';
-import { StandInVault } from './stand-in-vault.js';
+import { testVault } from './vault.js';
 
 const PUBLIC_URL = 'https://toneguard.test';
 const AUTH_TOKEN = 'test-auth-token-0123456789abcdef';
@@ -60,8 +60,8 @@ const logLines: string[] = [];
 const logger = createLogger({ level: 'debug', destination: { write: (line: string) => void logLines.push(line) } });
 const stores: ConnectorStore[] = [];
 
-async function setup(dataDir = mkdtempSync(join(tmpdir(), 'toneguard-connector-')), vault = new StandInVault()) {
-  const { signer } = await serviceSigner();
+async function setup(dataDir = mkdtempSync(join(tmpdir(), 'toneguard-connector-')), vault = testVault()) {
+  const { signer } = serviceSigner();
   const store = new ConnectorStore(join(dataDir, 'connector.db'));
   stores.push(store);
   const audit = new MemoryAuditSink();
@@ -117,11 +117,11 @@ describe('POST /connectors/twilio-pay (Generic Pay Connector)', () => {
     const first = await setup();
     const answers = await Promise.all([1, 2, 3].map(() => request(first.app).post(CONNECTOR_PATH).auth(USER, PASS).send(chargeBody('PK0004'))));
     expect(new Set(answers.map((a) => a.body.charge_id)).size).toBe(1);
-    expect(first.vault.records.size).toBe(1);
+    expect(first.vault.tokenized).toBe(1);
     const restarted = await setup(first.dataDir, first.vault);
     const retried = await request(restarted.app).post(CONNECTOR_PATH).auth(USER, PASS).send(chargeBody('PK0004'));
     expect(retried.body).toEqual(answers[0].body);
-    expect(first.vault.records.size).toBe(1);
+    expect(first.vault.tokenized).toBe(1);
   });
 
   it.each([
@@ -135,7 +135,7 @@ describe('POST /connectors/twilio-pay (Generic Pay Connector)', () => {
     expect(res.status).toBe(401);
     expect(res.body.error_code).toBe('unauthorized');
     expect(res.text).not.toContain(PAN);
-    expect(vault.records.size).toBe(0);
+    expect(vault.tokenized).toBe(0);
   });
 
   it('refuses a bad Twilio signature but accepts a good one', async () => {

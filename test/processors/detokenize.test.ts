@@ -19,7 +19,7 @@ import { clientCertificateTlsOptions, enrollProcessor, processorPaths, type Enro
 import { ProcessorRegistry } from '../../src/processors/registry.js';
 import { processorKeyPairs, type ProcessorKeyPairs } from './keys.js';
 import { assertNoCardData } from './no-card-data.js';
-import { StandInVault } from './stand-in-vault.js';
+import { testVault } from './vault.js';
 
 const PUBLIC_URL = 'https://toneguard.test';
 const AUDIENCE = `${PUBLIC_URL}${DETOKENIZE_PATH}`;
@@ -32,7 +32,7 @@ let dataDir: string;
 let acme: ProcessorKeyPairs;
 let acmeEnrollment: Enrollment;
 let registry: ProcessorRegistry;
-let vault: StandInVault;
+let vault: ReturnType<typeof testVault>;
 let audit: MemoryAuditSink;
 
 function app(requestsPerMinute = 100) {
@@ -77,7 +77,7 @@ beforeAll(async () => {
   acme = await processorKeyPairs('acme');
   acmeEnrollment = enrollProcessor(dataDir, 'acme', acme.jwks);
   registry = new ProcessorRegistry(processorPaths(dataDir).registry);
-  vault = new StandInVault();
+  vault = testVault();
   audit = new MemoryAuditSink();
 });
 

@@ -1,4 +1,5 @@
 import { exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
+import { ServiceSigningKey, getServiceJwks } from '../../src/audit/service-key.js';
 import type { ServiceSigner } from '../../src/processors/types.js';
 
 export interface ProcessorKeyPairs {
@@ -18,12 +19,8 @@ export async function processorKeyPairs(name: string, enc: 'RSA-OAEP-256' | 'ECD
   return { jwks: { keys: [encJwk, sigJwk] }, encPrivate: encPair.privateKey, sigPrivate: sigPair.privateKey, sigKid: sigJwk.kid };
 }
 
-/** A service signing key and its public JWKS, as the platform's key would provide. */
-export async function serviceSigner(): Promise<{ signer: ServiceSigner; jwks: { keys: JWK[] } }> {
-  const pair = await generateKeyPair('ES256', { extractable: true });
-  const kid = 'toneguard-test-sig';
-  return {
-    signer: { kid, alg: 'ES256', key: pair.privateKey },
-    jwks: { keys: [{ ...(await exportJWK(pair.publicKey)), kid, alg: 'ES256', use: 'sig' }] },
-  };
+/** The service signing key and its public JWKS, as the platform provides them. */
+export function serviceSigner(): { signer: ServiceSigner; jwks: { keys: JWK[] } } {
+  const key = ServiceSigningKey.generate();
+  return { signer: key, jwks: getServiceJwks(key) };
 }

@@ -18,7 +18,7 @@ import { PAYMENTS_STATUS_PATH } from '../../src/telephony/twilio/payments-routes
 import { readMask } from '../../src/telephony/twilio/payments-status.js';
 import { serviceSigner } from './keys.js';
 import { assertNoCardData } from './no-card-data.js';
-import { StandInVault } from './stand-in-vault.js';
+import { testVault } from './vault.js';
 import { startTwilioStandIn, type CallerCard, type StandInOptions, type TwilioStandIn } from './twilio-stand-in.js';
 
 const PUBLIC_URL = 'https://toneguard.test';
@@ -41,7 +41,7 @@ const cleanup: (() => Promise<void> | void)[] = [];
 interface Harness {
   service: CaptureService;
   views: CaptureView[];
-  vault: StandInVault;
+  vault: ReturnType<typeof testVault>;
   standIn: TwilioStandIn;
   http: express.Express;
 }
@@ -49,7 +49,7 @@ interface Harness {
 /** The service's processor and Twilio Pay pieces, as the composition root wires them, on a real port against the Twilio stand-in. */
 async function harness(options: Partial<StandInOptions> = {}): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'toneguard-twpay-'));
-  const vault = new StandInVault();
+  const vault = testVault();
   const audit = new MemoryAuditSink();
   let server: Server | undefined;
   const standIn = await startTwilioStandIn({
@@ -67,7 +67,7 @@ async function harness(options: Partial<StandInOptions> = {}): Promise<Harness> 
     twilio: { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, apiBaseUrl: standIn.apiBaseUrl },
     connector: { ...CONNECTOR, paymentConnector: 'toneguard' },
   });
-  const { signer } = await serviceSigner();
+  const { signer } = serviceSigner();
   const wiring = createPaymentsWiring({ config, logger, audit, vault, signer });
   const service = createCaptureService({ config: config.capture, tokenizer: wiring.tokenizer, audit, logger });
   wiring.registerModes(service);
