@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { startTestServer } from '../helpers/server.js';
+import { listTrailFiles } from '../../src/audit/trail-files.js';
+
+function auditActions(dataDir: string): { action: string; outcome: string; details?: Record<string, unknown> }[] {
+  return listTrailFiles(join(dataDir, 'audit')).flatMap((f) =>
+    readFileSync(f.path, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l)),
+  );
+}
+
+describe('graceful shutdown', () => {
+  it('stops accepting, runs hooks last-registered first, then records service.stopped and closes the trail', async () => {
+    const server = await startTestServer();
+    const order: string[] = [];
+    server.context.onShutdown(() => void order.push('vault'), 'vault');
+    server.context.onShutdown(async () => {
+      await new Promise((r) => setTimeout(r, 20));
+      order.push('media');
+    }, 'media');
+    await server.close();
+    expect(order).toEqual(['media', 'vault']);
+    expect(server.context.ready()).toBe(false);
+    const stopped = auditActions(server.dataDir).at(-1);
+    expect(stopped).toMatchObject({ action: 'service.stopped', outcome: 'success', details: { unfinished: null } });
+    await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
+  });
+
+  it('finishes within the bound when a hook hangs, and cuts connections still open', async () => {
+    const server = await startTestServer({ http: { shutdownTimeoutMs: 300 } });
+    server.context.onShutdown(() => new Promise(() => undefined), 'stuck');
+    server.context.onShutdown(() => {
+      throw new Error('boom');
+    }, 'failing');
+    const socket = connect(server.port, '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n');
+    const socketClosed = new Promise((r) => socket.once('close', r));
+    await server.close();
+    await socketClosed;
+    const stopped = auditActions(server.dataDir).at(-1);
+    expect(stopped).toMatchObject({ action: 'service.stopped', outcome: 'failure', details: { unfinished: 'failing,stuck' } });
+    expect(server.logLines.some((l) => l.includes('shutdown hook failed'))).toBe(true);
+  });
+
+  it('close is idempotent', async () => {
+    const server = await startTestServer();
+    await Promise.all([server.close(), server.close()]);
+    expect(auditActions(server.dataDir).filter((r) => r.action === 'service.stopped')).toHaveLength(1);
+  });
+});
