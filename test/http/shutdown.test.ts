@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startTestServer } from '../helpers/server.js';
@@ -52,5 +54,29 @@ describe('graceful shutdown', () => {
     const server = await startTestServer();
     await Promise.all([server.close(), server.close()]);
     expect(auditActions(server.dataDir).filter((r) => r.action === 'service.stopped')).toHaveLength(1);
+  });
+});
+
+describe('toneguard serve', () => {
+  it('exits 0 on SIGTERM after recording service.stopped', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'toneguard-serve-'));
+    const root = join(import.meta.dirname, '../..');
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), 'serve'], {
+      cwd: root,
+      env: { ...process.env, TONEGUARD_PORT: '0', TONEGUARD_HOST: '127.0.0.1', TONEGUARD_DATA_DIR: dataDir, TONEGUARD_LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes('toneguard listening')) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`serve exited early with ${code}`)));
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(auditActions(dataDir).map((r) => r.action)).toEqual(['config.changed', 'service.started', 'service.stopped']);
   });
 });
