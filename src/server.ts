@@ -16,6 +16,7 @@ import { upgradeRouter } from './http/upgrade.js';
 import { ShutdownHooks } from './http/shutdown.js';
 import { httpsServerOptions, loadTlsMaterial, type TlsMaterial } from './http/tls.js';
 import { ToneguardError } from './errors.js';
+import { processorClientTls } from './processors/enrollment.js';
 
 /** Socket limits: slow or idle clients cannot hold connections open. */
 const SOCKET_TIMEOUTS = { headersTimeout: 15_000, requestTimeout: 30_000, keepAliveTimeout: 5_000, idleTimeout: 60_000 };
@@ -68,7 +69,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   };
   const app = createApp(context);
   const tls = loadTlsMaterial(config);
-  const server = tls ? createHttpsServer(httpsServerOptions({ ...tls, ...options.tls }), app.http) : createHttpServer(app.http);
+  const server = tls ? createHttpsServer(httpsServerOptions({ ...tls, ...processorClientTls(config.dataDir), ...options.tls }), app.http) : createHttpServer(app.http);
   server.headersTimeout = SOCKET_TIMEOUTS.headersTimeout;
   server.requestTimeout = SOCKET_TIMEOUTS.requestTimeout;
   server.keepAliveTimeout = SOCKET_TIMEOUTS.keepAliveTimeout;

@@ -26,6 +26,10 @@ export class ProcessorCa {
     this.keyPath = join(dir, 'ca.key');
   }
 
+  exists(): boolean {
+    return existsSync(this.certPath) && existsSync(this.keyPath);
+  }
+
   /** The CA certificate (PEM), creating the CA if it does not exist yet. */
   certificate(): string {
     this.ensure();
@@ -52,7 +56,7 @@ export class ProcessorCa {
   }
 
   private ensure(): void {
-    if (existsSync(this.certPath) && existsSync(this.keyPath)) return;
+    if (this.exists()) return;
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const { publicPem, privatePem } = rsaKeyPair();
     const subject = [{ name: 'commonName', value: 'Toneguard processor CA' }];

@@ -1,10 +1,9 @@
-import express, { Router, type Request, type Response, type NextFunction } from 'express';
-import { rateLimit } from 'express-rate-limit';
+import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import type { Logger } from '../audit/logger.js';
 import type { Actor, AuditSink } from '../audit/types.js';
 import { ToneguardError, isToneguardError } from '../errors.js';
-import { sendError } from '../http/errors.js';
+import { identityRateLimit } from '../http/rate-limit.js';
 import type { Vault } from '../vault/types.js';
 import { AssertionReplayCache, authenticateProcessor, type ProcessorIdentity } from './client-auth.js';
 import { encryptTo } from './jwe.js';
@@ -43,19 +42,17 @@ export function detokenizeRouter(deps: DetokenizeDeps): Router {
   const router = Router();
   const audience = `${deps.publicUrl.replace(/\/$/, '')}${DETOKENIZE_PATH}`;
   const replay = deps.replay ?? new AssertionReplayCache();
-  const limiter = rateLimit({
+  const limiter = identityRateLimit({
     windowMs: 60_000,
     limit: deps.requestsPerMinute,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    keyGenerator: (_req, res) => (res.locals.processor as ProcessorIdentity).processor.name,
-    validate: { keyGeneratorIpFallback: false },
-    handler: (req, res) => {
-      const identity = res.locals.processor as ProcessorIdentity;
-      auditEvent(deps.audit, req, actorOf(identity, req), 'denied', { code: 'rate_limited' });
-      sendError(res, 429, 'rate_limited', 'too many detokenize requests; retry later');
-    },
+    key: (req) => (req.res?.locals.processor as ProcessorIdentity | undefined)?.processor.name,
   });
+  const auditRateLimited: RequestHandler = (req, res, next) => {
+    res.once('finish', () => {
+      if (res.statusCode === 429) auditEvent(deps.audit, req, actorOf(res.locals.processor as ProcessorIdentity, req), 'denied', { code: 'rate_limited' });
+    });
+    next();
+  };
 
   router.post(
     DETOKENIZE_PATH,
@@ -85,6 +82,7 @@ export function detokenizeRouter(deps: DetokenizeDeps): Router {
       res.locals.request = parsed.data;
       next();
     },
+    auditRateLimited,
     limiter,
     async (req: Request, res: Response, next: NextFunction) => {
       const identity = res.locals.processor as ProcessorIdentity;

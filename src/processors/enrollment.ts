@@ -43,9 +43,11 @@ export function enrollProcessor(dataDir: string, name: string, jwks: unknown): E
 }
 
 /**
- * TLS server options that ask clients for a certificate from our processor CA without
- * refusing the handshake: the detokenize route decides, per request, against the registry.
+ * What the HTTPS listener needs for processor mTLS: our processor CA, and asking clients for a
+ * certificate without refusing the handshake (the detokenize route decides, per request, against
+ * the registry). Undefined until the first enrolment has created the CA.
  */
-export function clientCertificateTlsOptions(dataDir: string): { ca: string; requestCert: true; rejectUnauthorized: false } {
-  return { ca: new ProcessorCa(processorPaths(dataDir).caDir).certificate(), requestCert: true, rejectUnauthorized: false };
+export function processorClientTls(dataDir: string): { ca: string; requestCert: true } | undefined {
+  const ca = new ProcessorCa(processorPaths(dataDir).caDir);
+  return ca.exists() ? { ca: ca.certificate(), requestCert: true } : undefined;
 }

@@ -12,10 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/audit/logger.js';
 import { MemoryAuditSink } from '../../src/audit/types.js';
 import { errorHandler } from '../../src/http/errors.js';
+import { httpsServerOptions } from '../../src/http/tls.js';
 import { ProcessorCa } from '../../src/processors/ca.js';
 import { CLIENT_ASSERTION_TYPE } from '../../src/processors/client-auth.js';
 import { DETOKENIZE_PATH, detokenizeRouter } from '../../src/processors/detokenize.js';
-import { clientCertificateTlsOptions, enrollProcessor, processorPaths, type Enrollment } from '../../src/processors/enrollment.js';
+import { processorClientTls, enrollProcessor, processorPaths, type Enrollment } from '../../src/processors/enrollment.js';
 import { ProcessorRegistry } from '../../src/processors/registry.js';
 import { processorKeyPairs, type ProcessorKeyPairs } from './keys.js';
 import { assertNoCardData } from './no-card-data.js';
@@ -173,6 +174,7 @@ describe('POST /v1/detokenize with a private_key_jwt client assertion', () => {
       statuses.push((await request(http).post(DETOKENIZE_PATH).send({ token, client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: await assertion() })).status);
     }
     expect(statuses).toEqual([200, 200, 429]);
+    expect(audit.events.at(-1)).toMatchObject({ action: 'processor.detokenize', outcome: 'denied', actor: { id: 'acme' }, details: { code: 'rate_limited' } });
   });
 });
 
@@ -183,11 +185,12 @@ describe('POST /v1/detokenize over mTLS', () => {
   let serverCert: ReturnType<ProcessorCa['issueClientCertificate']>;
 
   beforeAll(async () => {
+    expect(processorClientTls(mkdtempSync(join(tmpdir(), 'toneguard-noca-')))).toBeUndefined();
     // Another CA: it signs the test server's certificate and a client certificate we never enrolled.
     const otherCa = new ProcessorCa(mkdtempSync(join(tmpdir(), 'toneguard-otherca-')));
     serverCert = otherCa.issueClientCertificate('localhost');
     foreign = otherCa.issueClientCertificate('acme');
-    server = createHttpsServer({ cert: serverCert.certPem, key: serverCert.keyPem, ...clientCertificateTlsOptions(dataDir) }, app());
+    server = createHttpsServer(httpsServerOptions({ cert: serverCert.certPem, key: serverCert.keyPem, ...processorClientTls(dataDir) }), app());
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as AddressInfo).port;
   });
