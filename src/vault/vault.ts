@@ -62,11 +62,14 @@ export function createVault(deps: VaultDeps): ManagedVault {
   const { keyring, store, audit } = deps;
   const settings = deps.config.vault;
   const now = deps.clock ?? Date.now;
+  if (settings.convergent && !keyring.hasFingerprintKey) {
+    throw new ToneguardError('config_missing_secret', 'vault.convergent needs vault.fingerprintKey (TONEGUARD_FINGERPRINT_KEY)', 500);
+  }
   const secrets = new OneTimeSecrets(now);
 
-  const record = (event: Omit<AuditEvent, 'outcome'> & { outcome?: AuditEvent['outcome'] }) => audit.record({ outcome: 'success', ...event });
+  const emit = (event: Omit<AuditEvent, 'outcome'> & { outcome?: AuditEvent['outcome'] }) => audit.record({ outcome: 'success', ...event });
   const failure = (action: string, actor: Actor, err: unknown, resource?: AuditEvent['resource']) =>
-    record({ action, actor, outcome: 'failure', ...(resource ? { resource } : {}), details: { code: isToneguardError(err) ? err.code : 'internal_error' } });
+    emit({ action, actor, outcome: 'failure', ...(resource ? { resource } : {}), details: { code: isToneguardError(err) ? err.code : 'internal_error' } });
 
   async function subjectKey(subjectId: string, create: boolean): Promise<Buffer | undefined> {
     const aad = subjectKeyAad(subjectId);
@@ -159,14 +162,13 @@ export function createVault(deps: VaultDeps): ManagedVault {
       return stored;
     } finally {
       plain.fill(0);
-      for (const bytes of kept.values()) bytes.fill(0);
     }
   }
 
   async function tokenizeAudited(kind: RecordKind, fields: Map<string, Uint8Array>, actor: Actor, reference: string, subjectId?: string) {
     try {
       const stored = await put(kind, fields, subjectId ?? null);
-      record({
+      emit({
         action: 'vault.tokenize',
         actor,
         resource: { type: 'token', id: stored.token },
@@ -224,7 +226,7 @@ export function createVault(deps: VaultDeps): ManagedVault {
         stored = await live(tokenOrAlias);
         const fields = await openFields(stored);
         const cvv = includeCvv ? secrets.take(stored.token) : undefined;
-        record({
+        emit({
           action: 'vault.detokenize',
           actor: options.actor,
           resource: { type: 'token', id: stored.token },
@@ -241,14 +243,14 @@ export function createVault(deps: VaultDeps): ManagedVault {
       const stored = await store.get(tokenOrAlias);
       const deleted = stored ? await store.delete(stored.token) : false;
       if (stored) secrets.destroy(stored.token);
-      record({ action: 'vault.delete', actor, outcome: deleted ? 'success' : 'failure', resource: { type: 'token', id: stored?.token ?? tokenOrAlias } });
+      emit({ action: 'vault.delete', actor, outcome: deleted ? 'success' : 'failure', resource: { type: 'token', id: stored?.token ?? tokenOrAlias } });
       return deleted;
     },
 
     async shredSubject(subjectId: string, actor: Actor): Promise<number> {
       try {
         const count = await store.shredSubject(subjectId);
-        record({ action: 'vault.shred', actor, resource: { type: 'subject', id: subjectId }, details: { records: count } });
+        emit({ action: 'vault.shred', actor, resource: { type: 'subject', id: subjectId }, details: { records: count } });
         return count;
       } catch (err) {
         failure('vault.shred', actor, err, { type: 'subject', id: subjectId });

@@ -1,8 +1,8 @@
 import * as crypto from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ToneguardError } from '../../src/errors.js';
-import { endOfExpiryMonth } from '../../src/vault/index.js';
-import { AGENT, AMEX, cardRequest, MASTERCARD, PROCESSOR, VISA, vaultFixture } from './helpers.js';
+import { endOfExpiryMonth, Keyring } from '../../src/vault/index.js';
+import { AGENT, AMEX, cardRequest, kek, MASTERCARD, PROCESSOR, VISA, vaultFixture } from './helpers.js';
 
 async function errorOf(promise: Promise<unknown>): Promise<ToneguardError> {
   try {
@@ -187,6 +187,10 @@ describe('format-preserving aliases and convergent lookup', () => {
     const info = await vault.info(token);
     expect(info?.alias).toMatch(/^\d{12}4444$/);
     expect((await vault.detokenize(info!.alias!, { actor: PROCESSOR })).info.token).toBe(token);
+  });
+
+  it('refuses convergent lookup without a fingerprint key', () => {
+    expect(() => vaultFixture({ vault: { convergent: true }, keyring: new Keyring([kek(1)]) })).toThrow(expect.objectContaining({ code: 'config_missing_secret' }));
   });
 
   it('returns the same token for the same card only when convergent lookup is on, via a keyed fingerprint', async () => {
