@@ -7,6 +7,8 @@ import type { PaymentsWiring } from './processors/wiring.js';
 import type { Alerter } from './audit/alerts.js';
 import type { ServiceSigningKey } from './audit/service-key.js';
 import type { ShutdownHook } from './http/shutdown.js';
+import type { CaptureService } from './capture/types.js';
+import type { KeyringPort, Vault } from './vault/types.js';
 
 /**
  * Everything the HTTP and WebSocket adapters need, built once by the composition root
@@ -28,4 +30,7 @@ export interface AppContext {
   alerter: Alerter;
   /** Processor hand-off, `/v1/detokenize`, Twilio Pay status callbacks and the Generic Pay Connector; set once a vault is wired. */
   payments?: PaymentsWiring;
+  captures: CaptureService;
+  vault: Vault;
+  keyring: KeyringPort;
 }

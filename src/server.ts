@@ -16,6 +16,8 @@ import { upgradeRouter } from './http/upgrade.js';
 import { ShutdownHooks } from './http/shutdown.js';
 import { httpsServerOptions, loadTlsMaterial, type TlsMaterial } from './http/tls.js';
 import { ToneguardError } from './errors.js';
+import { openVault } from './vault/index.js';
+import { createCaptureService } from './capture/index.js';
 import { processorClientTls } from './processors/enrollment.js';
 
 /** Socket limits: slow or idle clients cannot hold connections open. */
@@ -55,6 +57,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   for (const warning of warnings) logger.warn(`DEVELOPMENT ONLY: ${warning}`);
   const audit = createAuditSystem({ config, logger, metrics });
   const shutdownHooks = new ShutdownHooks();
+  const vault = openVault(config, audit.trail);
+  if (vault.warning) logger.warn(`DEVELOPMENT ONLY: ${vault.warning}`);
+  const captures = createCaptureService({ config: config.capture, tokenizer: vault.vault, audit: audit.trail, logger });
+  shutdownHooks.register('vault', () => vault.vault.close());
   let ready = false;
   const context: AppContext = {
     config,
@@ -66,6 +72,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     onShutdown: (hook, name = 'anonymous') => shutdownHooks.register(name, hook),
     serviceKey: audit.signer,
     alerter: audit.alerter,
+    captures,
+    vault: vault.vault,
+    keyring: vault.keyring,
   };
   const app = createApp(context);
   const tls = loadTlsMaterial(config);
