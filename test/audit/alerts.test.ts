@@ -1,10 +1,13 @@
+import { mkdtempSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { flattenedVerify, importJWK, type FlattenedJWS } from 'jose';
 import { Alerter } from '../../src/audit/alerts.js';
 import { Metrics } from '../../src/audit/metrics.js';
-import { ServiceSigningKey, getServiceJwks } from '../../src/audit/service-key.js';
+import { ServiceSigningKey, getServiceJwks, serviceKeyPath } from '../../src/audit/service-key.js';
 import { MemoryAuditSink } from '../../src/audit/types.js';
 import { createLogger } from '../../src/audit/logger.js';
 
@@ -89,5 +92,16 @@ describe('alerts', () => {
     alerter.raise({ rule: 'captures_per_agent', message: 'x' });
     await alerter.idle();
     expect(audit.events).toHaveLength(1);
+  });
+});
+
+describe('service signing key', () => {
+  it('persists under the data directory, private file, public JWKS without the private part', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'toneguard-key-'));
+    const first = ServiceSigningKey.loadOrCreate(dataDir);
+    const again = ServiceSigningKey.loadOrCreate(dataDir);
+    expect(again.kid).toBe(first.kid);
+    expect(statSync(serviceKeyPath(dataDir)).mode & 0o777).toBe(0o600);
+    expect(getServiceJwks(first)).toEqual({ keys: [{ kty: 'EC', crv: 'P-256', x: expect.any(String), y: expect.any(String), kid: first.kid, alg: 'ES256', use: 'sig' }] });
   });
 });
