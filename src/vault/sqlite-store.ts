@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { tallyVersions, tokenConflict, type KeyVersionCount, type StoredRecord, type SubjectKeyRecord, type TokenStore, type WrappedRef } from './store.js';
-import type { RecordKind, WrappedKey } from './types.js';
+import type { WrappedKey } from './types.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS records (
@@ -30,52 +30,16 @@ CREATE TABLE IF NOT EXISTS subject_keys (
 ) STRICT;
 `;
 
-interface Row {
-  token: string;
-  kind: RecordKind;
-  brand: string | null;
-  bin: string | null;
-  last4: string | null;
-  alias: string | null;
-  subject_id: string | null;
-  fingerprint: string | null;
-  key_version: number;
-  wrapped_key: string;
-  ciphertext: string;
-  created_at: number;
-  expires_at: number;
-}
-
-interface SubjectRow {
-  subject_id: string;
-  key_version: number;
-  wrapped_key: string;
-  created_at: number;
-}
+/** Columns read back under the names the store interface uses, so rows need no mapping. */
+const RECORD_COLUMNS = `token, kind, brand, bin, last4, alias, subject_id AS subjectId, fingerprint, key_version AS keyVersion,
+  wrapped_key AS wrappedKey, ciphertext, created_at AS createdAt, expires_at AS expiresAt`;
+const SUBJECT_COLUMNS = 'subject_id AS subjectId, key_version AS keyVersion, wrapped_key AS wrappedKey, created_at AS createdAt';
 
 interface PendingInsert {
   record: StoredRecord;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
-
-const toRecord = (r: Row): StoredRecord => ({
-  token: r.token,
-  kind: r.kind,
-  brand: r.brand,
-  bin: r.bin,
-  last4: r.last4,
-  alias: r.alias,
-  subjectId: r.subject_id,
-  fingerprint: r.fingerprint,
-  keyVersion: r.key_version,
-  wrappedKey: r.wrapped_key,
-  ciphertext: r.ciphertext,
-  createdAt: r.created_at,
-  expiresAt: r.expires_at,
-});
-
-const toSubject = (r: SubjectRow): SubjectKeyRecord => ({ subjectId: r.subject_id, keyVersion: r.key_version, wrappedKey: r.wrapped_key, createdAt: r.created_at });
 
 const isConstraintError = (err: unknown): boolean => (err as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT') ?? false;
 
@@ -105,8 +69,10 @@ export class SqliteTokenStore implements TokenStore {
         `INSERT INTO records (token, kind, brand, bin, last4, alias, subject_id, fingerprint, key_version, wrapped_key, ciphertext, created_at, expires_at)
          VALUES (@token, @kind, @brand, @bin, @last4, @alias, @subjectId, @fingerprint, @keyVersion, @wrappedKey, @ciphertext, @createdAt, @expiresAt)`,
       ),
-      get: db.prepare<[string, string], Row>('SELECT * FROM records WHERE token = ? UNION ALL SELECT * FROM records WHERE alias = ? LIMIT 1'),
-      byFingerprint: db.prepare<[string, number], Row>('SELECT * FROM records WHERE fingerprint = ? AND expires_at > ? LIMIT 1'),
+      get: db.prepare<[string, string], StoredRecord>(
+        `SELECT ${RECORD_COLUMNS} FROM records WHERE token = ? UNION ALL SELECT ${RECORD_COLUMNS} FROM records WHERE alias = ? LIMIT 1`,
+      ),
+      byFingerprint: db.prepare<[string, number], StoredRecord>(`SELECT ${RECORD_COLUMNS} FROM records WHERE fingerprint = ? AND expires_at > ? LIMIT 1`),
       replace: db.prepare(
         `UPDATE records SET key_version = @keyVersion, wrapped_key = @wrappedKey, ciphertext = @ciphertext, expires_at = @expiresAt,
            brand = @brand, bin = @bin, last4 = @last4 WHERE token = @token`,
@@ -116,11 +82,13 @@ export class SqliteTokenStore implements TokenStore {
       insertSubject: db.prepare<[string, number, string, number]>(
         'INSERT OR IGNORE INTO subject_keys (subject_id, key_version, wrapped_key, created_at) VALUES (?, ?, ?, ?)',
       ),
-      getSubject: db.prepare<[string], SubjectRow>('SELECT * FROM subject_keys WHERE subject_id = ?'),
+      getSubject: db.prepare<[string], SubjectKeyRecord>(`SELECT ${SUBJECT_COLUMNS} FROM subject_keys WHERE subject_id = ?`),
       deleteSubject: db.prepare<[string]>('DELETE FROM subject_keys WHERE subject_id = ?'),
       deleteSubjectRecords: db.prepare<[string]>('DELETE FROM records WHERE subject_id = ?'),
-      subjectsNotUnder: db.prepare<[number, number], SubjectRow>('SELECT * FROM subject_keys WHERE key_version != ? LIMIT ?'),
-      recordsNotUnder: db.prepare<[number, number], Row>('SELECT * FROM records WHERE key_version != ? LIMIT ?'),
+      subjectsNotUnder: db.prepare<[number, number], SubjectKeyRecord>(`SELECT ${SUBJECT_COLUMNS} FROM subject_keys WHERE key_version != ? LIMIT ?`),
+      recordsNotUnder: db.prepare<[number, number], { token: string; keyVersion: number; wrappedKey: string }>(
+        'SELECT token, key_version AS keyVersion, wrapped_key AS wrappedKey FROM records WHERE key_version != ? LIMIT ?',
+      ),
       rewrapRecord: db.prepare<[number, string, string, string]>('UPDATE records SET key_version = ?, wrapped_key = ? WHERE token = ? AND wrapped_key = ?'),
       rewrapSubject: db.prepare<[number, string, string, string]>(
         'UPDATE subject_keys SET key_version = ?, wrapped_key = ? WHERE subject_id = ? AND wrapped_key = ?',
@@ -162,13 +130,11 @@ export class SqliteTokenStore implements TokenStore {
   }
 
   async get(tokenOrAlias: string): Promise<StoredRecord | undefined> {
-    const row = this.statements.get.get(tokenOrAlias, tokenOrAlias);
-    return row && toRecord(row);
+    return this.statements.get.get(tokenOrAlias, tokenOrAlias);
   }
 
   async findByFingerprint(fingerprint: string, now: number): Promise<StoredRecord | undefined> {
-    const row = this.statements.byFingerprint.get(fingerprint, now);
-    return row && toRecord(row);
+    return this.statements.byFingerprint.get(fingerprint, now);
   }
 
   async replace(record: StoredRecord): Promise<boolean> {
@@ -185,12 +151,11 @@ export class SqliteTokenStore implements TokenStore {
 
   async ensureSubjectKey(candidate: SubjectKeyRecord): Promise<SubjectKeyRecord> {
     this.statements.insertSubject.run(candidate.subjectId, candidate.keyVersion, candidate.wrappedKey, candidate.createdAt);
-    return toSubject(this.statements.getSubject.get(candidate.subjectId) as SubjectRow);
+    return this.statements.getSubject.get(candidate.subjectId) as SubjectKeyRecord;
   }
 
   async getSubjectKey(subjectId: string): Promise<SubjectKeyRecord | undefined> {
-    const row = this.statements.getSubject.get(subjectId);
-    return row && toSubject(row);
+    return this.statements.getSubject.get(subjectId);
   }
 
   async shredSubject(subjectId: string): Promise<number> {
@@ -202,11 +167,11 @@ export class SqliteTokenStore implements TokenStore {
 
   async wrappedNotUnder(version: number, limit: number): Promise<WrappedRef[]> {
     const subjects = this.statements.subjectsNotUnder.all(version, limit).map(
-      (s): WrappedRef => ({ table: 'subject', id: s.subject_id, keyVersion: s.key_version, wrappedKey: s.wrapped_key }),
+      (s): WrappedRef => ({ table: 'subject', id: s.subjectId, keyVersion: s.keyVersion, wrappedKey: s.wrappedKey }),
     );
     const rest = limit - subjects.length;
     const records = rest > 0 ? this.statements.recordsNotUnder.all(version, rest) : [];
-    return [...subjects, ...records.map((r): WrappedRef => ({ table: 'record', id: r.token, keyVersion: r.key_version, wrappedKey: r.wrapped_key }))];
+    return [...subjects, ...records.map((r): WrappedRef => ({ table: 'record', id: r.token, keyVersion: r.keyVersion, wrappedKey: r.wrappedKey }))];
   }
 
   async updateWrapped(changes: { ref: WrappedRef; next: WrappedKey }[]): Promise<number> {
