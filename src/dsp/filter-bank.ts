@@ -1,0 +1,85 @@
+import { DTMF_FREQUENCIES } from './dtmf-frequencies.js';
+import { SAMPLE_RATE } from './levels.js';
+
+/** Samples per analysis block: 5 ms. Windows are whole numbers of blocks, so decisions come every 5 ms. */
+export const BLOCK = 40;
+/** Blocks of history kept: enough for the longest window plus the end-of-digit look-back. */
+export const HISTORY = 32;
+const BINS = 8;
+
+const OMEGA = DTMF_FREQUENCIES.map((f) => (2 * Math.PI * f) / SAMPLE_RATE);
+
+/**
+ * Eight Goertzel filters run interleaved in one pass over non-overlapping 5 ms blocks. Each block
+ * leaves one complex value per DTMF frequency (and the block's energy) in a short history, from
+ * which any window of whole blocks is formed coherently: a block's value turns by ωB per block, so
+ * undoing that rotation and summing gives the DFT over the longer window without recomputing it.
+ * The residual turn between neighbouring blocks measures the tone's frequency offset directly.
+ */
+export class DtmfFilterBank {
+  /** Completed blocks since the start of the stream. */
+  blocks = 0;
+  /** Real and imaginary parts per (block slot, bin): slot = block % HISTORY. */
+  readonly re = new Float64Array(HISTORY * BINS);
+  readonly im = new Float64Array(HISTORY * BINS);
+  /** Sum of x² per block slot. */
+  readonly energy = new Float64Array(HISTORY);
+
+  private readonly s1 = new Float64Array(BINS);
+  private readonly s2 = new Float64Array(BINS);
+  private filled = 0;
+  private blockEnergy = 0;
+  private static readonly coef = Float64Array.from(OMEGA, (w) => 2 * Math.cos(w));
+  private static readonly cosW = Float64Array.from(OMEGA, (w) => Math.cos(w));
+  private static readonly sinW = Float64Array.from(OMEGA, (w) => Math.sin(w));
+
+  /**
+   * Runs samples[start..end) through the filters, stopping early right after a block completes.
+   * Returns the index reached; `blocks` has grown by one if a block completed.
+   */
+  feed(samples: Int16Array, start: number, end: number): number {
+    const stop = Math.min(end, start + BLOCK - this.filled);
+    const c = DtmfFilterBank.coef;
+    const c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3], c4 = c[4], c5 = c[5], c6 = c[6], c7 = c[7];
+    const s1 = this.s1;
+    const s2 = this.s2;
+    let a0 = s1[0], a1 = s1[1], a2 = s1[2], a3 = s1[3], a4 = s1[4], a5 = s1[5], a6 = s1[6], a7 = s1[7];
+    let b0 = s2[0], b1 = s2[1], b2 = s2[2], b3 = s2[3], b4 = s2[4], b5 = s2[5], b6 = s2[6], b7 = s2[7];
+    let e = this.blockEnergy;
+    let t: number;
+    for (let n = start; n < stop; n++) {
+      const x = samples[n];
+      e += x * x;
+      t = x + c0 * a0 - b0; b0 = a0; a0 = t;
+      t = x + c1 * a1 - b1; b1 = a1; a1 = t;
+      t = x + c2 * a2 - b2; b2 = a2; a2 = t;
+      t = x + c3 * a3 - b3; b3 = a3; a3 = t;
+      t = x + c4 * a4 - b4; b4 = a4; a4 = t;
+      t = x + c5 * a5 - b5; b5 = a5; a5 = t;
+      t = x + c6 * a6 - b6; b6 = a6; a6 = t;
+      t = x + c7 * a7 - b7; b7 = a7; a7 = t;
+    }
+    s1[0] = a0; s1[1] = a1; s1[2] = a2; s1[3] = a3; s1[4] = a4; s1[5] = a5; s1[6] = a6; s1[7] = a7;
+    s2[0] = b0; s2[1] = b1; s2[2] = b2; s2[3] = b3; s2[4] = b4; s2[5] = b5; s2[6] = b6; s2[7] = b7;
+    this.blockEnergy = e;
+    this.filled += stop - start;
+    if (this.filled === BLOCK) this.completeBlock();
+    return stop;
+  }
+
+  private completeBlock(): void {
+    const slot = (this.blocks % HISTORY) * BINS;
+    const { s1, s2 } = this;
+    for (let i = 0; i < BINS; i++) {
+      // y = s1 − e^{−jω}·s2: the block's DFT at ω, up to a phase that is the same for every block.
+      this.re[slot + i] = s1[i] - s2[i] * DtmfFilterBank.cosW[i];
+      this.im[slot + i] = s2[i] * DtmfFilterBank.sinW[i];
+      s1[i] = 0;
+      s2[i] = 0;
+    }
+    this.energy[this.blocks % HISTORY] = this.blockEnergy;
+    this.blockEnergy = 0;
+    this.filled = 0;
+    this.blocks++;
+  }
+}

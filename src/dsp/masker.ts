@@ -1,0 +1,152 @@
+import { DigitTracker } from './digit-tracker.js';
+import { BLOCK, DtmfFilterBank } from './filter-bank.js';
+import { SAMPLE_RATE } from './levels.js';
+import { ComfortNoise, NeutralBeep } from './tones.js';
+import type { DigitListener, DtmfDigit, MaskFill, ToneMasker, ToneMaskerOptions, ToneMaskerStats } from './types.js';
+import { WindowAnalysis, criteria } from './window-analysis.js';
+
+export const DEFAULT_LOOKAHEAD_MS = 20;
+export const MAX_LOOKAHEAD_MS = 20;
+
+/**
+ * Suspicion: a 10 ms window that merely looks like a tone pair (no frequency or duration rule,
+ * loose purity) is enough to mask. It fires within 15 ms of a tone's onset, inside the 20 ms
+ * lookahead, so the mask reaches back to the onset before any of the tone has left.
+ */
+const SUSPICION_BLOCKS = 2;
+const SUSPICION_RULES = criteria({
+  minToneDbm0: -45,
+  maxNormalTwistDb: 14,
+  maxReverseTwistDb: 10,
+  minPeakDb: 3,
+  minPairFraction: 0.6,
+  maxDeviation: Infinity,
+});
+/** Masking starts one block before the suspicious window: the onset may sit in that block. */
+const LEAD_SAMPLES = BLOCK;
+/** Masking continues this long after the last suspicious window or decided-digit block: the tone's tail. */
+const HANG_SAMPLES = 2 * BLOCK;
+/** Crossfade length between audio and fill: 1 ms, short enough to leak nothing, long enough not to click. */
+const FADE_SAMPLES = 8;
+/** Delay line length (power of two): lookahead plus one block of analysis plus headroom. */
+const RING = 512;
+const RING_MASK = RING - 1;
+
+class Masker implements ToneMasker {
+  readonly lookaheadSamples: number;
+  readonly stats: ToneMaskerStats = { maskedSamples: 0, digits: 0 };
+  private readonly bank = new DtmfFilterBank();
+  private readonly tracker: DigitTracker;
+  private readonly suspicion: WindowAnalysis;
+  private readonly delay = new Int16Array(RING);
+  /** Fill weight per delayed sample: 0 passes audio, 1 replaces it. */
+  private readonly weight = new Float32Array(RING);
+  /** Input samples written into the delay line so far. */
+  private written = 0;
+  /** Output samples produced so far; output sample n is input sample n − lookahead. */
+  private emitted = 0;
+  private holdUntil = 0;
+  private maskAll = false;
+  private maskAllWeight = 0;
+  private previousWeight = 0;
+  private readonly noise = new ComfortNoise();
+  private readonly beep = new NeutralBeep();
+
+  constructor(
+    lookaheadMs: number,
+    private readonly fill: MaskFill,
+    listener: DigitListener,
+  ) {
+    this.lookaheadSamples = Math.round((lookaheadMs * SAMPLE_RATE) / 1000);
+    const stats = this.stats;
+    this.tracker = new DigitTracker(this.bank, {
+      digitStart(digit: DtmfDigit, startSample: number) {
+        stats.digits++;
+        listener.digitStart?.(digit, startSample);
+      },
+      digitEnd: listener.digitEnd?.bind(listener),
+    });
+    this.suspicion = new WindowAnalysis(this.bank, SUSPICION_BLOCKS);
+  }
+
+  setMaskAll(on: boolean): void {
+    this.maskAll = on;
+  }
+
+  process(input: Int16Array, output: Int16Array): void {
+    let at = 0;
+    while (at < input.length) {
+      const blocks = this.bank.blocks;
+      const stop = this.bank.feed(input, at, input.length);
+      this.write(input, at, stop);
+      if (this.bank.blocks !== blocks) this.onBlock();
+      this.emit(output, at, stop);
+      at = stop;
+    }
+  }
+
+  private write(input: Int16Array, from: number, to: number): void {
+    for (let n = from; n < to; n++) {
+      const t = this.written++;
+      this.delay[t & RING_MASK] = input[n];
+      // Past the hold, the mask ramps back down to the audio over FADE_SAMPLES.
+      const past = t - this.holdUntil;
+      this.weight[t & RING_MASK] = past < 0 ? 1 : past < FADE_SAMPLES ? 1 - (past + 1) / (FADE_SAMPLES + 1) : 0;
+    }
+  }
+
+  private onBlock(): void {
+    this.tracker.onBlock();
+    const end = this.bank.blocks * BLOCK;
+    if (this.suspicion.analyse(SUSPICION_RULES) >= 0) {
+      this.maskBack(end - SUSPICION_BLOCKS * BLOCK - LEAD_SAMPLES);
+      this.holdUntil = Math.max(this.holdUntil, end + HANG_SAMPLES);
+    } else if (this.tracker.active >= 0) {
+      this.holdUntil = Math.max(this.holdUntil, end + HANG_SAMPLES);
+    }
+  }
+
+  /** Marks the delayed samples from `start` to the newest as masked, fading in just before `start`. */
+  private maskBack(start: number): void {
+    const first = Math.max(this.emitted - this.lookaheadSamples, start - FADE_SAMPLES);
+    for (let t = first; t < this.written; t++) {
+      const w = t < start ? (t - (start - FADE_SAMPLES) + 1) / (FADE_SAMPLES + 1) : 1;
+      if (w > this.weight[t & RING_MASK]) this.weight[t & RING_MASK] = w;
+    }
+  }
+
+  private emit(output: Int16Array, from: number, to: number): void {
+    const lookahead = this.lookaheadSamples;
+    for (let n = from; n < to; n++) {
+      const t = this.emitted++ - lookahead;
+      const delayed = t >= 0 ? this.delay[t & RING_MASK] : 0;
+      let w = t >= 0 ? this.weight[t & RING_MASK] : 0;
+      this.maskAllWeight = this.maskAll
+        ? Math.min(1, this.maskAllWeight + 1 / FADE_SAMPLES)
+        : Math.max(0, this.maskAllWeight - 1 / FADE_SAMPLES);
+      if (this.maskAllWeight > w) w = this.maskAllWeight;
+      if (w > 0 && this.previousWeight === 0 && this.fill === 'beep') this.beep.restart();
+      this.previousWeight = w;
+      if (w === 0) {
+        output[n] = delayed;
+        continue;
+      }
+      this.stats.maskedSamples++;
+      output[n] = Math.round(delayed * (1 - w) + this.fillSample() * w);
+    }
+  }
+
+  private fillSample(): number {
+    if (this.fill === 'silence') return 0;
+    if (this.fill === 'beep' && this.beep.sounding) return this.beep.next();
+    return this.noise.next();
+  }
+}
+
+/** A per-stream tone masker: delays audio by the lookahead and replaces every DTMF tone from its first sample. */
+export function createToneMasker(options: ToneMaskerOptions, listener: DigitListener = {}): ToneMasker {
+  if (options.sampleRate !== undefined && options.sampleRate !== 8000) throw new RangeError('only 8000 Hz is supported');
+  const lookaheadMs = options.lookaheadMs ?? DEFAULT_LOOKAHEAD_MS;
+  if (!(lookaheadMs >= 0 && lookaheadMs <= MAX_LOOKAHEAD_MS)) throw new RangeError('lookahead must be 0–20 ms');
+  return new Masker(lookaheadMs, options.fill ?? 'comfort-noise', listener);
+}

@@ -1,0 +1,109 @@
+import { SAMPLE_RATE, dbm0ToPeak } from './levels.js';
+
+const TWO_PI_OVER_RATE = (2 * Math.PI) / SAMPLE_RATE;
+
+/**
+ * Writes the sum of sines at `freqsHz`, each at `levelDbm0`, into `out`. `startPhaseSample`
+ * is the sample index of out[0] on the tone's own clock, so consecutive frames join seamlessly.
+ */
+export function generateTone(out: Int16Array, freqsHz: readonly number[], levelDbm0: number, startPhaseSample = 0): void {
+  const peak = dbm0ToPeak(levelDbm0);
+  for (let i = 0; i < out.length; i++) {
+    let v = 0;
+    for (let f = 0; f < freqsHz.length; f++) v += Math.sin(TWO_PI_OVER_RATE * freqsHz[f] * (startPhaseSample + i));
+    out[i] = clamp16(peak * v);
+  }
+}
+
+function clamp16(v: number): number {
+  const r = Math.round(v);
+  return r > 32767 ? 32767 : r < -32768 ? -32768 : r;
+}
+
+/** Level of the comfort noise that replaces masked audio: audible as "line open", nothing more. */
+export const COMFORT_NOISE_DBM0 = -65;
+
+/** White comfort noise from a per-stream xorshift generator (no allocation, deterministic per seed). */
+export class ComfortNoise {
+  private state: number;
+  private readonly amplitude: number;
+
+  constructor(levelDbm0 = COMFORT_NOISE_DBM0, seed = 0x2545f491) {
+    this.state = seed | 1;
+    // Uniform noise in [-a, a] has RMS a/√3; match the RMS of a sine at the level.
+    this.amplitude = (dbm0ToPeak(levelDbm0) / Math.SQRT2) * Math.sqrt(3);
+  }
+
+  /** The next noise sample. */
+  next(): number {
+    let x = this.state;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.state = x;
+    return Math.round(((x >>> 0) / 4294967296 - 0.5) * 2 * this.amplitude);
+  }
+
+  fill(out: Int16Array): void {
+    for (let i = 0; i < out.length; i++) out[i] = this.next();
+  }
+}
+
+/** 1000 Hz: 6.3% above 941 Hz and 17% below 1209 Hz, so no DTMF receiver hears it as a digit tone. */
+export const NEUTRAL_BEEP_HZ = 1000;
+export const NEUTRAL_BEEP_DBM0 = -20;
+/** Every keypress sounds the same: this long at most, whatever the tone's length. */
+export const NEUTRAL_BEEP_MS = 80;
+
+/** One uniform beep per keypress. `restart()` at each keypress, then pull samples with `next()`. */
+export class NeutralBeep {
+  private position: number;
+  private readonly peak = dbm0ToPeak(NEUTRAL_BEEP_DBM0);
+  private readonly step = TWO_PI_OVER_RATE * NEUTRAL_BEEP_HZ;
+  readonly lengthSamples = (NEUTRAL_BEEP_MS * SAMPLE_RATE) / 1000;
+
+  constructor() {
+    this.position = this.lengthSamples;
+  }
+
+  restart(): void {
+    this.position = 0;
+  }
+
+  get sounding(): boolean {
+    return this.position < this.lengthSamples;
+  }
+
+  /** The next beep sample, or 0 once the beep has finished. */
+  next(): number {
+    if (this.position >= this.lengthSamples) return 0;
+    const p = this.position++;
+    return Math.round(this.peak * Math.sin(this.step * p));
+  }
+}
+
+/** US ringback (ANSI T1.401): 440 + 480 Hz at −19 dBm0 per tone, 2 s on, 4 s off. */
+export const RINGBACK_HZ: readonly number[] = [440, 480];
+export const RINGBACK_DBM0 = -19;
+const RINGBACK_PEAK = dbm0ToPeak(RINGBACK_DBM0);
+const RINGBACK_ON_SAMPLES = 2 * SAMPLE_RATE;
+const RINGBACK_CYCLE_SAMPLES = 6 * SAMPLE_RATE;
+
+/** Ringback for callers waiting; `fill` continues the cadence across frames. */
+export class Ringback {
+  private position = 0;
+
+  fill(out: Int16Array): void {
+    for (let i = 0; i < out.length; i++) {
+      const p = this.position;
+      this.position = (p + 1) % RINGBACK_CYCLE_SAMPLES;
+      if (p >= RINGBACK_ON_SAMPLES) {
+        out[i] = 0;
+        continue;
+      }
+      let v = 0;
+      for (let f = 0; f < RINGBACK_HZ.length; f++) v += Math.sin(TWO_PI_OVER_RATE * RINGBACK_HZ[f] * p);
+      out[i] = clamp16(RINGBACK_PEAK * v);
+    }
+  }
+}
