@@ -135,7 +135,8 @@ export function addKekVersion(loaded: LoadedKeyring): number {
       dev.keks.push({ version, key: key.toString('base64'), createdAt: new Date().toISOString() });
       writePrivate(loaded.file, `${JSON.stringify(dev, null, 2)}\n`);
     } else if (loaded.source === 'kek-file' && loaded.file) {
-      appendFileSync(loaded.file, `${formatKek(version, key)}\n`, { mode: 0o600 });
+      const endsWithNewline = readFileSync(loaded.file, 'utf8').endsWith('\n');
+      appendFileSync(loaded.file, `${endsWithNewline ? '' : '\n'}${formatKek(version, key)}\n`, { mode: 0o600 });
     } else {
       throw new ToneguardError(
         'keys_not_writable',

@@ -9,7 +9,7 @@ import { OneTimeSecrets } from './one-time-secrets.js';
 import { checkFields, decodeFields, encodeFields, kindOf } from './payload.js';
 import { recordKeyAad, subjectKeyAad } from './rewrap.js';
 import type { StoredRecord, TokenStore } from './store.js';
-import { cardAlias, newToken } from './tokens.js';
+import { cardAlias, newToken, TOKEN_PATTERN } from './tokens.js';
 import type { DetokenizedRecord, RecordKind, TokenInfo, TokenizeValuesRequest, Vault } from './types.js';
 
 export interface VaultDeps {
@@ -47,6 +47,9 @@ function toInfo(record: StoredRecord): TokenInfo {
     expiresAt: new Date(record.expiresAt).toISOString(),
   };
 }
+
+/** What an audit event may name when a lookup failed: a token, never an arbitrary string a caller sent (it could be a PAN). */
+const auditableRef = (tokenOrAlias: string): string => (TOKEN_PATTERN.test(tokenOrAlias) ? tokenOrAlias : 'unrecognised');
 
 /** The value convergent lookup fingerprints: the card number for cards, every field otherwise. */
 function fingerprintInput(kind: RecordKind, fields: ReadonlyMap<string, Uint8Array>): Buffer {
@@ -234,7 +237,7 @@ export function createVault(deps: VaultDeps): ManagedVault {
         });
         return { info: toInfo(stored), fields, ...(cvv !== undefined ? { cvv } : {}) };
       } catch (err) {
-        failure('vault.detokenize', options.actor, err, { type: 'token', id: stored?.token ?? tokenOrAlias });
+        failure('vault.detokenize', options.actor, err, { type: 'token', id: stored?.token ?? auditableRef(tokenOrAlias) });
         throw err;
       }
     },
@@ -243,7 +246,7 @@ export function createVault(deps: VaultDeps): ManagedVault {
       const stored = await store.get(tokenOrAlias);
       const deleted = stored ? await store.delete(stored.token) : false;
       if (stored) secrets.destroy(stored.token);
-      emit({ action: 'vault.delete', actor, outcome: deleted ? 'success' : 'failure', resource: { type: 'token', id: stored?.token ?? tokenOrAlias } });
+      emit({ action: 'vault.delete', actor, outcome: deleted ? 'success' : 'failure', resource: { type: 'token', id: stored?.token ?? auditableRef(tokenOrAlias) } });
       return deleted;
     },
 

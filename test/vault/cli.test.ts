@@ -57,7 +57,8 @@ describe('toneguard keys', () => {
     expect(printed.stdout).toMatch(/^1:[A-Za-z0-9+/]{43}=\n$/);
 
     const kekFile = join(dataDir, 'keks.txt');
-    writeFileSync(kekFile, printed.stdout, { mode: 0o600 });
+    // Without its trailing newline, to check that rotation does not glue two keys together.
+    writeFileSync(kekFile, printed.stdout.trim(), { mode: 0o600 });
     const env = { TONEGUARD_DATA_DIR: dataDir, TONEGUARD_PROFILE: 'production', TONEGUARD_KEK_FILE: kekFile };
     await seed(dataDir, { profile: 'production', vault: { kekFile } });
     const rotated = runCli(['keys', 'rotate'], { env });

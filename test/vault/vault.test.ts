@@ -75,6 +75,10 @@ describe('tokenize and detokenize', () => {
     const err = await errorOf(vault.detokenize('tok_AAAAAAAAAAAAAAAAAAAAAAAA', { actor: PROCESSOR }));
     expect([err.code, err.status]).toEqual(['token_not_found', 404]);
     expect(audit.events.at(-1)).toMatchObject({ action: 'vault.detokenize', outcome: 'failure', details: { code: 'token_not_found' } });
+    // A caller that sends a card number where a token belongs does not get it into the audit trail.
+    await errorOf(vault.detokenize(VISA, { actor: PROCESSOR }));
+    await vault.delete(VISA, AGENT);
+    expect(JSON.stringify(audit.events)).not.toContain(VISA);
   });
 
   it('binds each ciphertext to its token: swapping ciphertexts between rows fails to decrypt', async () => {
