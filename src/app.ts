@@ -35,7 +35,7 @@ export function createApp(ctx: AppContext): BuiltApp {
   });
   app.use(ipRateLimit(ctx.config));
 
-  if (ctx.payments) app.use(ctx.payments.router);
+  app.use(ctx.payments.router);
 
   app.use(notFound);
   app.use(errorHandler(ctx.logger));

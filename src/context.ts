@@ -28,8 +28,8 @@ export interface AppContext {
   serviceKey: ServiceSigningKey;
   /** Raises an operator alert (log, metric, audit trail, signed webhook). */
   alerter: Alerter;
-  /** Processor hand-off, `/v1/detokenize`, Twilio Pay status callbacks and the Generic Pay Connector; set once a vault is wired. */
-  payments?: PaymentsWiring;
+  /** Processor hand-off (the capture service's tokenizer), `/v1/detokenize`, Twilio Pay status callbacks and the Generic Pay Connector. */
+  payments: PaymentsWiring;
   captures: CaptureService;
   vault: Vault;
   keyring: KeyringPort;

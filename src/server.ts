@@ -19,6 +19,7 @@ import { ToneguardError } from './errors.js';
 import { openVault } from './vault/index.js';
 import { createCaptureService } from './capture/index.js';
 import { processorClientTls } from './processors/enrollment.js';
+import { createPaymentsWiring } from './processors/wiring.js';
 
 /** Socket limits: slow or idle clients cannot hold connections open. */
 const SOCKET_TIMEOUTS = { headersTimeout: 15_000, requestTimeout: 30_000, keepAliveTimeout: 5_000, idleTimeout: 60_000 };
@@ -59,8 +60,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const shutdownHooks = new ShutdownHooks();
   const vault = openVault(config, audit.trail);
   if (vault.warning) logger.warn(`DEVELOPMENT ONLY: ${vault.warning}`);
-  const captures = createCaptureService({ config: config.capture, tokenizer: vault.vault, audit: audit.trail, logger });
+  const payments = createPaymentsWiring({ config, logger, audit: audit.trail, metrics, vault: vault.vault, signer: audit.signer });
+  const captures = createCaptureService({ config: config.capture, tokenizer: payments.tokenizer, audit: audit.trail, logger });
+  payments.registerModes(captures);
   shutdownHooks.register('vault', () => vault.vault.close());
+  shutdownHooks.register('payments', () => payments.close());
   let ready = false;
   const context: AppContext = {
     config,
@@ -75,6 +79,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     captures,
     vault: vault.vault,
     keyring: vault.keyring,
+    payments,
   };
   const app = createApp(context);
   const tls = loadTlsMaterial(config);

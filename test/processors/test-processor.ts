@@ -39,10 +39,16 @@ export interface TestProcessor {
 export async function startTestProcessor(options: {
   encPrivate: CryptoKey;
   publicJwks: { keys: JWK[] };
-  serviceJwksUrl: string;
+  /** Our JWKS URL; a function when the service starts after the processor. */
+  serviceJwksUrl: string | (() => string);
   issuer: string;
 }): Promise<TestProcessor> {
-  const jwks = createRemoteJWKSet(new URL(options.serviceJwksUrl));
+  let jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
+  const serviceKeys = () => {
+    const { serviceJwksUrl } = options;
+    jwks ??= createRemoteJWKSet(new URL(typeof serviceJwksUrl === 'string' ? serviceJwksUrl : serviceJwksUrl()));
+    return jwks;
+  };
   const hanging = new Set<ServerResponse>();
   const tokenFor = (key: string) => `proc_${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
   const processor: TestProcessor = {
@@ -78,7 +84,7 @@ export async function startTestProcessor(options: {
     const key = String(req.headers['idempotency-key'] ?? '');
     try {
       if (req.headers['content-type'] !== 'application/jose') throw new Error('content type');
-      const { payload: claims, protectedHeader } = await jwtVerify(Buffer.concat(chunks).toString('utf8'), jwks, {
+      const { payload: claims, protectedHeader } = await jwtVerify(Buffer.concat(chunks).toString('utf8'), serviceKeys(), {
         issuer: options.issuer,
         audience: processor.url,
         typ: 'toneguard-push+jwt',

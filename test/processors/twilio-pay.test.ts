@@ -15,7 +15,7 @@ import { configSchema } from '../../src/config/index.js';
 import { errorHandler } from '../../src/http/errors.js';
 import { createPaymentsWiring } from '../../src/processors/wiring.js';
 import { PAYMENTS_STATUS_PATH } from '../../src/telephony/twilio/payments-routes.js';
-import { readMask } from '../../src/telephony/twilio/payments-status.js';
+import { brandOf, errorCodeOf, fieldPatch, parsePaymentStatus, readMask } from '../../src/telephony/twilio/payments-status.js';
 import { serviceSigner } from './keys.js';
 import { assertNoCardData } from './no-card-data.js';
 import { testVault } from './vault.js';
@@ -187,5 +187,17 @@ describe('reading Twilio masks leniently', () => {
     expect(readMask('xxxx-xxxxxx-x4001')).toEqual({ digitCount: 15, trailingDigits: '4001' });
     expect(readMask('xxxxxxxxxxx4001')).toEqual({ digitCount: 15, trailingDigits: '4001' });
     expect(readMask('xx/xx').digitCount).toBe(4);
+  });
+
+  it('maps card types and error types to our names', () => {
+    expect(['visa', 'MasterCard', 'american express', 'diners-club', 'Discover'].map(brandOf)).toEqual(['visa', 'mastercard', 'amex', 'diners', 'discover']);
+    expect(['input-timeout', 'invalid-card-number', 'too-many-failed-attempts'].map(errorCodeOf)).toEqual(['timeout', 'invalid_card_number', 'too_many_failed_attempts']);
+  });
+
+  it('reads a final callback leniently and ignores one without a payment Sid', () => {
+    const status = parsePaymentStatus({ Sid: 'PK1', CallSid: 'CA1', Capture: 'payment-card-number', PartialResult: 'false', Required: 'expiration-date, security-code', PaymentCardNumber: 'xxxx-xxxxxx-x4001', PaymentCardType: 'amex', Extra: 'new' })!;
+    expect(fieldPatch('card_number', status)).toEqual({ digitCount: 15, brand: 'amex', state: 'complete', valid: true, error: null, last4: '4001' });
+    expect(fieldPatch('expiry', status)).toEqual({});
+    expect(parsePaymentStatus({ CallSid: 'CA1' })).toBeNull();
   });
 });

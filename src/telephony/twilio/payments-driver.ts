@@ -115,7 +115,9 @@ export class TwilioPayDriver implements CaptureModeDriver {
     }
     for (const field of session.fields) {
       const patch = fieldPatch(field.kind, status);
-      if (Object.keys(patch).length === 0) continue;
+      // Later callbacks repeat finished fields; only changes become new views.
+      const repeated = patch.state === 'complete' && session.complete.has(field.name);
+      if (Object.keys(patch).length === 0 || repeated) continue;
       if (patch.state === 'invalid') {
         const attempts = (session.attempts.get(field.name) ?? 0) + 1;
         session.attempts.set(field.name, attempts);
