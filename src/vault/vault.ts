@@ -51,10 +51,17 @@ function toInfo(record: StoredRecord): TokenInfo {
 /** What an audit event may name when a lookup failed: a token, never an arbitrary string a caller sent (it could be a PAN). */
 const auditableRef = (tokenOrAlias: string): string => (TOKEN_PATTERN.test(tokenOrAlias) ? tokenOrAlias : 'unrecognised');
 
-/** The value convergent lookup fingerprints: the card number for cards, every field otherwise. */
-function fingerprintInput(kind: RecordKind, fields: ReadonlyMap<string, Uint8Array>): Buffer {
+/** The keyed fingerprint convergent lookup matches on: the card number for cards, every field otherwise. */
+function fingerprintOf(keyring: Keyring, kind: RecordKind, subjectId: string | null, fields: ReadonlyMap<string, Uint8Array>): string {
+  const scope = `${kind}:${subjectId ?? ''}`;
   const pan = fields.get('card_number');
-  return kind === 'card' && pan ? Buffer.from(pan) : encodeFields(fields);
+  if (kind === 'card' && pan) return keyring.fingerprint(scope, pan);
+  const encoded = encodeFields(fields);
+  try {
+    return keyring.fingerprint(scope, encoded);
+  } finally {
+    encoded.fill(0);
+  }
 }
 
 /**
@@ -130,7 +137,9 @@ export function createVault(deps: VaultDeps): ManagedVault {
     const cvv = fields.get('cvv');
     const kept = new Map([...fields].filter(([name]) => name !== 'cvv'));
     const at = now();
-    const fingerprint = settings.convergent ? keyring.fingerprint(`${kind}:${subjectId ?? ''}`, fingerprintInput(kind, kept)) : null;
+    const expiresAt = recordExpiry(at, facts.expiry, settings.tokenTtlMs);
+    if (expiresAt <= at) throw new ToneguardError('card_expired', 'The card has expired', 422);
+    const fingerprint = settings.convergent ? fingerprintOf(keyring, kind, subjectId, kept) : null;
     const existing = fingerprint ? await store.findByFingerprint(fingerprint, at) : undefined;
     const plain = encodeFields(kept);
     try {
@@ -142,7 +151,7 @@ export function createVault(deps: VaultDeps): ManagedVault {
         subjectId,
         fingerprint,
         createdAt: at,
-        expiresAt: recordExpiry(at, facts.expiry, settings.tokenTtlMs),
+        expiresAt,
       };
       let stored: StoredRecord | undefined;
       if (existing) {

@@ -56,6 +56,7 @@ describe('tokenize and detokenize', () => {
     const cases: [Record<string, string>, string][] = [
       [{ card_number: '4111111111111112' }, 'invalid_card_number'],
       [{ card_number: VISA, expiry: '1330' }, 'invalid_expiry'],
+      [{ card_number: VISA, expiry: '1225' }, 'card_expired'],
       [{ card_number: VISA, cvv: '12' }, 'invalid_cvv'],
       [{ card_number: '4111-1111-1111-1111' }, 'invalid_value'],
       [{}, 'invalid_values'],
