@@ -9,18 +9,19 @@ export const DEFAULT_LOOKAHEAD_MS = 20;
 export const MAX_LOOKAHEAD_MS = 20;
 
 /**
- * Suspicion: a 10 ms window that merely looks like a tone pair (no frequency or duration rule,
- * loose purity) is enough to mask. It fires within 15 ms of a tone's onset, inside the 20 ms
- * lookahead, so the mask reaches back to the onset before any of the tone has left.
+ * Suspicion: a 10 ms window that looks like a tone pair (no duration rule, loose frequency and
+ * twist rules) is enough to mask. It fires within 15 ms of a tone's onset, inside the 20 ms
+ * lookahead, so the mask reaches back to the onset before any of the tone has left. Purity
+ * (85% of the window's power in the pair) is what keeps speech out: tuned on espeak-ng speech.
  */
 const SUSPICION_BLOCKS = 2;
 const SUSPICION_RULES = criteria({
   minToneDbm0: -45,
   maxNormalTwistDb: 14,
   maxReverseTwistDb: 10,
-  minPeakDb: 3,
-  minPairFraction: 0.6,
-  maxDeviation: Infinity,
+  minPeakDb: 2,
+  minPairFraction: 0.85,
+  maxDeviation: 0.05,
 });
 /** Masking starts one block before the suspicious window: the onset may sit in that block. */
 const LEAD_SAMPLES = BLOCK;

@@ -28,7 +28,7 @@ export interface ToneCriteria {
   minPeakRatio: number;
   /** The pair's power over the window's mean power. */
   minPairFraction: number;
-  /** Largest relative frequency offset accepted (|Δf| / f); Infinity accepts any. */
+  /** Largest relative frequency offset accepted (|Δf| / f). */
   maxDeviation: number;
 }
 
