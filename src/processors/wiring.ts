@@ -10,6 +10,7 @@ import { ConnectorStore } from '../telephony/twilio/connector-store.js';
 import { TwilioPayDriver } from '../telephony/twilio/payments-driver.js';
 import { createPaymentsRestClient, type PaymentsClient } from '../telephony/twilio/payments-rest.js';
 import { PAYMENTS_STATUS_PATH, paymentsStatusRouter } from '../telephony/twilio/payments-routes.js';
+import { twilioSignature } from '../telephony/twilio/signature.js';
 import type { Vault } from '../vault/types.js';
 import { detokenizeRouter } from './detokenize.js';
 import { processorPaths } from './enrollment.js';
@@ -21,7 +22,7 @@ export interface PaymentsWiringDeps {
   config: Config;
   logger: Logger;
   audit: AuditSink;
-  metrics?: Metrics;
+  metrics: Metrics;
   vault: Vault;
   /** The service signing key (published at `/.well-known/jwks.json`). */
   signer: ServiceSigner;
@@ -81,11 +82,8 @@ export function createPaymentsWiring(deps: PaymentsWiringDeps): PaymentsWiring {
   router.use(
     paymentsStatusRouter({
       driver,
-      publicUrl,
-      authToken: config.twilio.authToken,
-      validateSignatures: config.twilio.validateSignatures,
+      signature: twilioSignature({ config, logger, audit, metrics: deps.metrics }, PAYMENTS_STATUS_PATH),
       logger,
-      ...(deps.metrics ? { metrics: deps.metrics } : {}),
       bodyLimitBytes,
     }),
   );

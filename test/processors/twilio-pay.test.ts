@@ -9,6 +9,7 @@ import request from 'supertest';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/audit/logger.js';
 import { MemoryAuditSink } from '../../src/audit/types.js';
+import { Metrics } from '../../src/audit/metrics.js';
 import { createCaptureService } from '../../src/capture/service.js';
 import type { CaptureService, CaptureView } from '../../src/capture/types.js';
 import { configSchema } from '../../src/config/index.js';
@@ -68,7 +69,7 @@ async function harness(options: Partial<StandInOptions> = {}): Promise<Harness> 
     connector: { ...CONNECTOR, paymentConnector: 'toneguard' },
   });
   const { signer } = serviceSigner();
-  const wiring = createPaymentsWiring({ config, logger, audit, vault, signer });
+  const wiring = createPaymentsWiring({ config, logger, audit, metrics: new Metrics(), vault, signer });
   const service = createCaptureService({ config: config.capture, tokenizer: wiring.tokenizer, audit, logger });
   wiring.registerModes(service);
   const views: CaptureView[] = [];
@@ -168,8 +169,8 @@ describe('Twilio Pay mode', () => {
     const h = await harness();
     const params = { Sid: 'PK1', CallSid: 'CA1234', Result: 'success', PaymentToken: 'tok_forged' };
     const unsigned = await request(h.http).post(PAYMENTS_STATUS_PATH).type('form').send(params);
-    expect(unsigned.status).toBe(400);
-    expect(unsigned.body.error.code).toBe('invalid_signature');
+    expect(unsigned.status).toBe(403);
+    expect(unsigned.body.error.code).toBe('signature_invalid');
     const forged = await request(h.http).post(PAYMENTS_STATUS_PATH).type('form').set('x-twilio-signature', 'bm90LWEtc2lnbmF0dXJl').send(params);
     expect(forged.status).toBe(403);
   });

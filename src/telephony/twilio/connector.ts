@@ -10,7 +10,7 @@ import type { CardBrand } from '../../config/index.js';
 import { isToneguardError } from '../../errors.js';
 import type { TokenizeValuesRequest } from '../../vault/types.js';
 import type { ConnectorAnswer, ConnectorStore } from './connector-store.js';
-import { signedUrl } from './payments-routes.js';
+import { publicUrlFor } from './signature.js';
 
 export const CONNECTOR_PATH = '/connectors/twilio-pay';
 const CONNECTOR_ACTOR_ID = 'twilio-generic-pay-connector';
@@ -72,7 +72,7 @@ export function connectorRouter(deps: ConnectorDeps): Router {
         return refuse(res, 401, 'unauthorized', 'HTTP Basic credentials are missing or wrong');
       }
       const signature = req.get('x-twilio-signature');
-      if (deps.validateSignatures && signature && !twilio.validateRequestWithBody(deps.authToken, signature, signedUrl(deps.publicUrl, req), raw.toString('utf8'))) {
+      if (deps.validateSignatures && signature && !twilio.validateRequestWithBody(deps.authToken, signature, publicUrlFor(deps.publicUrl, req.originalUrl), raw.toString('utf8'))) {
         return refuse(res, 403, 'invalid_signature', 'the X-Twilio-Signature header does not match the body');
       }
       const parsed = parseBody(raw);
