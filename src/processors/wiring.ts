@@ -58,9 +58,7 @@ export function createPaymentsWiring(deps: PaymentsWiringDeps): PaymentsWiring {
     logger: logger.child({ module: 'processors' }),
   });
   const driver = new TwilioPayDriver({
-    client:
-      deps.paymentsClient ??
-      createPaymentsRestClient({ apiBaseUrl: config.twilio.apiBaseUrl, accountSid: config.twilio.accountSid, authToken: config.twilio.authToken }),
+    client: deps.paymentsClient ?? createPaymentsRestClient(config),
     statusCallbackUrl: `${publicUrl}${PAYMENTS_STATUS_PATH}`,
     paymentConnector: config.connector.paymentConnector,
     maxAttempts: config.capture.maxAttempts,

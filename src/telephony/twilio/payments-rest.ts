@@ -1,4 +1,6 @@
+import type { Config } from '../../config/index.js';
 import { ToneguardError } from '../../errors.js';
+import { twilioFormPost } from './rest-client.js';
 
 export type FormParams = Record<string, string>;
 
@@ -10,49 +12,17 @@ export interface PaymentsClient {
   updatePayment(callSid: string, paymentSid: string, params: FormParams): Promise<void>;
 }
 
-export interface TwilioRestSettings {
-  apiBaseUrl: string;
-  accountSid: string;
-  authToken: string;
-  timeoutMs?: number;
-}
-
-/**
- * A minimal form-POST client on `config.twilio.apiBaseUrl` with HTTP Basic auth. Errors carry
- * Twilio's status and error code, never the parameters sent.
- */
-export function createPaymentsRestClient(settings: TwilioRestSettings): PaymentsClient {
-  const base = `${settings.apiBaseUrl.replace(/\/$/, '')}/2010-04-01/Accounts/${encodeURIComponent(settings.accountSid)}/Calls`;
-  const authorization = `Basic ${Buffer.from(`${settings.accountSid}:${settings.authToken}`).toString('base64')}`;
-
-  async function post(path: string, params: FormParams): Promise<Record<string, unknown>> {
-    let response: Response;
-    try {
-      response = await fetch(`${base}/${path}`, {
-        method: 'POST',
-        headers: { authorization, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-        body: new URLSearchParams(params).toString(),
-        signal: AbortSignal.timeout(settings.timeoutMs ?? 10_000),
-      });
-    } catch (err) {
-      throw new ToneguardError('twilio_unreachable', 'the Twilio REST API could not be reached', 502, { cause: err });
-    }
-    const body = ((await response.json().catch(() => ({}))) ?? {}) as Record<string, unknown>;
-    if (!response.ok) {
-      const code = typeof body.code === 'number' || typeof body.code === 'string' ? ` (Twilio error ${body.code})` : '';
-      throw new ToneguardError('twilio_rejected', `Twilio answered HTTP ${response.status}${code}`, 502);
-    }
-    return body;
-  }
-
+/** The Payments API over the shared signed form-POST client on `config.twilio.apiBaseUrl`. */
+export function createPaymentsRestClient(config: Pick<Config, 'twilio'>): PaymentsClient {
+  const payments = (callSid: string) => `Calls/${encodeURIComponent(callSid)}/Payments`;
   return {
     async createPayment(callSid, params) {
-      const body = await post(`${encodeURIComponent(callSid)}/Payments.json`, params);
-      if (typeof body.sid !== 'string') throw new ToneguardError('twilio_rejected', 'Twilio did not return a payment Sid', 502);
-      return body.sid;
+      const answer = await twilioFormPost(config.twilio, `${payments(callSid)}.json`, params);
+      if (typeof answer.sid !== 'string') throw new ToneguardError('twilio_api_error', 'Twilio REST Payments answered without a sid', 502);
+      return answer.sid;
     },
     async updatePayment(callSid, paymentSid, params) {
-      await post(`${encodeURIComponent(callSid)}/Payments/${encodeURIComponent(paymentSid)}.json`, params);
+      await twilioFormPost(config.twilio, `${payments(callSid)}/${encodeURIComponent(paymentSid)}.json`, params);
     },
   };
 }
