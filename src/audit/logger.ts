@@ -1,5 +1,6 @@
 import pino, { type Logger, type DestinationStream } from 'pino';
 import { scrub, type ScrubKind } from './scrubber.js';
+import { dropSensitiveSerializers, withoutSensitiveKeys } from './redact.js';
 
 export type { Logger } from 'pino';
 
@@ -14,58 +15,6 @@ export interface LoggerOptions {
   /** Called on every scrubber hit (the composition root counts and alerts). More can be added with `onScrubberHit`. */
   onScrub?: ScrubListener;
 }
-
-/** Keys that may hold a sensitive value anywhere in a log object. Removed, not censored. */
-const SENSITIVE_KEYS = [
-  'pan',
-  'cvv',
-  'cvc',
-  'csc',
-  'ssn',
-  'cardnumber',
-  'cardNumber',
-  'card_number',
-  'PaymentCardNumber',
-  'securityCode',
-  'security_code',
-  'SecurityCode',
-  'expiry',
-  'expirationDate',
-  'expiration_date',
-  'ExpirationDate',
-  'postal_code',
-  'postalCode',
-  'routing_number',
-  'routingNumber',
-  'account_number',
-  'accountNumber',
-  'BankAccountNumber',
-  'BankRoutingNumber',
-  'value',
-  'values',
-  'digits',
-  'password',
-  'secret',
-  'authToken',
-  'auth_token',
-  'accessToken',
-  'refreshToken',
-  'privateKey',
-  'hmacKey',
-  'kek',
-  'keks',
-  'fingerprintKey',
-  'authorization',
-  'cookie',
-];
-
-/** Every path pino removes: each sensitive key at the top level and two levels down, plus credential headers. */
-export const REDACT_PATHS = [
-  ...SENSITIVE_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`]),
-  'req.headers["x-twilio-signature"]',
-  'req.headers["set-cookie"]',
-  'res.headers["set-cookie"]',
-];
 
 /** Keeps an error's type, code, message and frames; the line scrubber then masks anything in them. */
 export function serializeError(err: unknown): Record<string, unknown> {
@@ -110,10 +59,11 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     {
       name: options.name ?? 'toneguard',
       level: options.level ?? 'info',
-      redact: { paths: REDACT_PATHS, remove: true },
+      // One walk removing sensitive keys at any depth: pino's path-based redact costs ~100 µs a line with wildcards.
+      formatters: { log: withoutSensitiveKeys },
       base: undefined,
       timestamp: pino.stdTimeFunctions.isoTime,
-      serializers: { err: serializeError, error: serializeError },
+      serializers: { ...dropSensitiveSerializers(), err: serializeError, error: serializeError },
       hooks: {
         streamWrite(line) {
           const result = scrub(line, { json: true });

@@ -12,15 +12,15 @@ export class ShutdownHooks {
     this.hooks.push({ name, hook });
   }
 
-  /** Runs every hook; returns the names of hooks that failed or had not finished by the deadline. */
+  /**
+   * Calls every hook, even past the deadline (a synchronous close still runs after a hook
+   * that hung); the deadline only limits how long each is awaited. Returns the names of hooks
+   * that failed or had not finished in time.
+   */
   async run(deadline: number, onError: (name: string, err: unknown) => void): Promise<string[]> {
     const unfinished: string[] = [];
     for (const { name, hook } of [...this.hooks].reverse()) {
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) {
-        unfinished.push(name);
-        continue;
-      }
+      const remaining = Math.max(0, deadline - Date.now());
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), remaining)));
       try {

@@ -32,6 +32,25 @@ describe('logger redaction', () => {
   });
 });
 
+describe('logger redaction at depth', () => {
+  it('removes sensitive keys at any depth and in arrays, case-insensitively, without touching the caller object', () => {
+    const { logger, parsed } = capture();
+    const input = { a: { b: { c: { d: { PAN: '4111111111111111', keep: 1 } } } }, list: [{ cvv: '123', brand: 'amex' }] };
+    const before = JSON.stringify(input);
+    logger.info(input, 'deep');
+    expect(parsed()[0]).toMatchObject({ a: { b: { c: { d: { keep: 1 } } } }, list: [{ brand: 'amex' }] });
+    expect(JSON.stringify(parsed()[0])).not.toMatch(/PAN|cvv/);
+    expect(JSON.stringify(input)).toBe(before);
+  });
+
+  it('applies to child bindings too', () => {
+    const { logger, lines } = capture();
+    logger.child({ digits: '4242', callSid: 'CA1' }).info('child');
+    expect(JSON.parse(lines[0])).toMatchObject({ callSid: 'CA1' });
+    expect(lines[0]).not.toContain('digits');
+  });
+});
+
 describe('logger scrubber', () => {
   it('masks PANs and CVVs the redaction missed, and reports each hit', () => {
     const hits: ScrubKind[] = [];

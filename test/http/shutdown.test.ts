@@ -46,7 +46,8 @@ describe('graceful shutdown', () => {
     await server.close();
     await socketClosed;
     const stopped = auditActions(server.dataDir).at(-1);
-    expect(stopped).toMatchObject({ action: 'service.stopped', outcome: 'failure', details: { unfinished: 'failing,stuck' } });
+    expect(stopped).toMatchObject({ action: 'service.stopped', outcome: 'failure' });
+    expect(String(stopped?.details?.unfinished).split(',').slice(0, 2)).toEqual(['failing', 'stuck']);
     expect(server.logLines.some((l) => l.includes('shutdown hook failed'))).toBe(true);
   });
 
