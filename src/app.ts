@@ -5,6 +5,7 @@ import type { UpgradeHandler } from './http/upgrade.js';
 import { accessLog } from './http/access-log.js';
 import { bodyLimit, corsPolicy, securityHeaders } from './http/security.js';
 import { ipRateLimit } from './http/rate-limit.js';
+import { createTwilioVoice, MEDIA_STREAM_PATH } from './telephony/twilio/index.js';
 
 export interface BuiltApp {
   http: Express;
@@ -36,6 +37,9 @@ export function createApp(ctx: AppContext): BuiltApp {
   app.use(ipRateLimit(ctx.config));
 
   app.use(ctx.payments.router);
+  const twilioVoice = createTwilioVoice(ctx);
+  app.use(twilioVoice.router);
+  upgrades.set(MEDIA_STREAM_PATH, twilioVoice.upgrade);
 
   app.use(notFound);
   app.use(errorHandler(ctx.logger));

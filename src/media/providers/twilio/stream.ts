@@ -1,0 +1,138 @@
+import type { WebSocket, RawData } from 'ws';
+import type { Logger } from '../../../audit/logger.js';
+import type { Metrics } from '../../../audit/metrics.js';
+import { decodeMulaw, encodeMulaw } from '../../../dsp/index.js';
+import { createMessageRateLimiter } from '../../../http/ws.js';
+import type { LegInput, LegOutput, LegRole, MediaRejectReason, StreamStart } from '../../types.js';
+import { parseTwilioMessage, twilioClearMessage, twilioMarkMessage, twilioMediaMessage } from './messages.js';
+
+/** Largest accepted frame: 200 ms of μ-law (Twilio sends about 20 ms). */
+export const MAX_FRAME_BYTES = 1600;
+/** Bytes of one 20 ms outbound media message, to turn `maxQueuedFrames` into a `bufferedAmount` bound. */
+const FRAME_MESSAGE_BYTES = 300;
+/** A stream that keeps sending garbage is closed after this many refused messages. */
+const MAX_REJECTS = 200;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+export interface StreamSettings {
+  maxQueuedFrames: number;
+  maxMessagesPerSecond: number;
+}
+
+/** Where a started stream goes: the media service pairs it with its call, or refuses it. */
+export type StreamAttach = (start: StreamStart, output: LegOutput) => { input: LegInput; leg: LegRole } | { reason: MediaRejectReason };
+
+/**
+ * Runs one Twilio Media Streams WebSocket: parses each message once, decodes audio into
+ * buffers owned by the stream, and bounds what it queues towards Twilio. Errors on this
+ * stream stay on this stream.
+ */
+export function runTwilioStream(ws: WebSocket, attach: StreamAttach, settings: StreamSettings, logger: Logger, metrics: Metrics): void {
+  const inBytes = new Uint8Array(MAX_FRAME_BYTES);
+  const inBuffer = Buffer.from(inBytes.buffer, inBytes.byteOffset, inBytes.byteLength);
+  const inSamples = new Int16Array(MAX_FRAME_BYTES);
+  const outBytes = Buffer.alloc(MAX_FRAME_BYTES);
+  const limiter = createMessageRateLimiter(settings.maxMessagesPerSecond);
+  const maxBuffered = settings.maxQueuedFrames * FRAME_MESSAGE_BYTES;
+  const warned = new Set<MediaRejectReason>();
+  let rejects = 0;
+  let streamSid = '';
+  let input: LegInput | undefined;
+  let ended = false;
+  let log = logger;
+  let framesIn = metrics.framesIn.labels('unknown');
+  let framesOut = metrics.framesOut.labels('unknown');
+  let dropped = metrics.framesDropped.labels('unknown', 'slow_consumer');
+
+  const output: LegOutput = {
+    sendAudio(samples) {
+      if (ws.readyState !== ws.OPEN || ws.bufferedAmount > maxBuffered || samples.length > MAX_FRAME_BYTES) {
+        dropped.inc();
+        return false;
+      }
+      const bytes = outBytes.subarray(0, samples.length);
+      encodeMulaw(samples, bytes);
+      ws.send(twilioMediaMessage(streamSid, bytes.toString('base64')));
+      framesOut.inc();
+      return true;
+    },
+    sendMark(name) {
+      if (ws.readyState === ws.OPEN) ws.send(twilioMarkMessage(streamSid, name));
+    },
+    clear() {
+      if (ws.readyState === ws.OPEN) ws.send(twilioClearMessage(streamSid));
+    },
+    close(code, reason) {
+      if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason);
+    },
+  };
+
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    input?.ended();
+  };
+
+  const reject = (reason: MediaRejectReason, close = false) => {
+    metrics.malformedMessages.labels(reason).inc();
+    if (!warned.has(reason)) {
+      warned.add(reason);
+      log.warn({ reason }, 'media message refused');
+    }
+    if (close || ++rejects > MAX_REJECTS) {
+      log.warn({ reason }, 'media stream closed');
+      output.close(1008, reason);
+      end();
+    }
+  };
+
+  const audio = (payload: string) => {
+    if (!input) return reject('media_before_start');
+    const size = (payload.length * 3) / 4 - (payload.endsWith('==') ? 2 : payload.endsWith('=') ? 1 : 0);
+    if (size < 1 || size > MAX_FRAME_BYTES) return reject('frame_size');
+    if (payload.length % 4 !== 0 || !BASE64.test(payload)) return reject('bad_payload');
+    const n = inBuffer.write(payload, 'base64');
+    const samples = inSamples.subarray(0, n);
+    decodeMulaw(inBytes.subarray(0, n), samples);
+    framesIn.inc();
+    input.audio(samples);
+  };
+
+  ws.on('message', (data: RawData, isBinary: boolean) => {
+    if (ended) return;
+    if (!limiter.allow()) return reject('rate_limited', true);
+    if (isBinary) return reject('invalid_message');
+    const parsed = parseTwilioMessage(data.toString());
+    if (!parsed.ok) return reject(parsed.reason);
+    const event = parsed.event;
+    switch (event.kind) {
+      case 'audio':
+        return audio(event.payload);
+      case 'start': {
+        if (input) return reject('duplicate_start', true);
+        streamSid = event.start.streamSid;
+        const attached = attach(event.start, output);
+        if ('reason' in attached) return reject(attached.reason, true);
+        input = attached.input;
+        log = logger.child({ callSid: event.start.callSid, leg: attached.leg });
+        framesIn = metrics.framesIn.labels(attached.leg);
+        framesOut = metrics.framesOut.labels(attached.leg);
+        dropped = metrics.framesDropped.labels(attached.leg, 'slow_consumer');
+        return;
+      }
+      case 'dtmf':
+        if (!input) return reject('media_before_start');
+        return input.dtmf(event.key);
+      case 'stop':
+        output.close(1000, 'stopped');
+        return end();
+      default:
+        return;
+    }
+  });
+  ws.on('close', end);
+  ws.on('error', (err) => {
+    log.warn({ err: { message: err.message } }, 'media socket error');
+    end();
+  });
+}

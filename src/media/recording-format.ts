@@ -1,0 +1,153 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { ToneguardError } from '../errors.js';
+import type { KeyringPort, WrappedKey } from '../vault/types.js';
+
+/**
+ * Encrypted recording file:
+ *   "TGREC1\n" ‖ u32 header length ‖ header JSON ‖ chunk*
+ *   chunk = u32 ciphertext length ‖ 12-byte nonce ‖ ciphertext ‖ 16-byte tag
+ * Each chunk is AES-256-GCM under the recording's data key, with the recording id, the chunk
+ * index and the final flag as AAD: chunks cannot be reordered, dropped or cut off unnoticed.
+ */
+const MAGIC = Buffer.from('TGREC1\n');
+const NONCE_BYTES = 12;
+const TAG_BYTES = 16;
+/** Plaintext bytes per chunk: about 4 s of stereo 8 kHz audio. */
+export const CHUNK_BYTES = 64 * 1024;
+
+interface RecordingHeader {
+  id: string;
+  key: WrappedKey;
+}
+
+function dataKeyAad(id: string): string {
+  return `toneguard-recording:${id}`;
+}
+
+function chunkAad(id: string, index: number, final: boolean): Buffer {
+  return Buffer.from(`${id}:${index}:${final ? 1 : 0}`);
+}
+
+function u32(value: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(value);
+  return b;
+}
+
+/** Streams plaintext into an encrypted recording file, one chunk at a time (synchronous appends of ~64 KiB). */
+export class EncryptedRecordingWriter {
+  private readonly fd: number;
+  private readonly key: Buffer;
+  private readonly pending = Buffer.alloc(CHUNK_BYTES);
+  private pendingBytes = 0;
+  private index = 0;
+  private closed = false;
+
+  constructor(
+    readonly path: string,
+    private readonly id: string,
+    keyring: KeyringPort,
+  ) {
+    const { key, wrapped } = keyring.newDataKey(dataKeyAad(id));
+    this.key = key;
+    this.fd = openSync(path, 'wx', 0o600);
+    const header = Buffer.from(JSON.stringify({ id, key: wrapped } satisfies RecordingHeader));
+    writeSync(this.fd, Buffer.concat([MAGIC, u32(header.length), header]));
+  }
+
+  write(data: Uint8Array): void {
+    if (this.closed) return;
+    let offset = 0;
+    while (offset < data.length) {
+      const n = Math.min(CHUNK_BYTES - this.pendingBytes, data.length - offset);
+      this.pending.set(data.subarray(offset, offset + n), this.pendingBytes);
+      this.pendingBytes += n;
+      offset += n;
+      if (this.pendingBytes === CHUNK_BYTES) this.flushChunk(false);
+    }
+  }
+
+  /** Writes the final chunk (possibly empty) and forgets the key. */
+  close(): void {
+    if (this.closed) return;
+    this.flushChunk(true);
+    this.closed = true;
+    closeSync(this.fd);
+    this.key.fill(0);
+    this.pending.fill(0);
+  }
+
+  private flushChunk(final: boolean): void {
+    const nonce = randomBytes(NONCE_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', this.key, nonce);
+    cipher.setAAD(chunkAad(this.id, this.index, final));
+    const ciphertext = Buffer.concat([cipher.update(this.pending.subarray(0, this.pendingBytes)), cipher.final()]);
+    writeSync(this.fd, Buffer.concat([u32(ciphertext.length), nonce, ciphertext, cipher.getAuthTag()]));
+    this.index++;
+    this.pendingBytes = 0;
+  }
+}
+
+function corrupt(message: string): ToneguardError {
+  return new ToneguardError('recording_corrupt', message, 422);
+}
+
+function readExactly(fd: number, length: number, what: string): Buffer {
+  const b = Buffer.alloc(length);
+  const n = readSync(fd, b, 0, length, null);
+  if (n !== length) throw corrupt(`Recording truncated in the ${what}`);
+  return b;
+}
+
+/** Decrypts a whole recording. Throws `recording_corrupt` or the keyring's `decrypt_failed`/`key_unknown_version`. */
+export function decryptRecording(path: string, keyring: KeyringPort): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    if (!readExactly(fd, MAGIC.length, 'magic').equals(MAGIC)) throw corrupt('Not a Toneguard recording');
+    const headerLength = readExactly(fd, 4, 'header').readUInt32BE();
+    if (headerLength > 4096) throw corrupt('Recording header too large');
+    let header: RecordingHeader;
+    try {
+      header = JSON.parse(readExactly(fd, headerLength, 'header').toString('utf8')) as RecordingHeader;
+    } catch (err) {
+      if (err instanceof ToneguardError) throw err;
+      throw corrupt('Recording header unreadable');
+    }
+    const key = keyring.unwrapDataKey(header.key, dataKeyAad(header.id));
+    const parts: Buffer[] = [];
+    for (let index = 0; ; index++) {
+      const lengthBytes = Buffer.alloc(4);
+      if (readSync(fd, lengthBytes, 0, 4, null) !== 4) throw corrupt('Recording ends without its final chunk');
+      const length = lengthBytes.readUInt32BE();
+      if (length > CHUNK_BYTES) throw corrupt('Recording chunk too large');
+      const nonce = readExactly(fd, NONCE_BYTES, 'chunk');
+      const ciphertext = readExactly(fd, length, 'chunk');
+      const tag = readExactly(fd, TAG_BYTES, 'chunk');
+      const final = openChunk(key, header.id, index, nonce, ciphertext, tag, parts);
+      if (final) {
+        if (readSync(fd, Buffer.alloc(1), 0, 1, null) !== 0) throw corrupt('Data after the final chunk');
+        key.fill(0);
+        return Buffer.concat(parts);
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Opens one chunk, trying it as a middle chunk then as the final one; returns whether it was final. */
+function openChunk(key: Buffer, id: string, index: number, nonce: Buffer, ciphertext: Buffer, tag: Buffer, parts: Buffer[]): boolean {
+  for (const final of [false, true]) {
+    const decipher = createDecipheriv('aes-256-gcm', key, nonce);
+    decipher.setAAD(chunkAad(id, index, final));
+    decipher.setAuthTag(tag);
+    try {
+      parts.push(Buffer.concat([decipher.update(ciphertext), decipher.final()]));
+      return final;
+    } catch {
+      // Not authentic under this flag; the other is tried, then the chunk is refused.
+    }
+  }
+  throw corrupt(`Recording chunk ${index} fails authentication`);
+}

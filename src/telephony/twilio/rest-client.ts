@@ -1,0 +1,65 @@
+import type { Config } from '../../config/index.js';
+import { ToneguardError } from '../../errors.js';
+
+type TwilioCredentials = Pick<Config['twilio'], 'accountSid' | 'authToken' | 'apiBaseUrl'>;
+
+/**
+ * One authenticated form POST to Twilio's REST API under the account
+ * (`{apiBaseUrl}/2010-04-01/Accounts/{Sid}/{path}`). Resolves to the parsed JSON answer;
+ * a non-2xx answer throws `twilio_api_error` (the status only, never the body's values).
+ */
+export async function twilioFormPost(
+  credentials: TwilioCredentials,
+  path: string,
+  params: Record<string, string | undefined>,
+  timeoutMs = 10_000,
+): Promise<Record<string, unknown>> {
+  const base = credentials.apiBaseUrl.replace(/\/$/, '');
+  const url = `${base}/2010-04-01/Accounts/${encodeURIComponent(credentials.accountSid)}/${path}`;
+  const body = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) if (value !== undefined) body.append(name, value);
+  const auth = Buffer.from(`${credentials.accountSid}:${credentials.authToken}`).toString('base64');
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { authorization: `Basic ${auth}`, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+    body,
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  if (!response.ok) {
+    await response.body?.cancel();
+    throw new ToneguardError('twilio_api_error', `Twilio REST ${path.split('/')[0]} answered ${response.status}`, 502);
+  }
+  return (await response.json()) as Record<string, unknown>;
+}
+
+export interface CreateCallRequest {
+  to: string;
+  from: string;
+  /** Our TwiML webhook for the new leg. */
+  url: string;
+  statusCallback?: string;
+}
+
+/** The parts of Twilio's REST API the media bridge uses. */
+export interface TwilioRestClient {
+  /** Places an outbound call (the agent leg); resolves to its CallSid. */
+  createCall(request: CreateCallRequest): Promise<string>;
+}
+
+export function createTwilioRestClient(config: Pick<Config, 'twilio'>): TwilioRestClient {
+  return {
+    async createCall(request) {
+      const answer = await twilioFormPost(config.twilio, 'Calls.json', {
+        To: request.to,
+        From: request.from,
+        Url: request.url,
+        Method: 'POST',
+        StatusCallback: request.statusCallback,
+        StatusCallbackMethod: request.statusCallback ? 'POST' : undefined,
+        StatusCallbackEvent: request.statusCallback ? 'completed' : undefined,
+      });
+      if (typeof answer.sid !== 'string') throw new ToneguardError('twilio_api_error', 'Twilio REST Calls answered without a sid', 502);
+      return answer.sid;
+    },
+  };
+}
