@@ -5,6 +5,7 @@ import { serveCommand } from './cli/serve.js';
 import { auditVerifyCommand } from './cli/audit.js';
 import { processorsEnrollCommand, processorsListCommand, processorsRevokeCommand } from './cli/processors.js';
 import { keysGenerateCommand, keysListCommand, keysRotateCommand } from './cli/keys.js';
+import { dspDetectCommand, dspMaskCommand } from './cli/dsp.js';
 
 /** A command returns its exit code, or 'running' when it keeps the process alive (serve). */
 type Command = (args: ParsedArgs) => Promise<number | 'running'>;
@@ -19,6 +20,8 @@ const COMMANDS: Partial<Record<string, Command>> = {
   'keys generate': keysGenerateCommand,
   'keys rotate': keysRotateCommand,
   'keys list': keysListCommand,
+  'dsp detect': dspDetectCommand,
+  'dsp mask': dspMaskCommand,
 };
 
 const USAGE = `usage: toneguard <command>

@@ -16,4 +16,4 @@ export {
   RINGBACK_DBM0,
 } from './tones.js';
 export { createDtmfDetector } from './detector.js';
-export { createToneMasker, DEFAULT_LOOKAHEAD_MS, MAX_LOOKAHEAD_MS } from './masker.js';
+export { createToneMasker, DEFAULT_LOOKAHEAD_MS, MAX_LOOKAHEAD_MS, type FlushableToneMasker } from './masker.js';

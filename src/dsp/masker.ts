@@ -33,7 +33,12 @@ const FADE_SAMPLES = 8;
 const RING = 512;
 const RING_MASK = RING - 1;
 
-class Masker implements ToneMasker {
+/** The contract plus `flush`, for callers that know the input has ended (files, hang-up). */
+export interface FlushableToneMasker extends ToneMasker {
+  flush(): void;
+}
+
+class Masker implements FlushableToneMasker {
   readonly lookaheadSamples: number;
   readonly stats: ToneMaskerStats = { maskedSamples: 0, digits: 0 };
   private readonly bank = new DtmfFilterBank();
@@ -68,6 +73,11 @@ class Masker implements ToneMasker {
       digitEnd: listener.digitEnd?.bind(listener),
     });
     this.suspicion = new WindowAnalysis(this.bank, SUSPICION_BLOCKS);
+  }
+
+  /** Ends a digit still sounding at end of input, reporting it through digitEnd (as DtmfDetector.flush). */
+  flush(): void {
+    this.tracker.flush();
   }
 
   setMaskAll(on: boolean): void {
@@ -145,7 +155,7 @@ class Masker implements ToneMasker {
 }
 
 /** A per-stream tone masker: delays audio by the lookahead and replaces every DTMF tone from its first sample. */
-export function createToneMasker(options: ToneMaskerOptions, listener: DigitListener = {}): ToneMasker {
+export function createToneMasker(options: ToneMaskerOptions, listener: DigitListener = {}): FlushableToneMasker {
   if (options.sampleRate !== undefined && options.sampleRate !== 8000) throw new RangeError('only 8000 Hz is supported');
   const lookaheadMs = options.lookaheadMs ?? DEFAULT_LOOKAHEAD_MS;
   if (!(lookaheadMs >= 0 && lookaheadMs <= MAX_LOOKAHEAD_MS)) throw new RangeError('lookahead must be 0–20 ms');
