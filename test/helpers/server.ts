@@ -4,11 +4,20 @@ import { join } from 'node:path';
 import { deepMerge, parseConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/audit/logger.js';
 import { startServer, type RunningServer } from '../../src/server.js';
+import type { AuditRecord } from '../../src/audit/chain.js';
+import { listTrailFiles, readTrailLines } from '../../src/audit/trail-files.js';
 
 export interface TestServer extends RunningServer {
   /** Every log line the service wrote, as serialised (after redaction and scrubbing). */
   logLines: string[];
   dataDir: string;
+  /** Every record in the service's audit trail so far (read from its files). */
+  auditRecords(): AuditRecord[];
+}
+
+/** The records of the audit trail under `dataDir`, in chain order. */
+export function readAuditRecords(dataDir: string): AuditRecord[] {
+  return listTrailFiles(join(dataDir, 'audit')).flatMap((f) => readTrailLines(f.path).map((line) => JSON.parse(line) as AuditRecord));
 }
 
 export const TEST_AUTH_TOKEN = 'test-auth-token-0123456789abcdef';
@@ -34,5 +43,5 @@ export async function startTestServer(overrides: Record<string, unknown> = {}): 
   };
   const config = parseConfig(deepMerge(base, overrides));
   const running = await startServer(config, { logger });
-  return Object.assign(running, { logLines, dataDir });
+  return Object.assign(running, { logLines, dataDir, auditRecords: () => readAuditRecords(dataDir) });
 }

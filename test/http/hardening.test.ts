@@ -141,8 +141,7 @@ describe('audit wiring', () => {
     await server.close();
     running = undefined;
     const files = listTrailFiles(dir).map((f) => f.path);
-    const actions = files.flatMap((f) => readFileSync(f, 'utf8').trim().split('\n')).map((l) => JSON.parse(l).action);
-    expect(actions).toEqual(['config.changed', 'service.started', 'service.stopped']);
+    expect(server.auditRecords().map((r) => r.action)).toEqual(['config.changed', 'service.started', 'service.stopped']);
     const key = Buffer.from(readFileSync(join(server.dataDir, 'keys', 'audit-hmac.key'), 'utf8'), 'base64');
     expect(verifyChain(key, files).ok).toBe(true);
   });

@@ -1,20 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startTestServer } from '../helpers/server.js';
-import { listTrailFiles } from '../../src/audit/trail-files.js';
-
-function auditActions(dataDir: string): { action: string; outcome: string; details?: Record<string, unknown> }[] {
-  return listTrailFiles(join(dataDir, 'audit')).flatMap((f) =>
-    readFileSync(f.path, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l)),
-  );
-}
+import { readAuditRecords, startTestServer } from '../helpers/server.js';
 
 describe('graceful shutdown', () => {
   it('stops accepting, runs hooks last-registered first, then records service.stopped and closes the trail', async () => {
@@ -28,7 +18,7 @@ describe('graceful shutdown', () => {
     await server.close();
     expect(order).toEqual(['media', 'vault']);
     expect(server.context.ready()).toBe(false);
-    const stopped = auditActions(server.dataDir).at(-1);
+    const stopped = server.auditRecords().at(-1);
     expect(stopped).toMatchObject({ action: 'service.stopped', outcome: 'success', details: { unfinished: null } });
     await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
   });
@@ -45,7 +35,7 @@ describe('graceful shutdown', () => {
     const socketClosed = new Promise((r) => socket.once('close', r));
     await server.close();
     await socketClosed;
-    const stopped = auditActions(server.dataDir).at(-1);
+    const stopped = server.auditRecords().at(-1);
     expect(stopped).toMatchObject({ action: 'service.stopped', outcome: 'failure' });
     expect(String(stopped?.details?.unfinished).split(',').slice(0, 2)).toEqual(['failing', 'stuck']);
     expect(server.logLines.some((l) => l.includes('shutdown hook failed'))).toBe(true);
@@ -54,7 +44,7 @@ describe('graceful shutdown', () => {
   it('close is idempotent', async () => {
     const server = await startTestServer();
     await Promise.all([server.close(), server.close()]);
-    expect(auditActions(server.dataDir).filter((r) => r.action === 'service.stopped')).toHaveLength(1);
+    expect(server.auditRecords().filter((r) => r.action === 'service.stopped')).toHaveLength(1);
   });
 });
 
@@ -78,6 +68,6 @@ describe('toneguard serve', () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-    expect(auditActions(dataDir).map((r) => r.action)).toEqual(['config.changed', 'service.started', 'service.stopped']);
+    expect(readAuditRecords(dataDir).map((r) => r.action)).toEqual(['config.changed', 'service.started', 'service.stopped']);
   });
 });
