@@ -151,8 +151,7 @@ describe('Twilio Pay mode', () => {
 
     const h2 = await harness({ unfinished: ['expiration-date'] });
     const later = h2.service.start({ callSid: 'CA5678', mode: 'twilio-pay', fields: [{ name: 'card_number' }, { name: 'expiry' }], actor: { type: 'agent', id: 'agent-1' } });
-    await expect.poll(() => later.view().fields[1].state).toBe('capturing');
-    expect(later.view().fields[1].digitCount).toBe(2);
+    await expect.poll(() => later.view().fields[1]).toMatchObject({ state: 'capturing', digitCount: 2 });
     later.cancel('agent_cancelled', { type: 'agent', id: 'agent-1' });
     await expect.poll(() => h2.standIn.requests.at(-1)?.params.Status).toBe('cancel');
     expect(later.view().state).toBe('cancelled');
