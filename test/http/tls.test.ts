@@ -1,5 +1,6 @@
 import { connect, type SecureVersion } from 'node:tls';
 import { request as httpsRequest } from 'node:https';
+import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -66,5 +67,15 @@ describe('TLS termination (self-signed development certificate)', () => {
       socket.once('error', () => resolve(false));
     });
     expect(result).toBe(false);
+  });
+
+  it('routes WebSocket upgrades over the same TLS listener (wss://)', async () => {
+    const outcome = await new Promise<string>((resolve) => {
+      const ws = new WebSocket(`wss://127.0.0.1:${server.port}/no-such-socket`, { rejectUnauthorized: false });
+      ws.once('open', () => resolve('open'));
+      ws.once('error', (err) => resolve(err.message));
+    });
+    // The TLS handshake and the upgrade went through; the router refused the unknown path.
+    expect(outcome).toMatch(/Unexpected server response: 404/);
   });
 });
