@@ -76,6 +76,7 @@ export function detokenizeRouter(deps: DetokenizeDeps): Router {
         return;
       }
       if (!parsed.success) {
+        auditEvent(deps.audit, req, actorOf(res.locals.processor as ProcessorIdentity, req), 'failure', { code: 'invalid_request' });
         next(new ToneguardError('invalid_request', 'the body must hold a "token" (and optionally "include_cvv")', 400));
         return;
       }
