@@ -44,7 +44,7 @@ export function soxEncode(samples: Int16Array, encoding: 'mu-law' | 'a-law'): Bu
     const input = join(dir, 'in.raw');
     const output = join(dir, 'out.raw');
     writeFileSync(input, int16Bytes(samples));
-    execFileSync('sox', [...RAW_8K, input, '-t', 'raw', '-e', encoding, '-b', '8', output]);
+    execFileSync('sox', ['-D', ...RAW_8K, input, '-t', 'raw', '-e', encoding, '-b', '8', output]);
     return readFileSync(output);
   });
 }
