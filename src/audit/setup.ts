@@ -13,6 +13,7 @@ import { FileAuditTrail } from './trail.js';
 import { SYSTEM_ACTOR } from './types.js';
 
 const RETENTION_INTERVAL_MS = 6 * 3_600_000;
+const SCRUB_ALERT_INTERVAL_MS = 60_000;
 
 export interface AuditSystem {
   trail: FileAuditTrail;
@@ -28,16 +29,26 @@ export interface AuditSystem {
  */
 export function createAuditSystem(deps: { config: Config; logger: Logger; metrics: Metrics; signer?: ServiceSigningKey }): AuditSystem {
   const { config, logger, metrics } = deps;
-  const { key, generated } = resolveAuditKey(config, { create: true });
-  if (generated) logger.warn('DEVELOPMENT: the audit trail is sealed with a generated key kept under the data directory; set TONEGUARD_AUDIT_HMAC_KEY');
+  const { key } = resolveAuditKey(config, { create: true });
   const signer = deps.signer ?? ServiceSigningKey.loadOrCreate(config.dataDir);
 
   let alerter: Alerter | undefined;
   let closed = false;
-  // Deferred: a hit is reported from inside a log write, and the alert itself logs.
+  // One alert per minute at most, carrying the hits since the last: a systematic leak must not flood the webhook.
+  let pendingHits = 0;
+  let lastAlertAt = -Infinity;
   const onScrub: ScrubListener = (hits) => {
     metrics.scrubberHits.inc(hits.length);
-    setImmediate(() => !closed && alerter?.raise({ rule: 'log_scrubber_hit', message: 'a sensitive-looking value reached a log line or audit record and was masked', count: hits.length }));
+    pendingHits += hits.length;
+    if (Date.now() - lastAlertAt < SCRUB_ALERT_INTERVAL_MS) return;
+    lastAlertAt = Date.now();
+    // Deferred: a hit is reported from inside a log write, and the alert itself logs.
+    setImmediate(() => {
+      if (closed || !alerter) return;
+      const count = pendingHits;
+      pendingHits = 0;
+      alerter.raise({ rule: 'log_scrubber_hit', message: 'a sensitive-looking value reached a log line or audit record and was masked', count });
+    });
   };
   const trail = new FileAuditTrail({ dir: auditDir(config), key, rotateBytes: config.audit.rotateBytes, onScrub });
   alerter = new Alerter({ logger, metrics, audit: trail, webhookUrl: config.audit.alertWebhookUrl, signer });

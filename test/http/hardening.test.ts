@@ -149,10 +149,12 @@ describe('audit wiring', () => {
   it('counts a scrubber hit and raises an alert', async () => {
     const server = await start();
     server.context.logger.info({ note: 'oops 4111 1111 1111 1111' }, 'leak');
+    server.context.logger.info({ note: 'again 5555-5555-5555-4444' }, 'leak');
     await new Promise((r) => setImmediate(r));
     const metrics = await server.context.metrics.render();
-    expect(metrics).toMatch(/toneguard_log_scrubber_hits_total 1/);
+    expect(metrics).toMatch(/toneguard_log_scrubber_hits_total 2/);
     expect(metrics).toMatch(/toneguard_alerts_total\{rule="log_scrubber_hit"\} 1/);
-    expect(server.logLines.join('')).not.toContain('4111 1111');
+    expect(server.logLines.join('')).not.toMatch(/4111 1111|5555-5555/);
+    expect(server.auditRecords().filter((r) => r.action === 'alert.raised')).toEqual([expect.objectContaining({ details: expect.objectContaining({ rule: 'log_scrubber_hit', count: 2 }) })]);
   });
 });
