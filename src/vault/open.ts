@@ -35,11 +35,17 @@ export function openVault(config: Config, audit: AuditSink): OpenedVault {
   const { keyring, warning } = loadKeyring(config, { dataDir: config.dataDir, profile: config.profile });
   const store = openStore(config);
   const vault = createVault({ config, keyring, store, audit });
-  const rewrap = rewrapKeys(store, keyring).then((result) => {
+  const stop = new AbortController();
+  const rewrap = rewrapKeys(store, keyring, { signal: stop.signal }).then((result) => {
     if (result.rewrapped + result.failed > 0) auditRotation(audit, SYSTEM_ACTOR, result, null);
     return result;
   });
   // Whoever awaits `rewrap` sees a failure; it must never become an unhandled rejection.
-  rewrap.catch(() => undefined);
-  return { vault, keyring, store, warning, rewrap };
+  const settled = rewrap.catch(() => undefined);
+  const close = async (): Promise<void> => {
+    stop.abort();
+    await settled;
+    await vault.close();
+  };
+  return { vault: { ...vault, close }, keyring, store, warning, rewrap };
 }

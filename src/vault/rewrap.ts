@@ -19,6 +19,8 @@ export interface RewrapResult {
 
 export interface RewrapOptions {
   batchSize?: number;
+  /** Stops between batches (the service is shutting down); what was done stays done. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -30,7 +32,7 @@ export async function rewrapKeys(store: TokenStore, keyring: Keyring, options: R
   const batchSize = options.batchSize ?? 500;
   const result: RewrapResult = { toVersion: keyring.currentVersion, rewrapped: 0, failed: 0 };
   const failed = new Set<string>();
-  for (;;) {
+  while (!options.signal?.aborted) {
     const refs = (await store.wrappedNotUnder(keyring.currentVersion, batchSize + failed.size)).filter((ref) => !failed.has(`${ref.table}:${ref.id}`));
     if (refs.length === 0) break;
     const changes = [];

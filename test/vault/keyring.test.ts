@@ -2,7 +2,8 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ToneguardError } from '../../src/errors.js';
-import { DEV_WARNING, Keyring, devKeyringPath, formatKek, loadKeyring, rewrapKeys, MemoryTokenStore } from '../../src/vault/index.js';
+import { MemoryAuditSink, SYSTEM_ACTOR } from '../../src/audit/types.js';
+import { DEV_WARNING, Keyring, devKeyringPath, formatKek, loadKeyring, openVault, rewrapKeys, MemoryTokenStore } from '../../src/vault/index.js';
 import { cardRequest, kek, tempDir, testConfig, vaultFixture, VISA, PROCESSOR } from './helpers.js';
 
 function codeOf(fn: () => unknown): string | undefined {
@@ -77,6 +78,21 @@ describe('rotation', () => {
     // Version 1 can now be retired: a keyring without it still decrypts everything.
     const retired = vaultFixture({ store, keyring: new Keyring([next]) });
     for (const token of tokens) expect((await retired.vault.detokenize(token, { actor: PROCESSOR })).fields.expiry).toBe('1230');
+  });
+
+  it('runs in the background when the service opens with a newer KEK, and audits it', async () => {
+    const dataDir = tempDir();
+    const v1 = formatKek(1, kek(1).key);
+    const first = openVault(testConfig({ keks: [v1] }, dataDir), new MemoryAuditSink());
+    const { token } = await first.vault.tokenize(cardRequest({ card_number: VISA }));
+    await first.vault.close();
+
+    const audit = new MemoryAuditSink();
+    const second = openVault(testConfig({ keks: [v1, formatKek(2, kek(2).key)] }, dataDir), audit);
+    expect(await second.rewrap).toEqual({ toVersion: 2, rewrapped: 1, failed: 0 });
+    expect((await second.vault.info(token))?.keyVersion).toBe(2);
+    expect(audit.events).toEqual([expect.objectContaining({ action: 'keys.rotate', actor: SYSTEM_ACTOR, details: expect.objectContaining({ rewrapped: 1 }) })]);
+    await second.vault.close();
   });
 
   it('leaves keys it cannot unwrap in place and counts them', async () => {
