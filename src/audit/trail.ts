@@ -41,7 +41,6 @@ export class FileAuditTrail implements AuditSink {
   private prev: string;
   private readonly listeners = new Set<AuditListener>();
   private readonly now: () => number;
-  private closed = false;
 
   constructor(private readonly options: FileAuditTrailOptions) {
     this.now = options.now ?? Date.now;
@@ -61,7 +60,6 @@ export class FileAuditTrail implements AuditSink {
   }
 
   record(event: AuditEvent): void {
-    if (this.closed) throw new ToneguardError('audit_closed', 'the audit trail is closed', 500);
     const ts = new Date(this.now()).toISOString();
     const scrubbed = scrub(JSON.stringify({ seq: this.seq, ts, ...event }), { json: true });
     if (scrubbed.hits.length > 0) this.options.onScrub?.(scrubbed.hits);
@@ -94,10 +92,9 @@ export class FileAuditTrail implements AuditSink {
     if (this.current) fdatasyncSync(this.current.fd);
   }
 
+  /** Syncs and closes the current file. A record arriving later (a straggler at shutdown) opens a new file and keeps the chain. */
   close(): void {
-    if (this.closed) return;
     this.closeCurrent();
-    this.closed = true;
   }
 
   private fileFor(day: string, bytes: number): OpenFile {

@@ -79,6 +79,15 @@ describe('audit trail', () => {
     expect(verifyChain(KEY, paths(dir))).toMatchObject({ ok: true, records: 2, lastSeq: 1 });
   });
 
+  it('keeps the chain when a record arrives after close', () => {
+    const { dir, trail } = freshTrail();
+    trail.record(event(0));
+    trail.close();
+    trail.record(event(1));
+    trail.close();
+    expect(verifyChain(KEY, paths(dir))).toMatchObject({ ok: true, records: 2, files: 2 });
+  });
+
   it('refuses a key that does not match', () => {
     const { dir, trail } = freshTrail();
     trail.record(event(0));
