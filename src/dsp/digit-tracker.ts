@@ -53,6 +53,11 @@ export class DigitTracker {
     this.window = new WindowAnalysis(bank, DECISION_BLOCKS);
   }
 
+  /** A decided digit's tone is in the latest window (not merely within its end hangover). */
+  get sounding(): boolean {
+    return this.active >= 0 && this.misses === 0;
+  }
+
   /** Call after every completed block. */
   onBlock(): void {
     const digit = this.window.analyse(DECISION_RULES);

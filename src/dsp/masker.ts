@@ -25,7 +25,7 @@ const SUSPICION_RULES = criteria({
 });
 /** Masking starts one block before the suspicious window: the onset may sit in that block. */
 const LEAD_SAMPLES = BLOCK;
-/** Masking continues this long after the last suspicious window or decided-digit block: the tone's tail. */
+/** Masking continues this long after the last suspicious or digit-valid window: the tone's tail and short interruptions. */
 const HANG_SAMPLES = 2 * BLOCK;
 /** Crossfade length between audio and fill: 1 ms, short enough to leak nothing, long enough not to click. */
 const FADE_SAMPLES = 8;
@@ -51,7 +51,8 @@ class Masker implements FlushableToneMasker {
   private written = 0;
   /** Output samples produced so far; output sample n is input sample n − lookahead. */
   private emitted = 0;
-  private holdUntil = 0;
+  /** Input samples before this are masked as they arrive; starts where no fade-out is due. */
+  private holdUntil = -FADE_SAMPLES;
   private maskAll = false;
   private maskAllWeight = 0;
   private previousWeight = 0;
@@ -112,7 +113,7 @@ class Masker implements FlushableToneMasker {
     if (this.suspicion.analyse(SUSPICION_RULES) >= 0) {
       this.maskBack(end - SUSPICION_BLOCKS * BLOCK - LEAD_SAMPLES);
       this.holdUntil = Math.max(this.holdUntil, end + HANG_SAMPLES);
-    } else if (this.tracker.active >= 0) {
+    } else if (this.tracker.sounding) {
       this.holdUntil = Math.max(this.holdUntil, end + HANG_SAMPLES);
     }
   }
