@@ -27,10 +27,10 @@ export interface AuditSystem {
  * Builds the audit side of the service: the hash-chained trail, anomaly rules subscribed to
  * it, alerts, the scrubber-hit alarm on the logger and the trail, and retention.
  */
-export function createAuditSystem(deps: { config: Config; logger: Logger; metrics: Metrics; signer?: ServiceSigningKey }): AuditSystem {
+export function createAuditSystem(deps: { config: Config; logger: Logger; metrics: Metrics }): AuditSystem {
   const { config, logger, metrics } = deps;
   const { key } = resolveAuditKey(config, { create: true });
-  const signer = deps.signer ?? ServiceSigningKey.loadOrCreate(config.dataDir);
+  const signer = ServiceSigningKey.loadOrCreate(config.dataDir);
 
   let alerter: Alerter | undefined;
   let closed = false;

@@ -30,13 +30,12 @@ export function productionProblems(config: Config): string[] {
   return problems;
 }
 
-/** Development settings that would be unsafe with real card data: logged loudly at start. */
+/** Development settings that would be unsafe with real card data: logged loudly at start (the vault warns about its own keys). */
 export function developmentWarnings(config: Config): string[] {
   const warnings: string[] = [];
   if (!config.twilio.validateSignatures) warnings.push('Twilio signature validation is OFF: anyone can post webhooks and open media streams');
   if (config.auth.devIssuer) warnings.push('the development token issuer is ON: anyone with shell access can mint agent tokens');
   if (!config.audit.hmacKey) warnings.push('the audit trail is sealed with a generated development key');
-  if (config.vault.keks.length === 0 && !config.vault.kekFile) warnings.push('vault keys are generated under the data directory');
   return warnings;
 }
 

@@ -67,7 +67,6 @@ describe('production configuration', () => {
       expect.stringMatching(/signature validation is OFF/),
       expect.stringMatching(/development token issuer is ON/),
       expect.stringMatching(/generated development key/),
-      expect.stringMatching(/vault keys are generated/),
     ]);
   });
 });
