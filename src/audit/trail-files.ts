@@ -44,10 +44,6 @@ export function readTrailLines(path: string): string[] {
   return lines;
 }
 
-export function utcDay(epochMs: number): string {
-  return new Date(epochMs).toISOString().slice(0, 10);
-}
-
 export function readAnchor(dir: string): ChainAnchor | undefined {
   const path = join(dir, ANCHOR_FILE);
   if (!existsSync(path)) return undefined;
