@@ -6,6 +6,7 @@ import { auditVerifyCommand } from './cli/audit.js';
 import { processorsEnrollCommand, processorsListCommand, processorsRevokeCommand } from './cli/processors.js';
 import { keysGenerateCommand, keysListCommand, keysRotateCommand } from './cli/keys.js';
 import { dspDetectCommand, dspMaskCommand } from './cli/dsp.js';
+import { recordingVerifyCommand } from './cli/recording.js';
 
 /** A command returns its exit code, or 'running' when it keeps the process alive (serve). */
 type Command = (args: ParsedArgs) => Promise<number | 'running'>;
@@ -22,6 +23,7 @@ const COMMANDS: Partial<Record<string, Command>> = {
   'keys list': keysListCommand,
   'dsp detect': dspDetectCommand,
   'dsp mask': dspMaskCommand,
+  'recording verify': recordingVerifyCommand,
 };
 
 const USAGE = `usage: toneguard <command>

@@ -1,0 +1,5 @@
+export { startTwilioRestStandIn, randomSid, type RecordedTwilioRequest, type TwilioRestStandIn } from './rest-stand-in.js';
+export { signTwilio, postTwilioWebhook, parseStreamTwiml, type StreamInstruction, type TwilioTarget } from './webhooks.js';
+export { TwilioStreamClient, streamAudio, FRAME_SAMPLES, FRAME_MS, type StreamClientOptions } from './stream-client.js';
+export { keypadTones, syntheticSpeech, speech, decodeDigits, type KeyedAudio } from './audio.js';
+export { SimulatedCall, type DialOptions } from './call.js';

@@ -1,0 +1,78 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface RecordedTwilioRequest {
+  method: string;
+  /** Path and query, e.g. `/2010-04-01/Accounts/AC…/Calls.json`. */
+  path: string;
+  /** The decoded HTTP Basic credentials (`sid:token`), when sent. */
+  basicAuth: string | null;
+  params: Record<string, string>;
+}
+
+export interface TwilioRestStandIn {
+  /** Base URL to configure as `twilio.apiBaseUrl`. */
+  url: string;
+  requests: RecordedTwilioRequest[];
+  /** Called for every `Calls.json` create after the answer is sent, with the new CallSid. */
+  onCreateCall(listener: (request: RecordedTwilioRequest, callSid: string) => void): void;
+  close(): Promise<void>;
+}
+
+export function randomSid(prefix: string): string {
+  return prefix + randomBytes(16).toString('hex');
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function basicAuth(req: IncomingMessage): string | null {
+  const header = req.headers.authorization ?? '';
+  return header.startsWith('Basic ') ? Buffer.from(header.slice(6), 'base64').toString('utf8') : null;
+}
+
+/**
+ * A local stand-in for Twilio's REST API (Twilio itself is unreachable from tests and demos):
+ * records every request and answers `Calls.json` creates with a fresh CallSid.
+ */
+export async function startTwilioRestStandIn(): Promise<TwilioRestStandIn> {
+  const requests: RecordedTwilioRequest[] = [];
+  const listeners: ((request: RecordedTwilioRequest, callSid: string) => void)[] = [];
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    void readBody(req).then((body) => {
+      const recorded: RecordedTwilioRequest = {
+        method: req.method ?? 'GET',
+        path: req.url ?? '/',
+        basicAuth: basicAuth(req),
+        params: Object.fromEntries(new URLSearchParams(body)),
+      };
+      requests.push(recorded);
+      res.setHeader('content-type', 'application/json');
+      if (recorded.method === 'POST' && /\/Calls\.json$/.test(recorded.path)) {
+        const sid = randomSid('CA');
+        res.statusCode = 201;
+        res.end(JSON.stringify({ sid, status: 'queued', to: recorded.params.To, from: recorded.params.From }));
+        for (const listener of listeners) listener(recorded, sid);
+        return;
+      }
+      res.statusCode = 404;
+      res.end(JSON.stringify({ code: 20404, message: 'not found' }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    onCreateCall: (listener) => void listeners.push(listener),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,158 @@
+import { randomBytes } from 'node:crypto';
+import { WebSocket } from 'ws';
+import { decodeMulaw, encodeMulaw } from '../../../dsp/index.js';
+import { signTwilio, type TwilioTarget } from './webhooks.js';
+
+export const FRAME_SAMPLES = 160;
+export const FRAME_MS = 20;
+
+export interface StreamClientOptions {
+  callSid: string;
+  accountSid: string;
+  parameters: Record<string, string>;
+  /** Override the upgrade signature (forgery tests). */
+  signature?: string;
+}
+
+/**
+ * Plays Twilio's side of one bidirectional Media Stream: a signed upgrade, `connected`,
+ * `start`, then `media`/`dtmf`/`stop`. Collects the audio the service sends back.
+ */
+export class TwilioStreamClient {
+  readonly streamSid = 'MZ' + randomBytes(16).toString('hex');
+  /** Decoded audio received from the service, in arrival order. */
+  readonly received: Int16Array[] = [];
+  readonly marks: string[] = [];
+  clears = 0;
+  private sequence = 0;
+  private chunk = 0;
+  private closedWith: Promise<{ code: number; reason: string }>;
+
+  private constructor(
+    readonly ws: WebSocket,
+    private readonly options: StreamClientOptions,
+  ) {
+    this.closedWith = new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    ws.on('message', (data) => this.onMessage(data.toString()));
+  }
+
+  /** Opens the stream; rejects when the service refuses the upgrade. */
+  static async open(target: TwilioTarget, options: StreamClientOptions): Promise<TwilioStreamClient> {
+    const path = '/media/twilio';
+    const publicWs = target.publicUrl.replace(/\/$/, '').replace(/^http/, 'ws') + path;
+    const ws = new WebSocket(target.baseUrl.replace(/^http/, 'ws') + path, {
+      headers: { 'x-twilio-signature': options.signature ?? signTwilio(target.authToken, publicWs, {}) },
+    });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+      ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+    });
+    const client = new TwilioStreamClient(ws, options);
+    client.sendJson({ event: 'connected', protocol: 'Call', version: '1.0.0' });
+    client.sendJson({
+      event: 'start',
+      sequenceNumber: client.nextSequence(),
+      start: {
+        accountSid: options.accountSid,
+        streamSid: client.streamSid,
+        callSid: options.callSid,
+        tracks: ['inbound'],
+        mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
+        customParameters: options.parameters,
+      },
+      streamSid: client.streamSid,
+    });
+    return client;
+  }
+
+  get open(): boolean {
+    return this.ws.readyState === WebSocket.OPEN;
+  }
+
+  /** Sends linear samples as one μ-law `media` message. */
+  sendAudio(samples: Int16Array): void {
+    const bytes = Buffer.alloc(samples.length);
+    encodeMulaw(samples, bytes);
+    const timestamp = String(this.chunk * FRAME_MS);
+    this.sendJson({
+      event: 'media',
+      sequenceNumber: this.nextSequence(),
+      media: { track: 'inbound', chunk: String(++this.chunk), timestamp, payload: bytes.toString('base64') },
+      streamSid: this.streamSid,
+    });
+  }
+
+  sendDtmf(digit: string): void {
+    this.sendJson({ event: 'dtmf', streamSid: this.streamSid, sequenceNumber: this.nextSequence(), dtmf: { track: 'inbound_track', digit } });
+  }
+
+  sendRaw(text: string): void {
+    if (this.open) this.ws.send(text);
+  }
+
+  /** Sends `stop` and waits for the socket to close. */
+  async stop(): Promise<void> {
+    if (this.open) {
+      this.sendJson({ event: 'stop', sequenceNumber: this.nextSequence(), stop: { accountSid: this.options.accountSid, callSid: this.options.callSid }, streamSid: this.streamSid });
+    }
+    await Promise.race([this.closed(), new Promise((resolve) => setTimeout(resolve, 2000))]);
+    if (this.ws.readyState !== WebSocket.CLOSED) this.ws.terminate();
+  }
+
+  closed(): Promise<{ code: number; reason: string }> {
+    return this.closedWith;
+  }
+
+  /** Everything received so far as one buffer. */
+  receivedAudio(): Int16Array {
+    const total = this.received.reduce((n, s) => n + s.length, 0);
+    const out = new Int16Array(total);
+    let at = 0;
+    for (const s of this.received) {
+      out.set(s, at);
+      at += s.length;
+    }
+    return out;
+  }
+
+  private nextSequence(): string {
+    return String(++this.sequence);
+  }
+
+  private sendJson(message: unknown): void {
+    if (this.open) this.ws.send(JSON.stringify(message));
+  }
+
+  private onMessage(text: string): void {
+    const message = JSON.parse(text) as { event: string; media?: { payload: string }; mark?: { name: string } };
+    if (message.event === 'media' && message.media) {
+      const bytes = Buffer.from(message.media.payload, 'base64');
+      const samples = new Int16Array(bytes.length);
+      decodeMulaw(bytes, samples);
+      this.received.push(samples);
+    } else if (message.event === 'mark' && message.mark) {
+      this.marks.push(message.mark.name);
+    } else if (message.event === 'clear') {
+      this.clears++;
+    }
+  }
+}
+
+/**
+ * Sends `audio` in 20 ms frames, paced at `speed`× real time against the clock (no drift).
+ * `onFrame` may add events between frames (e.g. a `dtmf` event at a tone's end).
+ */
+export async function streamAudio(client: TwilioStreamClient, audio: Int16Array, speed = 1, onFrame?: (frameIndex: number) => void): Promise<void> {
+  const frames = Math.ceil(audio.length / FRAME_SAMPLES);
+  const started = performance.now();
+  const frame = new Int16Array(FRAME_SAMPLES);
+  for (let i = 0; i < frames && client.open; i++) {
+    frame.fill(0);
+    frame.set(audio.subarray(i * FRAME_SAMPLES, Math.min(audio.length, (i + 1) * FRAME_SAMPLES)));
+    client.sendAudio(frame);
+    onFrame?.(i);
+    const wait = started + ((i + 1) * FRAME_MS) / speed - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+}

@@ -1,0 +1,47 @@
+import twilio from 'twilio';
+
+export interface TwilioTarget {
+  /** Where the service listens (e.g. `http://127.0.0.1:8080`). */
+  baseUrl: string;
+  /** The service's configured public URL, which Twilio signs over. */
+  publicUrl: string;
+  authToken: string;
+}
+
+export function signTwilio(authToken: string, url: string, params: Record<string, string>): string {
+  return twilio.getExpectedTwilioSignature(authToken, url, params);
+}
+
+/** POSTs a form webhook as Twilio would: signed over the public URL. `pathAndQuery` may be a full public URL. */
+export async function postTwilioWebhook(
+  target: TwilioTarget,
+  pathAndQuery: string,
+  params: Record<string, string>,
+  signature?: string,
+): Promise<{ status: number; body: string }> {
+  const publicBase = target.publicUrl.replace(/\/$/, '');
+  const path = pathAndQuery.startsWith(publicBase) ? pathAndQuery.slice(publicBase.length) : pathAndQuery;
+  const response = await fetch(target.baseUrl.replace(/\/$/, '') + path, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-twilio-signature': signature ?? signTwilio(target.authToken, publicBase + path, params),
+    },
+    body: new URLSearchParams(params),
+  });
+  return { status: response.status, body: await response.text() };
+}
+
+export interface StreamInstruction {
+  url: string;
+  parameters: Record<string, string>;
+}
+
+/** Reads the `<Connect><Stream>` out of our TwiML (the simulator plays Twilio's part). */
+export function parseStreamTwiml(twiml: string): StreamInstruction | undefined {
+  const stream = /<Connect>\s*<Stream\b[^>]*\burl="([^"]+)"/.exec(twiml);
+  if (!stream) return undefined;
+  const parameters: Record<string, string> = {};
+  for (const match of twiml.matchAll(/<Parameter name="([^"]*)" value="([^"]*)"\/>/g)) parameters[match[1]] = match[2];
+  return { url: stream[1], parameters };
+}

@@ -1,0 +1,60 @@
+import type { Actor } from '../../src/audit/types.js';
+import { deepMerge } from '../../src/config/index.js';
+import type { CaptureView } from '../../src/capture/types.js';
+import {
+  SimulatedCall,
+  startTwilioRestStandIn,
+  type TwilioRestStandIn,
+  type TwilioTarget,
+} from '../../src/telephony/twilio/simulator/index.js';
+import { startTestServer, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, type TestServer } from './server.js';
+
+export * from '../../src/telephony/twilio/simulator/index.js';
+
+export const TEST_AGENT: Actor = { type: 'agent', id: 'agent', roles: ['agent'] };
+
+export interface TwilioTestBed {
+  server: TestServer;
+  standIn: TwilioRestStandIn;
+  target: TwilioTarget;
+  dial(): Promise<SimulatedCall>;
+  close(): Promise<void>;
+}
+
+/** The real service with its Twilio REST client pointed at a recording stand-in. */
+export async function startTwilioTestBed(overrides: Record<string, unknown> = {}): Promise<TwilioTestBed> {
+  const standIn = await startTwilioRestStandIn();
+  const server = await startTestServer(deepMerge({ twilio: { apiBaseUrl: standIn.url } }, overrides));
+  const target: TwilioTarget = { baseUrl: server.url, publicUrl: server.context.config.publicUrl, authToken: TEST_AUTH_TOKEN };
+  return {
+    server,
+    standIn,
+    target,
+    dial: () => SimulatedCall.dial({ target, accountSid: TEST_ACCOUNT_SID, standIn }),
+    close: async () => {
+      await server.close();
+      await standIn.close();
+    },
+  };
+}
+
+/** Resolves once `predicate` holds, polling every 20 ms (rejects after `timeoutMs`). */
+export async function waitFor<T>(probe: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('waitFor: condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Silence frames for a leg that only listens. */
+export function silence(ms: number): Int16Array {
+  return new Int16Array(ms * 8);
+}
+
+export function finalView(server: TestServer, captureId: string): CaptureView | undefined {
+  const view = server.context.captures.get(captureId)?.view();
+  return view && view.state !== 'active' && view.state !== 'tokenizing' ? view : undefined;
+}
