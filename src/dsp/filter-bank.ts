@@ -8,6 +8,9 @@ export const HISTORY = 32;
 const BINS = 8;
 
 const OMEGA = DTMF_FREQUENCIES.map((f) => (2 * Math.PI * f) / SAMPLE_RATE);
+const COEF = Float64Array.from(OMEGA, (w) => 2 * Math.cos(w));
+const COS_W = Float64Array.from(OMEGA, (w) => Math.cos(w));
+const SIN_W = Float64Array.from(OMEGA, (w) => Math.sin(w));
 
 /**
  * Eight Goertzel filters run interleaved in one pass over non-overlapping 5 ms blocks. Each block
@@ -29,9 +32,6 @@ export class DtmfFilterBank {
   private readonly s2 = new Float64Array(BINS);
   private filled = 0;
   private blockEnergy = 0;
-  private static readonly coef = Float64Array.from(OMEGA, (w) => 2 * Math.cos(w));
-  private static readonly cosW = Float64Array.from(OMEGA, (w) => Math.cos(w));
-  private static readonly sinW = Float64Array.from(OMEGA, (w) => Math.sin(w));
 
   /**
    * Runs samples[start..end) through the filters, stopping early right after a block completes.
@@ -39,7 +39,7 @@ export class DtmfFilterBank {
    */
   feed(samples: Int16Array, start: number, end: number): number {
     const stop = Math.min(end, start + BLOCK - this.filled);
-    const c = DtmfFilterBank.coef;
+    const c = COEF;
     const c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3], c4 = c[4], c5 = c[5], c6 = c[6], c7 = c[7];
     const s1 = this.s1;
     const s2 = this.s2;
@@ -72,8 +72,8 @@ export class DtmfFilterBank {
     const { s1, s2 } = this;
     for (let i = 0; i < BINS; i++) {
       // y = s1 − e^{−jω}·s2: the block's DFT at ω, up to a phase that is the same for every block.
-      this.re[slot + i] = s1[i] - s2[i] * DtmfFilterBank.cosW[i];
-      this.im[slot + i] = s2[i] * DtmfFilterBank.sinW[i];
+      this.re[slot + i] = s1[i] - s2[i] * COS_W[i];
+      this.im[slot + i] = s2[i] * SIN_W[i];
       s1[i] = 0;
       s2[i] = 0;
     }

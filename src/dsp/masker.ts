@@ -99,13 +99,15 @@ class Masker implements FlushableToneMasker {
   }
 
   private write(input: Int16Array, from: number, to: number): void {
-    for (let n = from; n < to; n++) {
-      const t = this.written++;
-      this.delay[t & RING_MASK] = input[n];
+    const { delay, weight, holdUntil } = this;
+    let t = this.written;
+    for (let n = from; n < to; n++, t++) {
+      delay[t & RING_MASK] = input[n];
       // Past the hold, the mask ramps back down to the audio over FADE_SAMPLES.
-      const past = t - this.holdUntil;
-      this.weight[t & RING_MASK] = past < 0 ? 1 : past < FADE_SAMPLES ? 1 - (past + 1) / (FADE_SAMPLES + 1) : 0;
+      const past = t - holdUntil;
+      weight[t & RING_MASK] = past >= FADE_SAMPLES ? 0 : past < 0 ? 1 : 1 - (past + 1) / (FADE_SAMPLES + 1);
     }
+    this.written = t;
   }
 
   private onBlock(): void {
@@ -129,24 +131,30 @@ class Masker implements FlushableToneMasker {
   }
 
   private emit(output: Int16Array, from: number, to: number): void {
-    const lookahead = this.lookaheadSamples;
-    for (let n = from; n < to; n++) {
-      const t = this.emitted++ - lookahead;
-      const delayed = t >= 0 ? this.delay[t & RING_MASK] : 0;
-      let w = t >= 0 ? this.weight[t & RING_MASK] : 0;
-      this.maskAllWeight = this.maskAll
-        ? Math.min(1, this.maskAllWeight + 1 / FADE_SAMPLES)
-        : Math.max(0, this.maskAllWeight - 1 / FADE_SAMPLES);
-      if (this.maskAllWeight > w) w = this.maskAllWeight;
-      if (w > 0 && this.previousWeight === 0 && this.fill === 'beep') this.beep.restart();
-      this.previousWeight = w;
+    const { delay, weight } = this;
+    let t = this.emitted - this.lookaheadSamples;
+    this.emitted += to - from;
+    for (let n = from; n < to; n++, t++) {
+      const delayed = t >= 0 ? delay[t & RING_MASK] : 0;
+      let w = t >= 0 ? weight[t & RING_MASK] : 0;
+      if (this.maskAll || this.maskAllWeight > 0) w = Math.max(w, this.stepMaskAll());
       if (w === 0) {
+        this.previousWeight = 0;
         output[n] = delayed;
         continue;
       }
+      if (this.previousWeight === 0 && this.fill === 'beep') this.beep.restart();
+      this.previousWeight = w;
       this.stats.maskedSamples++;
       output[n] = Math.round(delayed * (1 - w) + this.fillSample() * w);
     }
+  }
+
+  /** Moves the mask-all weight one sample towards its target, so switching it fades rather than clicks. */
+  private stepMaskAll(): number {
+    const step = 1 / FADE_SAMPLES;
+    this.maskAllWeight = this.maskAll ? Math.min(1, this.maskAllWeight + step) : Math.max(0, this.maskAllWeight - step);
+    return this.maskAllWeight;
   }
 
   private fillSample(): number {
