@@ -39,10 +39,10 @@ export async function startTwilioTestBed(overrides: Record<string, unknown> = {}
 }
 
 /** Resolves once `predicate` holds, polling every 20 ms (rejects after `timeoutMs`). */
-export async function waitFor<T>(probe: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
+export async function waitFor<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = probe();
+    const value = await probe();
     if (value) return value;
     if (Date.now() > deadline) throw new Error('waitFor: condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 20));

@@ -33,14 +33,6 @@ export class SimulatedCall {
 
   static async dial(options: DialOptions): Promise<SimulatedCall> {
     const callSid = randomSid('CA');
-    const agentLeg = new Promise<{ url: string; agentCallSid: string }>((resolve, reject) => {
-      const timer = setTimeout(() => reject(fail('agent leg', 'no calls.create reached the Twilio stand-in')), options.agentTimeoutMs ?? 5000);
-      options.standIn.onCreateCall((request, sid) => {
-        clearTimeout(timer);
-        resolve({ url: request.params.Url, agentCallSid: sid });
-      });
-    });
-    agentLeg.catch(() => undefined);
     const inbound = await postTwilioWebhook(options.target, '/twilio/voice/inbound', {
       AccountSid: options.accountSid,
       CallSid: callSid,
@@ -53,7 +45,13 @@ export class SimulatedCall {
     if (!callerStream) throw fail('inbound webhook', `status ${inbound.status}`);
     const caller = await TwilioStreamClient.open(options.target, { callSid, accountSid: options.accountSid, parameters: callerStream.parameters });
 
-    const { url, agentCallSid } = await agentLeg;
+    const session = callerStream.parameters.session;
+    const { request, callSid: agentCallSid } = await options.standIn
+      .waitForCall((r) => r.params.Url?.endsWith(`session=${session}`), options.agentTimeoutMs)
+      .catch(() => {
+        throw fail('agent leg', 'no calls.create reached the Twilio stand-in');
+      });
+    const url = request.params.Url;
     const answer = await postTwilioWebhook(options.target, url, { AccountSid: options.accountSid, CallSid: agentCallSid, CallStatus: 'in-progress', Direction: 'outbound-api' });
     const agentStream = answer.status === 200 ? parseStreamTwiml(answer.body) : undefined;
     if (!agentStream) throw fail('agent webhook', `status ${answer.status}`);

@@ -17,6 +17,8 @@ export interface TwilioRestStandIn {
   requests: RecordedTwilioRequest[];
   /** Called for every `Calls.json` create after the answer is sent, with the new CallSid. */
   onCreateCall(listener: (request: RecordedTwilioRequest, callSid: string) => void): void;
+  /** The first `Calls.json` create (past or future) whose request matches. */
+  waitForCall(matches: (request: RecordedTwilioRequest) => boolean, timeoutMs?: number): Promise<{ request: RecordedTwilioRequest; callSid: string }>;
   close(): Promise<void>;
 }
 
@@ -41,6 +43,7 @@ function basicAuth(req: IncomingMessage): string | null {
  */
 export async function startTwilioRestStandIn(): Promise<TwilioRestStandIn> {
   const requests: RecordedTwilioRequest[] = [];
+  const created: { request: RecordedTwilioRequest; callSid: string }[] = [];
   const listeners: ((request: RecordedTwilioRequest, callSid: string) => void)[] = [];
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     void readBody(req).then((body) => {
@@ -56,6 +59,7 @@ export async function startTwilioRestStandIn(): Promise<TwilioRestStandIn> {
         const sid = randomSid('CA');
         res.statusCode = 201;
         res.end(JSON.stringify({ sid, status: 'queued', to: recorded.params.To, from: recorded.params.From }));
+        created.push({ request: recorded, callSid: sid });
         for (const listener of listeners) listener(recorded, sid);
         return;
       }
@@ -69,6 +73,17 @@ export async function startTwilioRestStandIn(): Promise<TwilioRestStandIn> {
     url: `http://127.0.0.1:${port}`,
     requests,
     onCreateCall: (listener) => void listeners.push(listener),
+    waitForCall: (matches, timeoutMs = 5000) =>
+      new Promise((resolve, reject) => {
+        const found = created.find((c) => matches(c.request));
+        if (found) return resolve(found);
+        const timer = setTimeout(() => reject(new Error('Twilio stand-in: no matching calls.create')), timeoutMs);
+        listeners.push((request, callSid) => {
+          if (!matches(request)) return;
+          clearTimeout(timer);
+          resolve({ request, callSid });
+        });
+      }),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
