@@ -7,6 +7,8 @@ import { processorsEnrollCommand, processorsListCommand, processorsRevokeCommand
 import { keysGenerateCommand, keysListCommand, keysRotateCommand } from './cli/keys.js';
 import { dspDetectCommand, dspMaskCommand } from './cli/dsp.js';
 import { recordingVerifyCommand } from './cli/recording.js';
+import { simulateCallCommand } from './cli/simulate-call.js';
+import { demoCommand } from './cli/demo.js';
 
 /** A command returns its exit code, or 'running' when it keeps the process alive (serve). */
 type Command = (args: ParsedArgs) => Promise<number | 'running'>;
@@ -24,6 +26,8 @@ const COMMANDS: Partial<Record<string, Command>> = {
   'dsp detect': dspDetectCommand,
   'dsp mask': dspMaskCommand,
   'recording verify': recordingVerifyCommand,
+  'simulate-call': simulateCallCommand,
+  demo: demoCommand,
 };
 
 const USAGE = `usage: toneguard <command>

@@ -41,7 +41,7 @@ function basicAuth(req: IncomingMessage): string | null {
  * A local stand-in for Twilio's REST API (Twilio itself is unreachable from tests and demos):
  * records every request and answers `Calls.json` creates with a fresh CallSid.
  */
-export async function startTwilioRestStandIn(): Promise<TwilioRestStandIn> {
+export async function startTwilioRestStandIn(listenPort = 0): Promise<TwilioRestStandIn> {
   const requests: RecordedTwilioRequest[] = [];
   const created: { request: RecordedTwilioRequest; callSid: string }[] = [];
   const listeners: ((request: RecordedTwilioRequest, callSid: string) => void)[] = [];
@@ -67,7 +67,10 @@ export async function startTwilioRestStandIn(): Promise<TwilioRestStandIn> {
       res.end(JSON.stringify({ code: 20404, message: 'not found' }));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(listenPort, '127.0.0.1', resolve);
+  });
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
