@@ -33,6 +33,15 @@ export class DtmfFilterBank {
   private filled = 0;
   private blockEnergy = 0;
 
+  /** Offset of block `block`'s values (absolute index, still in history) in `re` and `im`. */
+  slot(block: number): number {
+    return (block % HISTORY) * BINS;
+  }
+
+  energyOf(block: number): number {
+    return this.energy[block % HISTORY];
+  }
+
   /**
    * Runs samples[start..end) through the filters, stopping early right after a block completes.
    * Returns the index reached; `blocks` has grown by one if a block completed.

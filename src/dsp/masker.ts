@@ -101,13 +101,20 @@ class Masker implements FlushableToneMasker {
   private write(input: Int16Array, from: number, to: number): void {
     const { delay, weight, holdUntil } = this;
     let t = this.written;
+    this.written += to - from;
+    if (t >= holdUntil + FADE_SAMPLES) {
+      for (let n = from; n < to; n++, t++) {
+        delay[t & RING_MASK] = input[n];
+        weight[t & RING_MASK] = 0;
+      }
+      return;
+    }
     for (let n = from; n < to; n++, t++) {
       delay[t & RING_MASK] = input[n];
       // Past the hold, the mask ramps back down to the audio over FADE_SAMPLES.
       const past = t - holdUntil;
       weight[t & RING_MASK] = past >= FADE_SAMPLES ? 0 : past < 0 ? 1 : 1 - (past + 1) / (FADE_SAMPLES + 1);
     }
-    this.written = t;
   }
 
   private onBlock(): void {
@@ -132,22 +139,25 @@ class Masker implements FlushableToneMasker {
 
   private emit(output: Int16Array, from: number, to: number): void {
     const { delay, weight } = this;
+    const maskAllActive = this.maskAll || this.maskAllWeight > 0;
+    let previous = this.previousWeight;
     let t = this.emitted - this.lookaheadSamples;
     this.emitted += to - from;
     for (let n = from; n < to; n++, t++) {
       const delayed = t >= 0 ? delay[t & RING_MASK] : 0;
       let w = t >= 0 ? weight[t & RING_MASK] : 0;
-      if (this.maskAll || this.maskAllWeight > 0) w = Math.max(w, this.stepMaskAll());
+      if (maskAllActive) w = Math.max(w, this.stepMaskAll());
       if (w === 0) {
-        this.previousWeight = 0;
+        previous = 0;
         output[n] = delayed;
         continue;
       }
-      if (this.previousWeight === 0 && this.fill === 'beep') this.beep.restart();
-      this.previousWeight = w;
+      if (previous === 0 && this.fill === 'beep') this.beep.restart();
+      previous = w;
       this.stats.maskedSamples++;
       output[n] = Math.round(delayed * (1 - w) + this.fillSample() * w);
     }
+    this.previousWeight = previous;
   }
 
   /** Moves the mask-all weight one sample towards its target, so switching it fades rather than clicks. */

@@ -1,4 +1,4 @@
-import { BLOCK, HISTORY, type DtmfFilterBank } from './filter-bank.js';
+import { BLOCK, type DtmfFilterBank } from './filter-bank.js';
 import { DTMF_FREQUENCIES } from './dtmf-frequencies.js';
 import { SAMPLE_RATE, dbm0ToPower } from './levels.js';
 
@@ -79,7 +79,7 @@ export class WindowAnalysis {
     const first = bank.blocks - blocks;
     const samples = blocks * BLOCK;
     let energy = 0;
-    for (let j = 0; j < blocks; j++) energy += bank.energy[(first + j) % HISTORY];
+    for (let j = 0; j < blocks; j++) energy += bank.energyOf(first + j);
     const meanPower = energy / samples;
     if (meanPower < 2 * rules.minTonePower) return -1;
 
@@ -88,7 +88,7 @@ export class WindowAnalysis {
       let wr = 0;
       let wi = 0;
       for (let j = 0; j < blocks; j++) {
-        const k = ((first + j) % HISTORY) * BINS + i;
+        const k = bank.slot(first + j) + i;
         const cr = ROT_RE[i * MAX_WINDOW_BLOCKS + j];
         const ci = ROT_IM[i * MAX_WINDOW_BLOCKS + j];
         const yr = bank.re[k];
@@ -134,7 +134,7 @@ export class WindowAnalysis {
     let wr = 0;
     let wi = 0;
     for (let j = 0; j < blocks; j++) {
-      const k = ((first + j) % HISTORY) * BINS + bin;
+      const k = bank.slot(first + j) + bin;
       wr += bank.re[k] * cr - bank.im[k] * ci;
       wi += bank.re[k] * ci + bank.im[k] * cr;
       const nextRe = cr * stepRe - ci * stepIm;
@@ -152,8 +152,8 @@ export class WindowAnalysis {
     let pr = 0;
     let pi = 0;
     for (let j = 0; j + 1 < blocks; j++) {
-      const a = ((first + j) % HISTORY) * BINS + bin;
-      const b = ((first + j + 1) % HISTORY) * BINS + bin;
+      const a = bank.slot(first + j) + bin;
+      const b = bank.slot(first + j + 1) + bin;
       // y_b · conj(y_a)
       pr += bank.re[b] * bank.re[a] + bank.im[b] * bank.im[a];
       pi += bank.im[b] * bank.re[a] - bank.re[b] * bank.im[a];
@@ -184,7 +184,7 @@ export class PairReference {
    * fraction p of its samples has p times a full block's magnitude.
    */
   fill(bank: DtmfFilterBank, block: number): number {
-    const k = (block % HISTORY) * BINS;
+    const k = bank.slot(block);
     const l = Math.hypot(bank.re[k + this.low], bank.im[k + this.low]) / this.lowAmplitude;
     const h = Math.hypot(bank.re[k + this.high], bank.im[k + this.high]) / this.highAmplitude;
     return Math.min(1, l, h);
