@@ -1,7 +1,8 @@
 /**
  * ITU-T G.711 μ-law and A-law, table-driven. The tables are built once from the reference
  * segment algorithm (the Sun/CCITT code that sox and most telephony stacks share), so every
- * frame conversion is a single lookup per sample.
+ * frame conversion is a single lookup per sample. G.711 works on 14-bit (μ) and 13-bit (A)
+ * linear samples; 16-bit input is truncated to that grid by the arithmetic shift, as G.191 does.
  */
 
 const SIGN_BIT = 0x80;
