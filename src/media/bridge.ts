@@ -23,8 +23,8 @@ export interface BridgeDeps {
   metrics: Metrics;
   logger: Logger;
   recorder?: StereoRecorder;
-  /** Called once when the bridge has ended (either leg hung up, or the call was ended). */
-  onEnded: (reason: string) => void;
+  /** Called once when the bridge has ended (either leg hung up, or the call was ended); `recordingClosed` settles once the recording is on disk. */
+  onEnded: (reason: string, recordingClosed: Promise<void>) => void;
 }
 
 /**
@@ -90,12 +90,10 @@ export class CallBridge {
     this.deps.captures.endCall(this.callSid, reason);
     this.caller?.close(1000, reason);
     this.agent?.close(1000, reason);
-    try {
-      this.deps.recorder?.close();
-    } catch (err) {
-      this.deps.logger.error({ err, callSid: this.callSid }, 'recording close failed');
-    }
-    this.deps.onEnded(reason);
+    const recordingClosed = (this.deps.recorder?.close() ?? Promise.resolve()).catch((err: unknown) => {
+      this.deps.logger.error({ err, callSid: this.callSid }, 'recording could not be completed');
+    });
+    this.deps.onEnded(reason, recordingClosed);
   }
 
   private callerAudio(samples: Int16Array): void {

@@ -2,8 +2,9 @@ import { wavHeader } from './wav.js';
 
 /** Where interleaved recording bytes go (the encrypted writer, or a plain sink in tests). */
 export interface RecordingSink {
+  /** Must copy or consume `data` before returning: the recorder reuses the buffer. */
   write(data: Uint8Array): void;
-  close(): void;
+  close(): Promise<void> | void;
 }
 
 const SAMPLE_RATE = 8000;
@@ -37,11 +38,11 @@ export class StereoRecorder {
     this.append(samples, false);
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.closed) return;
     this.flush(Math.max(this.leftFill, this.rightFill));
     this.closed = true;
-    this.sink.close();
+    await this.sink.close();
   }
 
   private append(samples: Int16Array, caller: boolean): void {

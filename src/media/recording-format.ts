@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, createWriteStream, openSync, readSync, renameSync, type WriteStream } from 'node:fs';
 import { ToneguardError } from '../errors.js';
 import type { KeyringPort, WrappedKey } from '../vault/types.js';
 
@@ -35,14 +35,21 @@ function u32(value: number): Buffer {
   return b;
 }
 
-/** Streams plaintext into an encrypted recording file, one chunk at a time (synchronous appends of ~64 KiB). */
+/** Suffix of a recording still being written; renamed to its final name once the final chunk is on disk. */
+export const PARTIAL_SUFFIX = '.partial';
+
+/**
+ * Streams plaintext into an encrypted recording file, one ~64 KiB chunk at a time. Writes are
+ * asynchronous (a slow disk never stalls the media path); the file appears under `path` only
+ * once complete.
+ */
 export class EncryptedRecordingWriter {
-  private readonly fd: number;
+  private readonly out: WriteStream;
   private readonly key: Buffer;
   private readonly pending = Buffer.alloc(CHUNK_BYTES);
   private pendingBytes = 0;
   private index = 0;
-  private closed = false;
+  private closing: Promise<void> | undefined;
 
   constructor(
     readonly path: string,
@@ -51,13 +58,13 @@ export class EncryptedRecordingWriter {
   ) {
     const { key, wrapped } = keyring.newDataKey(dataKeyAad(id));
     this.key = key;
-    this.fd = openSync(path, 'wx', 0o600);
+    this.out = createWriteStream(path + PARTIAL_SUFFIX, { flags: 'wx', mode: 0o600 });
     const header = Buffer.from(JSON.stringify({ id, key: wrapped } satisfies RecordingHeader));
-    writeSync(this.fd, Buffer.concat([MAGIC, u32(header.length), header]));
+    this.out.write(Buffer.concat([MAGIC, u32(header.length), header]));
   }
 
   write(data: Uint8Array): void {
-    if (this.closed) return;
+    if (this.closing) return;
     let offset = 0;
     while (offset < data.length) {
       const n = Math.min(CHUNK_BYTES - this.pendingBytes, data.length - offset);
@@ -68,14 +75,23 @@ export class EncryptedRecordingWriter {
     }
   }
 
-  /** Writes the final chunk (possibly empty) and forgets the key. */
-  close(): void {
-    if (this.closed) return;
-    this.flushChunk(true);
-    this.closed = true;
-    closeSync(this.fd);
-    this.key.fill(0);
-    this.pending.fill(0);
+  /** Writes the final chunk (possibly empty), forgets the key, and moves the file to its final name. */
+  close(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve, reject) => {
+      this.flushChunk(true);
+      this.key.fill(0);
+      this.pending.fill(0);
+      this.out.once('error', reject);
+      this.out.end(() => {
+        try {
+          renameSync(this.path + PARTIAL_SUFFIX, this.path);
+          resolve();
+        } catch (err) {
+          reject(err as Error);
+        }
+      });
+    });
+    return this.closing;
   }
 
   private flushChunk(final: boolean): void {
@@ -83,7 +99,7 @@ export class EncryptedRecordingWriter {
     const cipher = createCipheriv('aes-256-gcm', this.key, nonce);
     cipher.setAAD(chunkAad(this.id, this.index, final));
     const ciphertext = Buffer.concat([cipher.update(this.pending.subarray(0, this.pendingBytes)), cipher.final()]);
-    writeSync(this.fd, Buffer.concat([u32(ciphertext.length), nonce, ciphertext, cipher.getAuthTag()]));
+    this.out.write(Buffer.concat([u32(ciphertext.length), nonce, ciphertext, cipher.getAuthTag()]));
     this.index++;
     this.pendingBytes = 0;
   }

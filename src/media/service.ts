@@ -29,8 +29,8 @@ export interface MediaService {
   /** Ends the call's bridge (hang-up reported by a status callback). */
   endCall(callSid: string, reason: string): void;
   readonly activeCalls: number;
-  /** Ends every bridge (shutdown). */
-  closeAll(): void;
+  /** Ends every bridge (shutdown) and waits for their recordings to be written. */
+  closeAll(): Promise<void>;
 }
 
 export function recordingsDir(config: Pick<Config, 'recording' | 'dataDir'>): string {
@@ -39,6 +39,7 @@ export function recordingsDir(config: Pick<Config, 'recording' | 'dataDir'>): st
 
 export function createMediaService(deps: MediaServiceDeps): MediaService {
   const bySession = new Map<string, CallBridge>();
+  const recordingsClosing = new Set<Promise<void>>();
   const logger = deps.logger.child({ module: 'media' });
 
   const openRecorder = (callSid: string): StereoRecorder | undefined => {
@@ -65,8 +66,10 @@ export function createMediaService(deps: MediaServiceDeps): MediaService {
       metrics: deps.metrics,
       logger,
       recorder: openRecorder(call.callSid),
-      onEnded: (reason) => {
+      onEnded: (reason, recordingClosed) => {
         bySession.delete(session);
+        recordingsClosing.add(recordingClosed);
+        void recordingClosed.then(() => recordingsClosing.delete(recordingClosed));
         deps.metrics.activeCalls.dec();
         deps.calls.update(call.callSid, { state: 'ended', endedAt: new Date().toISOString() });
         logger.info({ callSid: call.callSid, reason }, 'call ended');
@@ -108,8 +111,9 @@ export function createMediaService(deps: MediaServiceDeps): MediaService {
     get activeCalls() {
       return bySession.size;
     },
-    closeAll() {
+    async closeAll() {
       for (const bridge of [...bySession.values()]) bridge.end('shutdown');
+      await Promise.all(recordingsClosing);
     },
   };
 }

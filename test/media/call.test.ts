@@ -89,10 +89,13 @@ describe('an in-line call through the Twilio media bridge', () => {
     expect(text).toMatch(/^toneguard_media_frames_in_total\{leg="caller"\} [1-9]/m);
   });
 
-  it('writes an encrypted stereo recording that verifies clean', () => {
+  it('writes an encrypted stereo recording that verifies clean', async () => {
     const dir = join(bed.server.dataDir, 'recordings');
-    const files = readdirSync(dir);
-    expect(files).toHaveLength(1);
+    // A recording keeps its `.partial` name until its final chunk is on disk.
+    const files = await waitFor(() => {
+      const names = readdirSync(dir);
+      return names.length === 1 && names[0].endsWith('.tgrec') ? names : undefined;
+    });
     const result = runCli(['recording', 'verify', join(dir, files[0])], { env: { TONEGUARD_DATA_DIR: bed.server.dataDir } });
     expect(result.status).toBe(0);
     const summary = lastJsonLine<{ clean: boolean; durationMs: number; channels: { digitsFound: number }[] }>(result.stdout);

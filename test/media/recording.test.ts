@@ -14,12 +14,12 @@ function ramp(n: number, from: number): Int16Array {
 }
 
 /** Writes `bytes` plaintext bytes through the encrypted writer. */
-function writeRecording(ring: Keyring, bytes: number): { path: string; plain: Buffer } {
+async function writeRecording(ring: Keyring, bytes: number): Promise<{ path: string; plain: Buffer }> {
   const path = join(dir(), 'r.tgrec');
   const plain = randomBytes(bytes);
   const writer = new EncryptedRecordingWriter(path, 'rec-1', ring);
   for (let at = 0; at < plain.length; at += 1000) writer.write(plain.subarray(at, at + 1000));
-  writer.close();
+  await writer.close();
   return { path, plain };
 }
 
@@ -35,18 +35,18 @@ function chunkOffsets(file: Buffer): number[] {
 }
 
 describe('encrypted recordings', () => {
-  it('round-trip across several chunks, with no plaintext on disk', () => {
+  it('round-trip across several chunks, with no plaintext on disk', async () => {
     const ring = keyring();
-    const { path, plain } = writeRecording(ring, CHUNK_BYTES * 2 + 5000);
+    const { path, plain } = await writeRecording(ring, CHUNK_BYTES * 2 + 5000);
     const file = readFileSync(path);
     expect(file.includes(plain.subarray(0, 64))).toBe(false);
     expect(chunkOffsets(file)).toHaveLength(3);
     expect(decryptRecording(path, ring).equals(plain)).toBe(true);
   });
 
-  it('refuse a flipped byte, reordered chunks, a dropped final chunk, and a foreign keyring', () => {
+  it('refuse a flipped byte, reordered chunks, a dropped final chunk, and a foreign keyring', async () => {
     const ring = keyring();
-    const { path } = writeRecording(ring, CHUNK_BYTES * 2 + 5000);
+    const { path } = await writeRecording(ring, CHUNK_BYTES * 2 + 5000);
     const file = readFileSync(path);
     const [a, b, c] = chunkOffsets(file);
 
@@ -66,7 +66,7 @@ describe('encrypted recordings', () => {
     expect(decryptRecording(path, ring).length).toBe(CHUNK_BYTES * 2 + 5000);
   });
 
-  it('interleave caller left and agent right as a stereo WAV, a stalled leg reading as silence', () => {
+  it('interleave caller left and agent right as a stereo WAV, a stalled leg reading as silence', async () => {
     const chunks: Buffer[] = [];
     const recorder = new StereoRecorder({ write: (d) => void chunks.push(Buffer.from(d)), close: () => undefined });
     for (let i = 0; i < 50; i++) {
@@ -74,7 +74,7 @@ describe('encrypted recordings', () => {
       recorder.writeAgent(ramp(160, 20000 + i * 160));
     }
     for (let i = 0; i < 150; i++) recorder.writeCaller(ramp(160, 8000 + i * 160));
-    recorder.close();
+    await recorder.close();
     const wav = readWav(withWavSizes(Buffer.concat(chunks)));
     expect(wav?.sampleRate).toBe(8000);
     const [left, right] = wav?.channels ?? [];

@@ -19,9 +19,10 @@ export function createTwilioVoice(ctx: AppContext, rest: TwilioRestClient = crea
   announceSignaturePolicy(ctx);
   const media = createMediaService({ ...ctx, config: ctx.config });
   const endpoint = mediaStreamEndpoint(ctx, media);
-  ctx.onShutdown(() => {
-    media.closeAll();
+  ctx.onShutdown(async () => {
+    const recordings = media.closeAll();
     endpoint.close();
+    await recordings;
   }, 'twilio-media');
   return { router: voiceRouter(ctx, media, rest), upgrade: endpoint.upgrade, media };
 }
