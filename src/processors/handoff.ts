@@ -8,7 +8,7 @@ import type { TokenInfo, TokenizeValuesRequest, Vault } from '../vault/types.js'
 import { DeadLetterLog } from './dead-letters.js';
 import { EncryptionKeyResolver } from './encryption-keys.js';
 import { JwePushConnector } from './jwe-push.js';
-import { recordPayload, type ServiceSigner } from './types.js';
+import { PROCESSOR_CAPABILITIES, recordPayload, type ServiceSigner } from './types.js';
 
 /** The actor the hand-off reads the vault as: the one-time CVV read is audited under it. */
 export const HANDOFF_ACTOR: Actor = Object.freeze({ type: 'system', id: 'processor-handoff', roles: ['processor'] });
@@ -66,7 +66,7 @@ export function createHandoffTokenizer(options: HandoffOptions): HandoffTokenize
 }
 
 function pushConnector(options: HandoffOptions): JwePushConnector | undefined {
-  const pushers = options.processors.filter((p) => p.type === 'jwe-push');
+  const pushers = options.processors.filter((p) => PROCESSOR_CAPABILITIES[p.type].pushedOnCompletion);
   const chosen = options.processorName ? pushers.find((p) => p.name === options.processorName) : pushers[0];
   if (options.processorName && !chosen) {
     throw new ToneguardError('processor_misconfigured', `no jwe-push processor named ${options.processorName}`, 500);

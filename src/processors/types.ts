@@ -1,20 +1,29 @@
 import type { KeyObject } from 'node:crypto';
 import type { CryptoKey, JWK } from 'jose';
+import type { ProcessorConfig } from '../config/index.js';
 import type { DetokenizedRecord } from '../vault/types.js';
 
 /**
- * What a processor can do with card data, as capabilities rather than a class hierarchy:
- * it may accept the card data pushed to it encrypted (`jwe-push`), pull it from us
- * (`vault`, through `/v1/detokenize`), or receive it from Twilio's Pay connector.
+ * What a processor can do with card data, as capabilities rather than a class hierarchy: it may
+ * take the card data in the clear over TLS, take it as an encrypted payload, and answer with a
+ * token of its own.
  */
 export interface ProcessorCapabilities {
-  /** We push an encrypted payload to it on capture completion. */
+  /** Card data reaches it in the clear inside TLS (Twilio's Generic Pay Connector calls us this way). */
+  acceptsRawPanOverTls: boolean;
+  /** Card data reaches it as a JWE to its key: pushed to it, or pulled by it through detokenize. */
   acceptsEncryptedPayload: boolean;
-  /** It pulls card data from us over TLS (detokenize). */
-  pullsFromVault: boolean;
-  /** Its answer to a push is its own token, which the agent sees instead of ours. */
+  /** Its answer is its own token, which the agent sees instead of ours. */
   returnsOwnToken: boolean;
+  /** We deliver on capture completion (otherwise it pulls, or Twilio drives it). */
+  pushedOnCompletion: boolean;
 }
+
+export const PROCESSOR_CAPABILITIES: Readonly<Record<ProcessorConfig['type'], ProcessorCapabilities>> = {
+  'jwe-push': { acceptsRawPanOverTls: false, acceptsEncryptedPayload: true, returnsOwnToken: true, pushedOnCompletion: true },
+  vault: { acceptsRawPanOverTls: false, acceptsEncryptedPayload: true, returnsOwnToken: false, pushedOnCompletion: false },
+  'twilio-generic-pay': { acceptsRawPanOverTls: true, acceptsEncryptedPayload: false, returnsOwnToken: false, pushedOnCompletion: false },
+};
 
 /** A vault record as a processor receives it (push or detokenize), once decrypted. */
 export interface RecordPayload {
