@@ -10,8 +10,8 @@ export interface RecordingSink {
 const SAMPLE_RATE = 8000;
 /** Per-channel buffer: if one leg stalls longer than this, its channel is written as silence. */
 const CHANNEL_SAMPLES = 2 * SAMPLE_RATE;
-/** Both channels are interleaved and written out in blocks of at least this many samples. */
-const FLUSH_SAMPLES = SAMPLE_RATE / 2;
+/** Both channels are interleaved and written out every 20 ms frame, spreading the work evenly over time. */
+const FLUSH_SAMPLES = 160;
 
 /**
  * The call as a stereo 8 kHz 16-bit WAV: masked caller audio left, agent audio right, aligned

@@ -13,8 +13,8 @@ import type { KeyringPort, WrappedKey } from '../vault/types.js';
 const MAGIC = Buffer.from('TGREC1\n');
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
-/** Plaintext bytes per chunk: about 4 s of stereo 8 kHz audio. */
-export const CHUNK_BYTES = 64 * 1024;
+/** Plaintext bytes per chunk: about 0.5 s of stereo 8 kHz audio, so each encryption is short. */
+export const CHUNK_BYTES = 16 * 1024;
 
 interface RecordingHeader {
   id: string;
@@ -39,7 +39,7 @@ function u32(value: number): Buffer {
 export const PARTIAL_SUFFIX = '.partial';
 
 /**
- * Streams plaintext into an encrypted recording file, one ~64 KiB chunk at a time. Writes are
+ * Streams plaintext into an encrypted recording file, one 16 KiB chunk at a time. Writes are
  * asynchronous (a slow disk never stalls the media path); the file appears under `path` only
  * once complete.
  */
