@@ -91,3 +91,18 @@ describe('Twilio voice webhooks', () => {
     expect(bad.status).toBe(400);
   });
 });
+
+describe('signature validation switched off (development profile only)', () => {
+  it('accepts unsigned webhooks and upgrades, and the service warns at startup', async () => {
+    const bed = await startTwilioTestBed({ twilio: { validateSignatures: false } });
+    try {
+      const answer = await request(bed.server.server).post('/twilio/voice/inbound').type('form').send(inboundParams());
+      expect(answer.status).toBe(200);
+      const stream = await TwilioStreamClient.open(bed.target, { callSid: randomSid('CA'), accountSid: TEST_ACCOUNT_SID, parameters: {}, signature: 'none' });
+      await stream.closed();
+      expect(bed.server.logLines.some((l) => l.includes('Twilio signature validation is OFF'))).toBe(true);
+    } finally {
+      await bed.close();
+    }
+  });
+});

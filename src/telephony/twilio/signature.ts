@@ -32,13 +32,7 @@ function refused(ctx: SignatureContext, route: string, source: string | undefine
   });
 }
 
-/** Logs once at startup when validation is off (development profile only; the config check refuses it in production). */
-export function announceSignaturePolicy(ctx: SignatureContext): void {
-  if (!ctx.config.twilio.validateSignatures) {
-    ctx.logger.warn('DEVELOPMENT ONLY: Twilio signature validation is disabled; anyone can drive the voice webhooks and media streams');
-  }
-}
-
+/** Only the development profile may skip checks; the startup config check warns loudly when it does. */
 function validationOff(ctx: SignatureContext): boolean {
   return !ctx.config.twilio.validateSignatures && ctx.config.profile === 'development';
 }

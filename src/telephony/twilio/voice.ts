@@ -4,7 +4,6 @@ import type { UpgradeHandler } from '../../http/upgrade.js';
 import { createMediaService, type MediaService } from '../../media/index.js';
 import { mediaStreamEndpoint } from './media-endpoint.js';
 import { createTwilioRestClient, type TwilioRestClient } from './rest-client.js';
-import { announceSignaturePolicy } from './signature.js';
 import { voiceRouter } from './voice-routes.js';
 
 export interface TwilioVoice {
@@ -16,7 +15,6 @@ export interface TwilioVoice {
 
 /** The in-line Twilio call path: webhooks, the media stream endpoint and the bridges behind them. */
 export function createTwilioVoice(ctx: AppContext, rest: TwilioRestClient = createTwilioRestClient(ctx.config)): TwilioVoice {
-  announceSignaturePolicy(ctx);
   const media = createMediaService({ ...ctx, config: ctx.config });
   const endpoint = mediaStreamEndpoint(ctx, media);
   ctx.onShutdown(async () => {
