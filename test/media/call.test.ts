@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, lastJsonLine } from '../helpers/cli.js';
 import {
+  concatSamples,
   decodeDigits,
   finalView,
   keypadTones,
@@ -40,9 +41,7 @@ describe('an in-line call through the Twilio media bridge', () => {
     captureId = session.id;
     const keyed = keypadTones(KEYS);
     const speech = syntheticSpeech(600);
-    const callerAudio = new Int16Array(speech.length + keyed.audio.length);
-    callerAudio.set(speech);
-    callerAudio.set(keyed.audio, speech.length);
+    const callerAudio = concatSamples([speech, keyed.audio]);
     const shifted = { audio: callerAudio, keyEnds: keyed.keyEnds.map((k) => ({ ...k, endSample: k.endSample + speech.length })) };
     await Promise.all([call.callerPlays(shifted, 4), call.agentPlays(silence((callerAudio.length / 8) | 0), 4)]);
     await waitFor(() => finalView(bed.server, captureId));

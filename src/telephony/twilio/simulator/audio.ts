@@ -7,6 +7,17 @@ import { createDtmfDetector, digitFrequencies, generateTone, type DtmfDigit } fr
 const RATE = 8000;
 const samplesFor = (ms: number) => Math.round((ms * RATE) / 1000);
 
+/** The parts one after another. */
+export function concatSamples(parts: readonly Int16Array[]): Int16Array {
+  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 export interface KeyedAudio {
   audio: Int16Array;
   /** Where each tone ends (sample index), when Twilio would send its `dtmf` event. */

@@ -1,7 +1,7 @@
 export { startTwilioRestStandIn, randomSid, type RecordedTwilioRequest, type TwilioRestStandIn } from './rest-stand-in.js';
 export { signTwilio, postTwilioWebhook, parseStreamTwiml, type StreamInstruction, type TwilioTarget } from './webhooks.js';
 export { TwilioStreamClient, streamAudio, FRAME_SAMPLES, FRAME_MS, type StreamClientOptions } from './stream-client.js';
-export { keypadTones, syntheticSpeech, speech, decodeDigits, type KeyedAudio } from './audio.js';
+export { keypadTones, syntheticSpeech, speech, decodeDigits, concatSamples, type KeyedAudio } from './audio.js';
 export { SimulatedCall, type DialOptions } from './call.js';
 export { restAgentControl, inProcessAgentControl, type AgentControl } from './agent-control.js';
 export { runCardCaptureScenario, DEMO_KEYS, type ScenarioOptions, type ScenarioResult } from './scenario.js';

@@ -1,6 +1,6 @@
 import type { CaptureView } from '../../../capture/types.js';
 import type { AgentControl } from './agent-control.js';
-import { decodeDigits, keypadTones, speech } from './audio.js';
+import { concatSamples, decodeDigits, keypadTones, speech } from './audio.js';
 import { SimulatedCall } from './call.js';
 import type { TwilioRestStandIn } from './rest-stand-in.js';
 import type { TwilioTarget } from './webhooks.js';
@@ -29,16 +29,6 @@ export interface ScenarioResult {
   success: boolean;
 }
 
-function concat(parts: Int16Array[]): Int16Array {
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 const pause = (ms: number) => new Int16Array(Math.round((ms * RATE) / 1000));
 
 /**
@@ -59,9 +49,9 @@ export async function runCardCaptureScenario(options: ScenarioOptions): Promise<
   // The caller speaks, the agent answers, the agent starts the capture, then the caller keys.
   const talkSamples = callerTalk.audio.length + agentTalk.audio.length + pause(300).length;
   const keysStart = talkSamples + pause(700).length;
-  const callerTimeline = concat([callerTalk.audio, pause(((keysStart - callerTalk.audio.length) * 1000) / RATE), keys.audio, pause(600)]);
+  const callerTimeline = concatSamples([callerTalk.audio, pause(((keysStart - callerTalk.audio.length) * 1000) / RATE), keys.audio, pause(600)]);
   const shiftedKeys = { audio: callerTimeline, keyEnds: keys.keyEnds.map((k) => ({ ...k, endSample: k.endSample + keysStart })) };
-  const agentTimeline = concat([pause((callerTalk.audio.length * 1000) / RATE), agentTalk.audio, pause(((callerTimeline.length - talkSamples) * 1000) / RATE + 300)]);
+  const agentTimeline = concatSamples([pause((callerTalk.audio.length * 1000) / RATE), agentTalk.audio, pause(((callerTimeline.length - talkSamples) * 1000) / RATE + 300)]);
 
   say(`caller and agent talk (${callerTalk.source} speech); the agent starts a capture of card_number, expiry, cvv`);
   const captureStarts = new Promise<string>((resolve, reject) => {

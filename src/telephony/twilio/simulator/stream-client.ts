@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { WebSocket } from 'ws';
 import { decodeMulaw, encodeMulaw } from '../../../dsp/index.js';
+import { concatSamples } from './audio.js';
 import { signTwilio, type TwilioTarget } from './webhooks.js';
 
 export const FRAME_SAMPLES = 160;
@@ -106,14 +107,7 @@ export class TwilioStreamClient {
 
   /** Everything received so far as one buffer. */
   receivedAudio(): Int16Array {
-    const total = this.received.reduce((n, s) => n + s.length, 0);
-    const out = new Int16Array(total);
-    let at = 0;
-    for (const s of this.received) {
-      out.set(s, at);
-      at += s.length;
-    }
-    return out;
+    return concatSamples(this.received);
   }
 
   private nextSequence(): string {
