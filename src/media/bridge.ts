@@ -45,7 +45,6 @@ export class CallBridge {
   private ringTimer?: NodeJS.Timeout;
   private callerSamples = 0;
   private ended = false;
-  private readonly maskedMs;
 
   constructor(private readonly deps: BridgeDeps) {
     this.callSid = deps.callSid;
@@ -53,7 +52,6 @@ export class CallBridge {
       { lookaheadMs: deps.config.dsp.lookaheadMs, fill: deps.config.dsp.fill },
       { digitStart: (digit, startSample) => this.inbandDigit(digit, startSample) },
     );
-    this.maskedMs = deps.metrics.maskedMs;
   }
 
   get hasAgent(): boolean {
@@ -113,7 +111,7 @@ export class CallBridge {
     this.masker.process(samples, out);
     const maskedNow = stats.maskedSamples - maskedBefore;
     if (maskedNow > 0) {
-      this.maskedMs.inc(maskedNow / SAMPLES_PER_MS);
+      this.deps.metrics.maskedMs.inc(maskedNow / SAMPLES_PER_MS);
       // Tone energy being masked before a digit is decided: a keypress is under way.
       if (policy === 'tones' && stats.digits === digitsBefore) session?.noteActivity(this.callerSamples / SAMPLES_PER_MS);
     }

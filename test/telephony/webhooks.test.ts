@@ -46,6 +46,15 @@ describe('Twilio voice webhooks', () => {
     expect(stream?.parameters).toMatchObject({ leg: 'agent', agent: 'agent' });
   });
 
+  it('answers a retried inbound webhook with the same session and places the agent leg once', async () => {
+    const params = inboundParams();
+    const first = parseStreamTwiml((await postTwilioWebhook(bed.target, '/twilio/voice/inbound', params)).body);
+    const retry = parseStreamTwiml((await postTwilioWebhook(bed.target, '/twilio/voice/inbound', params)).body);
+    expect(retry?.parameters.session).toBe(first?.parameters.session);
+    await bed.standIn.waitForCall((r) => r.params.Url.endsWith(`session=${first?.parameters.session}`));
+    expect(bed.standIn.requests.filter((r) => r.params.Url?.endsWith(`session=${first?.parameters.session}`))).toHaveLength(1);
+  });
+
   it('refuses a forged or missing webhook signature with 403, a metric and an audit event', async () => {
     const forged = await postTwilioWebhook(bed.target, '/twilio/voice/inbound', inboundParams(), signTwilio('wrong-token', 'https://toneguard.test/twilio/voice/inbound', {}));
     expect(forged.status).toBe(403);

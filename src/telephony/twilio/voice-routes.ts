@@ -64,11 +64,13 @@ export function voiceRouter(ctx: VoiceContext, media: MediaService, rest: Twilio
   router.post(VOICE_PATHS.inbound, form, twilioSignature(ctx, VOICE_PATHS.inbound), (req, res) => {
     const parsed = inboundForm.safeParse(req.body);
     if (!parsed.success) return badRequest(res, req);
-    const call = { callSid: parsed.data.CallSid, sessionId: randomUUID() };
-    if (ctx.calls.get(call.callSid)) return twiml(res, hangupTwiml());
-    ctx.calls.upsert({ ...call, from: parsed.data.From, state: 'ringing', startedAt: new Date().toISOString() });
+    const known = ctx.calls.get(parsed.data.CallSid);
+    if (known?.state === 'ended') return twiml(res, hangupTwiml());
+    // Twilio retries a webhook it got no answer from: the same call gets the same session, dialled once.
+    const call = known ?? { callSid: parsed.data.CallSid, sessionId: randomUUID() };
+    if (!known) ctx.calls.upsert({ ...call, from: parsed.data.From, state: 'ringing', startedAt: new Date().toISOString() });
     twiml(res, connectStreamTwiml({ publicUrl, leg: 'caller', sessionId: call.sessionId, statusCallback: streamStatusCallback }));
-    dialAgent(call, parsed.data.To);
+    if (!known) dialAgent(call, parsed.data.To);
   });
 
   router.post(VOICE_PATHS.agent, form, twilioSignature(ctx, VOICE_PATHS.agent), (req, res) => {

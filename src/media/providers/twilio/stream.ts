@@ -40,20 +40,21 @@ export function runTwilioStream(ws: WebSocket, attach: StreamAttach, settings: S
   let input: LegInput | undefined;
   let ended = false;
   let log = logger;
-  let framesIn = metrics.framesIn.labels('unknown');
-  let framesOut = metrics.framesOut.labels('unknown');
-  let dropped = metrics.framesDropped.labels('unknown', 'slow_consumer');
+  // Labelled once the leg is known (at `start`); nothing is sent or counted before.
+  let framesIn: { inc(): void } | undefined;
+  let framesOut: { inc(): void } | undefined;
+  let dropped: { inc(): void } | undefined;
 
   const output: LegOutput = {
     sendAudio(samples) {
       if (ws.readyState !== ws.OPEN || ws.bufferedAmount > maxBuffered || samples.length > MAX_FRAME_BYTES) {
-        dropped.inc();
+        dropped?.inc();
         return false;
       }
       const bytes = outBytes.subarray(0, samples.length);
       encodeMulaw(samples, bytes);
       ws.send(twilioMediaMessage(streamSid, bytes.toString('base64')));
-      framesOut.inc();
+      framesOut?.inc();
       return true;
     },
     sendMark(name) {
@@ -94,7 +95,7 @@ export function runTwilioStream(ws: WebSocket, attach: StreamAttach, settings: S
     const n = inBuffer.write(payload, 'base64');
     const samples = inSamples.subarray(0, n);
     decodeMulaw(inBytes.subarray(0, n), samples);
-    framesIn.inc();
+    framesIn?.inc();
     input.audio(samples);
   };
 
