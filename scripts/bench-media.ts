@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -78,6 +78,12 @@ async function serveRelay(): Promise<number> {
   });
   await new Promise((resolve) => wss.once('listening', resolve));
   return (wss.address() as { port: number }).port;
+}
+
+/** CPU seconds a process has used (Linux /proc), to express load as a share of one core. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 // ── load generator ────────────────────────────────────────────────────────────────────────
@@ -155,6 +161,8 @@ async function dialRelay(port: number, n: number): Promise<BenchCall> {
 
 interface Trial {
   calls: number;
+  /** Share of one core the server used while measuring. */
+  serverCpu: number;
   p99Ms: number;
   maxMs: number;
   lost: number;
@@ -162,7 +170,8 @@ interface Trial {
   generatorUtilisation: number;
 }
 
-async function runTrial(kind: Kind, port: number, standIn: TwilioRestStandIn, n: number): Promise<Trial> {
+async function runTrial(kind: Kind, server: { port: number; pid: number }, standIn: TwilioRestStandIn, n: number): Promise<Trial> {
+  const { port } = server;
   const calls: BenchCall[] = [];
   for (let i = 0; i < n; i += 20) {
     const batch = Array.from({ length: Math.min(20, n - i) }, (_, j) => (kind === 'toneguard' ? dialToneguard(port, standIn, i + j) : dialRelay(port, i + j)));
@@ -188,6 +197,7 @@ async function runTrial(kind: Kind, port: number, standIn: TwilioRestStandIn, n:
   const started = performance.now();
   const elu = performance.eventLoopUtilization();
   const phase = calls.map((_, i) => (i * FRAME_MS) / calls.length);
+  let cpuAtMeasure = 0;
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
       const now = performance.now();
@@ -202,6 +212,7 @@ async function runTrial(kind: Kind, port: number, standIn: TwilioRestStandIn, n:
           }
         }
       });
+      if (!measuring && elapsed >= WARMUP_MS) cpuAtMeasure = cpuSeconds(server.pid);
       measuring = elapsed >= WARMUP_MS;
       if (elapsed >= WARMUP_MS + MEASURE_MS) {
         clearInterval(timer);
@@ -210,6 +221,7 @@ async function runTrial(kind: Kind, port: number, standIn: TwilioRestStandIn, n:
     }, 1);
   });
   const generatorUtilisation = performance.eventLoopUtilization(elu).utilization;
+  const serverCpu = (cpuSeconds(server.pid) - cpuAtMeasure) / (MEASURE_MS / 1000);
   await new Promise((resolve) => setTimeout(resolve, 300));
   let lost = 0;
   for (const call of calls) {
@@ -222,10 +234,10 @@ async function runTrial(kind: Kind, port: number, standIn: TwilioRestStandIn, n:
   const p99Ms = latencies.length ? latencies[Math.floor(latencies.length * 0.99)] : Infinity;
   const maxMs = latencies.length ? latencies[latencies.length - 1] : Infinity;
   await new Promise((resolve) => setTimeout(resolve, 500));
-  return { calls: n, p99Ms, maxMs, lost, ok: lost === 0 && p99Ms < P99_LIMIT_MS, generatorUtilisation };
+  return { calls: n, serverCpu, p99Ms, maxMs, lost, ok: lost === 0 && p99Ms < P99_LIMIT_MS, generatorUtilisation };
 }
 
-function startChild(kind: Kind, apiBaseUrl: string): Promise<{ child: ChildProcess; port: number }> {
+function startChild(kind: Kind, apiBaseUrl: string): Promise<{ child: ChildProcess; port: number; pid: number }> {
   // BENCH_PROFILE=DIR writes a CPU profile of each server child there (on exit).
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', import.meta.filename, 'serve', kind, apiBaseUrl], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -233,20 +245,20 @@ function startChild(kind: Kind, apiBaseUrl: string): Promise<{ child: ChildProce
     child.once('exit', (code) => reject(new Error(`${kind} server exited (${code})`)));
     child.stdout?.on('data', (chunk: Buffer) => {
       const match = /PORT (\d+)/.exec(chunk.toString());
-      if (match) resolve({ child, port: Number(match[1]) });
+      if (match) resolve({ child, port: Number(match[1]), pid: child.pid ?? 0 });
     });
   });
 }
 
 /** Doubles the load until a trial fails, then bisects between the last pass and the first failure. */
 async function maxSustained(kind: Kind, standIn: TwilioRestStandIn): Promise<{ best: Trial | undefined; trials: Trial[] }> {
-  const { child, port } = await startChild(kind, standIn.url);
+  const server = await startChild(kind, standIn.url);
   const deadline = performance.now() + PHASE_BUDGET_MS;
   const trials: Trial[] = [];
   const attempt = async (n: number) => {
-    const t = await runTrial(kind, port, standIn, n);
+    const t = await runTrial(kind, server, standIn, n);
     trials.push(t);
-    process.stdout.write(`  ${kind.padEnd(9)} ${String(n).padStart(4)} calls: p99 ${t.p99Ms.toFixed(2)} ms, max ${t.maxMs.toFixed(1)} ms, lost ${t.lost}, generator load ${(t.generatorUtilisation * 100).toFixed(0)}% ${t.ok ? 'ok' : 'FAIL'}\n`);
+    process.stdout.write(`  ${kind.padEnd(9)} ${String(n).padStart(4)} calls: server CPU ${(t.serverCpu * 100).toFixed(0)}% of a core, p99 ${t.p99Ms.toFixed(2)} ms, max ${t.maxMs.toFixed(1)} ms, lost ${t.lost}, generator load ${(t.generatorUtilisation * 100).toFixed(0)}% ${t.ok ? 'ok' : 'FAIL'}\n`);
     return t;
   };
   // Shared machines have noisy neighbours: a load level fails only if it fails twice (same rule for both servers).
@@ -273,7 +285,7 @@ async function maxSustained(kind: Kind, standIn: TwilioRestStandIn): Promise<{ b
       low = mid;
     } else failN = mid;
   }
-  child.kill('SIGTERM');
+  server.child.kill('SIGTERM');
   return { best: pass, trials };
 }
 
@@ -292,12 +304,19 @@ async function main(): Promise<void> {
   await standIn.close();
   const tg = toneguard.best?.calls ?? 0;
   const rl = relay.best?.calls ?? 0;
+  // Less noisy than the latency search on a shared machine: CPU per call at the largest passing load.
+  const cpuPerCall = (r: { best: Trial | undefined }) => (r.best ? r.best.serverCpu / r.best.calls : null);
+  const tgCpu = cpuPerCall(toneguard);
+  const rlCpu = cpuPerCall(relay);
   const summary = {
     toneguardMaxCalls: tg,
     toneguardP99Ms: toneguard.best ? Number(toneguard.best.p99Ms.toFixed(2)) : null,
     relayMaxCalls: rl,
     relayP99Ms: relay.best ? Number(relay.best.p99Ms.toFixed(2)) : null,
     ratio: rl > 0 ? Number((tg / rl).toFixed(2)) : null,
+    toneguardCoreMsPerCallSecond: tgCpu === null ? null : Number((tgCpu * 1000).toFixed(3)),
+    relayCoreMsPerCallSecond: rlCpu === null ? null : Number((rlCpu * 1000).toFixed(3)),
+    cpuRatio: tgCpu && rlCpu ? Number((rlCpu / tgCpu).toFixed(2)) : null,
     goal: 0.8,
   };
   process.stdout.write(`${JSON.stringify(summary)}\n`);

@@ -53,7 +53,8 @@ export function runTwilioStream(ws: WebSocket, attach: StreamAttach, settings: S
       }
       const bytes = outBytes.subarray(0, samples.length);
       encodeMulaw(samples, bytes);
-      ws.send(twilioMediaMessage(streamSid, bytes.toString('base64')));
+      // A Buffer (not a string) lets ws write the frame without a per-chunk string conversion.
+      ws.send(Buffer.from(twilioMediaMessage(streamSid, bytes.toString('base64')), 'latin1'), { binary: false });
       framesOut?.inc();
       return true;
     },
