@@ -1,0 +1,3 @@
+export { createAgentRouter } from './routes.js';
+export { createTokenVerifier, authenticate, requireRole, principalOf, actorOf, ROLES, type Role, type Principal, type TokenVerifier } from './auth.js';
+export { mintDevToken, devIssuerEnabled } from './dev-issuer.js';

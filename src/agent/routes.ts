@@ -1,0 +1,142 @@
+import express, { type Request, type Response, type Router } from 'express';
+import { z } from 'zod';
+import type { AppContext } from '../context.js';
+import type { CallRecord } from '../state/calls.js';
+import type { CaptureSession } from '../capture/types.js';
+import { sendError } from '../http/errors.js';
+import { identityRateLimit } from '../http/rate-limit.js';
+import { isToneguardError } from '../errors.js';
+import { getServiceJwks } from '../audit/service-key.js';
+import { actorOf, authenticate, deny403, principalOf, requireRole, type Principal, type TokenVerifier } from './auth.js';
+import { devIssuerEnabled, loadDevIssuerKey, mintDevToken } from './dev-issuer.js';
+
+const fieldRequest = z.union([
+  z.string().min(1).max(64),
+  z.strictObject({ name: z.string().min(1).max(64), mask: z.enum(['tones', 'all']).optional(), requireMatching: z.boolean().optional() }),
+]);
+
+const startCaptureBody = z.strictObject({
+  fields: z.array(fieldRequest).min(1).max(16),
+  options: z
+    .strictObject({
+      requireMatching: z.boolean().optional(),
+      maxAttempts: z.int().min(1).max(10).optional(),
+      firstDigitTimeoutMs: z.int().min(1000).max(600_000).optional(),
+      interDigitTimeoutMs: z.int().min(1000).max(600_000).optional(),
+      totalTimeoutMs: z.int().min(1000).max(3_600_000).optional(),
+      mask: z.enum(['tones', 'all']).optional(),
+      subjectId: z.string().min(1).max(128).optional(),
+    })
+    .optional(),
+  mode: z.enum(['inline', 'twilio-pay']).optional(),
+});
+
+const devTokenBody = z.strictObject({ sub: z.string().min(1).max(128), role: z.enum(['agent', 'supervisor', 'admin', 'processor', 'auditor']) });
+
+/** Who may act on a call: supervisors on any, agents only on calls bound to them. */
+function maySeeCall(principal: Principal, call: CallRecord | undefined): boolean {
+  if (principal.roles.includes('supervisor')) return true;
+  return principal.roles.includes('agent') && call?.agentId === principal.sub;
+}
+
+/** The agent REST API (`/v1/me`, `/v1/calls`, `/v1/captures/...`), the JWKS document and the development token endpoint. */
+export function createAgentRouter(ctx: AppContext, verifier: TokenVerifier): Router {
+  const router = express.Router();
+  const json = express.json({ limit: ctx.config.http.bodyLimitBytes });
+  const auth = authenticate(verifier, ctx.audit);
+  const operators = requireRole(ctx.audit, 'agent', 'supervisor');
+
+  router.get('/.well-known/jwks.json', (_req, res) => {
+    const doc = getServiceJwks(ctx.serviceKey);
+    if (devIssuerEnabled(ctx.config)) doc.keys.push(loadDevIssuerKey(ctx.config.dataDir).publicJwk);
+    res.json(doc);
+  });
+
+  if (devIssuerEnabled(ctx.config)) {
+    router.post('/v1/dev/token', json, async (req, res) => {
+      const parsed = devTokenBody.safeParse(req.body);
+      if (!parsed.success) return sendError(res, 422, 'invalid_request', 'sub and a known role are required');
+      res.status(201).json({ token: await mintDevToken(ctx.config, parsed.data) });
+    });
+  }
+
+  router.get('/v1/me', auth, (_req, res) => {
+    const principal = principalOf(res);
+    res.json({ sub: principal.sub, roles: principal.roles, calls: principal.roles.includes('agent') ? ctx.calls.forAgent(principal.sub) : [] });
+  });
+
+  router.get('/v1/calls', auth, operators, (_req, res) => {
+    const principal = principalOf(res);
+    res.json({ calls: ctx.calls.list().filter((c) => c.state !== 'ended' && maySeeCall(principal, c)) });
+  });
+
+  const startLimit = identityRateLimit({
+    windowMs: 60_000,
+    limit: ctx.config.http.captureStartsPerMinutePerAgent,
+    key: (req) => (req.res ? principalOf(req.res)?.sub : undefined),
+  });
+
+  router.post('/v1/calls/:callSid/captures', auth, operators, startLimit, json, (req: Request<{ callSid: string }>, res) => {
+    const principal = principalOf(res);
+    const call = ctx.calls.get(req.params.callSid);
+    if (!call || call.state === 'ended') return sendError(res, 404, 'call_not_found', 'no such live call');
+    if (!maySeeCall(principal, call)) return deny403(res, ctx.audit, 'not_call_agent', { type: 'call', id: call.callSid });
+    const parsed = startCaptureBody.safeParse(req.body ?? {});
+    if (!parsed.success) return sendError(res, 422, 'invalid_request', 'the capture request does not match the schema');
+    if (ctx.captures.activeForCall(call.callSid)) return sendError(res, 409, 'capture_active', 'a capture is already running on this call');
+    const { fields, options, mode } = parsed.data;
+    try {
+      const session = ctx.captures.start({
+        callSid: call.callSid,
+        fields: fields.map((f) => (typeof f === 'string' ? { name: f } : f)),
+        ...(options ? { options } : {}),
+        ...(mode ? { mode } : {}),
+        actor: actorOf(principal, req.ip),
+      });
+      res.status(201).json({ id: session.id, view: session.view() });
+    } catch (err) {
+      if (isToneguardError(err)) return sendError(res, err.status, err.code, err.message);
+      throw err;
+    }
+  });
+
+  /** Finds a capture the caller may act on, or answers 404/403 itself. */
+  function captureFor(req: Request<{ id: string }>, res: Response): CaptureSession | undefined {
+    const session = ctx.captures.get(req.params.id);
+    if (!session) {
+      sendError(res, 404, 'capture_not_found', 'no such capture');
+      return undefined;
+    }
+    if (!maySeeCall(principalOf(res), ctx.calls.get(session.view().callSid))) {
+      deny403(res, ctx.audit, 'not_call_agent', { type: 'capture', id: session.id });
+      return undefined;
+    }
+    return session;
+  }
+
+  router.get('/v1/captures/:id', auth, operators, (req: Request<{ id: string }>, res) => {
+    const session = captureFor(req, res);
+    if (session) res.json({ id: session.id, view: session.view() });
+  });
+
+  router.post('/v1/captures/:id/cancel', auth, operators, (req: Request<{ id: string }>, res) => {
+    const session = captureFor(req, res);
+    if (!session) return;
+    session.cancel('agent_cancelled', actorOf(principalOf(res), req.ip));
+    res.json({ id: session.id, view: session.view() });
+  });
+
+  router.post('/v1/captures/:id/fields/:field/reset', auth, operators, (req: Request<{ id: string; field: string }>, res) => {
+    const session = captureFor(req, res);
+    if (!session) return;
+    try {
+      session.resetField(req.params.field, actorOf(principalOf(res), req.ip));
+    } catch (err) {
+      if (isToneguardError(err)) return sendError(res, err.status, err.code, err.message);
+      throw err;
+    }
+    res.json({ id: session.id, view: session.view() });
+  });
+
+  return router;
+}
