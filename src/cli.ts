@@ -9,6 +9,7 @@ import { dspDetectCommand, dspMaskCommand } from './cli/dsp.js';
 import { recordingVerifyCommand } from './cli/recording.js';
 import { simulateCallCommand } from './cli/simulate-call.js';
 import { demoCommand } from './cli/demo.js';
+import { devTokenCommand } from './cli/dev.js';
 
 /** A command returns its exit code, or 'running' when it keeps the process alive (serve). */
 type Command = (args: ParsedArgs) => Promise<number | 'running'>;
@@ -28,6 +29,7 @@ const COMMANDS: Partial<Record<string, Command>> = {
   'recording verify': recordingVerifyCommand,
   'simulate-call': simulateCallCommand,
   demo: demoCommand,
+  'dev token': devTokenCommand,
 };
 
 const USAGE = `usage: toneguard <command>
@@ -40,7 +42,8 @@ const USAGE = `usage: toneguard <command>
   dev token --sub ID --role ROLE
   processors enroll NAME --jwk FILE | list | revoke NAME
   simulate-call [--url URL]
-  demo                                    start the service and run simulate-call against it`;
+  demo                                    start the service and run simulate-call against it
+  dev token --sub ID --role ROLE          print a development JWT (development profile only)`;
 
 function findCommand(words: string[]): { command: Command; rest: string[] } | undefined {
   for (let n = Math.min(2, words.length); n >= 1; n--) {
