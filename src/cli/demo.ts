@@ -25,7 +25,7 @@ export async function demoCommand(_args: ParsedArgs): Promise<number> {
   const server = await startServer(config, { logger: createLogger({ level: 'warn', destination: process.stderr }) });
   process.stdout.write(`• Toneguard demo service on ${server.url} (development profile, data in ${config.dataDir})\n`);
   try {
-    return await runSimulation({ config, baseUrl: server.url, standIn, captures: server.context.captures });
+    return await runSimulation({ config, baseUrl: server.url, standIn });
   } finally {
     await server.close();
     await standIn.close();

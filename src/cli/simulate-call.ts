@@ -1,8 +1,7 @@
 import { loadConfig, type Config } from '../config/index.js';
-import type { CaptureService } from '../capture/types.js';
+import { mintDevToken } from '../agent/dev-issuer.js';
 import { agentIdentity } from '../telephony/twilio/twiml.js';
 import {
-  inProcessAgentControl,
   restAgentControl,
   runCardCaptureScenario,
   startTwilioRestStandIn,
@@ -12,36 +11,16 @@ import {
 } from '../telephony/twilio/simulator/index.js';
 import { stringFlag, usageError, type ParsedArgs } from './args.js';
 
-type MintDevToken = (config: Config, claims: { sub: string; role: string }) => Promise<string>;
-
-/** The development issuer lives with the agent API; loaded lazily so the simulator works without it in-process. */
-async function loadDevIssuer(): Promise<MintDevToken | undefined> {
-  const specifier = '../agent/dev-issuer.js';
-  try {
-    const module = (await import(specifier)) as { mintDevToken?: MintDevToken };
-    return module.mintDevToken;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * The simulated agent acts through the agent REST API with a development token. In-process
- * (the demo) it may drive the capture service directly when the agent API is not built in.
- */
-async function agentControl(config: Config, baseUrl: string, captures?: CaptureService): Promise<AgentControl> {
+/** The simulated agent acts through the agent REST API, with a token from the development issuer. */
+async function agentControl(config: Config, baseUrl: string): Promise<AgentControl> {
   const agentId = agentIdentity(config.twilio.agentTarget);
-  const mint = await loadDevIssuer();
-  if (mint) return restAgentControl(baseUrl, await mint(config, { sub: agentId, role: 'agent' }));
-  if (captures) return inProcessAgentControl(captures, agentId);
-  throw usageError('simulate-call needs the agent API and its development token issuer (development profile)');
+  return restAgentControl(baseUrl, await mintDevToken(config, { sub: agentId, role: 'agent' }));
 }
 
 export interface SimulationSetup {
   config: Config;
   baseUrl: string;
   standIn: TwilioRestStandIn;
-  captures?: CaptureService;
 }
 
 /** Plays the demo call and prints what happened; the last line is the JSON summary. Returns the exit code. */
@@ -52,7 +31,7 @@ export async function runSimulation(setup: SimulationSetup): Promise<number> {
     target: { baseUrl, publicUrl: config.publicUrl, authToken: config.twilio.authToken },
     accountSid: config.twilio.accountSid,
     standIn,
-    agent: async () => agentControl(config, baseUrl, setup.captures),
+    agent: async () => agentControl(config, baseUrl),
     say,
   });
   const card = result.capture.fields.find((f) => f.kind === 'card_number');

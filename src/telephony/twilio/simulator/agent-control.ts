@@ -1,4 +1,4 @@
-import type { CaptureService, CaptureView } from '../../../capture/types.js';
+import type { CaptureView } from '../../../capture/types.js';
 
 /** How the simulated agent drives a capture: the agent REST API, or the capture service in-process. */
 export interface AgentControl {
@@ -28,20 +28,6 @@ export function restAgentControl(baseUrl: string, token: string): AgentControl {
     },
     async view(captureId) {
       return viewOf(await call('GET', `/v1/captures/${captureId}`));
-    },
-  };
-}
-
-/** For a service running in this process (tests). */
-export function inProcessAgentControl(captures: CaptureService, agentId: string): AgentControl {
-  return {
-    async startCapture(callSid, fields) {
-      return captures.start({ callSid, fields: fields.map((name) => ({ name })), actor: { type: 'agent', id: agentId, roles: ['agent'] } }).id;
-    },
-    async view(captureId) {
-      const session = captures.get(captureId);
-      if (!session) throw new Error('capture not found');
-      return session.view();
     },
   };
 }

@@ -3,5 +3,5 @@ export { signTwilio, postTwilioWebhook, parseStreamTwiml, type StreamInstruction
 export { TwilioStreamClient, streamAudio, FRAME_SAMPLES, FRAME_MS, type StreamClientOptions } from './stream-client.js';
 export { keypadTones, syntheticSpeech, speech, decodeDigits, concatSamples, type KeyedAudio } from './audio.js';
 export { SimulatedCall, type DialOptions } from './call.js';
-export { restAgentControl, inProcessAgentControl, type AgentControl } from './agent-control.js';
+export { restAgentControl, type AgentControl } from './agent-control.js';
 export { runCardCaptureScenario, DEMO_KEYS, type ScenarioOptions, type ScenarioResult } from './scenario.js';
