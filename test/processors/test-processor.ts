@@ -32,7 +32,7 @@ export interface TestProcessor {
 }
 
 /**
- * A real processor endpoint, as a processor would write it from docs/processors.md: it verifies
+ * A real processor endpoint, as a processor would write it from the README (Processors and Twilio Pay mode): it verifies
  * our signed request against our JWKS (fetched over HTTP), decrypts the JWE with its private key,
  * and answers idempotently with its own token.
  */
