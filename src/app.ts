@@ -6,7 +6,7 @@ import { accessLog } from './http/access-log.js';
 import { bodyLimit, corsPolicy, securityHeaders } from './http/security.js';
 import { ipRateLimit } from './http/rate-limit.js';
 import { createTwilioVoice, MEDIA_STREAM_PATH } from './telephony/twilio/index.js';
-import { createAgentRouter, createTokenVerifier } from './agent/index.js';
+import { createAgentRouter, createTokenVerifier, EVENTS_PATH, eventsEndpoint } from './agent/index.js';
 
 export interface BuiltApp {
   http: Express;
@@ -38,7 +38,11 @@ export function createApp(ctx: AppContext): BuiltApp {
   app.use(ipRateLimit(ctx.config));
 
   app.use(ctx.payments.router);
-  app.use(createAgentRouter(ctx, createTokenVerifier(ctx.config)));
+  const verifier = createTokenVerifier(ctx.config);
+  app.use(createAgentRouter(ctx, verifier));
+  const events = eventsEndpoint(ctx, verifier);
+  upgrades.set(EVENTS_PATH, events.upgrade);
+  ctx.onShutdown(() => events.close(), 'agent events');
   const twilioVoice = createTwilioVoice(ctx);
   app.use(twilioVoice.router);
   upgrades.set(MEDIA_STREAM_PATH, twilioVoice.upgrade);

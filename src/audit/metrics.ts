@@ -19,6 +19,8 @@ export class Metrics {
   readonly scrubberHits = this.counter('toneguard_log_scrubber_hits_total', 'Sensitive-looking values masked by the last-line log scrubber');
   readonly alerts = this.counter('toneguard_alerts_total', 'Anomaly alerts raised', ['rule']);
   readonly malformedMessages = this.counter('toneguard_media_malformed_messages_total', 'Media messages refused', ['reason']);
+  readonly eventClients = this.gauge('toneguard_event_clients', 'Authenticated agent event sockets');
+  readonly eventClientsDropped = this.counter('toneguard_event_clients_dropped_total', 'Agent event sockets closed by the server', ['reason']);
   readonly httpDuration = new Histogram({
     name: 'toneguard_http_request_duration_seconds',
     help: 'HTTP request duration',

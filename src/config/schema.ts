@@ -110,6 +110,17 @@ export const configSchema = z.strictObject({
       mfaRoles: z.array(z.string()).default([]),
     })
     .prefault({}),
+  events: z
+    .strictObject({
+      /** How often `WS /v1/events` sends a heartbeat and pings; a client that misses a ping is dropped. */
+      heartbeatMs: z.int().min(1000).default(15_000),
+      /** A client whose unsent events pass this many bytes is too slow and is dropped, so it never holds up capture. */
+      maxBufferedBytes: z.int().positive().default(256 * 1024),
+      /** How long a client that authenticates by its first message has to send it. */
+      authTimeoutMs: z.int().positive().default(5_000),
+      maxMessagesPerSecond: z.int().positive().default(20),
+    })
+    .prefault({}),
   processors: z.array(processor).default([]),
   connector: z
     .strictObject({

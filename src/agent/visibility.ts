@@ -1,0 +1,13 @@
+import type { CallRecord } from '../state/calls.js';
+import type { Principal } from './auth.js';
+
+/** Who may watch or act on a call: supervisors on any, agents only on calls bound to them. */
+export function maySeeCall(principal: Principal, call: CallRecord | undefined): boolean {
+  if (principal.roles.includes('supervisor')) return true;
+  return principal.roles.includes('agent') && call !== undefined && call.agentId === principal.sub;
+}
+
+/** Roles that watch captures at all; the others (admin, processor, auditor) get no capture data. */
+export function watchesCaptures(principal: Principal): boolean {
+  return principal.roles.includes('agent') || principal.roles.includes('supervisor');
+}
