@@ -12,6 +12,27 @@ export type Role = (typeof ROLES)[number];
 export interface Principal {
   sub: string;
   roles: Role[];
+  /** Roles the token claims but may not use because it carries no MFA `amr` (`auth.mfaRoles`). */
+  withheld?: Role[];
+}
+
+/**
+ * `amr` values (RFC 8176, plus common IdP spellings) that show a second factor was used:
+ * an explicit multi-factor marker, or a possession or one-time factor beside the password.
+ */
+export const MFA_METHODS: readonly string[] = ['mfa', 'mca', 'otp', 'hwk', 'swk', 'sms', 'tel', 'sc', 'fido', 'ngcmfa'];
+
+/** Whether an `amr` claim (an array of method names) shows multi-factor authentication. */
+export function hasMfa(amr: unknown): boolean {
+  return Array.isArray(amr) && amr.some((method) => typeof method === 'string' && MFA_METHODS.includes(method));
+}
+
+/** Drops the roles in `mfaRoles` from a token without MFA, and says which were withheld. */
+export function applyMfaPolicy(roles: Role[], amr: unknown, mfaRoles: readonly string[]): Pick<Principal, 'roles' | 'withheld'> {
+  if (hasMfa(amr)) return { roles };
+  const withheld = roles.filter((r) => mfaRoles.includes(r));
+  if (withheld.length === 0) return { roles };
+  return { roles: roles.filter((r) => !withheld.includes(r)), withheld };
 }
 
 /** Verifies a bearer JWT; tests swap the key source for a local JWKS server. */
@@ -48,7 +69,7 @@ export function createTokenVerifier(config: Config): TokenVerifier {
         throw new AuthError(reasonFor(err));
       }
       if (typeof payload.sub !== 'string' || payload.sub === '') throw new AuthError('missing_subject');
-      return { sub: payload.sub, roles: rolesFrom(payload[auth.roleClaim]) };
+      return { sub: payload.sub, ...applyMfaPolicy(rolesFrom(payload[auth.roleClaim]), payload.amr, auth.mfaRoles) };
     },
   };
 }
@@ -95,6 +116,14 @@ function deny401(res: Response, audit: AuditSink, reason: string, source?: strin
   sendError(res, 401, 'unauthenticated', 'a valid bearer token is required');
 }
 
+/**
+ * Why a principal lacking all of `roles` is refused: `mfa_required` when it would hold one
+ * of them but for the MFA policy, else `fallback`.
+ */
+export function denialReason(principal: Principal, roles: readonly Role[], fallback: string): string {
+  return principal.withheld?.some((r) => roles.includes(r)) ? 'mfa_required' : fallback;
+}
+
 /** Records an `auth.denied` event and answers 403. */
 export function deny403(res: Response, audit: AuditSink, reason: string, resource?: { type: string; id: string }): void {
   const principal = principalOf(res);
@@ -104,8 +133,9 @@ export function deny403(res: Response, audit: AuditSink, reason: string, resourc
 
 /** Lets the request through only when the authenticated principal holds one of `roles`. Use after `authenticate`. */
 export function requireRole(audit: AuditSink, ...roles: Role[]): RequestHandler {
-  return (_req, res, next) => {
-    if (principalOf(res).roles.some((r) => roles.includes(r))) return next();
-    deny403(res, audit, 'role');
+  return (req, res, next) => {
+    const principal = principalOf(res);
+    if (principal.roles.some((r) => roles.includes(r))) return next();
+    deny403(res, audit, denialReason(principal, roles, 'role'), { type: 'route', id: `${req.method} ${req.baseUrl}${req.route?.path ?? req.path}` });
   };
 }

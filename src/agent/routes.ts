@@ -1,13 +1,14 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import type { CallRecord } from '../state/calls.js';
 import type { CaptureSession } from '../capture/types.js';
 import { sendError } from '../http/errors.js';
 import { identityRateLimit } from '../http/rate-limit.js';
 import { isToneguardError } from '../errors.js';
 import { getServiceJwks } from '../audit/service-key.js';
-import { actorOf, authenticate, deny403, principalOf, requireRole, type Principal, type TokenVerifier } from './auth.js';
+import { actorOf, authenticate, deny403, denialReason, principalOf, requireRole, type TokenVerifier } from './auth.js';
+import { maySeeCall } from './visibility.js';
+import { createAdminRouter } from './admin-routes.js';
 import { devIssuerEnabled, loadDevIssuerKey, mintDevToken } from './dev-issuer.js';
 
 const fieldRequest = z.union([
@@ -33,13 +34,15 @@ const startCaptureBody = z.strictObject({
 
 const devTokenBody = z.strictObject({ sub: z.string().min(1).max(128), role: z.enum(['agent', 'supervisor', 'admin', 'processor', 'auditor']) });
 
-/** Who may act on a call: supervisors on any, agents only on calls bound to them. */
-function maySeeCall(principal: Principal, call: CallRecord | undefined): boolean {
-  if (principal.roles.includes('supervisor')) return true;
-  return principal.roles.includes('agent') && call?.agentId === principal.sub;
+/** Refuses a call another agent holds; a supervisor's token without MFA is told so. */
+function denyCall(ctx: AppContext, res: Response, resource: { type: string; id: string }): void {
+  deny403(res, ctx.audit, denialReason(principalOf(res), ['supervisor'], 'not_call_agent'), resource);
 }
 
-/** The agent REST API (`/v1/me`, `/v1/calls`, `/v1/captures/...`), the JWKS document and the development token endpoint. */
+/**
+ * The agent REST API (`/v1/me`, `/v1/calls`, `/v1/captures/...`), the admin and auditor routes,
+ * the JWKS document and the development token endpoint.
+ */
 export function createAgentRouter(ctx: AppContext, verifier: TokenVerifier): Router {
   const router = express.Router();
   const json = express.json({ limit: ctx.config.http.bodyLimitBytes });
@@ -80,7 +83,7 @@ export function createAgentRouter(ctx: AppContext, verifier: TokenVerifier): Rou
     const principal = principalOf(res);
     const call = ctx.calls.get(req.params.callSid);
     if (!call || call.state === 'ended') return sendError(res, 404, 'call_not_found', 'no such live call');
-    if (!maySeeCall(principal, call)) return deny403(res, ctx.audit, 'not_call_agent', { type: 'call', id: call.callSid });
+    if (!maySeeCall(principal, call)) return denyCall(ctx, res, { type: 'call', id: call.callSid });
     const parsed = startCaptureBody.safeParse(req.body ?? {});
     if (!parsed.success) return sendError(res, 422, 'invalid_request', 'the capture request does not match the schema');
     if (ctx.captures.activeForCall(call.callSid)) return sendError(res, 409, 'capture_active', 'a capture is already running on this call');
@@ -108,7 +111,7 @@ export function createAgentRouter(ctx: AppContext, verifier: TokenVerifier): Rou
       return undefined;
     }
     if (!maySeeCall(principalOf(res), ctx.calls.get(session.view().callSid))) {
-      deny403(res, ctx.audit, 'not_call_agent', { type: 'capture', id: session.id });
+      denyCall(ctx, res, { type: 'capture', id: session.id });
       return undefined;
     }
     return session;
@@ -138,5 +141,6 @@ export function createAgentRouter(ctx: AppContext, verifier: TokenVerifier): Rou
     res.json({ id: session.id, view: session.view() });
   });
 
+  router.use(createAdminRouter(ctx, verifier));
   return router;
 }

@@ -1,0 +1,61 @@
+import express, { type Router } from 'express';
+import { z } from 'zod';
+import type { AppContext } from '../context.js';
+import { auditDir, resolveAuditKey } from '../audit/audit-key.js';
+import { sendError } from '../http/errors.js';
+import { actorOf, authenticate, principalOf, requireRole, type TokenVerifier } from './auth.js';
+import { readAuditPage, verifyAuditTrail } from './audit-export.js';
+import { redactConfig } from './config-view.js';
+
+export const AUDIT_PAGE_MAX = 1000;
+const AUDIT_PAGE_DEFAULT = 100;
+
+const auditQuery = z.strictObject({
+  limit: z.string().regex(/^\d{1,4}$/).transform(Number).pipe(z.int().min(1).max(AUDIT_PAGE_MAX)).optional(),
+  after: z
+    .union([
+      z.string().regex(/^\d{1,15}$/).transform((v) => ({ seq: Number(v) })),
+      z.iso.datetime({ offset: true }).transform((v) => ({ time: new Date(v) })),
+    ])
+    .optional(),
+});
+
+/**
+ * Routes for the roles that never touch a call: `admin` reads the effective configuration
+ * without its secrets; `auditor` exports and verifies the audit trail (read-only). Each read is
+ * itself audited.
+ */
+export function createAdminRouter(ctx: AppContext, verifier: TokenVerifier): Router {
+  const router = express.Router();
+  const auth = authenticate(verifier, ctx.audit);
+  const admins = requireRole(ctx.audit, 'admin');
+  const auditors = requireRole(ctx.audit, 'auditor');
+  const noStore: express.RequestHandler = (_req, res, next) => {
+    res.set('cache-control', 'no-store');
+    next();
+  };
+
+  router.get('/v1/admin/config', auth, admins, noStore, (req, res) => {
+    const view = redactConfig(ctx.config);
+    ctx.audit.record({ action: 'config.read', actor: actorOf(principalOf(res), req.ip), outcome: 'success', details: { removed: view.removed.length } });
+    res.json(view);
+  });
+
+  router.get('/v1/audit', auth, auditors, noStore, (req, res) => {
+    const parsed = auditQuery.safeParse(req.query);
+    if (!parsed.success) return sendError(res, 422, 'invalid_request', `limit must be 1-${AUDIT_PAGE_MAX}; after a record seq or an ISO 8601 time`);
+    const { limit = AUDIT_PAGE_DEFAULT, after } = parsed.data;
+    const records = readAuditPage(auditDir(ctx.config), { limit, ...(after ? { after } : {}) });
+    const last = records[records.length - 1];
+    ctx.audit.record({ action: 'audit.exported', actor: actorOf(principalOf(res), req.ip), outcome: 'success', details: { count: records.length, firstSeq: records[0]?.seq ?? null, lastSeq: last?.seq ?? null } });
+    res.json({ records, next: last ? String(last.seq) : null });
+  });
+
+  router.get('/v1/audit/verify', auth, auditors, noStore, (req, res) => {
+    const result = verifyAuditTrail(auditDir(ctx.config), resolveAuditKey(ctx.config, { create: false }).key);
+    ctx.audit.record({ action: 'audit.verified', actor: actorOf(principalOf(res), req.ip), outcome: result.ok ? 'success' : 'failure', details: { ok: result.ok } });
+    res.json(result);
+  });
+
+  return router;
+}
