@@ -7,7 +7,7 @@ import { actorOf, authenticate, principalOf, requireRole, type TokenVerifier } f
 import { readAuditPage, verifyAuditTrail } from './audit-export.js';
 import { redactConfig } from './config-view.js';
 
-export const AUDIT_PAGE_MAX = 1000;
+const AUDIT_PAGE_MAX = 1000;
 const AUDIT_PAGE_DEFAULT = 100;
 
 const auditQuery = z.strictObject({

@@ -23,7 +23,7 @@ export interface Principal {
 export const MFA_METHODS: readonly string[] = ['mfa', 'mca', 'otp', 'hwk', 'swk', 'sms', 'tel', 'sc', 'fido', 'ngcmfa'];
 
 /** Whether an `amr` claim (an array of method names) shows multi-factor authentication. */
-export function hasMfa(amr: unknown): boolean {
+function hasMfa(amr: unknown): boolean {
   return Array.isArray(amr) && amr.some((method) => typeof method === 'string' && MFA_METHODS.includes(method));
 }
 
@@ -127,7 +127,7 @@ export function denialReason(principal: Principal, roles: readonly Role[], fallb
 /** Records an `auth.denied` event and answers 403. */
 export function deny403(res: Response, audit: AuditSink, reason: string, resource?: { type: string; id: string }): void {
   const principal = principalOf(res);
-  audit.record({ action: 'auth.denied', actor: actorOf(principal), outcome: 'denied', ...(resource ? { resource } : {}), details: { reason } });
+  audit.record({ action: 'auth.denied', actor: actorOf(principal, res.req.ip), outcome: 'denied', ...(resource ? { resource } : {}), details: { reason } });
   sendError(res, 403, 'forbidden', 'this identity may not do that');
 }
 

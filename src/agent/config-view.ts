@@ -17,7 +17,7 @@ function lastWord(name: string): string {
   return (words[words.length - 1] ?? name).toLowerCase();
 }
 
-export function looksSecret(name: string): boolean {
+function looksSecret(name: string): boolean {
   return KNOWN_SECRETS.has(name.toLowerCase()) || SECRET_NOUNS.has(lastWord(name));
 }
 

@@ -76,7 +76,8 @@ describe('role matrix: every route, every role', () => {
     if (status === 403) {
       expect(res.body.error.code).toBe('forbidden');
       expect(denials).toHaveLength(1);
-      expect(denials[0]!.outcome).toBe('denied');
+      expect(denials[0]).toMatchObject({ outcome: 'denied', details: { reason: expect.stringMatching(/^(role|not_call_agent)$/) } });
+      expect(denials[0]!.resource?.id).toBeTruthy();
     } else {
       expect(denials).toHaveLength(0);
     }
