@@ -7,6 +7,7 @@ import { bodyLimit, corsPolicy, securityHeaders } from './http/security.js';
 import { ipRateLimit } from './http/rate-limit.js';
 import { createTwilioVoice, MEDIA_STREAM_PATH } from './telephony/twilio/index.js';
 import { createAgentRouter, createTokenVerifier, EVENTS_PATH, eventsEndpoint } from './agent/index.js';
+import { createDesktopRouter } from './agent/desktop-routes.js';
 
 export interface BuiltApp {
   http: Express;
@@ -46,6 +47,7 @@ export function createApp(ctx: AppContext): BuiltApp {
   const twilioVoice = createTwilioVoice(ctx);
   app.use(twilioVoice.router);
   upgrades.set(MEDIA_STREAM_PATH, twilioVoice.upgrade);
+  app.use(createDesktopRouter(ctx.config));
 
   app.use(notFound);
   app.use(errorHandler(ctx.logger));

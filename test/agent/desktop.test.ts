@@ -1,0 +1,99 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import request from 'supertest';
+import { DESKTOP_PUBLIC_DIR } from '../../src/agent/desktop-routes.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+const CRM = 'https://crm.example.com';
+const ASSETS = ['index.html', 'widget.html', 'desktop.css', 'desktop.js'];
+
+function directives(csp: string | undefined): Map<string, string> {
+  return new Map((csp ?? '').split(';').map((d) => d.trim().split(/\s+(.*)/s).slice(0, 2) as [string, string]));
+}
+
+describe('the desktop page and widget: served files and headers', () => {
+  let server: TestServer;
+  let bare: TestServer;
+
+  beforeAll(async () => {
+    [server, bare] = await Promise.all([startTestServer({ http: { corsOrigins: [CRM, 'https://crm2.example.com/'] } }), startTestServer()]);
+  });
+  afterAll(async () => {
+    await Promise.all([server?.close(), bare?.close()]);
+  });
+
+  it('resolves the static folder at the package root, the same path dist/agent/ reaches', () => {
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    expect(DESKTOP_PUBLIC_DIR).toBe(join(root, 'src/agent/desktop/public/'));
+    expect(fileURLToPath(new URL('../../src/agent/desktop/public/', new URL('dist/agent/desktop-routes.js', `file://${root}`)))).toBe(DESKTOP_PUBLIC_DIR);
+    for (const asset of ASSETS) expect(existsSync(join(DESKTOP_PUBLIC_DIR, asset))).toBe(true);
+  });
+
+  it('the Dockerfile copies the static folder into the runtime image', () => {
+    const dockerfile = readFileSync(fileURLToPath(new URL('../../Dockerfile', import.meta.url)), 'utf8');
+    const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    expect(runtime).toMatch(/^COPY .*src\/agent\/desktop\/public \.\/src\/agent\/desktop\/public$/m);
+  });
+
+  it('serves /desktop/ as HTML that may not be framed, with its script and styles from our own origin', async () => {
+    const res = await request(server.url).get('/desktop/').expect(200).expect('content-type', /text\/html/);
+    expect(res.text).toContain('<script type="module" src="/desktop/desktop.js"></script>');
+    expect(res.text).toContain('<link rel="stylesheet" href="/desktop/desktop.css">');
+    expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');
+    const csp = directives(res.headers['content-security-policy']);
+    expect(csp.get('frame-ancestors')).toBe("'none'");
+    expect(csp.get('script-src')).toBe("'self'");
+    expect(csp.get('style-src')).toBe("'self'");
+    expect(res.headers['cache-control']).toBe('no-cache');
+    await request(server.url).get('/desktop').expect(301).expect('location', '/desktop/');
+  });
+
+  it('serves the script, the styles and the settings with their types', async () => {
+    await request(server.url).get('/desktop/desktop.js').expect(200).expect('content-type', /javascript/);
+    await request(server.url).get('/desktop/desktop.css').expect(200).expect('content-type', /text\/css/);
+    const settings = await request(server.url).get('/desktop/settings.json').expect(200);
+    expect(settings.body).toEqual({ devTokens: true, embedOrigins: [CRM, 'https://crm2.example.com'] });
+    await request(server.url).get('/desktop/nothing.js').expect(404).expect('content-type', /json/);
+    await request(server.url).get('/desktop/..%2Fdesktop-routes.ts').expect(404);
+  });
+
+  it('lets only the configured CRM origins frame the widget, keeping the rest of the CSP', async () => {
+    const res = await request(server.url).get('/desktop/widget').expect(200).expect('content-type', /text\/html/);
+    expect(res.headers['x-frame-options']).toBeUndefined();
+    const csp = directives(res.headers['content-security-policy']);
+    expect(csp.get('frame-ancestors')).toBe(`${CRM} https://crm2.example.com`);
+    expect(csp.get('default-src')).toBe("'self'");
+    expect(csp.get('script-src')).toBe("'self'");
+    expect(res.headers['content-security-policy']?.match(/frame-ancestors/g)).toHaveLength(1);
+    expect(res.text).toContain('class="layout-widget"');
+  });
+
+  it('without configured origins the widget may be framed only by our own origin', async () => {
+    const res = await request(bare.url).get('/desktop/widget').expect(200);
+    expect(directives(res.headers['content-security-policy']).get('frame-ancestors')).toBe("'self'");
+    expect(res.headers['x-frame-options']).toBeUndefined();
+    expect((await request(bare.url).get('/desktop/settings.json')).body.embedOrigins).toEqual([]);
+  });
+
+  it('offers no dev sign-in in production-like settings', async () => {
+    const off = await startTestServer({ auth: { devIssuer: false, jwksUrl: 'https://idp.example.com/jwks.json' } });
+    try {
+      expect((await request(off.url).get('/desktop/settings.json')).body.devTokens).toBe(false);
+      await request(off.url).post('/v1/dev/token').send({ sub: 'a', role: 'agent' }).expect(404);
+    } finally {
+      await off.close();
+    }
+  });
+
+  it('the page script builds the DOM without HTML strings or inline styles', () => {
+    const script = readFileSync(join(DESKTOP_PUBLIC_DIR, 'desktop.js'), 'utf8');
+    expect(script.startsWith('// @ts-check')).toBe(true);
+    expect(script).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|\.style\b|eval\(/);
+    for (const page of ['index.html', 'widget.html']) {
+      const html = readFileSync(join(DESKTOP_PUBLIC_DIR, page), 'utf8');
+      expect(html).not.toMatch(/style=|<style|<script>|\son[a-z]+=/i);
+    }
+  });
+});
