@@ -1,0 +1,141 @@
+import { mkdirSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { concatSamples, keypadTones, silence, startTwilioTestBed, waitFor, type SimulatedCall, type TwilioTestBed } from '../helpers/twilio.js';
+
+const PAN = '4111111111111111';
+const EXPIRY = '1230';
+const CVV = '123';
+/** How the card data could show up if anything leaked it: plain, grouped, or the CVV beside a card word. */
+const LEAKS: RegExp[] = [
+  new RegExp(PAN),
+  /4111[ -]1111[ -]1111[ -]1111/,
+  new RegExp(`(cvv|cvc|security code|card)\\W{0,24}${CVV}\\b`, 'i'),
+];
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'];
+
+function leaksIn(text: string): string[] {
+  return LEAKS.filter((pattern) => pattern.test(text)).map(String);
+}
+
+/** Everything the browser saw: console lines, response bodies, request bodies and WebSocket frames. */
+function recordTraffic(page: Page) {
+  const seen = { console: [] as string[], bodies: [] as Promise<string>[], sent: [] as string[], frames: [] as string[], errors: [] as string[] };
+  page.on('console', (message) => seen.console.push(message.text()));
+  page.on('pageerror', (error) => seen.errors.push(error.message));
+  page.on('request', (request) => seen.sent.push(`${request.url()} ${request.postData() ?? ''}`));
+  page.on('response', (response) => seen.bodies.push(response.text().catch(() => '')));
+  page.on('websocket', (socket) => {
+    socket.on('framereceived', (frame) => seen.frames.push(String(frame.payload)));
+    socket.on('framesent', (frame) => seen.frames.push(String(frame.payload)));
+  });
+  return seen;
+}
+
+/** The caller keys `keys` while the agent leg streams silence, both at 4× real time. */
+async function callerKeys(call: SimulatedCall, ...keys: string[]): Promise<void> {
+  const keyed = keys.map((k) => keypadTones(k));
+  let offset = 0;
+  const keyEnds = keyed.flatMap((k) => {
+    const ends = k.keyEnds.map((e) => ({ ...e, endSample: e.endSample + offset }));
+    offset += k.audio.length;
+    return ends;
+  });
+  const audio = concatSamples(keyed.map((k) => k.audio));
+  await Promise.all([call.callerPlays({ audio, keyEnds }, 4), call.agentPlays(silence((audio.length / 8) | 0), 4)]);
+}
+
+function captureState(page: Page, text: string): Promise<void> {
+  return page.locator('.capture-state', { hasText: text }).waitFor();
+}
+
+function dotCount(page: Page, field: string): Promise<number> {
+  return page.locator(`[data-field="${field}"] .dot`).count();
+}
+
+describe('the agent desktop in Chromium, on a simulated Twilio call', () => {
+  let bed: TwilioTestBed;
+  let call: SimulatedCall;
+  let browser: Browser;
+  let page: Page;
+  let traffic: ReturnType<typeof recordTraffic>;
+  const snapshots: string[] = [];
+  const snapshot = async () => void snapshots.push(await page.content());
+
+  beforeAll(async () => {
+    [bed, browser] = await Promise.all([
+      startTwilioTestBed({ twilio: { agentTarget: 'client:alice' } }),
+      chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS }),
+    ]);
+    call = await bed.dial();
+    await waitFor(() => bed.server.context.calls.get(call.callSid)?.state === 'bridged');
+    page = await browser.newPage({ viewport: { width: 900, height: 900 } });
+    traffic = recordTraffic(page);
+  }, 30_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await bed?.close();
+  });
+
+  it('signs the agent in with a dev token and shows their call', async () => {
+    await page.goto(`${bed.server.url}/desktop/`);
+    await page.getByLabel('Agent ID').fill('alice');
+    await page.getByLabel('Role').selectOption('agent');
+    await page.getByRole('button', { name: 'Get dev token' }).click();
+    await page.getByText('Signed in as alice (agent)').waitFor();
+    await page.getByText('Call from +15005550006 · bridged').waitFor();
+    await page.getByText('Live', { exact: true }).waitFor();
+    expect(await page.evaluate(() => location.href)).not.toContain('token');
+    await snapshot();
+  });
+
+  it('captures a card: dots per digit, brand, ✓, then last four and a token', async () => {
+    await page.getByRole('button', { name: 'Capture card' }).click();
+    await captureState(page, 'Waiting for the caller to key the card number.');
+    await snapshot();
+    await callerKeys(call, `${PAN}#`);
+    await page.waitForFunction(() => document.querySelectorAll('[data-field="card_number"] .dot').length === 16);
+    expect(await page.locator('[data-field="card_number"] .dots').getAttribute('aria-label')).toBe('16 digits entered');
+    expect(await page.locator('[data-field="card_number"] .brand').textContent()).toMatch(/^visa$/i);
+    expect(await page.locator('[data-field="card_number"] .check').textContent()).toBe('✓');
+    await snapshot();
+    await callerKeys(call, EXPIRY, CVV);
+    await page.waitForFunction(() => (document.getElementById('result-token') as HTMLInputElement | null)?.value);
+    expect(await page.getByLabel('Token', { exact: true }).inputValue()).toMatch(/\S{8,}/);
+    expect(await page.locator('.result dd').nth(1).textContent()).toBe('•••• 1111');
+    expect(await page.locator('.result dd').nth(0).textContent()).toMatch(/^visa$/i);
+    expect(await dotCount(page, 'cvv')).toBe(3);
+    await page.getByText('A ✓ means the number is well-formed, not that the payment is authorised.').waitFor();
+    await snapshot();
+    mkdirSync('test-artifacts', { recursive: true });
+    await page.screenshot({ path: 'test-artifacts/desktop.png', fullPage: true });
+  });
+
+  it('resets a field and cancels a second capture', async () => {
+    await page.getByRole('button', { name: 'Capture card' }).click();
+    await captureState(page, 'Waiting for the caller to key the card number.');
+    await callerKeys(call, '4111');
+    await page.waitForFunction(() => document.querySelectorAll('[data-field="card_number"] .dot').length === 4);
+    await page.getByRole('button', { name: 'Reset card number' }).click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-field="card_number"] .dot').length === 0);
+    await page.getByRole('button', { name: 'Cancel capture' }).click();
+    await captureState(page, 'Capture cancelled.');
+    expect(await page.getByRole('button', { name: 'Capture ID' }).isEnabled()).toBe(true);
+    await snapshot();
+  });
+
+  it('no card data in the page at any point, in the console, or on the wire', async () => {
+    const bodies = await Promise.all(traffic.bodies);
+    expect(leaksIn(`${PAN} 4111-1111-1111-1111 cvv: ${CVV}`)).toHaveLength(LEAKS.length);
+    expect(snapshots.length).toBeGreaterThanOrEqual(5);
+    for (const html of snapshots) expect(leaksIn(html)).toEqual([]);
+    expect(leaksIn(traffic.console.join('\n'))).toEqual([]);
+    expect(traffic.errors).toEqual([]);
+    expect(bodies.length).toBeGreaterThan(4);
+    for (const body of bodies) expect(leaksIn(body)).toEqual([]);
+    for (const sent of traffic.sent) expect(leaksIn(sent)).toEqual([]);
+    expect(traffic.frames.some((f) => f.includes('"type":"capture"'))).toBe(true);
+    for (const frame of traffic.frames) expect(leaksIn(frame)).toEqual([]);
+  });
+});
