@@ -39,7 +39,7 @@ import {
 import { processorKeyPairs } from '../processors/keys.js';
 import { serveJwks } from '../processors/service-jwks.js';
 import { startTestProcessor, type TestProcessor } from '../processors/test-processor.js';
-import { EventsRecorder, filesUnder, RecordingHttp } from './leak/artefacts.js';
+import { captureProcessOutput, EventsRecorder, filesUnder, RecordingHttp } from './leak/artefacts.js';
 import { SecretScanner } from './leak/secrets.js';
 
 const PAN = '4111111111111111';
@@ -80,6 +80,7 @@ describe('full-flow leak scan: no captured digit leaves the process except to th
   const outcomes: Record<'card' | 'ssn' | 'badLuhn' | 'hangUp', CaptureView | undefined> = { card: undefined, ssn: undefined, badLuhn: undefined, hangUp: undefined };
   let forgedStatus = 0;
   let dataDirFiles: { path: string; bytes: Buffer }[] = [];
+  let processOutput: ReturnType<typeof captureProcessOutput> | undefined;
 
   /** The caller keys `digits` as in-band tones (4× real time) while the agent leg streams silence. */
   async function key(call: SimulatedCall, digits: string): Promise<void> {
@@ -101,6 +102,7 @@ describe('full-flow leak scan: no captured digit leaves the process except to th
   }
 
   beforeAll(async () => {
+    processOutput = captureProcessOutput();
     const keys = await processorKeyPairs('acme');
     processor = await startTestProcessor({ encPrivate: keys.encPrivate, publicJwks: keys.jwks, serviceJwksUrl: () => jwks!.url, issuer: 'https://toneguard.test' });
     bed = await startTwilioTestBed({
@@ -118,7 +120,12 @@ describe('full-flow leak scan: no captured digit leaves the process except to th
     await waitFor(() => bed.server.context.calls.get(call.callSid)?.state === 'bridged');
     outcomes.card = await captureOver(call, { fields: ['card_number', 'expiry', 'cvv'] }, `${PAN}#${EXPIRY}${CVV}`);
     outcomes.ssn = await captureOver(call, { fields: ['ssn'] }, SSN);
-    outcomes.badLuhn = await captureOver(call, { fields: ['card_number'], options: { maxAttempts: 2 } }, `${BAD_PAN}#${BAD_PAN}#`);
+    const badLuhn = await startCapture(call, { fields: ['card_number'], options: { maxAttempts: 2 } });
+    await key(call, `${BAD_PAN}#`);
+    await waitFor(() => bed.server.context.captures.get(badLuhn)?.view().fields[0].attempts === 1);
+    expect((await http.request('POST', `/v1/captures/${badLuhn}/fields/card_number/reset`)).status).toBe(200);
+    await key(call, `${BAD_PAN}#${BAD_PAN}#`);
+    outcomes.badLuhn = await waitFor(() => finalView(bed.server, badLuhn));
 
     const forgedParams = { AccountSid: TEST_ACCOUNT_SID, CallSid: randomSid('CA'), Digits: PAN };
     const forged = await postTwilioWebhook(bed.target, '/twilio/voice/inbound', forgedParams, signTwilio('not-the-auth-token', `${bed.target.publicUrl}/twilio/voice/inbound`, forgedParams));
@@ -148,9 +155,37 @@ describe('full-flow leak scan: no captured digit leaves the process except to th
     await bed?.close();
     await processor?.close();
     await jwks?.close();
+    processOutput?.restore();
+    // Shutdown writes too (final log lines, the vault's last checkpoint): scanned once more.
+    const hits = [
+      ...bed.server.logLines.flatMap((line, i) => scanner.scan(`log line ${i} (after shutdown)`, line)),
+      ...(processOutput?.chunks ?? []).flatMap((chunk, i) => scanner.scan(`process output ${i} (after shutdown)`, chunk)),
+      ...filesUnder(bed.server.dataDir).flatMap((f) => scanner.scan(`${f.path.slice(bed.server.dataDir.length + 1)} (after shutdown)`, f.bytes)),
+    ];
+    expect(hits).toEqual([]);
   });
 
-  it('the flows ran: card handed to the processor, SSN tokenized, bad Luhn refused, forged webhook 403, hang-up cancelled', () => {
+  it('the scanner finds every form it looks for, and a short secret only as a whole value', () => {
+    const planted = [
+      `{"pan":"${PAN.replace(/(\d{4})(?=\d)/g, '$1 ')}"}`,
+      PAN.replace(/(\d{4})(?=\d)/g, '$1-'),
+      Buffer.from(`xx${PAN}`).toString('base64'),
+      `{"ssn":"${SSN}","cvv":"${CVV}"}`,
+      `exp=${EXPIRY}&x=1`,
+    ];
+    expect(planted.flatMap((text, i) => scanner.scan(`planted ${i}`, text))).toEqual([
+      'planted 0: PAN (spaced)',
+      'planted 1: PAN (dashed)',
+      'planted 2: PAN (base64, offset 2)',
+      'planted 3: SSN',
+      'planted 3: CVV',
+      'planted 4: expiry',
+    ]);
+    expect(scanner.scan('UTF-16', Buffer.from(`<${BAD_PAN}>`, 'utf16le'))).toEqual(['UTF-16: bad-Luhn PAN (UTF-16LE)']);
+    expect(scanner.scan('numbers', `{"durationMs":${CVV},"t":17${EXPIRY}9}`)).toEqual([]);
+  });
+
+  it('the flows ran: card handed to the processor, SSN tokenized, bad Luhn refused after a reset, forged webhook 403, hang-up cancelled', () => {
     const card = outcomes.card!;
     expect(card.state).toBe('complete');
     expect(card.result).toMatchObject({ brand: 'visa', last4: '1111' });
@@ -169,6 +204,7 @@ describe('full-flow leak scan: no captured digit leaves the process except to th
     expect(events.messages.length).toBeGreaterThan(0);
     const hits = [
       ...bed.server.logLines.flatMap((line, i) => scanner.scan(`log line ${i}`, line)),
+      ...processOutput!.chunks.flatMap((chunk, i) => scanner.scan(`process output ${i}`, chunk)),
       ...scanner.scan('audit trail', JSON.stringify(bed.server.auditRecords())),
       ...views.flatMap((view, i) => scanner.scan(`capture view ${i}`, JSON.stringify(view))),
       ...events.messages.flatMap((message, i) => scanner.scan(`events message ${i}`, message)),

@@ -64,3 +64,36 @@ export class RecordingHttp {
     return text;
   }
 }
+
+/**
+ * Records what anything in this process writes to stdout/stderr or the console until `restore`:
+ * the service runs in-process, so a stray `console.log` of a value would land here.
+ */
+export function captureProcessOutput(): { chunks: string[]; restore(): void } {
+  const chunks: string[] = [];
+  const streams = [process.stdout, process.stderr];
+  const writes = streams.map((stream) => stream.write);
+  for (const stream of streams) {
+    const original = stream.write;
+    stream.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+      chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+      return original.call(stream, chunk, ...rest);
+    }) as typeof stream.write;
+  }
+  const methods = ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const;
+  const consoles = methods.map((method) => console[method]);
+  for (const method of methods) {
+    const original = console[method];
+    console[method] = (...args: unknown[]) => {
+      chunks.push(args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
+      original.apply(console, args);
+    };
+  }
+  return {
+    chunks,
+    restore() {
+      streams.forEach((stream, i) => (stream.write = writes[i]));
+      methods.forEach((method, i) => (console[method] = consoles[i]));
+    },
+  };
+}

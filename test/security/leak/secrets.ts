@@ -16,13 +16,12 @@ interface Needle {
 
 /**
  * Base64 of `value` as it would appear inside a longer base64 text, at each of the three byte
- * alignments: only the characters that depend on `value` alone.
+ * alignments: the characters whose six bits all come from `value`.
  */
 function base64Forms(value: string): string[] {
   return [0, 1, 2].map((lead) => {
-    const encoded = Buffer.concat([Buffer.alloc(lead), Buffer.from(value, 'ascii')]).toString('base64');
-    const groups = Math.floor((lead + value.length) / 3);
-    return encoded.slice(lead === 0 ? 0 : 4, groups * 4);
+    const encoded = Buffer.concat([Buffer.alloc(lead), Buffer.from(value, 'ascii'), Buffer.alloc(3)]).toString('base64');
+    return encoded.slice(Math.ceil((8 * lead) / 6), Math.floor((8 * (lead + value.length)) / 6));
   });
 }
 
