@@ -36,13 +36,15 @@ interface ResolvedField {
 
 function resolveFields(request: StartCaptureRequest, config: CaptureConfig): ResolvedField[] {
   const names = request.fields.map((f) => f.name);
-  const unknown = names.filter((name) => !resolveFieldSpec(name, config));
-  const duplicated = names.filter((name, i) => names.indexOf(name) !== i);
+  // Positions, not names: a requested name is untrusted input and may be a card number typed in the wrong place.
+  const positions = (pick: (name: string, i: number) => boolean) => names.flatMap((name, i) => (pick(name, i) ? [String(i)] : []));
+  const unknown = positions((name) => !resolveFieldSpec(name, config));
+  const duplicated = positions((name, i) => names.indexOf(name) !== i);
   if (names.length === 0 || unknown.length > 0 || duplicated.length > 0) {
     const problems = [
       names.length === 0 ? 'no fields requested' : null,
-      unknown.length > 0 ? `unknown: ${unknown.join(', ')}` : null,
-      duplicated.length > 0 ? `repeated: ${duplicated.join(', ')}` : null,
+      unknown.length > 0 ? `unknown at positions ${unknown.join(', ')}` : null,
+      duplicated.length > 0 ? `repeated at positions ${duplicated.join(', ')}` : null,
     ].filter(Boolean);
     throw new ToneguardError('invalid_fields', `Invalid capture fields (${problems.join('; ')})`, 422);
   }

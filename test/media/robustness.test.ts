@@ -11,17 +11,7 @@ import {
   waitFor,
   type TwilioTestBed,
 } from '../helpers/twilio.js';
-
-const GARBAGE = [
-  '{not json',
-  '{"event":"party"}',
-  '{"event":"media","media":{"payload":"***not base64***"}}',
-  `{"event":"media","media":{"payload":"${Buffer.alloc(4000).toString('base64')}"}}`,
-  '{"event":"media","media":{"payload":""}}',
-  '{"event":"dtmf","dtmf":{"digit":"Z"}}',
-  '[]',
-  'null',
-];
+import { MEDIA_GARBAGE as GARBAGE } from '../security/fuzz/media.js';
 
 async function metric(bed: TwilioTestBed, pattern: RegExp): Promise<number> {
   const text = await (await fetch(`${bed.server.url}/metrics`)).text();

@@ -1,0 +1,197 @@
+/**
+ * Cross-service property-based fuzz proof (issue 7, proof 2).
+ *
+ * One running service, and beside it for the whole file a healthy simulated call streaming
+ * both legs in real time. Fuzzed, with fast-check:
+ *  1. every Twilio webhook (`/twilio/voice/inbound|agent`, `/twilio/status/call|stream|payments`):
+ *     random form fields (Twilio-shaped CallSids, huge values, unicode, repeated keys), JSON bodies,
+ *     wrong content types, random query strings; unsigned or wrongly signed, and correctly signed;
+ *  2. Media Streams messages on separately signed sockets: random text, random JSON, binary frames,
+ *     oversized frames, Twilio-shaped messages with bad base64, wrong sizes, out-of-order sequence
+ *     numbers and unknown stream SIDs; after no `start`, after a `start` for a call of its own, and
+ *     after a `start` that tries to take over the healthy call;
+ *  3. the agent API: random start-capture bodies, cancel and reset on random ids with a valid
+ *     token, and random, truncated, bit-flipped, `alg: none` and foreign-key bearer tokens;
+ *  4. the Generic Pay Connector: random JSON and connector-shaped bodies carrying test PANs, with
+ *     the right and wrong HTTP Basic credentials.
+ * Asserted: no answer is a 5xx; every refusal is the JSON error shape (the connector's in Twilio's
+ * `error_code`/`error_message` form); wrong signatures are 403, bad tokens and bad Basic auth 401;
+ * signed webhooks succeed only with TwiML or an empty 204; fuzz sockets are only ever closed with
+ * 1000/1008/1009/4xxx and never take over another call; no body echoes a PAN; the healthy call's
+ * agent leg keeps receiving frames through every phase and `/healthz` stays 200; at the end no
+ * request hit the 500 handler and no log line carries a test PAN.
+ */
+import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mintDevToken } from '../../src/agent/dev-issuer.js';
+import { postTwilioWebhook, parseStreamTwiml, randomSid, startTwilioTestBed, type TwilioTestBed } from '../helpers/twilio.js';
+import { TEST_ACCOUNT_SID } from '../helpers/server.js';
+import { badAuthorization, captureBody, foreignTokens, pathSegment } from './fuzz/agent-api.js';
+import { expectSafeAnswer, isJsonError, readAnswer } from './fuzz/answers.js';
+import { authorizationFor, connectorAuth, connectorBody, CONNECTOR_PASSWORD, CONNECTOR_USER, isConnectorRefusal } from './fuzz/connector.js';
+import { HealthyCall } from './fuzz/healthy-call.js';
+import { mediaFrame, playFuzzStream, startMessage, streamOpening, type MediaFrame, type StreamOpening } from './fuzz/media.js';
+import { FUZZ_PANS, unknownSid } from './fuzz/values.js';
+import { isTwilioSuccess, sendWebhook, signing, webhookRequest } from './fuzz/webhooks.js';
+
+const AGENT = 'agent';
+/** A request the agent may make, so that only the token decides the answer. */
+const VALID_CAPTURE = JSON.stringify({ fields: ['card_number'] });
+/** A failure reports its raw counterexample and seed: shrinking through HTTP round trips would outlast the test. */
+const runs = (numRuns: number) => ({ numRuns, endOnFailure: true });
+
+describe('cross-service fuzz: nothing crashes, nothing leaks, the healthy call keeps flowing', () => {
+  let bed: TwilioTestBed;
+  let healthy: HealthyCall;
+  let bearer: string;
+
+  beforeAll(async () => {
+    bed = await startTwilioTestBed({
+      http: { requestsPerMinutePerIp: 1_000_000, captureStartsPerMinutePerAgent: 1_000_000 },
+      connector: { username: CONNECTOR_USER, password: CONNECTOR_PASSWORD },
+    });
+    healthy = await HealthyCall.start(bed);
+    bearer = `Bearer ${await mintDevToken(bed.server.context.config, { sub: AGENT, role: 'agent' })}`;
+  });
+  afterAll(async () => {
+    await healthy?.hangUp();
+    await bed?.close();
+  });
+
+  it('webhooks: unsigned or wrongly signed → 403 JSON; signed → TwiML, 204 or a 4xx JSON error', async () => {
+    const limit = bed.server.context.config.http.bodyLimitBytes;
+    await healthy.across(async () => {
+      await fc.assert(
+        fc.asyncProperty(webhookRequest, signing, async (request, how) => {
+          const answer = await sendWebhook(bed.target, request, how);
+          expectSafeAnswer(answer);
+          expect(answer.status).toBe(answer.bodyBytes > limit ? 413 : 403);
+        }),
+        runs(300),
+      );
+      await fc.assert(
+        fc.asyncProperty(webhookRequest, async (request) => {
+          const answer = await sendWebhook(bed.target, request, 'valid');
+          expectSafeAnswer(answer);
+          expect(answer.status).not.toBe(403);
+          if (answer.status < 400) expect(isTwilioSuccess(answer)).toBe(true);
+        }),
+        runs(400),
+      );
+    });
+  });
+
+  it('media streams: garbage closes only the fuzz socket (1000/1008/1009/4xxx) and never takes over the healthy call', async () => {
+    const opening = async (kind: StreamOpening): Promise<MediaFrame[]> => {
+      const parameters = { leg: 'caller', session: healthy.sessionId };
+      switch (kind) {
+        case 'none':
+          return [];
+        case 'hijack-caller':
+          return [startMessage(healthy.call.callSid, parameters)];
+        case 'hijack-agent':
+          return [startMessage(healthy.call.agentCallSid, { ...parameters, leg: 'agent', agent: 'mallory' })];
+        case 'healthy-sid-wrong-session':
+          return [startMessage(healthy.call.callSid, { leg: 'caller', session: randomUUID() })];
+        case 'own-call': {
+          const callSid = randomSid('CA');
+          const answer = await postTwilioWebhook(bed.target, '/twilio/voice/inbound', { AccountSid: TEST_ACCOUNT_SID, CallSid: callSid });
+          return [startMessage(callSid, parseStreamTwiml(answer.body)!.parameters)];
+        }
+      }
+    };
+    await healthy.across(() =>
+      fc.assert(
+        fc.asyncProperty(streamOpening, fc.array(mediaFrame, { maxLength: 25 }), async (kind, frames) => {
+          const outcome = await playFuzzStream(bed.target, [...(await opening(kind)), ...frames]);
+          const code = outcome.closedByServer?.code;
+          if (code !== undefined) expect([1000, 1008, 1009].includes(code) || (code >= 4000 && code < 5000), `close code ${code}`).toBe(true);
+          if (kind.startsWith('hijack')) expect(outcome.closedByServer).toEqual({ code: 1008, reason: 'duplicate_start' });
+          if (kind === 'healthy-sid-wrong-session') expect(outcome.closedByServer).toEqual({ code: 1008, reason: 'unknown_session' });
+          expect(bed.server.context.calls.get(healthy.call.callSid)).toMatchObject({ state: 'bridged', agentId: AGENT, agentCallSid: healthy.call.agentCallSid });
+        }),
+        runs(300),
+      ),
+    );
+  });
+
+  it('agent API: random bodies → 4xx JSON or 201 (then cancelled); bad bearer tokens → 401 JSON', async () => {
+    const url = bed.server.url;
+    const post = async (path: string, authorization: string, body?: string) =>
+      readAnswer(await fetch(`${url}${path}`, { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body }));
+    const foreign = await foreignTokens(bed.server.context.config, AGENT);
+    await healthy.across(async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.oneof(fc.constant(healthy.call.callSid), unknownSid('CA'), pathSegment), captureBody, async (callSid, body) => {
+          const answer = await post(`/v1/calls/${callSid}/captures`, bearer, body);
+          expectSafeAnswer(answer);
+          if (answer.status === 201) {
+            const { id } = JSON.parse(answer.text) as { id: string };
+            expect((await post(`/v1/captures/${id}/cancel`, bearer)).status).toBe(200);
+          }
+        }),
+        runs(300),
+      );
+      await fc.assert(
+        fc.asyncProperty(pathSegment, pathSegment, async (id, field) => {
+          for (const path of [`/v1/captures/${id}/cancel`, `/v1/captures/${id}/fields/${field}/reset`]) {
+            const answer = await post(path, bearer);
+            expectSafeAnswer(answer);
+            expect(answer.status).toBeGreaterThanOrEqual(400);
+          }
+        }),
+        runs(100),
+      );
+      await fc.assert(
+        fc.asyncProperty(badAuthorization(bearer.slice('Bearer '.length), foreign), async (authorization) => {
+          const answer = await post(`/v1/calls/${healthy.call.callSid}/captures`, authorization, VALID_CAPTURE);
+          expectSafeAnswer(answer);
+          expect(answer.status).toBe(401);
+          expect(isJsonError(answer)).toBe(true);
+        }),
+        runs(300),
+      );
+    });
+    expect(bed.server.context.captures.activeForCall(healthy.call.callSid)).toBeUndefined();
+  });
+
+  // Found by the property above: the 422 named the unknown field, so a PAN typed as a field name came back.
+  it('a card number sent as a capture field name is refused without being echoed', async () => {
+    const body = JSON.stringify({ fields: ['card_number', FUZZ_PANS[2], { name: FUZZ_PANS[0] }, FUZZ_PANS[2]] });
+    const response = await fetch(`${bed.server.url}/v1/calls/${healthy.call.callSid}/captures`, {
+      method: 'POST',
+      headers: { authorization: bearer, 'content-type': 'application/json' },
+      body,
+    });
+    const answer = await readAnswer(response);
+    expect(answer.status).toBe(422);
+    expectSafeAnswer(answer);
+  });
+
+  it('Generic Pay Connector: wrong Basic auth → 401; right auth → 200 answer or 4xx; no PAN echoed', async () => {
+    const limit = bed.server.context.config.http.bodyLimitBytes;
+    await healthy.across(() =>
+      fc.assert(
+        fc.asyncProperty(connectorAuth, connectorBody, async (auth, body) => {
+          const authorization = authorizationFor(auth);
+          const response = await fetch(`${bed.server.url}/connectors/twilio-pay`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+            body,
+          });
+          const answer = await readAnswer(response);
+          expectSafeAnswer(answer, isConnectorRefusal);
+          if (auth !== 'right') expect(answer.status).toBe(Buffer.byteLength(body) > limit ? 413 : 401);
+        }),
+        runs(400),
+      ),
+    );
+  });
+
+  it('afterwards: the service is alive, no request reached the 500 handler, no log line carries a test PAN', async () => {
+    expect((await fetch(`${bed.server.url}/healthz`)).status).toBe(200);
+    expect(bed.server.logLines.some((line) => line.includes('unhandled error'))).toBe(false);
+    for (const pan of FUZZ_PANS) expect(bed.server.logLines.filter((line) => line.includes(pan)).length).toBe(0);
+  });
+});

@@ -1,0 +1,115 @@
+import fc from 'fast-check';
+import { WebSocket } from 'ws';
+import { signTwilio, type TwilioTarget } from '../../helpers/twilio.js';
+import { hostileText, unknownSid } from './values.js';
+
+/** Hand-picked malformed Media Streams messages: a parser's classic traps. */
+export const MEDIA_GARBAGE = [
+  '{not json',
+  '{"event":"party"}',
+  '{"event":"media","media":{"payload":"***not base64***"}}',
+  `{"event":"media","media":{"payload":"${Buffer.alloc(4000).toString('base64')}"}}`,
+  '{"event":"media","media":{"payload":""}}',
+  '{"event":"dtmf","dtmf":{"digit":"Z"}}',
+  '[]',
+  'null',
+];
+
+export type MediaFrame = { kind: 'text'; text: string } | { kind: 'binary'; bytes: Uint8Array };
+
+const streamSid = fc.oneof(unknownSid('MZ'), hostileText);
+/** Sequence numbers out of order, repeated, negative, or not numbers at all. */
+const sequenceNumber = fc.oneof(fc.nat().map(String), fc.integer(), hostileText);
+const payload = fc.oneof(
+  fc.uint8Array({ minLength: 1, maxLength: 1600 }).map((bytes) => Buffer.from(bytes).toString('base64')),
+  fc.uint8Array({ minLength: 1601, maxLength: 40_000 }).map((bytes) => Buffer.from(bytes).toString('base64')),
+  fc.base64String({ maxLength: 400 }),
+  hostileText,
+);
+const mediaFormat = fc.oneof(fc.constant({ encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 }), fc.record({ encoding: hostileText, sampleRate: fc.integer(), channels: fc.integer() }));
+
+/** Messages shaped like Twilio's, each with something wrong or unexpected inside. */
+const twilioShaped: fc.Arbitrary<unknown> = fc.oneof(
+  fc.record({ event: fc.constant('connected'), protocol: hostileText, version: hostileText }),
+  fc.record({
+    event: fc.constant('start'),
+    sequenceNumber,
+    streamSid,
+    start: fc.record({
+      callSid: fc.oneof(unknownSid('CA'), hostileText),
+      streamSid,
+      tracks: fc.array(hostileText, { maxLength: 5 }),
+      mediaFormat,
+      customParameters: fc.dictionary(fc.constantFrom('leg', 'session', 'agent', 'x'), fc.oneof(fc.constantFrom('caller', 'agent'), fc.uuid(), hostileText)),
+    }),
+  }),
+  fc.record({ event: fc.constant('media'), sequenceNumber, streamSid, media: fc.record({ track: hostileText, chunk: sequenceNumber, timestamp: sequenceNumber, payload }) }),
+  fc.record({ event: fc.constant('dtmf'), sequenceNumber, streamSid, dtmf: fc.record({ track: hostileText, digit: fc.oneof(fc.constantFrom(...'0123456789*#'), hostileText) }) }),
+  fc.record({ event: fc.constant('mark'), sequenceNumber, streamSid, mark: fc.record({ name: hostileText }) }),
+  fc.record({ event: fc.constant('stop'), sequenceNumber, streamSid, stop: fc.record({ callSid: unknownSid('CA') }) }),
+);
+
+export const mediaFrame: fc.Arbitrary<MediaFrame> = fc.oneof(
+  { weight: 5, arbitrary: twilioShaped.map((message) => ({ kind: 'text' as const, text: JSON.stringify(message) })) },
+  { weight: 2, arbitrary: fc.json().map((text) => ({ kind: 'text' as const, text })) },
+  { weight: 2, arbitrary: hostileText.map((text) => ({ kind: 'text' as const, text })) },
+  { weight: 1, arbitrary: fc.constantFrom(...MEDIA_GARBAGE).map((text) => ({ kind: 'text' as const, text })) },
+  { weight: 1, arbitrary: fc.uint8Array({ maxLength: 2000 }).map((bytes) => ({ kind: 'binary' as const, bytes })) },
+  // Over the 64 KiB frame limit: the server must close with 1009, not buffer it.
+  { weight: 1, arbitrary: fc.integer({ min: 70_000, max: 100_000 }).map((n) => ({ kind: 'text' as const, text: 'x'.repeat(n) })) },
+);
+
+/** How a fuzz stream starts: no `start` at all, a call of its own, or someone else's call. */
+export type StreamOpening = 'none' | 'own-call' | 'hijack-caller' | 'hijack-agent' | 'healthy-sid-wrong-session';
+export const streamOpening: fc.Arbitrary<StreamOpening> = fc.constantFrom('none', 'own-call', 'own-call', 'hijack-caller', 'hijack-agent', 'healthy-sid-wrong-session');
+
+/** A valid `start` message for a call leg. */
+export function startMessage(callSid: string, parameters: Record<string, string>): MediaFrame {
+  const sid = `MZ${'0'.repeat(32)}`;
+  const start = { callSid, streamSid: sid, tracks: ['inbound'], mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 }, customParameters: parameters };
+  return { kind: 'text', text: JSON.stringify({ event: 'start', sequenceNumber: '1', streamSid: sid, start }) };
+}
+
+export interface StreamOutcome {
+  /** Set when the server closed the socket before we did. */
+  closedByServer?: { code: number; reason: string };
+}
+
+/**
+ * Opens a correctly signed `/media/twilio` socket, sends `frames`, then waits until the server
+ * has read them all (a ping answered after them) or closed the socket, and hangs up.
+ */
+export async function playFuzzStream(target: TwilioTarget, frames: MediaFrame[]): Promise<StreamOutcome> {
+  const path = '/media/twilio';
+  const signature = signTwilio(target.authToken, target.publicUrl.replace(/^http/, 'ws') + path, {});
+  const ws = new WebSocket(target.baseUrl.replace(/^http/, 'ws') + path, { headers: { 'x-twilio-signature': signature } });
+  const outcome: StreamOutcome = {};
+  let weClosed = false;
+  const closed = new Promise<void>((resolve) =>
+    ws.once('close', (code, reason) => {
+      if (!weClosed) outcome.closedByServer = { code, reason: reason.toString() };
+      resolve();
+    }),
+  );
+  ws.on('error', () => undefined);
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+  });
+  for (const frame of frames) {
+    if (ws.readyState !== WebSocket.OPEN) break;
+    ws.send(frame.kind === 'text' ? frame.text : frame.bytes, { binary: frame.kind === 'binary' });
+  }
+  if (ws.readyState === WebSocket.OPEN) {
+    const answered = new Promise<void>((resolve) => ws.once('pong', () => resolve()));
+    ws.ping();
+    await Promise.race([answered, closed]);
+  }
+  if (ws.readyState === WebSocket.OPEN) {
+    weClosed = true;
+    ws.close(1000);
+  }
+  await closed;
+  return outcome;
+}
