@@ -156,10 +156,11 @@ describe('full-flow leak scan: no captured digit leaves the process except to th
     await processor?.close();
     await jwks?.close();
     processOutput?.restore();
+    if (!bed) return;
     // Shutdown writes too (final log lines, the vault's last checkpoint): scanned once more.
     const hits = [
       ...bed.server.logLines.flatMap((line, i) => scanner.scan(`log line ${i} (after shutdown)`, line)),
-      ...(processOutput?.chunks ?? []).flatMap((chunk, i) => scanner.scan(`process output ${i} (after shutdown)`, chunk)),
+      ...processOutput!.chunks.flatMap((chunk, i) => scanner.scan(`process output ${i} (after shutdown)`, chunk)),
       ...filesUnder(bed.server.dataDir).flatMap((f) => scanner.scan(`${f.path.slice(bed.server.dataDir.length + 1)} (after shutdown)`, f.bytes)),
     ];
     expect(hits).toEqual([]);
