@@ -1,6 +1,9 @@
 import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
+import { mintDevToken } from '../../src/agent/dev-issuer.js';
 import { concatSamples, keypadTones, silence, startTwilioTestBed, waitFor, type SimulatedCall, type TwilioTestBed } from '../helpers/twilio.js';
 
 const PAN = '4111111111111111';
@@ -45,11 +48,34 @@ async function callerKeys(call: SimulatedCall, ...keys: string[]): Promise<void>
   await Promise.all([call.callerPlays({ audio, keyEnds }, 4), call.agentPlays(silence((audio.length / 8) | 0), 4)]);
 }
 
-function captureState(page: Page, text: string): Promise<void> {
+/**
+ * A stand-in CRM on loopback (Chromium refuses to frame a loopback page from a public origin).
+ * It answers every request with the page `html()` gives at that moment.
+ */
+async function startCrm(html: () => string): Promise<{ port: number; close: () => Promise<void> }> {
+  const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(html()));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as AddressInfo).port, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+/** A CRM page framing the widget: it hands over the token when the widget is ready and keeps the results. */
+function crmPage(widgetUrl: string, token: string): string {
+  const origin = new URL(widgetUrl).origin;
+  return `<!doctype html><html><body><h1>CRM</h1><script>
+    window.results = [];
+    addEventListener('message', (e) => {
+      if (e.origin !== ${JSON.stringify(origin)}) return;
+      if (e.data.type === 'toneguard.ready') e.source.postMessage({ type: 'toneguard.token', token: ${JSON.stringify(token)} }, e.origin);
+      if (e.data.type === 'toneguard.result') window.results.push(e.data);
+    });
+  </script><iframe title="capture" src="${widgetUrl}" width="600" height="700"></iframe></body></html>`;
+}
+
+function captureState(page: Page | Frame, text: string): Promise<void> {
   return page.locator('.capture-state', { hasText: text }).waitFor();
 }
 
-function dotCount(page: Page, field: string): Promise<number> {
+function dotCount(page: Page | Frame, field: string): Promise<number> {
   return page.locator(`[data-field="${field}"] .dot`).count();
 }
 
@@ -59,12 +85,18 @@ describe('the agent desktop in Chromium, on a simulated Twilio call', () => {
   let browser: Browser;
   let page: Page;
   let traffic: ReturnType<typeof recordTraffic>;
+  let crm: Awaited<ReturnType<typeof startCrm>>;
+  let crmHtml = '';
+  /** The origin allowed to embed the widget; the same server under another host name is a stranger. */
+  const crmOrigin = () => `http://127.0.0.1:${crm.port}`;
+  const strangerOrigin = () => `http://localhost:${crm.port}`;
   const snapshots: string[] = [];
   const snapshot = async () => void snapshots.push(await page.content());
 
   beforeAll(async () => {
+    crm = await startCrm(() => crmHtml);
     [bed, browser] = await Promise.all([
-      startTwilioTestBed({ twilio: { agentTarget: 'client:alice' } }),
+      startTwilioTestBed({ twilio: { agentTarget: 'client:alice' }, http: { corsOrigins: [crmOrigin()] } }),
       chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS }),
     ]);
     call = await bed.dial();
@@ -76,10 +108,14 @@ describe('the agent desktop in Chromium, on a simulated Twilio call', () => {
   afterAll(async () => {
     await browser?.close();
     await bed?.close();
+    await crm?.close();
   });
 
   it('signs the agent in with a dev token and shows their call', async () => {
     await page.goto(`${bed.server.url}/desktop/`);
+    await page.getByLabel('Access token (JWT)').fill('not-a-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').getByText('Your sign-in is not valid or has expired. Please sign in again.').waitFor();
     await page.getByLabel('Agent ID').fill('alice');
     await page.getByLabel('Role').selectOption('agent');
     await page.getByRole('button', { name: 'Get dev token' }).click();
@@ -123,6 +159,34 @@ describe('the agent desktop in Chromium, on a simulated Twilio call', () => {
     await captureState(page, 'Capture cancelled.');
     expect(await page.getByRole('button', { name: 'Capture ID' }).isEnabled()).toBe(true);
     await snapshot();
+  });
+
+  it('the widget in a CRM page signs in by postMessage and posts the result back', async () => {
+    const parent = await browser.newPage();
+    crmHtml = crmPage(`${bed.server.url}/desktop/widget`, await mintDevToken(bed.server.context.config, { sub: 'alice', role: 'agent' }));
+    await parent.goto(`${crmOrigin()}/`);
+    const widget = parent.frameLocator('iframe');
+    await widget.getByText('Signed in as alice (agent)').waitFor();
+    await widget.getByRole('button', { name: 'Capture card' }).click();
+    const frame = parent.frames().find((f) => f.url().endsWith('/desktop/widget'));
+    if (!frame) throw new Error('the widget frame did not load');
+    await captureState(frame, 'Waiting for the caller to key the card number.');
+    await callerKeys(call, `${PAN}#`, EXPIRY, CVV);
+    const results = await waitFor(() => parent.evaluate(() => (window as unknown as { results: Record<string, unknown>[] }).results).then((r) => r.length > 0 && r));
+    expect(results).toEqual([{ type: 'toneguard.result', captureId: expect.any(String), brand: 'visa', last4: '1111', token: expect.stringMatching(/\S{8,}/) }]);
+    expect(leaksIn(await frame.content())).toEqual([]);
+    await parent.close();
+  });
+
+  it('a page from an origin not in http.corsOrigins cannot frame the widget', async () => {
+    const stranger = await browser.newPage();
+    const blocked = new Promise<string | undefined>((resolve) => stranger.on('requestfailed', (r) => r.url().endsWith('/desktop/widget') && resolve(r.failure()?.errorText)));
+    crmHtml = crmPage(`${bed.server.url}/desktop/widget`, 'unused');
+    await stranger.goto(`${strangerOrigin()}/`);
+    expect(await blocked).toBe('net::ERR_BLOCKED_BY_RESPONSE');
+    const frame = stranger.frames().find((f) => f !== stranger.mainFrame());
+    expect(await frame?.locator('#app').count()).toBe(0);
+    await stranger.close();
   });
 
   it('no card data in the page at any point, in the console, or on the wire', async () => {

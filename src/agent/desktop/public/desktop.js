@@ -384,8 +384,10 @@ function applyView(view) {
   const held = state.views.get(view.id);
   if (held && held.version >= view.version) return;
   state.views.set(view.id, view);
-  if (held) announceChanges(held, view);
-  if (WIDGET && view.state === 'complete' && view.result) reportResult(view);
+  if (!held) return;
+  announceChanges(held, view);
+  // Only a capture seen finishing here: the resume state also replays captures finished earlier.
+  if (WIDGET && held.state !== 'complete' && view.state === 'complete') reportResult(view);
 }
 
 /** @param {CaptureView} view */
