@@ -63,6 +63,8 @@ const MESSAGES = {
   forbidden: 'You are not allowed to do that on this call.',
   rate_limited: 'Too many requests. Wait a minute and try again.',
   invalid_request: 'Toneguard refused the request as malformed.',
+  malformed_body: 'Toneguard refused the request as malformed.',
+  not_found: 'Toneguard does not know that address. Reload the page.',
   network: 'Toneguard cannot be reached. Check your connection.',
 };
 
