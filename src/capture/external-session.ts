@@ -1,5 +1,4 @@
 import type { Actor } from '../audit/types.js';
-import { ToneguardError } from '../errors.js';
 import { SessionLifecycle, type SessionDeps, type SessionIdentity } from './lifecycle.js';
 import type {
   CaptureModeDriver,
@@ -87,7 +86,7 @@ export class ExternalCaptureSession extends SessionLifecycle implements CaptureS
 
   private field(name: string): FieldView {
     const view = this.fields.find((f) => f.name === name);
-    if (!view) throw new ToneguardError('field_not_found', `Capture ${this.id} has no field ${name}`, 404);
+    if (!view) throw this.fieldNotFound();
     return view;
   }
 

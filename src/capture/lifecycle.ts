@@ -115,6 +115,11 @@ export abstract class SessionLifecycle {
     if (!this.isActive()) throw new ToneguardError('capture_not_active', `Capture ${this.id} has already ended`, 409);
   }
 
+  /** The requested name is untrusted input (it may be a card number typed in the wrong place), so it is not repeated. */
+  protected fieldNotFound(): ToneguardError {
+    return new ToneguardError('field_not_found', `Capture ${this.id} has no such field`, 404);
+  }
+
   protected completeWith(result: CaptureResult): void {
     this.end('complete', null);
     this.result = { ...result };

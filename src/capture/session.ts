@@ -161,7 +161,7 @@ export class InlineCaptureSession extends SessionLifecycle implements CaptureSes
   resetField(field: string, actor: Actor): void {
     if (this.state !== 'active') throw new ToneguardError('capture_not_active', `Capture ${this.id} is not taking input`, 409);
     const slot = this.slots.find((s) => s.name === field);
-    if (!slot) throw new ToneguardError('field_not_found', `Capture ${this.id} has no field ${field}`, 404);
+    if (!slot) throw this.fieldNotFound();
     const current = this.current();
     if (current && current !== slot) {
       current.clearEntry();

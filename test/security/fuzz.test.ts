@@ -28,12 +28,12 @@ import { mintDevToken } from '../../src/agent/dev-issuer.js';
 import { postTwilioWebhook, parseStreamTwiml, randomSid, startTwilioTestBed, type TwilioTestBed } from '../helpers/twilio.js';
 import { TEST_ACCOUNT_SID } from '../helpers/server.js';
 import { badAuthorization, captureBody, foreignTokens, pathSegment } from './fuzz/agent-api.js';
-import { expectSafeAnswer, isJsonError, readAnswer } from './fuzz/answers.js';
+import { expectSafeAnswer, isJsonError, parseJson, readAnswer, Tally } from './fuzz/answers.js';
 import { authorizationFor, connectorAuth, connectorBody, CONNECTOR_PASSWORD, CONNECTOR_USER, isConnectorRefusal } from './fuzz/connector.js';
 import { HealthyCall } from './fuzz/healthy-call.js';
 import { mediaFrame, playFuzzStream, startMessage, streamOpening, type MediaFrame, type StreamOpening } from './fuzz/media.js';
 import { FUZZ_PANS, unknownSid } from './fuzz/values.js';
-import { isTwilioSuccess, sendWebhook, signing, webhookRequest } from './fuzz/webhooks.js';
+import { isTwilioSuccess, sendWebhook, signing, WEBHOOK_PATHS, webhookRequest } from './fuzz/webhooks.js';
 
 const AGENT = 'agent';
 /** A request the agent may make, so that only the token decides the answer. */
@@ -61,6 +61,7 @@ describe('cross-service fuzz: nothing crashes, nothing leaks, the healthy call k
 
   it('webhooks: unsigned or wrongly signed → 403 JSON; signed → TwiML, 204 or a 4xx JSON error', async () => {
     const limit = bed.server.context.config.http.bodyLimitBytes;
+    const signed = new Tally();
     await healthy.across(async () => {
       await fc.assert(
         fc.asyncProperty(webhookRequest, signing, async (request, how) => {
@@ -76,10 +77,14 @@ describe('cross-service fuzz: nothing crashes, nothing leaks, the healthy call k
           expectSafeAnswer(answer);
           expect(answer.status).not.toBe(403);
           if (answer.status < 400) expect(isTwilioSuccess(answer)).toBe(true);
+          signed.add(`${request.path} ${answer.status < 400 ? 'accepted' : 'refused'}`);
         }),
         runs(400),
       );
     });
+    // The signed fuzz reached every handler: each route acted on some requests (and the schemas refused others).
+    for (const path of WEBHOOK_PATHS) expect(signed.count(`${path} accepted`), path).toBeGreaterThan(0);
+    expect(signed.count('/twilio/status/call refused')).toBeGreaterThan(0);
   });
 
   it('media streams: garbage closes only the fuzz socket (1000/1008/1009/4xxx) and never takes over the healthy call', async () => {
@@ -101,6 +106,7 @@ describe('cross-service fuzz: nothing crashes, nothing leaks, the healthy call k
         }
       }
     };
+    const streams = new Tally();
     await healthy.across(() =>
       fc.assert(
         fc.asyncProperty(streamOpening, fc.array(mediaFrame, { maxLength: 25 }), async (kind, frames) => {
@@ -110,10 +116,14 @@ describe('cross-service fuzz: nothing crashes, nothing leaks, the healthy call k
           if (kind.startsWith('hijack')) expect(outcome.closedByServer).toEqual({ code: 1008, reason: 'duplicate_start' });
           if (kind === 'healthy-sid-wrong-session') expect(outcome.closedByServer).toEqual({ code: 1008, reason: 'unknown_session' });
           expect(bed.server.context.calls.get(healthy.call.callSid)).toMatchObject({ state: 'bridged', agentId: AGENT, agentCallSid: healthy.call.agentCallSid });
+          streams.add(outcome.closedByServer ? `closed ${outcome.closedByServer.reason}` : 'survived');
+          if (kind === 'own-call' && outcome.closedByServer?.reason !== 'unknown_session') streams.add('own call attached');
         }),
         runs(300),
       ),
     );
+    expect(streams.count('own call attached')).toBeGreaterThan(0);
+    expect(streams.count('survived')).toBeGreaterThan(0);
   });
 
   it('agent API: random bodies → 4xx JSON or 201 (then cancelled); bad bearer tokens → 401 JSON', async () => {
@@ -121,15 +131,18 @@ describe('cross-service fuzz: nothing crashes, nothing leaks, the healthy call k
     const post = async (path: string, authorization: string, body?: string) =>
       readAnswer(await fetch(`${url}${path}`, { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body }));
     const foreign = await foreignTokens(bed.server.context.config, AGENT);
+    let created = 0;
     await healthy.across(async () => {
       await fc.assert(
-        fc.asyncProperty(fc.oneof(fc.constant(healthy.call.callSid), unknownSid('CA'), pathSegment), captureBody, async (callSid, body) => {
+        fc.asyncProperty(fc.oneof(fc.constant(healthy.call.callSid), unknownSid('CA'), pathSegment), captureBody, pathSegment, async (callSid, body, field) => {
           const answer = await post(`/v1/calls/${callSid}/captures`, bearer, body);
           expectSafeAnswer(answer);
-          if (answer.status === 201) {
-            const { id } = JSON.parse(answer.text) as { id: string };
-            expect((await post(`/v1/captures/${id}/cancel`, bearer)).status).toBe(200);
-          }
+          if (answer.status !== 201) return;
+          created++;
+          const { id } = JSON.parse(answer.text) as { id: string };
+          const reset = await post(`/v1/captures/${id}/fields/${field}/reset`, bearer);
+          expect((await post(`/v1/captures/${id}/cancel`, bearer)).status).toBe(200);
+          expectSafeAnswer(reset);
         }),
         runs(300),
       );
@@ -153,24 +166,29 @@ describe('cross-service fuzz: nothing crashes, nothing leaks, the healthy call k
         runs(300),
       );
     });
+    expect(created).toBeGreaterThan(0);
     expect(bed.server.context.captures.activeForCall(healthy.call.callSid)).toBeUndefined();
   });
 
-  // Found by the property above: the 422 named the unknown field, so a PAN typed as a field name came back.
+  // Found by the properties above: 422 and 404 answers named the unknown field, so a PAN typed as a field name came back.
   it('a card number sent as a capture field name is refused without being echoed', async () => {
-    const body = JSON.stringify({ fields: ['card_number', FUZZ_PANS[2], { name: FUZZ_PANS[0] }, FUZZ_PANS[2]] });
-    const response = await fetch(`${bed.server.url}/v1/calls/${healthy.call.callSid}/captures`, {
-      method: 'POST',
-      headers: { authorization: bearer, 'content-type': 'application/json' },
-      body,
-    });
-    const answer = await readAnswer(response);
-    expect(answer.status).toBe(422);
-    expectSafeAnswer(answer);
+    const post = async (path: string, body?: unknown) =>
+      readAnswer(await fetch(`${bed.server.url}${path}`, { method: 'POST', headers: { authorization: bearer, 'content-type': 'application/json' }, body: JSON.stringify(body) }));
+    const refused = await post(`/v1/calls/${healthy.call.callSid}/captures`, { fields: ['card_number', FUZZ_PANS[2], { name: FUZZ_PANS[0] }, FUZZ_PANS[2]] });
+    expect(refused.status).toBe(422);
+    expectSafeAnswer(refused);
+    const created = await post(`/v1/calls/${healthy.call.callSid}/captures`, JSON.parse(VALID_CAPTURE));
+    expect(created.status).toBe(201);
+    const { id } = JSON.parse(created.text) as { id: string };
+    const reset = await post(`/v1/captures/${id}/fields/${FUZZ_PANS[1]}/reset`);
+    expect(reset.status).toBe(404);
+    expectSafeAnswer(reset);
+    expect((await post(`/v1/captures/${id}/cancel`)).status).toBe(200);
   });
 
   it('Generic Pay Connector: wrong Basic auth → 401; right auth → 200 answer or 4xx; no PAN echoed', async () => {
     const limit = bed.server.context.config.http.bodyLimitBytes;
+    let tokenized = 0;
     await healthy.across(() =>
       fc.assert(
         fc.asyncProperty(connectorAuth, connectorBody, async (auth, body) => {
@@ -183,10 +201,12 @@ describe('cross-service fuzz: nothing crashes, nothing leaks, the healthy call k
           const answer = await readAnswer(response);
           expectSafeAnswer(answer, isConnectorRefusal);
           if (auth !== 'right') expect(answer.status).toBe(Buffer.byteLength(body) > limit ? 413 : 401);
+          if (answer.status === 200 && (parseJson(answer.text) as { error_code?: unknown } | null)?.error_code === null) tokenized++;
         }),
         runs(400),
       ),
     );
+    expect(tokenized).toBeGreaterThan(0);
   });
 
   it('afterwards: the service is alive, no request reached the 500 handler, no log line carries a test PAN', async () => {

@@ -39,3 +39,16 @@ export function expectSafeAnswer(answer: Answer, isRefusalShape: (answer: Answer
   if (answer.status >= 400) expect(isRefusalShape(answer), excerpt(answer)).toBe(true);
   for (const pan of FUZZ_PANS) expect(answer.text.includes(pan)).toBe(false);
 }
+
+/** Counts outcomes by label, so a phase can show its inputs got past the first refusal. */
+export class Tally {
+  private readonly counts = new Map<string, number>();
+
+  add(label: string): void {
+    this.counts.set(label, this.count(label) + 1);
+  }
+
+  count(label: string): number {
+    return this.counts.get(label) ?? 0;
+  }
+}

@@ -30,7 +30,13 @@ const connectorShaped = fc
   )
   .map((body) => JSON.stringify(body));
 
+/** Bodies the connector accepts, so the fuzz also drives tokenization and idempotent replays. */
+const connectorValid = fc
+  .record({ method: fc.constantFrom('charge', 'tokenize'), transaction_id: fc.oneof(fc.uuid(), fc.constantFrom('PK-fuzz-1', 'PK-fuzz-2')), cardnumber: fc.constantFrom(...FUZZ_PANS) })
+  .map((body) => JSON.stringify({ ...body, expiry_month: '08', expiry_year: nextYear, amount: '10.00', currency_code: 'USD' }));
+
 export const connectorBody: fc.Arbitrary<string> = fc.oneof(
+  { weight: 1, arbitrary: connectorValid },
   { weight: 4, arbitrary: connectorShaped },
   { weight: 1, arbitrary: fc.jsonValue().map((value) => JSON.stringify(value)) },
   { weight: 1, arbitrary: hostileText },

@@ -24,6 +24,17 @@ const fieldName = fc.oneof(fc.constantFrom(...TWILIO_FIELDS), fc.stringMatching(
 // Signed status callbacks are trusted: their CallSids never name a live call, or a fuzz run could rightly hang it up.
 const fieldValue = fc.oneof(unknownSid('CA'), unknownSid('PK'), fc.constantFrom(...STATUS_VALUES), hostileText);
 const field = fc.tuple(fieldName, fieldValue);
+/** Some of the fields Twilio always sends, well formed, so that fuzzed requests also get past the schemas. */
+const twilioCore = fc
+  .tuple(unknownSid('CA'), fc.constantFrom(...STATUS_VALUES), unknownSid('PK'))
+  .chain(([callSid, status, paymentSid]) =>
+    fc.subarray<[string, string]>([
+      ['CallSid', callSid],
+      ['CallStatus', status],
+      ['StreamEvent', status],
+      ['Sid', paymentSid],
+    ]),
+  );
 
 const query = fc.oneof(
   fc.constant(''),
@@ -36,9 +47,12 @@ export const webhookRequest: fc.Arbitrary<WebhookRequest> = fc.record({
   query,
   encoding: fc.constantFrom<Encoding>('form', 'form', 'form', 'json', 'wrong-type', 'empty'),
   // A field repeated verbatim makes duplicated keys (the parser turns them into arrays).
-  fields: fc.array(field, { maxLength: 12 }).chain((fields) =>
-    fields.length === 0 ? fc.constant(fields) : fc.subarray(fields, { maxLength: Math.min(3, fields.length) }).map((repeats) => [...fields, ...repeats]),
-  ),
+  fields: fc
+    .tuple(twilioCore, fc.array(field, { maxLength: 12 }))
+    .map(([core, extra]) => [...core, ...extra])
+    .chain((fields) =>
+      fields.length === 0 ? fc.constant(fields) : fc.subarray(fields, { maxLength: Math.min(3, fields.length) }).map((repeats) => [...fields, ...repeats]),
+    ),
 });
 
 function encode(request: WebhookRequest): { contentType: string | undefined; body: string | undefined } {
