@@ -46,7 +46,10 @@ const revalidate: RequestHandler = (_req, res, next) => {
   next();
 };
 
-/** `GET /desktop/` (the agent page), `GET /desktop/widget` (the embeddable variant) and their assets. */
+/**
+ * `GET /desktop/` (the agent page), `GET /desktop/widget` (the same page, which lays itself out as the
+ * embeddable variant and may be framed by the CRM origins) and their assets.
+ */
 export function createDesktopRouter(config: Config): Router {
   const router = express.Router({ strict: true });
   const settings = desktopSettings(config);
@@ -54,7 +57,7 @@ export function createDesktopRouter(config: Config): Router {
 
   router.get('/desktop', (_req, res) => res.redirect(301, '/desktop/'));
   router.get('/desktop/', revalidate, page('index.html'));
-  router.get('/desktop/widget', revalidate, widgetFraming(settings.embedOrigins), page('widget.html'));
+  router.get('/desktop/widget', revalidate, widgetFraming(settings.embedOrigins), page('index.html'));
   router.get('/desktop/settings.json', revalidate, (_req, res) => {
     res.json(settings);
   });

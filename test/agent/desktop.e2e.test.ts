@@ -175,6 +175,7 @@ describe('the agent desktop in Chromium, on a simulated Twilio call', () => {
     const results = await waitFor(() => parent.evaluate(() => (window as unknown as { results: Record<string, unknown>[] }).results).then((r) => r.length > 0 && r));
     expect(results).toEqual([{ type: 'toneguard.result', captureId: expect.any(String), brand: 'visa', last4: '1111', token: expect.stringMatching(/\S{8,}/) }]);
     expect(leaksIn(await frame.content())).toEqual([]);
+    await parent.screenshot({ path: 'test-artifacts/widget.png' });
     await parent.close();
   });
 

@@ -7,7 +7,7 @@ import { DESKTOP_PUBLIC_DIR } from '../../src/agent/desktop-routes.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const CRM = 'https://crm.example.com';
-const ASSETS = ['index.html', 'widget.html', 'desktop.css', 'desktop.js'];
+const ASSETS = ['index.html', 'desktop.css', 'desktop.js'];
 
 function directives(csp: string | undefined): Map<string, string> {
   return new Map((csp ?? '').split(';').map((d) => d.trim().split(/\s+(.*)/s).slice(0, 2) as [string, string]));
@@ -67,7 +67,7 @@ describe('the desktop page and widget: served files and headers', () => {
     expect(csp.get('default-src')).toBe("'self'");
     expect(csp.get('script-src')).toBe("'self'");
     expect(res.headers['content-security-policy']?.match(/frame-ancestors/g)).toHaveLength(1);
-    expect(res.text).toContain('class="layout-widget"');
+    expect(res.text).toContain('<script type="module" src="/desktop/desktop.js"></script>');
   });
 
   it('without configured origins the widget may be framed only by our own origin', async () => {
@@ -91,9 +91,7 @@ describe('the desktop page and widget: served files and headers', () => {
     const script = readFileSync(join(DESKTOP_PUBLIC_DIR, 'desktop.js'), 'utf8');
     expect(script.startsWith('// @ts-check')).toBe(true);
     expect(script).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|\.style\b|eval\(/);
-    for (const page of ['index.html', 'widget.html']) {
-      const html = readFileSync(join(DESKTOP_PUBLIC_DIR, page), 'utf8');
-      expect(html).not.toMatch(/style=|<style|<script>|\son[a-z]+=/i);
-    }
+    const html = readFileSync(join(DESKTOP_PUBLIC_DIR, 'index.html'), 'utf8');
+    expect(html).not.toMatch(/style=|<style|<script>|\son[a-z]+=/i);
   });
 });

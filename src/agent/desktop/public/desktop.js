@@ -18,7 +18,8 @@
  */
 
 const TOKEN_KEY = 'toneguard.token';
-const WIDGET = document.body.classList.contains('layout-widget');
+/** The widget is the same page served at `/desktop/widget`, laid out compactly for an iframe. */
+const WIDGET = location.pathname.endsWith('/widget');
 /** Reconnect backoff bounds for the events socket (ms). */
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 15_000;
@@ -147,6 +148,11 @@ const state = {
 // ---- the DOM --------------------------------------------------------------------------------
 
 const app = /** @type {HTMLElement} */ (document.getElementById('app'));
+if (WIDGET) {
+  document.body.classList.replace('layout-desktop', 'layout-widget');
+  document.title = 'Toneguard capture';
+  /** @type {HTMLElement} */ (document.getElementById('app-title')).textContent = 'Toneguard capture';
+}
 
 const statusRegion = h('p', { className: 'status', attrs: { 'aria-live': 'polite', 'aria-atomic': 'true' } });
 const alertBox = h('p', { className: 'alert', attrs: { role: 'alert' } });
