@@ -38,8 +38,17 @@ import { isTwilioSuccess, sendWebhook, signing, WEBHOOK_PATHS, webhookRequest } 
 const AGENT = 'agent';
 /** A request the agent may make, so that only the token decides the answer. */
 const VALID_CAPTURE = JSON.stringify({ fields: ['card_number'] });
-/** A failure reports its raw counterexample and seed: shrinking through HTTP round trips would outlast the test. */
-const runs = (numRuns: number) => ({ numRuns, endOnFailure: true });
+const AUTHENTICATED_ROUTES = [
+  ['POST', '/v1/calls/{callSid}/captures'],
+  ['GET', '/v1/me'],
+  ['GET', '/v1/calls'],
+  ['POST', '/v1/captures/cap_unknown/cancel'],
+] as const;
+/**
+ * A failure reports its raw counterexample and seed (shrinking through HTTP round trips would
+ * outlast the test); `FUZZ_SEED=<seed>` replays a reported run.
+ */
+const runs = (numRuns: number) => ({ numRuns, endOnFailure: true, ...(process.env.FUZZ_SEED ? { seed: Number(process.env.FUZZ_SEED) } : {}) });
 
 describe('cross-service fuzz: nothing crashes, nothing leaks, the healthy call keeps flowing', () => {
   let bed: TwilioTestBed;
@@ -58,6 +67,10 @@ describe('cross-service fuzz: nothing crashes, nothing leaks, the healthy call k
     await healthy?.hangUp();
     await bed?.close();
   });
+
+  const agentApi = async (method: 'GET' | 'POST', path: string, authorization: string, body?: string) =>
+    readAnswer(await fetch(`${bed.server.url}${path}`, { method, headers: { authorization, 'content-type': 'application/json' }, body }));
+  const post = (path: string, body?: string) => agentApi('POST', path, bearer, body);
 
   it('webhooks: unsigned or wrongly signed → 403 JSON; signed → TwiML, 204 or a 4xx JSON error', async () => {
     const limit = bed.server.context.config.http.bodyLimitBytes;
@@ -127,21 +140,18 @@ describe('cross-service fuzz: nothing crashes, nothing leaks, the healthy call k
   });
 
   it('agent API: random bodies → 4xx JSON or 201 (then cancelled); bad bearer tokens → 401 JSON', async () => {
-    const url = bed.server.url;
-    const post = async (path: string, authorization: string, body?: string) =>
-      readAnswer(await fetch(`${url}${path}`, { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body }));
     const foreign = await foreignTokens(bed.server.context.config, AGENT);
     let created = 0;
     await healthy.across(async () => {
       await fc.assert(
         fc.asyncProperty(fc.oneof(fc.constant(healthy.call.callSid), unknownSid('CA'), pathSegment), captureBody, pathSegment, async (callSid, body, field) => {
-          const answer = await post(`/v1/calls/${callSid}/captures`, bearer, body);
+          const answer = await post(`/v1/calls/${callSid}/captures`, body);
           expectSafeAnswer(answer);
           if (answer.status !== 201) return;
           created++;
           const { id } = JSON.parse(answer.text) as { id: string };
-          const reset = await post(`/v1/captures/${id}/fields/${field}/reset`, bearer);
-          expect((await post(`/v1/captures/${id}/cancel`, bearer)).status).toBe(200);
+          const reset = await post(`/v1/captures/${id}/fields/${field}/reset`);
+          expect((await post(`/v1/captures/${id}/cancel`)).status).toBe(200);
           expectSafeAnswer(reset);
         }),
         runs(300),
@@ -149,7 +159,7 @@ describe('cross-service fuzz: nothing crashes, nothing leaks, the healthy call k
       await fc.assert(
         fc.asyncProperty(pathSegment, pathSegment, async (id, field) => {
           for (const path of [`/v1/captures/${id}/cancel`, `/v1/captures/${id}/fields/${field}/reset`]) {
-            const answer = await post(path, bearer);
+            const answer = await post(path);
             expectSafeAnswer(answer);
             expect(answer.status).toBeGreaterThanOrEqual(400);
           }
@@ -157,8 +167,8 @@ describe('cross-service fuzz: nothing crashes, nothing leaks, the healthy call k
         runs(100),
       );
       await fc.assert(
-        fc.asyncProperty(badAuthorization(bearer.slice('Bearer '.length), foreign), async (authorization) => {
-          const answer = await post(`/v1/calls/${healthy.call.callSid}/captures`, authorization, VALID_CAPTURE);
+        fc.asyncProperty(badAuthorization(bearer.slice('Bearer '.length), foreign), fc.constantFrom(...AUTHENTICATED_ROUTES), async (authorization, [method, path]) => {
+          const answer = await agentApi(method, path.replace('{callSid}', healthy.call.callSid), authorization, method === 'POST' ? VALID_CAPTURE : undefined);
           expectSafeAnswer(answer);
           expect(answer.status).toBe(401);
           expect(isJsonError(answer)).toBe(true);
@@ -172,12 +182,10 @@ describe('cross-service fuzz: nothing crashes, nothing leaks, the healthy call k
 
   // Found by the properties above: 422 and 404 answers named the unknown field, so a PAN typed as a field name came back.
   it('a card number sent as a capture field name is refused without being echoed', async () => {
-    const post = async (path: string, body?: unknown) =>
-      readAnswer(await fetch(`${bed.server.url}${path}`, { method: 'POST', headers: { authorization: bearer, 'content-type': 'application/json' }, body: JSON.stringify(body) }));
-    const refused = await post(`/v1/calls/${healthy.call.callSid}/captures`, { fields: ['card_number', FUZZ_PANS[2], { name: FUZZ_PANS[0] }, FUZZ_PANS[2]] });
+    const refused = await post(`/v1/calls/${healthy.call.callSid}/captures`, JSON.stringify({ fields: ['card_number', FUZZ_PANS[2], { name: FUZZ_PANS[0] }, FUZZ_PANS[2]] }));
     expect(refused.status).toBe(422);
     expectSafeAnswer(refused);
-    const created = await post(`/v1/calls/${healthy.call.callSid}/captures`, JSON.parse(VALID_CAPTURE));
+    const created = await post(`/v1/calls/${healthy.call.callSid}/captures`, VALID_CAPTURE);
     expect(created.status).toBe(201);
     const { id } = JSON.parse(created.text) as { id: string };
     const reset = await post(`/v1/captures/${id}/fields/${FUZZ_PANS[1]}/reset`);
@@ -209,9 +217,16 @@ describe('cross-service fuzz: nothing crashes, nothing leaks, the healthy call k
     expect(tokenized).toBeGreaterThan(0);
   });
 
-  it('afterwards: the service is alive, no request reached the 500 handler, no log line carries a test PAN', async () => {
+  it('afterwards: the service is alive, no request reached the 500 handler, no log line or audit record carries a test PAN', async () => {
     expect((await fetch(`${bed.server.url}/healthz`)).status).toBe(200);
     expect(bed.server.logLines.some((line) => line.includes('unhandled error'))).toBe(false);
-    for (const pan of FUZZ_PANS) expect(bed.server.logLines.filter((line) => line.includes(pan)).length).toBe(0);
+    (bed.server.context.audit as { flush?: () => void }).flush?.();
+    const records = bed.server.auditRecords();
+    expect(records.length).toBeGreaterThan(100);
+    const audit = JSON.stringify(records);
+    for (const pan of FUZZ_PANS) {
+      expect(bed.server.logLines.filter((line) => line.includes(pan)).length).toBe(0);
+      expect(audit.includes(pan)).toBe(false);
+    }
   });
 });
