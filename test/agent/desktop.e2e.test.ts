@@ -101,7 +101,8 @@ describe('the agent desktop in Chromium, on a simulated Twilio call', () => {
     ]);
     call = await bed.dial();
     await waitFor(() => bed.server.context.calls.get(call.callSid)?.state === 'bridged');
-    page = await browser.newPage({ viewport: { width: 900, height: 900 } });
+    const context = await browser.newContext({ viewport: { width: 900, height: 900 }, permissions: ['clipboard-read', 'clipboard-write'] });
+    page = await context.newPage();
     traffic = recordTraffic(page);
   }, 30_000);
 
@@ -138,7 +139,11 @@ describe('the agent desktop in Chromium, on a simulated Twilio call', () => {
     await snapshot();
     await callerKeys(call, EXPIRY, CVV);
     await page.waitForFunction(() => (document.getElementById('result-token') as HTMLInputElement | null)?.value);
-    expect(await page.getByLabel('Token', { exact: true }).inputValue()).toMatch(/\S{8,}/);
+    const token = await page.getByLabel('Token', { exact: true }).inputValue();
+    expect(token).toMatch(/\S{8,}/);
+    await page.getByRole('button', { name: 'Copy token' }).click();
+    await page.locator('.status', { hasText: 'Token copied.' }).waitFor();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(token);
     expect(await page.locator('.result dd').nth(1).textContent()).toBe('•••• 1111');
     expect(await page.locator('.result dd').nth(0).textContent()).toMatch(/^visa$/i);
     expect(await dotCount(page, 'cvv')).toBe(3);

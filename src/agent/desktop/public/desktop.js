@@ -24,6 +24,8 @@ const WIDGET = location.pathname.endsWith('/widget');
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 15_000;
 const POLL_MS = 2_000;
+/** A socket silent for this long (over two missed heartbeats) is presumed dead and replaced. */
+const SILENCE_MS = 40_000;
 /** A digit count beyond any real field; bounds the dots drawn whatever the server says. */
 const MAX_DOTS = 32;
 
@@ -138,6 +140,8 @@ const state = {
   /** @type {string | null} */ selectedCall: null,
   /** @type {WebSocket | null} */ socket: null,
   socketOpen: false,
+  /** When the socket last spoke; heartbeats come every 15 s. */
+  lastEventAt: 0,
   retries: 0,
   /** @type {ReturnType<typeof setTimeout> | undefined} */ reconnectTimer: undefined,
   /** @type {ReturnType<typeof setInterval> | undefined} */ pollTimer: undefined,
@@ -223,9 +227,9 @@ function announce(text) {
   statusRegion.textContent = text;
 }
 
-/** @param {string} code */
-function showError(code) {
-  alertBox.textContent = sentence(code);
+/** @param {string} code @param {string} [field] the field it concerns, if any */
+function showError(code, field) {
+  alertBox.textContent = field ? `${field}: ${sentence(code)}` : sentence(code);
 }
 
 function clearError() {
@@ -321,6 +325,7 @@ function connectEvents() {
   socket.addEventListener('open', () => socket.send(JSON.stringify({ type: 'auth', token })));
   socket.addEventListener('message', (event) => {
     if (state.socket !== socket) return;
+    state.lastEventAt = Date.now();
     let message;
     try {
       message = JSON.parse(String(event.data));
@@ -365,6 +370,7 @@ function onEvent(message) {
 
 /** While the socket is down, REST keeps the calls and the shown capture fresh. */
 async function poll() {
+  if (state.socketOpen && Date.now() - state.lastEventAt > SILENCE_MS) state.socket?.close(4000);
   if (state.socketOpen || !state.token) return;
   try {
     const { calls } = await api('GET', state.roles.includes('agent') ? '/v1/me' : '/v1/calls');
@@ -416,7 +422,9 @@ function currentView() {
 
 /** @param {CaptureView} before @param {CaptureView} after */
 function announceChanges(before, after) {
+  if (after.callSid !== state.selectedCall) return;
   if (after.state !== before.state && after.state !== 'active') {
+    if (after.error) showError(after.error.code);
     announce(captureSummary(after));
     return;
   }
@@ -425,7 +433,7 @@ function announceChanges(before, after) {
     if (!old) continue;
     const label = fieldLabel(field.name);
     if (field.valid === true && old.valid !== true) announce(`${label}: complete and well-formed.`);
-    else if (field.error && field.error !== old.error) announce(`${label}: ${sentence(field.error)}`);
+    else if (field.error && field.error !== old.error) showError(field.error, label);
     else if (field.digitCount !== old.digitCount) announce(`${label}: ${digitsText(field.digitCount)}`);
   }
 }
@@ -499,7 +507,8 @@ function renderCalls() {
   const calls = [...state.calls.values()].sort((a, b) => b.startedAt.localeCompare(a.startedAt));
   if (!state.selectedCall || !state.calls.has(state.selectedCall)) state.selectedCall = calls[0]?.callSid ?? null;
   callChooser.hidden = calls.length < 2;
-  if (calls.length >= 2 && callSelect.options.length !== calls.length) {
+  const listed = [...callSelect.options].map((o) => o.value).join();
+  if (calls.length >= 2 && listed !== calls.map((c) => c.callSid).join()) {
     callSelect.replaceChildren(...calls.map((c) => h('option', { text: callTitle(c), attrs: { value: c.callSid } })));
   }
   callSelect.value = state.selectedCall ?? '';
@@ -574,7 +583,8 @@ function renderField(row, field, editable) {
   row.row.dataset.state = field.state;
   row.brand.textContent = field.brand ?? '';
   row.check.textContent = field.valid === true ? '✓' : '';
-  row.check.setAttribute('aria-label', field.valid === true ? 'well-formed' : '');
+  if (field.valid === true) row.check.setAttribute('aria-label', 'well-formed');
+  else row.check.removeAttribute('aria-label');
   row.error.textContent = field.error ? sentence(field.error) : '';
   row.reset.hidden = !editable;
 }
