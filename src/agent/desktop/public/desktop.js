@@ -302,10 +302,7 @@ function signOut() {
   state.token = null;
   sessionStorage.removeItem(TOKEN_KEY);
   clearInterval(state.pollTimer);
-  clearTimeout(state.reconnectTimer);
-  const socket = state.socket;
-  state.socket = null;
-  socket?.close(1000);
+  dropSocket();
   state.calls.clear();
   state.views.clear();
   state.selectedCall = null;
@@ -314,7 +311,17 @@ function signOut() {
 
 // ---- live state: the events socket, with polling while it is down ------------------------------
 
+/** Closes the events socket, if any, so that its late events and its close are ignored. */
+function dropSocket() {
+  clearTimeout(state.reconnectTimer);
+  const socket = state.socket;
+  state.socket = null;
+  state.socketOpen = false;
+  socket?.close(1000);
+}
+
 function connectEvents() {
+  dropSocket();
   if (!state.token) return;
   const url = new URL('/v1/events', location.href);
   url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
