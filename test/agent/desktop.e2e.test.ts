@@ -195,6 +195,27 @@ describe('the agent desktop in Chromium, on a simulated Twilio call', () => {
     await stranger.close();
   });
 
+  it('when the events socket drops, the page reconnects and resumes the current state', async () => {
+    const other = await browser.newPage();
+    const connections: { close: (options: { code: number }) => Promise<void> }[] = [];
+    await other.routeWebSocket(/\/v1\/events$/, (socket) => {
+      socket.connectToServer();
+      connections.push(socket);
+    });
+    await other.goto(`${bed.server.url}/desktop/`);
+    await other.getByLabel('Agent ID').fill('alice');
+    await other.getByRole('button', { name: 'Get dev token' }).click();
+    await other.getByText('Live', { exact: true }).waitFor();
+    await captureState(other, 'Capture complete: visa ending 1111.');
+    await connections[0]!.close({ code: 1011 });
+    await other.getByText('Reconnecting…').waitFor();
+    await other.getByText('Live', { exact: true }).waitFor();
+    expect(connections).toHaveLength(2);
+    await other.getByText('Call from +15005550006 · bridged').waitFor();
+    await captureState(other, 'Capture complete: visa ending 1111.');
+    await other.close();
+  });
+
   it('no card data in the page at any point, in the console, or on the wire', async () => {
     const bodies = await Promise.all(traffic.bodies);
     expect(leaksIn(`${PAN} 4111-1111-1111-1111 cvv: ${CVV}`)).toHaveLength(LEAKS.length);
