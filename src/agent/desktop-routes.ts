@@ -40,6 +40,12 @@ export function widgetFraming(embedOrigins: readonly string[]): RequestHandler {
   };
 }
 
+/** The agent page is never framed: helmet's `SAMEORIGIN` tightened to match `frame-ancestors 'none'`. */
+const noFraming: RequestHandler = (_req, res, next) => {
+  res.setHeader('X-Frame-Options', 'DENY');
+  next();
+};
+
 /** Pages are small and change with each release: revalidate every time rather than cache stale script. */
 const revalidate: RequestHandler = (_req, res, next) => {
   res.setHeader('Cache-Control', 'no-cache');
@@ -56,7 +62,7 @@ export function createDesktopRouter(config: Config): Router {
   const page = (file: string): RequestHandler => (_req, res) => res.sendFile(file, { root: DESKTOP_PUBLIC_DIR });
 
   router.get('/desktop', (_req, res) => res.redirect(301, '/desktop/'));
-  router.get('/desktop/', revalidate, page('index.html'));
+  router.get('/desktop/', revalidate, noFraming, page('index.html'));
   router.get('/desktop/widget', revalidate, widgetFraming(settings.embedOrigins), page('index.html'));
   router.get('/desktop/settings.json', revalidate, (_req, res) => {
     res.json(settings);

@@ -41,7 +41,7 @@ describe('the desktop page and widget: served files and headers', () => {
     const res = await request(server.url).get('/desktop/').expect(200).expect('content-type', /text\/html/);
     expect(res.text).toContain('<script type="module" src="/desktop/desktop.js"></script>');
     expect(res.text).toContain('<link rel="stylesheet" href="/desktop/desktop.css">');
-    expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');
+    expect(res.headers['x-frame-options']).toBe('DENY');
     const csp = directives(res.headers['content-security-policy']);
     expect(csp.get('frame-ancestors')).toBe("'none'");
     expect(csp.get('script-src')).toBe("'self'");
