@@ -137,6 +137,10 @@ describe('cross-service fuzz: nothing crashes, nothing leaks, the healthy call k
     );
     expect(streams.count('own call attached')).toBeGreaterThan(0);
     expect(streams.count('survived')).toBeGreaterThan(0);
+    // Oversized frames make ws raise socket errors; their warnings must say why (a ws error code).
+    const socketErrors = bed.server.logLines.filter((line) => line.includes('media socket error')).map((line) => JSON.parse(line) as { err: { code?: string } });
+    expect(socketErrors.length).toBeGreaterThan(0);
+    for (const { err } of socketErrors) expect(err.code).toMatch(/^WS_ERR_/);
   });
 
   it('agent API: random bodies → 4xx JSON or 201 (then cancelled); bad bearer tokens → 401 JSON', async () => {

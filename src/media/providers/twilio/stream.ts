@@ -134,7 +134,7 @@ export function runTwilioStream(ws: WebSocket, attach: StreamAttach, settings: S
   });
   ws.on('close', end);
   ws.on('error', (err) => {
-    log.warn({ err: { message: err.message } }, 'media socket error');
+    log.warn({ err }, 'media socket error');
     end();
   });
 }
