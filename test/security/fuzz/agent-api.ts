@@ -35,6 +35,12 @@ export const captureBody: fc.Arbitrary<string> = fc.oneof(
   hostileText,
 );
 
+/** Mostly JSON as the API expects, sometimes a type or charset its parser refuses or skips. */
+export const bodyType: fc.Arbitrary<string> = fc.oneof(
+  { weight: 4, arbitrary: fc.constant('application/json') },
+  { weight: 1, arbitrary: fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=latin1', 'application/octet-stream') },
+);
+
 /** A capture or field id for the cancel and reset routes; URL-encoded so every one reaches the router. */
 export const pathSegment: fc.Arbitrary<string> = fc.oneof(fc.uuid(), hostileText.filter((v) => v.length > 0 && v.length < 300)).map(encodeURIComponent);
 
