@@ -13,7 +13,8 @@
  *  3. the agent API: random start-capture bodies, cancel and reset on random ids with a valid
  *     token, and random, truncated, bit-flipped, `alg: none` and foreign-key bearer tokens;
  *  4. the Generic Pay Connector: random JSON and connector-shaped bodies carrying test PANs, with
- *     the right and wrong HTTP Basic credentials.
+ *     the right and wrong HTTP Basic credentials;
+ *  5. all of the above at once, concurrently.
  * Asserted: no answer is a 5xx; every refusal is the JSON error shape (the connector's in Twilio's
  * `error_code`/`error_message` form); wrong signatures are 403, bad tokens and bad Basic auth 401;
  * signed webhooks succeed only with TwiML or an empty 204; fuzz sockets are only ever closed with
@@ -74,28 +75,106 @@ describe('cross-service fuzz: nothing crashes, nothing leaks, the healthy call k
     readAnswer(await fetch(`${bed.server.url}${path}`, { method, headers: { authorization, 'content-type': contentType }, body }));
   const post = (path: string, body?: string, contentType?: string) => agentApi('POST', path, bearer, body, contentType);
 
+  /** Counts that show each phase got past the first check (asserted after its phase). */
+  const signed = new Tally();
+  const streams = new Tally();
+  const agentOutcomes = new Tally();
+  const bodyLimit = () => bed.server.context.config.http.bodyLimitBytes;
+
+  const streamOpeningFrames = async (kind: StreamOpening): Promise<MediaFrame[]> => {
+    const parameters = { leg: 'caller', session: healthy.sessionId };
+    switch (kind) {
+      case 'none':
+        return [];
+      case 'hijack-caller':
+        return [startMessage(healthy.call.callSid, parameters)];
+      case 'hijack-agent':
+        return [startMessage(healthy.call.agentCallSid, { ...parameters, leg: 'agent', agent: 'mallory' })];
+      case 'healthy-sid-wrong-session':
+        return [startMessage(healthy.call.callSid, { leg: 'caller', session: randomUUID() })];
+      case 'own-call': {
+        const callSid = randomSid('CA');
+        const answer = await postTwilioWebhook(bed.target, '/twilio/voice/inbound', { AccountSid: TEST_ACCOUNT_SID, CallSid: callSid });
+        return [startMessage(callSid, parseStreamTwiml(answer.body)!.parameters)];
+      }
+    }
+  };
+
+  /** One property per fuzzed surface; each phase runs some alone, and the last phase runs them all at once. */
+  const probes = (foreign: { algNone: string; wrongKey: string }) => ({
+    unsignedWebhook: fc.asyncProperty(webhookRequest, signing, async (request, how) => {
+      const answer = await sendWebhook(bed.target, request, how);
+      expectSafeAnswer(answer);
+      expect(answer.status).toBe(answer.bodyBytes > bodyLimit() ? 413 : 403);
+    }),
+    signedWebhook: fc.asyncProperty(webhookRequest, async (request) => {
+      const answer = await sendWebhook(bed.target, request, 'valid');
+      expectSafeAnswer(answer);
+      expect(answer.status).not.toBe(403);
+      if (answer.status < 400) expect(isTwilioSuccess(answer)).toBe(true);
+      signed.add(`${request.path} ${answer.status < 400 ? 'accepted' : 'refused'}`);
+    }),
+    mediaStream: fc.asyncProperty(streamOpening, fc.array(mediaFrame, { maxLength: 25 }), async (kind, frames) => {
+      const outcome = await playFuzzStream(bed.target, [...(await streamOpeningFrames(kind)), ...frames]);
+      const code = outcome.closedByServer?.code;
+      if (code !== undefined) expect([1000, 1008, 1009].includes(code) || (code >= 4000 && code < 5000), `close code ${code}`).toBe(true);
+      if (kind.startsWith('hijack')) expect(outcome.closedByServer).toEqual({ code: 1008, reason: 'duplicate_start' });
+      if (kind === 'healthy-sid-wrong-session') expect(outcome.closedByServer).toEqual({ code: 1008, reason: 'unknown_session' });
+      expect(bed.server.context.calls.get(healthy.call.callSid)).toMatchObject({ state: 'bridged', agentId: AGENT, agentCallSid: healthy.call.agentCallSid });
+      streams.add(outcome.closedByServer ? `closed ${outcome.closedByServer.reason}` : 'survived');
+      if (kind === 'own-call' && outcome.closedByServer?.reason !== 'unknown_session') streams.add('own call attached');
+    }),
+    captureStart: fc.asyncProperty(
+      fc.oneof(fc.constant(healthy.call.callSid), unknownSid('CA'), pathSegment),
+      captureBody,
+      bodyType,
+      pathSegment,
+      async (callSid, body, contentType, field) => {
+        const answer = await post(`/v1/calls/${callSid}/captures`, body, contentType);
+        expectSafeAnswer(answer);
+        if (answer.status !== 201) return;
+        agentOutcomes.add('created');
+        const { id } = JSON.parse(answer.text) as { id: string };
+        const reset = await post(`/v1/captures/${id}/fields/${field}/reset`);
+        expect((await post(`/v1/captures/${id}/cancel`)).status).toBe(200);
+        expectSafeAnswer(reset);
+      },
+    ),
+    unknownCapture: fc.asyncProperty(pathSegment, pathSegment, async (id, field) => {
+      for (const path of [`/v1/captures/${id}/cancel`, `/v1/captures/${id}/fields/${field}/reset`]) {
+        const answer = await post(path);
+        expectSafeAnswer(answer);
+        expect(answer.status).toBeGreaterThanOrEqual(400);
+      }
+    }),
+    badToken: fc.asyncProperty(badAuthorization(bearer.slice('Bearer '.length), foreign), fc.constantFrom(...AUTHENTICATED_ROUTES), async (authorization, [method, path]) => {
+      const answer = await agentApi(method, path.replace('{callSid}', healthy.call.callSid), authorization, method === 'POST' ? VALID_CAPTURE : undefined);
+      expectSafeAnswer(answer);
+      expect(answer.status).toBe(401);
+      expect(isJsonError(answer)).toBe(true);
+    }),
+    connector: fc.asyncProperty(connectorAuth, connectorBody, async (auth, body) => {
+      const authorization = authorizationFor(auth);
+      const response = await fetch(`${bed.server.url}/connectors/twilio-pay`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+        body,
+      });
+      const answer = await readAnswer(response);
+      expectSafeAnswer(answer, isConnectorRefusal);
+      if (auth !== 'right') expect(answer.status).toBe(Buffer.byteLength(body) > bodyLimit() ? 413 : 401);
+      if (answer.status === 200 && (parseJson(answer.text) as { error_code?: unknown } | null)?.error_code === null) agentOutcomes.add('tokenized');
+    }),
+  });
+  let probe: ReturnType<typeof probes>;
+  beforeAll(async () => {
+    probe = probes(await foreignTokens(bed.server.context.config, AGENT));
+  });
+
   it('webhooks: unsigned or wrongly signed → 403 JSON; signed → TwiML, 204 or a 4xx JSON error', async () => {
-    const limit = bed.server.context.config.http.bodyLimitBytes;
-    const signed = new Tally();
     await healthy.across(async () => {
-      await fc.assert(
-        fc.asyncProperty(webhookRequest, signing, async (request, how) => {
-          const answer = await sendWebhook(bed.target, request, how);
-          expectSafeAnswer(answer);
-          expect(answer.status).toBe(answer.bodyBytes > limit ? 413 : 403);
-        }),
-        runs(300),
-      );
-      await fc.assert(
-        fc.asyncProperty(webhookRequest, async (request) => {
-          const answer = await sendWebhook(bed.target, request, 'valid');
-          expectSafeAnswer(answer);
-          expect(answer.status).not.toBe(403);
-          if (answer.status < 400) expect(isTwilioSuccess(answer)).toBe(true);
-          signed.add(`${request.path} ${answer.status < 400 ? 'accepted' : 'refused'}`);
-        }),
-        runs(400),
-      );
+      await fc.assert(probe.unsignedWebhook, runs(300));
+      await fc.assert(probe.signedWebhook, runs(400));
     });
     // The signed fuzz reached every handler: each route acted on some requests (and the schemas refused others).
     for (const path of WEBHOOK_PATHS) expect(signed.count(`${path} accepted`), path).toBeGreaterThan(0);
@@ -103,40 +182,7 @@ describe('cross-service fuzz: nothing crashes, nothing leaks, the healthy call k
   });
 
   it('media streams: garbage closes only the fuzz socket (1000/1008/1009/4xxx) and never takes over the healthy call', async () => {
-    const opening = async (kind: StreamOpening): Promise<MediaFrame[]> => {
-      const parameters = { leg: 'caller', session: healthy.sessionId };
-      switch (kind) {
-        case 'none':
-          return [];
-        case 'hijack-caller':
-          return [startMessage(healthy.call.callSid, parameters)];
-        case 'hijack-agent':
-          return [startMessage(healthy.call.agentCallSid, { ...parameters, leg: 'agent', agent: 'mallory' })];
-        case 'healthy-sid-wrong-session':
-          return [startMessage(healthy.call.callSid, { leg: 'caller', session: randomUUID() })];
-        case 'own-call': {
-          const callSid = randomSid('CA');
-          const answer = await postTwilioWebhook(bed.target, '/twilio/voice/inbound', { AccountSid: TEST_ACCOUNT_SID, CallSid: callSid });
-          return [startMessage(callSid, parseStreamTwiml(answer.body)!.parameters)];
-        }
-      }
-    };
-    const streams = new Tally();
-    await healthy.across(() =>
-      fc.assert(
-        fc.asyncProperty(streamOpening, fc.array(mediaFrame, { maxLength: 25 }), async (kind, frames) => {
-          const outcome = await playFuzzStream(bed.target, [...(await opening(kind)), ...frames]);
-          const code = outcome.closedByServer?.code;
-          if (code !== undefined) expect([1000, 1008, 1009].includes(code) || (code >= 4000 && code < 5000), `close code ${code}`).toBe(true);
-          if (kind.startsWith('hijack')) expect(outcome.closedByServer).toEqual({ code: 1008, reason: 'duplicate_start' });
-          if (kind === 'healthy-sid-wrong-session') expect(outcome.closedByServer).toEqual({ code: 1008, reason: 'unknown_session' });
-          expect(bed.server.context.calls.get(healthy.call.callSid)).toMatchObject({ state: 'bridged', agentId: AGENT, agentCallSid: healthy.call.agentCallSid });
-          streams.add(outcome.closedByServer ? `closed ${outcome.closedByServer.reason}` : 'survived');
-          if (kind === 'own-call' && outcome.closedByServer?.reason !== 'unknown_session') streams.add('own call attached');
-        }),
-        runs(300),
-      ),
-    );
+    await healthy.across(() => fc.assert(probe.mediaStream, runs(300)));
     expect(streams.count('own call attached')).toBeGreaterThan(0);
     expect(streams.count('survived')).toBeGreaterThan(0);
     // Oversized frames make ws raise socket errors; their warnings must say why (a ws error code).
@@ -145,44 +191,13 @@ describe('cross-service fuzz: nothing crashes, nothing leaks, the healthy call k
     for (const { err } of socketErrors) expect(err.code).toMatch(/^WS_ERR_/);
   });
 
-  it('agent API: random bodies → 4xx JSON or 201 (then cancelled); bad bearer tokens → 401 JSON', async () => {
-    const foreign = await foreignTokens(bed.server.context.config, AGENT);
-    let created = 0;
+  it('agent API: random bodies → 4xx JSON or 201 (then reset and cancelled); bad bearer tokens → 401 JSON', async () => {
     await healthy.across(async () => {
-      await fc.assert(
-        fc.asyncProperty(fc.oneof(fc.constant(healthy.call.callSid), unknownSid('CA'), pathSegment), captureBody, bodyType, pathSegment, async (callSid, body, contentType, field) => {
-          const answer = await post(`/v1/calls/${callSid}/captures`, body, contentType);
-          expectSafeAnswer(answer);
-          if (answer.status !== 201) return;
-          created++;
-          const { id } = JSON.parse(answer.text) as { id: string };
-          const reset = await post(`/v1/captures/${id}/fields/${field}/reset`);
-          expect((await post(`/v1/captures/${id}/cancel`)).status).toBe(200);
-          expectSafeAnswer(reset);
-        }),
-        runs(300),
-      );
-      await fc.assert(
-        fc.asyncProperty(pathSegment, pathSegment, async (id, field) => {
-          for (const path of [`/v1/captures/${id}/cancel`, `/v1/captures/${id}/fields/${field}/reset`]) {
-            const answer = await post(path);
-            expectSafeAnswer(answer);
-            expect(answer.status).toBeGreaterThanOrEqual(400);
-          }
-        }),
-        runs(100),
-      );
-      await fc.assert(
-        fc.asyncProperty(badAuthorization(bearer.slice('Bearer '.length), foreign), fc.constantFrom(...AUTHENTICATED_ROUTES), async (authorization, [method, path]) => {
-          const answer = await agentApi(method, path.replace('{callSid}', healthy.call.callSid), authorization, method === 'POST' ? VALID_CAPTURE : undefined);
-          expectSafeAnswer(answer);
-          expect(answer.status).toBe(401);
-          expect(isJsonError(answer)).toBe(true);
-        }),
-        runs(300),
-      );
+      await fc.assert(probe.captureStart, runs(300));
+      await fc.assert(probe.unknownCapture, runs(100));
+      await fc.assert(probe.badToken, runs(300));
     });
-    expect(created).toBeGreaterThan(0);
+    expect(agentOutcomes.count('created')).toBeGreaterThan(0);
     expect(bed.server.context.captures.activeForCall(healthy.call.callSid)).toBeUndefined();
   });
 
@@ -201,26 +216,16 @@ describe('cross-service fuzz: nothing crashes, nothing leaks, the healthy call k
   });
 
   it('Generic Pay Connector: wrong Basic auth → 401; right auth → 200 answer or 4xx; no PAN echoed', async () => {
-    const limit = bed.server.context.config.http.bodyLimitBytes;
-    let tokenized = 0;
+    await healthy.across(() => fc.assert(probe.connector, runs(400)));
+    expect(agentOutcomes.count('tokenized')).toBeGreaterThan(0);
+  });
+
+  it('all surfaces fuzzed at once: the same properties hold under concurrent hostile load', async () => {
+    const some = <Ts>(property: fc.IAsyncProperty<Ts>) => fc.assert(property, runs(60));
+    const { unsignedWebhook, signedWebhook, mediaStream, captureStart, unknownCapture, badToken, connector } = probe;
     await healthy.across(() =>
-      fc.assert(
-        fc.asyncProperty(connectorAuth, connectorBody, async (auth, body) => {
-          const authorization = authorizationFor(auth);
-          const response = await fetch(`${bed.server.url}/connectors/twilio-pay`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
-            body,
-          });
-          const answer = await readAnswer(response);
-          expectSafeAnswer(answer, isConnectorRefusal);
-          if (auth !== 'right') expect(answer.status).toBe(Buffer.byteLength(body) > limit ? 413 : 401);
-          if (answer.status === 200 && (parseJson(answer.text) as { error_code?: unknown } | null)?.error_code === null) tokenized++;
-        }),
-        runs(400),
-      ),
+      Promise.all([some(unsignedWebhook), some(signedWebhook), some(mediaStream), some(captureStart), some(unknownCapture), some(badToken), some(connector)]),
     );
-    expect(tokenized).toBeGreaterThan(0);
   });
 
   it('afterwards: the service is alive, no request reached the 500 handler, no log line or audit record carries a test PAN', async () => {
