@@ -14,6 +14,8 @@ export interface Principal {
   roles: Role[];
   /** Roles the token claims but may not use because it carries no MFA `amr` (`auth.mfaRoles`). */
   withheld?: Role[];
+  /** When the token stops being valid (ms since the epoch, clock tolerance included); long-lived sockets close then. */
+  validUntil: number;
 }
 
 /**
@@ -64,12 +66,17 @@ export function createTokenVerifier(config: Config): TokenVerifier {
           issuer: auth.issuer,
           audience: auth.audience,
           clockTolerance: auth.clockToleranceSec,
+          requiredClaims: ['exp'],
         }));
       } catch (err) {
         throw new AuthError(reasonFor(err));
       }
       if (typeof payload.sub !== 'string' || payload.sub === '') throw new AuthError('missing_subject');
-      return { sub: payload.sub, ...applyMfaPolicy(rolesFrom(payload[auth.roleClaim]), payload.amr, auth.mfaRoles) };
+      return {
+        sub: payload.sub,
+        ...applyMfaPolicy(rolesFrom(payload[auth.roleClaim]), payload.amr, auth.mfaRoles),
+        validUntil: (payload.exp! + auth.clockToleranceSec) * 1000,
+      };
     },
   };
 }

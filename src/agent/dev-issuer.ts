@@ -12,7 +12,7 @@ export interface DevIssuerKey {
   publicJwk: JWK;
 }
 
-const TOKEN_LIFETIME = '8h';
+const TOKEN_LIFETIME_SEC = 8 * 3600;
 
 export function devIssuerEnabled(config: Config): boolean {
   return config.profile === 'development' && config.auth.devIssuer;
@@ -34,8 +34,8 @@ export function loadDevIssuerKey(dataDir: string): DevIssuerKey {
   return { kid, privateKey, publicJwk: { kty, crv, x, y, kid, alg: 'ES256', use: 'sig' } as JWK };
 }
 
-/** Signs a development token for `sub` with one role, as the configured issuer and audience expect. */
-export async function mintDevToken(config: Config, claims: { sub: string; role: string }): Promise<string> {
+/** Signs a development token for `sub` with one role, as the configured issuer and audience expect (8 h unless `lifetimeSec`). */
+export async function mintDevToken(config: Config, claims: { sub: string; role: string; lifetimeSec?: number }): Promise<string> {
   if (!devIssuerEnabled(config)) throw new ToneguardError('dev_issuer_disabled', 'the development issuer is off', 403);
   const key = loadDevIssuerKey(config.dataDir);
   return new SignJWT({ [config.auth.roleClaim]: [claims.role] })
@@ -44,6 +44,6 @@ export async function mintDevToken(config: Config, claims: { sub: string; role: 
     .setIssuer(config.auth.issuer)
     .setAudience(config.auth.audience)
     .setIssuedAt()
-    .setExpirationTime(TOKEN_LIFETIME)
+    .setExpirationTime(Math.floor(Date.now() / 1000) + (claims.lifetimeSec ?? TOKEN_LIFETIME_SEC))
     .sign(key.privateKey);
 }

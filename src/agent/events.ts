@@ -4,9 +4,9 @@ import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { refuseUpgrade, type UpgradeHandler } from '../http/upgrade.js';
 import { createMessageRateLimiter, wsServerOptions } from '../http/ws.js';
-import { actorOf, AuthError, type Principal, type TokenVerifier } from './auth.js';
+import { actorOf, AuthError, denialReason, type Principal, type TokenVerifier } from './auth.js';
 import { createEventsHub, type AgentEvent } from './events-hub.js';
-import { watchesCaptures } from './visibility.js';
+import { WATCHER_ROLES, watchesCaptures } from './visibility.js';
 
 export const EVENTS_PATH = '/v1/events';
 export const EVENTS_SUBPROTOCOL = 'toneguard.v1';
@@ -22,6 +22,9 @@ export const EVENTS_CLOSE = {
   tooSlow: 1013,
   goingAway: 1001,
 } as const;
+
+/** setTimeout's ceiling (about 24.8 days); a token valid longer than that is cut off there. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const clientMessage = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('auth'), token: z.string().min(1).max(16_384) }),
@@ -88,8 +91,10 @@ export function eventsEndpoint(ctx: EventsContext, verifier: TokenVerifier): { u
     clients.add(client);
     ws.on('pong', () => (client.alive = true));
     ws.on('error', () => ws.terminate());
+    let expiryTimer: NodeJS.Timeout | undefined;
     ws.on('close', () => {
       clearTimeout(authTimer);
+      clearTimeout(expiryTimer);
       clients.delete(client);
       if (unsubscribe) {
         unsubscribe();
@@ -99,19 +104,23 @@ export function eventsEndpoint(ctx: EventsContext, verifier: TokenVerifier): { u
 
     const authTimer = setTimeout(() => refuse('auth_timeout'), settings.authTimeoutMs);
 
-    function refuse(reason: string): void {
-      ctx.audit.record({ action: 'auth.failed', actor: { type: 'agent', id: 'unknown' }, outcome: 'failure', ...(source ? { source } : {}), details: { reason, channel: 'events' } });
+    function refuse(reason: string, principal?: Principal): void {
+      const actor = principal ? actorOf(principal, source) : { type: 'agent' as const, id: 'unknown' };
+      ctx.audit.record({ action: 'auth.failed', actor, outcome: 'failure', ...(source ? { source } : {}), details: { reason, channel: 'events' } });
       ws.close(EVENTS_CLOSE.unauthenticated, 'authentication failed');
     }
 
     function admit(principal: Principal): void {
       if (ws.readyState !== ws.OPEN) return;
       if (!watchesCaptures(principal)) {
-        ctx.audit.record({ action: 'auth.denied', actor: actorOf(principal, source), outcome: 'denied', details: { reason: 'role', channel: 'events' } });
+        const reason = denialReason(principal, WATCHER_ROLES, 'role');
+        ctx.audit.record({ action: 'auth.denied', actor: actorOf(principal, source), outcome: 'denied', details: { reason, channel: 'events' } });
         ws.close(EVENTS_CLOSE.forbidden, 'this identity may not watch captures');
         return;
       }
       client.authenticated = true;
+      // The socket lives no longer than the token that opened it; the desktop signs in again on 4401.
+      expiryTimer = setTimeout(() => refuse('expired', principal), Math.min(principal.validUntil - Date.now(), MAX_TIMER_MS));
       ctx.metrics.eventClients.inc();
       send(client, JSON.stringify({ type: 'ready', sub: principal.sub, roles: principal.roles } satisfies AgentEvent));
       for (const json of hub.snapshot(principal)) send(client, json);

@@ -1,8 +1,11 @@
+import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { SignJWT, exportJWK, exportSPKI, generateKeyPair, type CryptoKey, type JWTPayload } from 'jose';
+import WebSocket from 'ws';
+import { EVENTS_PATH, EVENTS_SUBPROTOCOL } from '../../src/agent/index.js';
 import { startAgentApi, type AgentApi } from './fixtures.js';
 
 const ISSUER = 'https://idp.toneguard.test';
@@ -46,8 +49,8 @@ interface TokenOptions {
   sub?: string | null;
   iss?: string;
   aud?: string;
-  /** Seconds since the epoch. */
-  exp?: number;
+  /** Seconds since the epoch; null leaves the claim out. */
+  exp?: number | null;
   kid?: string;
   key?: CryptoKey | Uint8Array;
   alg?: string;
@@ -59,8 +62,8 @@ function token(options: TokenOptions = {}): Promise<string> {
     .setProtectedHeader({ alg: options.alg ?? 'ES256', kid: options.kid ?? KID, typ: 'JWT' })
     .setIssuer(options.iss ?? ISSUER)
     .setAudience(options.aud ?? AUDIENCE)
-    .setIssuedAt()
-    .setExpirationTime(options.exp ?? now() + 600);
+    .setIssuedAt();
+  if (options.exp !== null) jwt.setExpirationTime(options.exp ?? now() + 600);
   if (options.sub !== null) jwt.setSubject(options.sub ?? 'alice');
   return jwt.sign(options.key ?? idpKey);
 }
@@ -94,6 +97,7 @@ describe('tokens verified against a remote JWKS', () => {
     ['HS256 keyed with the public key', async () => token({ alg: 'HS256', key: new TextEncoder().encode(await exportSPKI((await generateKeyPair('ES256', { extractable: true })).publicKey)) }), 'alg_not_allowed'],
     ['unknown kid', () => token({ kid: 'not-a-published-key' }), 'unknown_key'],
     ['no sub', () => token({ sub: null }), 'missing_subject'],
+    ['no exp: a token that never expires is refused', () => token({ exp: null }), 'claim_exp'],
     ['garbage', async () => 'not.a.jwt', 'malformed'],
   ];
 
@@ -150,6 +154,20 @@ describe('auth.mfaRoles', () => {
     const call = api.bindCall('alice');
     const started = await request(api.server.url).post(`/v1/calls/${call}/captures`).set('authorization', sue).send({ fields: ['cvv'] }).expect(201);
     await request(api.server.url).post(`/v1/captures/${started.body.id}/cancel`).set('authorization', sue).expect(200);
+  });
+
+  it('the events socket refuses a supervisor without MFA with 4403 and mfa_required, and admits one with it', async () => {
+    const url = api.server.url.replace(/^http/, 'ws') + EVENTS_PATH;
+    const before = api.lastSeq();
+    const without = new WebSocket(url, [EVENTS_SUBPROTOCOL, `bearer.${await token({ sub: 'sue', claims: { roles: ['supervisor'] } })}`]);
+    const [code] = (await once(without, 'close')) as [number];
+    expect(code).toBe(4403);
+    expect(api.auditSince(before).find((r) => r.action === 'auth.denied')?.details).toMatchObject({ reason: 'mfa_required', channel: 'events' });
+
+    const withMfa = new WebSocket(url, [EVENTS_SUBPROTOCOL, `bearer.${await token({ sub: 'sue', claims: { roles: ['supervisor'], amr: ['mfa'] } })}`]);
+    const [ready] = (await once(withMfa, 'message')) as [Buffer];
+    expect(JSON.parse(ready.toString())).toMatchObject({ type: 'ready', sub: 'sue', roles: ['supervisor'] });
+    withMfa.close();
   });
 
   it('roles outside mfaRoles need no amr; an agent-and-supervisor without MFA keeps only agent', async () => {

@@ -13,7 +13,7 @@ const BOB_CALL = 'CA0000000000000000000000000000e002';
 let server: TestServer;
 
 beforeAll(async () => {
-  server = await startTestServer({ events: { heartbeatMs: 1000, authTimeoutMs: 1000 } });
+  server = await startTestServer({ events: { heartbeatMs: 1000, authTimeoutMs: 1000 }, auth: { clockToleranceSec: 0 } });
   const startedAt = new Date().toISOString();
   server.context.calls.upsert({ callSid: ALICE_CALL, sessionId: 'e1', agentId: 'alice', state: 'bridged', startedAt });
   server.context.calls.upsert({ callSid: BOB_CALL, sessionId: 'e2', agentId: 'bob', state: 'bridged', startedAt });
@@ -145,6 +145,17 @@ describe('WS /v1/events', () => {
       await waitFor(() => client.closed);
       expect(client.closed?.code).toBe(4403);
     }
+  });
+
+  it('closes 4401 when the token that opened the socket expires, and audits it', async () => {
+    const before = server.auditRecords().length;
+    const jwt = await mintDevToken(server.context.config, { sub: 'alice', role: 'agent', lifetimeSec: 2 });
+    const client = new EventsClient([EVENTS_SUBPROTOCOL, `bearer.${jwt}`]);
+    await waitFor(() => client.events.find((e) => e.type === 'ready'));
+    await waitFor(() => client.closed, 5000);
+    expect(client.closed?.code).toBe(4401);
+    const failure = server.auditRecords().slice(before).find((r) => r.action === 'auth.failed');
+    expect(failure).toMatchObject({ actor: { id: 'alice' }, details: { reason: 'expired', channel: 'events' } });
   });
 
   it('shows an agent only their own calls; a supervisor sees every call', async () => {
