@@ -5,8 +5,9 @@ import type { Actor, AuditSink } from '../audit/types.js';
 import { sendError } from '../http/errors.js';
 import { devIssuerEnabled, loadDevIssuerKey } from './dev-issuer.js';
 
-export const ROLES = ['agent', 'supervisor', 'admin', 'processor', 'auditor'] as const;
-export type Role = (typeof ROLES)[number];
+import { ROLES, type Role } from './roles.js';
+
+export { ROLES, type Role };
 
 /** A verified caller: the token subject and the roles Toneguard knows. */
 export interface Principal {
@@ -30,7 +31,7 @@ function hasMfa(amr: unknown): boolean {
 }
 
 /** Drops the roles in `mfaRoles` from a token without MFA, and says which were withheld. */
-export function applyMfaPolicy(roles: Role[], amr: unknown, mfaRoles: readonly string[]): Pick<Principal, 'roles' | 'withheld'> {
+export function applyMfaPolicy(roles: Role[], amr: unknown, mfaRoles: readonly Role[]): Pick<Principal, 'roles' | 'withheld'> {
   if (hasMfa(amr)) return { roles };
   const withheld = roles.filter((r) => mfaRoles.includes(r));
   if (withheld.length === 0) return { roles };

@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import { ROLES } from '../agent/roles.js';
+
+/** Asymmetric JWS algorithms only: an HMAC algorithm would let anyone holding the public JWKS mint tokens. */
+const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'] as const;
 
 const brand = z.enum(['visa', 'mastercard', 'amex', 'discover', 'jcb', 'diners', 'unionpay', 'maestro']);
 
@@ -101,13 +105,13 @@ export const configSchema = z.strictObject({
       jwksUrl: z.url().nullable().default(null),
       issuer: z.string().default('toneguard-dev'),
       audience: z.string().default('toneguard'),
-      algorithms: z.array(z.string()).default(['ES256', 'RS256', 'EdDSA']),
+      algorithms: z.array(z.enum(JWT_ALGORITHMS)).min(1).default(['ES256', 'RS256', 'EdDSA']),
       clockToleranceSec: z.int().min(0).max(300).default(30),
       roleClaim: z.string().default('roles'),
       /** The local development issuer (`toneguard dev token`). Refused in production. */
       devIssuer: z.boolean().default(true),
       /** Roles whose tokens must carry an MFA `amr` claim (PCI 8.4.2). */
-      mfaRoles: z.array(z.string()).default([]),
+      mfaRoles: z.array(z.enum(ROLES)).default([]),
     })
     .prefault({}),
   events: z

@@ -65,6 +65,13 @@ describe('configuration loader', () => {
     expect(() => loadConfig({ configDir, env: { TONEGUARD_CONFIG: '/nonexistent.json' } })).toThrow(/does not exist/);
   });
 
+  it('refuses symmetric JWT algorithms and unknown MFA roles', () => {
+    expect(() => loadConfig({ configDir, env: {}, overrides: { auth: { algorithms: ['HS256'] } } })).toThrow(/auth\.algorithms/);
+    expect(() => loadConfig({ configDir, env: {}, overrides: { auth: { algorithms: [] } } })).toThrow(/auth\.algorithms/);
+    expect(() => loadConfig({ configDir, env: {}, overrides: { auth: { mfaRoles: ['superviser'] } } })).toThrow(/auth\.mfaRoles/);
+    expect(loadConfig({ configDir, env: {}, overrides: { auth: { mfaRoles: ['supervisor', 'admin'] } } }).auth.mfaRoles).toEqual(['supervisor', 'admin']);
+  });
+
   it('default.json mirrors the schema defaults', () => {
     expect(loadConfig({ configDir, env: {} })).toEqual(loadConfig({ configDir: mkdtempSync(join(tmpdir(), 'toneguard-empty-')), env: {} }));
   });
