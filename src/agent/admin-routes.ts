@@ -4,8 +4,8 @@ import type { AppContext } from '../context.js';
 import { auditDir, resolveAuditKey } from '../audit/audit-key.js';
 import { sendError } from '../http/errors.js';
 import { actorOf, authenticate, principalOf, requireRole, type TokenVerifier } from './auth.js';
-import { readAuditPage, verifyAuditTrail } from './audit-export.js';
-import { redactConfig } from './config-view.js';
+import { readAuditPage, verifyAuditTrail } from '../audit/export.js';
+import { redactConfig } from '../config/redacted-view.js';
 
 const AUDIT_PAGE_MAX = 1000;
 const AUDIT_PAGE_DEFAULT = 100;

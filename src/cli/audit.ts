@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { auditDir, resolveAuditKey } from '../audit/audit-key.js';
+import { verifyAuditTrail } from '../audit/export.js';
 import { listTrailFiles, parseTrailFileName, readAnchor } from '../audit/trail-files.js';
 import { verifyChain, type VerifyResult } from '../audit/verify.js';
 import { loadConfig } from '../config/index.js';
@@ -22,9 +23,8 @@ export async function auditVerifyCommand(args: ParsedArgs): Promise<number> {
 }
 
 function verifyTrail(key: Buffer, dir: string): VerifyResult {
-  const files = listTrailFiles(dir);
-  if (files.length === 0) throw usageError(`no audit trail files in ${dir}`);
-  return verifyChain(key, files.map((f) => f.path), { anchor: readAnchor(dir) });
+  if (listTrailFiles(dir).length === 0) throw usageError(`no audit trail files in ${dir}`);
+  return verifyAuditTrail(dir, key);
 }
 
 /** One file: its records and links are checked; its first link is trusted unless it starts the chain. */

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { Actor } from '../../src/audit/types.js';
-import { redactConfig } from '../../src/agent/config-view.js';
+import { redactConfig } from '../../src/config/redacted-view.js';
 import { TEST_AUTH_TOKEN } from '../helpers/server.js';
 import { startAgentApi, type AgentApi } from './fixtures.js';
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readAuditPage, verifyAuditTrail } from '../../src/agent/audit-export.js';
+import { readAuditPage, verifyAuditTrail } from '../../src/audit/export.js';
 import { listTrailFiles, readTrailLines } from '../../src/audit/trail-files.js';
 import { FileAuditTrail } from '../../src/audit/trail.js';
 import { SYSTEM_ACTOR } from '../../src/audit/types.js';

@@ -1,6 +1,6 @@
-import type { AuditRecord } from '../audit/chain.js';
-import { listTrailFiles, readAnchor, readTrailLines } from '../audit/trail-files.js';
-import { verifyChain, type VerifyResult } from '../audit/verify.js';
+import type { AuditRecord } from './chain.js';
+import { listTrailFiles, readAnchor, readTrailLines } from './trail-files.js';
+import { verifyChain, type VerifyResult } from './verify.js';
 
 /** Where an export starts: after a record's `seq`, or after an instant. */
 export type AuditCursor = { seq: number } | { time: Date };
