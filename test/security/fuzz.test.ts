@@ -14,11 +14,14 @@
  *     token, and random, truncated, bit-flipped, `alg: none` and foreign-key bearer tokens;
  *  4. the Generic Pay Connector: random JSON and connector-shaped bodies carrying test PANs, with
  *     the right and wrong HTTP Basic credentials;
- *  5. all of the above at once, concurrently.
+ *  5. the agent events socket: valid, bit-flipped or no bearer subprotocol, then random client
+ *     messages (hostile auth tokens, random JSON and text, binary frames);
+ *  6. all of the above at once, concurrently.
  * Asserted: no answer is a 5xx; every refusal is the JSON error shape (the connector's in Twilio's
  * `error_code`/`error_message` form); wrong signatures are 403, bad tokens and bad Basic auth 401;
  * signed webhooks succeed only with TwiML or an empty 204; fuzz sockets are only ever closed with
- * 1000/1008/1009/4xxx and never take over another call; no body echoes a PAN; the healthy call's
+ * 1000/1008/1009/4xxx and never take over another call; an events socket tells nothing to a client
+ * it has not authenticated and only well-formed events to one it has; no body echoes a PAN; the healthy call's
  * agent leg keeps receiving frames through every phase and `/healthz` stays 200; each phase got
  * past the first check often enough to matter (counted); at the end no request hit the 500
  * handler and no log line or audit record carries a test PAN.
@@ -32,6 +35,7 @@ import { TEST_ACCOUNT_SID } from '../helpers/server.js';
 import { badAuthorization, bodyType, captureBody, foreignTokens, pathSegment } from './fuzz/agent-api.js';
 import { expectSafeAnswer, isJsonError, parseJson, readAnswer, Tally } from './fuzz/answers.js';
 import { authorizationFor, connectorAuth, connectorBody, CONNECTOR_PASSWORD, CONNECTOR_USER, isConnectorRefusal } from './fuzz/connector.js';
+import { eventsMessage, eventsOpening, eventsProtocols, playEventsSocket } from './fuzz/events.js';
 import { HealthyCall } from './fuzz/healthy-call.js';
 import { mediaFrame, playFuzzStream, startMessage, streamOpening, type MediaFrame, type StreamOpening } from './fuzz/media.js';
 import { FUZZ_PANS, unknownSid } from './fuzz/values.js';
@@ -50,6 +54,9 @@ const AUTHENTICATED_ROUTES = [
  * A failure reports its raw counterexample and seed (shrinking through HTTP round trips would
  * outlast the test); `FUZZ_SEED=<seed>` replays a reported run.
  */
+/** What an events socket may be closed with: malformed, unauthenticated, rate-limited or oversized. */
+const EVENTS_CLOSE_CODES = [4400, 4401, 1008, 1009];
+const EVENT_TYPES = ['ready', 'call', 'capture', 'heartbeat', 'pong'];
 const runs = (numRuns: number) => ({ numRuns, endOnFailure: true, ...(process.env.FUZZ_SEED ? { seed: Number(process.env.FUZZ_SEED) } : {}) });
 
 describe('cross-service fuzz: nothing crashes, nothing leaks, the healthy call keeps flowing', () => {
@@ -79,6 +86,7 @@ describe('cross-service fuzz: nothing crashes, nothing leaks, the healthy call k
   const signed = new Tally();
   const streams = new Tally();
   const agentOutcomes = new Tally();
+  const socketsFuzzed = new Tally();
   const bodyLimit = () => bed.server.context.config.http.bodyLimitBytes;
 
   const streamOpeningFrames = async (kind: StreamOpening): Promise<MediaFrame[]> => {
@@ -165,6 +173,17 @@ describe('cross-service fuzz: nothing crashes, nothing leaks, the healthy call k
       if (auth !== 'right') expect(answer.status).toBe(Buffer.byteLength(body) > bodyLimit() ? 413 : 401);
       if (answer.status === 200 && (parseJson(answer.text) as { error_code?: unknown } | null)?.error_code === null) agentOutcomes.add('tokenized');
     }),
+    eventsSocket: fc.asyncProperty(eventsOpening, fc.tuple(fc.nat(2), fc.nat(), fc.integer({ min: 0, max: 7 })), fc.array(eventsMessage, { maxLength: 15 }), async (opening, flip, messages) => {
+      const outcome = await playEventsSocket(bed.server.url, eventsProtocols(opening, bearer.slice('Bearer '.length), flip), messages);
+      const code = outcome.closedByServer?.code;
+      if (code !== undefined) expect(EVENTS_CLOSE_CODES, `close code ${code}`).toContain(code);
+      if (opening !== 'valid') expect(outcome.received).toEqual([]);
+      for (const text of outcome.received) {
+        expect(EVENT_TYPES).toContain((parseJson(text) as { type?: unknown } | null)?.type);
+        for (const pan of FUZZ_PANS) expect(text.includes(pan)).toBe(false);
+      }
+      socketsFuzzed.add(outcome.received.length > 0 ? 'admitted' : code === undefined ? 'survived unauthenticated' : `closed ${code}`);
+    }),
   });
   let probe: ReturnType<typeof probes>;
   beforeAll(async () => {
@@ -220,11 +239,18 @@ describe('cross-service fuzz: nothing crashes, nothing leaks, the healthy call k
     expect(agentOutcomes.count('tokenized')).toBeGreaterThan(0);
   });
 
+  it('events socket: unauthenticated clients hear nothing; closes are 4400/4401/1008/1009; events are well-formed and PAN-free', async () => {
+    await healthy.across(() => fc.assert(probe.eventsSocket, runs(200)));
+    expect(socketsFuzzed.count('admitted')).toBeGreaterThan(0);
+    expect(socketsFuzzed.count('closed 4400')).toBeGreaterThan(0);
+    expect(socketsFuzzed.count('closed 4401')).toBeGreaterThan(0);
+  });
+
   it('all surfaces fuzzed at once: the same properties hold under concurrent hostile load', async () => {
     const some = <Ts>(property: fc.IAsyncProperty<Ts>) => fc.assert(property, runs(60));
-    const { unsignedWebhook, signedWebhook, mediaStream, captureStart, unknownCapture, badToken, connector } = probe;
+    const { unsignedWebhook, signedWebhook, mediaStream, captureStart, unknownCapture, badToken, connector, eventsSocket } = probe;
     await healthy.across(() =>
-      Promise.all([some(unsignedWebhook), some(signedWebhook), some(mediaStream), some(captureStart), some(unknownCapture), some(badToken), some(connector)]),
+      Promise.all([some(unsignedWebhook), some(signedWebhook), some(mediaStream), some(captureStart), some(unknownCapture), some(badToken), some(connector), some(eventsSocket)]),
     );
   });
 

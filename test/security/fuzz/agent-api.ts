@@ -55,7 +55,7 @@ export async function foreignTokens(config: Config, sub: string): Promise<{ algN
 }
 
 /** Flips one bit in the decoded bytes of one JWT segment (never a base64 padding bit, which some decoders ignore). */
-function flipBit(token: string, segment: number, position: number, bit: number): string {
+export function flipBit(token: string, segment: number, position: number, bit: number): string {
   const parts = token.split('.');
   const bytes = Buffer.from(parts[segment % 3]!, 'base64url');
   if (bytes.length === 0) return `${token}x`;

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { WebSocket } from 'ws';
 import { signTwilio, type TwilioTarget } from '../../helpers/twilio.js';
+import { playFrames, type SocketFrame, type SocketOutcome } from './socket.js';
 import { hostileText, unknownSid } from './values.js';
 
 /** Hand-picked malformed Media Streams messages: a parser's classic traps. */
@@ -15,7 +16,7 @@ export const MEDIA_GARBAGE = [
   'null',
 ];
 
-export type MediaFrame = { kind: 'text'; text: string } | { kind: 'binary'; bytes: Uint8Array };
+export type MediaFrame = SocketFrame;
 
 const streamSid = fc.oneof(unknownSid('MZ'), hostileText);
 /** Sequence numbers out of order, repeated, negative, or not numbers at all. */
@@ -70,46 +71,9 @@ export function startMessage(callSid: string, parameters: Record<string, string>
   return { kind: 'text', text: JSON.stringify({ event: 'start', sequenceNumber: '1', streamSid: sid, start }) };
 }
 
-export interface StreamOutcome {
-  /** Set when the server closed the socket before we did. */
-  closedByServer?: { code: number; reason: string };
-}
-
-/**
- * Opens a correctly signed `/media/twilio` socket, sends `frames`, then waits until the server
- * has read them all (a ping answered after them) or closed the socket, and hangs up.
- */
-export async function playFuzzStream(target: TwilioTarget, frames: MediaFrame[]): Promise<StreamOutcome> {
+/** Opens a correctly signed `/media/twilio` socket and plays `frames` on it. */
+export function playFuzzStream(target: TwilioTarget, frames: MediaFrame[]): Promise<SocketOutcome> {
   const path = '/media/twilio';
   const signature = signTwilio(target.authToken, target.publicUrl.replace(/^http/, 'ws') + path, {});
-  const ws = new WebSocket(target.baseUrl.replace(/^http/, 'ws') + path, { headers: { 'x-twilio-signature': signature } });
-  const outcome: StreamOutcome = {};
-  let weClosed = false;
-  const closed = new Promise<void>((resolve) =>
-    ws.once('close', (code, reason) => {
-      if (!weClosed) outcome.closedByServer = { code, reason: reason.toString() };
-      resolve();
-    }),
-  );
-  ws.on('error', () => undefined);
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', resolve);
-    ws.once('error', reject);
-    ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
-  });
-  for (const frame of frames) {
-    if (ws.readyState !== WebSocket.OPEN) break;
-    ws.send(frame.kind === 'text' ? frame.text : frame.bytes, { binary: frame.kind === 'binary' });
-  }
-  if (ws.readyState === WebSocket.OPEN) {
-    const answered = new Promise<void>((resolve) => ws.once('pong', () => resolve()));
-    ws.ping();
-    await Promise.race([answered, closed]);
-  }
-  if (ws.readyState === WebSocket.OPEN) {
-    weClosed = true;
-    ws.close(1000);
-  }
-  await closed;
-  return outcome;
+  return playFrames(new WebSocket(target.baseUrl.replace(/^http/, 'ws') + path, { headers: { 'x-twilio-signature': signature } }), frames);
 }
