@@ -5,7 +5,8 @@
  * calls with their agent legs. Real flows through the public interfaces only: captures started
  * over the agent REST API with a dev token and keyed by the caller as in-band tones (a card with
  * expiry and CVV handed to the processor, an SSN), a bad-Luhn card until `too_many_attempts`, a
- * forged webhook carrying a PAN in a form field, and a hang-up with half a PAN keyed.
+ * forged webhook carrying a PAN in a form field, a caller who stops halfway through a card until
+ * the inter-digit timeout, and a hang-up with half a PAN keyed.
  *
  * Then everything the process emitted is searched for the secrets: log lines, the audit trail,
  * `/metrics`, every capture view, every events-socket message, every HTTP body we received, the
@@ -49,6 +50,8 @@ const BAD_PAN = '4111111111111112';
  * side by side, which for 4111111111111111 reads as its first ten digits.
  */
 const HALF_PAN = '378282246310005'.slice(0, 8);
+/** Keyed and then abandoned until the inter-digit timeout; a third card, for the same reason. */
+const TIMED_OUT = '6011000990139424'.slice(0, 9);
 const EXPIRY = '1230';
 const CVV = '123';
 const SSN = '212345678';
@@ -62,6 +65,7 @@ const scanner = new SecretScanner({
   long: [
     { label: 'SSN', value: SSN },
     { label: 'half PAN', value: HALF_PAN },
+    { label: 'timed-out partial PAN', value: TIMED_OUT },
   ],
   short: [
     { label: 'CVV', value: CVV },
@@ -77,7 +81,13 @@ describe('full-flow leak scan: no captured digit leaves the process except to th
   let events: EventsRecorder;
   const views: CaptureView[] = [];
   const agentHeard: Int16Array[] = [];
-  const outcomes: Record<'card' | 'ssn' | 'badLuhn' | 'hangUp', CaptureView | undefined> = { card: undefined, ssn: undefined, badLuhn: undefined, hangUp: undefined };
+  const outcomes: Record<'card' | 'ssn' | 'badLuhn' | 'timedOut' | 'hangUp', CaptureView | undefined> = {
+    card: undefined,
+    ssn: undefined,
+    badLuhn: undefined,
+    timedOut: undefined,
+    hangUp: undefined,
+  };
   let forgedStatus = 0;
   let dataDirFiles: { path: string; bytes: Buffer }[] = [];
   let processOutput: ReturnType<typeof captureProcessOutput> | undefined;
@@ -126,6 +136,7 @@ describe('full-flow leak scan: no captured digit leaves the process except to th
     expect((await http.request('POST', `/v1/captures/${badLuhn}/fields/card_number/reset`)).status).toBe(200);
     await key(call, `${BAD_PAN}#${BAD_PAN}#`);
     outcomes.badLuhn = await waitFor(() => finalView(bed.server, badLuhn));
+    outcomes.timedOut = await captureOver(call, { fields: ['card_number'], options: { maxAttempts: 2, firstDigitTimeoutMs: 1000, interDigitTimeoutMs: 1000 } }, TIMED_OUT);
 
     const forgedParams = { AccountSid: TEST_ACCOUNT_SID, CallSid: randomSid('CA'), Digits: PAN };
     const forged = await postTwilioWebhook(bed.target, '/twilio/voice/inbound', forgedParams, signTwilio('not-the-auth-token', `${bed.target.publicUrl}/twilio/voice/inbound`, forgedParams));
@@ -186,7 +197,7 @@ describe('full-flow leak scan: no captured digit leaves the process except to th
     expect(scanner.scan('numbers', `{"durationMs":${CVV},"t":17${EXPIRY}9}`)).toEqual([]);
   });
 
-  it('the flows ran: card handed to the processor, SSN tokenized, bad Luhn refused after a reset, forged webhook 403, hang-up cancelled', () => {
+  it('the flows ran: card handed to the processor, SSN tokenized, bad Luhn refused after a reset, a timeout, forged webhook 403, hang-up cancelled', () => {
     const card = outcomes.card!;
     expect(card.state).toBe('complete');
     expect(card.result).toMatchObject({ brand: 'visa', last4: '1111' });
@@ -196,6 +207,11 @@ describe('full-flow leak scan: no captured digit leaves the process except to th
     expect(outcomes.ssn?.state).toBe('complete');
     expect(outcomes.ssn?.result?.token).toBeTruthy();
     expect(outcomes.badLuhn).toMatchObject({ state: 'failed', error: { code: 'too_many_attempts' } });
+    // The caller stopped after nine digits, then keyed nothing: two timeouts use up both attempts.
+    expect(outcomes.timedOut).toMatchObject({ state: 'failed', error: { code: 'too_many_attempts' }, fields: [{ attempts: 2, digitCount: 0 }] });
+    const timedOutViews = views.filter((v) => v.id === outcomes.timedOut!.id);
+    expect(timedOutViews.some((v) => v.fields[0].digitCount === TIMED_OUT.length)).toBe(true);
+    expect(timedOutViews.some((v) => v.state === 'active' && v.fields[0].error === 'timeout')).toBe(true);
     expect(forgedStatus).toBe(403);
     expect(outcomes.hangUp?.state).toBe('cancelled');
   });
