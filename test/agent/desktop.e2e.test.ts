@@ -9,11 +9,15 @@ import { concatSamples, keypadTones, silence, startTwilioTestBed, waitFor, type 
 const PAN = '4111111111111111';
 const EXPIRY = '1230';
 const CVV = '123';
+const SSN = '212345678';
+const BAD_PAN = '4111111111111112';
 /** How the card data could show up if anything leaked it: plain, grouped, or the CVV beside a card word. */
 const LEAKS: RegExp[] = [
   new RegExp(PAN),
   /4111[ -]1111[ -]1111[ -]1111/,
   new RegExp(`(cvv|cvc|security code|card)\\W{0,24}${CVV}\\b`, 'i'),
+  new RegExp(SSN),
+  new RegExp(BAD_PAN),
 ];
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'];
 
@@ -166,6 +170,27 @@ describe('the agent desktop in Chromium, on a simulated Twilio call', () => {
     await snapshot();
   });
 
+  it('captures an ID number, and says in words why a card was refused and when the capture stopped', async () => {
+    await page.getByRole('button', { name: 'Capture ID' }).click();
+    await captureState(page, 'Waiting for the caller to key the social security number.');
+    await callerKeys(call, SSN);
+    await captureState(page, 'Capture complete.');
+    expect(await dotCount(page, 'ssn')).toBe(9);
+    expect(await page.getByLabel('Token', { exact: true }).inputValue()).toMatch(/\S{8,}/);
+    await snapshot();
+
+    await page.getByRole('button', { name: 'Capture card' }).click();
+    await captureState(page, 'Waiting for the caller to key the card number.');
+    await callerKeys(call, `${BAD_PAN}#`);
+    const refused = 'That card number is not valid. Ask the caller to key it again.';
+    await page.locator('[data-field="card_number"] .field-error', { hasText: refused }).waitFor();
+    await page.getByRole('alert').getByText(refused).waitFor();
+    await snapshot();
+    await callerKeys(call, `${BAD_PAN}#`, `${BAD_PAN}#`);
+    await captureState(page, 'Capture failed. Too many wrong attempts: the capture has stopped. Start a new one if the caller agrees.');
+    await snapshot();
+  });
+
   it('the widget in a CRM page signs in by postMessage and posts the result back', async () => {
     const parent = await browser.newPage();
     crmHtml = crmPage(`${bed.server.url}/desktop/widget`, await mintDevToken(bed.server.context.config, { sub: 'alice', role: 'agent' }));
@@ -218,8 +243,8 @@ describe('the agent desktop in Chromium, on a simulated Twilio call', () => {
 
   it('no card data in the page at any point, in the console, or on the wire', async () => {
     const bodies = await Promise.all(traffic.bodies);
-    expect(leaksIn(`${PAN} 4111-1111-1111-1111 cvv: ${CVV}`)).toHaveLength(LEAKS.length);
-    expect(snapshots.length).toBeGreaterThanOrEqual(5);
+    expect(leaksIn(`${PAN} 4111-1111-1111-1111 cvv: ${CVV} ${SSN} ${BAD_PAN}`)).toHaveLength(LEAKS.length);
+    expect(snapshots.length).toBeGreaterThanOrEqual(8);
     for (const html of snapshots) expect(leaksIn(html)).toEqual([]);
     expect(leaksIn(traffic.console.join('\n'))).toEqual([]);
     expect(traffic.errors).toEqual([]);
