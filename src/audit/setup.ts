@@ -5,6 +5,7 @@ import { configFingerprint } from '../config/fingerprint.js';
 import { Alerter } from './alerts.js';
 import { AnomalyRules } from './anomaly.js';
 import { auditDir, resolveAuditKey } from './audit-key.js';
+import { drainInbox } from './inbox.js';
 import { onScrubberHit, type Logger, type ScrubListener } from './logger.js';
 import type { Metrics } from './metrics.js';
 import { applyRetention } from './retention.js';
@@ -13,6 +14,8 @@ import { FileAuditTrail } from './trail.js';
 import { SYSTEM_ACTOR } from './types.js';
 
 const RETENTION_INTERVAL_MS = 6 * 3_600_000;
+/** How often events spooled by operator commands are taken into the trail. */
+const INBOX_INTERVAL_MS = 2_000;
 const SCRUB_ALERT_INTERVAL_MS = 60_000;
 
 export interface AuditSystem {
@@ -74,12 +77,24 @@ export function createAuditSystem(deps: { config: Config; logger: Logger; metric
   retain();
   const timer = setInterval(retain, RETENTION_INTERVAL_MS).unref();
 
+  const drain = () => {
+    try {
+      drainInbox(trail.dir, trail);
+    } catch (err) {
+      logger.error({ err }, 'audit inbox could not be drained');
+    }
+  };
+  drain();
+  const inboxTimer = setInterval(drain, INBOX_INTERVAL_MS).unref();
+
   return {
     trail,
     alerter,
     signer,
     async close(deadline = Date.now() + 5_000) {
       clearInterval(timer);
+      clearInterval(inboxTimer);
+      drain();
       let timeout: NodeJS.Timeout | undefined;
       await Promise.race([alerter.idle(), new Promise((resolve) => (timeout = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
       clearTimeout(timeout);

@@ -5,6 +5,7 @@ import { scrub } from './scrubber.js';
 import type { ScrubListener } from './logger.js';
 import { listTrailFiles, readAnchor, readTrailLines, trailFileName } from './trail-files.js';
 import type { AuditEvent, AuditSink } from './types.js';
+import { acquireWriterLock, WRITER_LOCK_FILE, type WriterLock } from './writer-lock.js';
 import { ToneguardError } from '../errors.js';
 
 export type AuditListener = (record: AuditRecord) => void;
@@ -42,9 +43,16 @@ export class FileAuditTrail implements AuditSink {
   private readonly listeners = new Set<AuditListener>();
   private readonly now: () => number;
 
+  private lock: WriterLock | undefined;
+
+  /** Throws `audit_trail_busy` when another live process writes this trail (see `writer-lock.ts`). */
   constructor(private readonly options: FileAuditTrailOptions) {
     this.now = options.now ?? Date.now;
     mkdirSync(options.dir, { recursive: true, mode: 0o700 });
+    this.lock = acquireWriterLock(options.dir);
+    if (!this.lock) {
+      throw new ToneguardError('audit_trail_busy', `another process is writing the audit trail in ${options.dir} (${WRITER_LOCK_FILE})`, 500);
+    }
     const head = findHead(options.key, options.dir);
     this.seq = head.seq;
     this.prev = head.prev;
@@ -60,6 +68,8 @@ export class FileAuditTrail implements AuditSink {
   }
 
   record(event: AuditEvent): void {
+    // A straggler after close (shutdown) takes the lock back; no other writer can have started in between in practice.
+    this.lock ??= acquireWriterLock(this.options.dir);
     const ts = new Date(this.now()).toISOString();
     const scrubbed = scrub(JSON.stringify({ seq: this.seq, ts, ...event }), { json: true });
     if (scrubbed.hits.length > 0) this.options.onScrub?.(scrubbed.hits);
@@ -95,6 +105,8 @@ export class FileAuditTrail implements AuditSink {
   /** Syncs and closes the current file. A record arriving later (a straggler at shutdown) opens a new file and keeps the chain. */
   close(): void {
     this.closeCurrent();
+    this.lock?.release();
+    this.lock = undefined;
   }
 
   private fileFor(day: string, bytes: number): OpenFile {

@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { createLogger } from '../audit/logger.js';
-import type { Actor, AuditSink } from '../audit/types.js';
 import { loadConfig, type Config } from '../config/index.js';
 import {
   addKekVersion,
@@ -15,14 +13,7 @@ import {
   type LoadedKeyring,
 } from '../vault/index.js';
 import { numberFlag, type ParsedArgs } from './args.js';
-
-const OPERATOR: Actor = { type: 'operator', id: process.env.USER ?? 'cli' };
-
-/** Until the audit trail has a file of its own, key operations are audited as log lines on stderr. */
-function cliAudit(): AuditSink {
-  const logger = createLogger({ name: 'toneguard-keys', destination: process.stderr });
-  return { record: (event) => logger.info({ audit: event }, event.action) };
-}
+import { audited } from './audited.js';
 
 const keyring = (config: Config): LoadedKeyring => loadKeyring(config, { dataDir: config.dataDir, profile: config.profile });
 const hasConfiguredKeks = (config: Config): boolean => config.vault.keks.length > 0 || config.vault.kekFile !== null;
@@ -34,21 +25,22 @@ const hasConfiguredKeks = (config: Config): boolean => config.vault.keks.length 
  */
 export async function keysGenerateCommand(args: ParsedArgs): Promise<number> {
   const config = loadConfig();
-  const audit = cliAudit();
-  if (config.profile === 'development' && !hasConfiguredKeks(config)) {
-    const created = ensureDevKeyring(config.dataDir);
-    const file = devKeyringPath(config.dataDir);
-    audit.record({ action: 'keys.generate', actor: OPERATOR, outcome: 'success', resource: { type: 'keyring', id: file }, details: { created } });
-    process.stdout.write(`${JSON.stringify({ file, created })}\n`);
+  return audited(config, (audit, operator) => {
+    if (config.profile === 'development' && !hasConfiguredKeks(config)) {
+      const created = ensureDevKeyring(config.dataDir);
+      const file = devKeyringPath(config.dataDir);
+      audit.record({ action: 'keys.generate', actor: operator, outcome: 'success', resource: { type: 'keyring', id: file }, details: { created } });
+      process.stdout.write(`${JSON.stringify({ file, created })}\n`);
+      return 0;
+    }
+    const next = hasConfiguredKeks(config) ? keyring(config).keyring.currentVersion + 1 : 1;
+    const version = numberFlag(args, 'version', next);
+    const key = randomBytes(KEY_BYTES);
+    process.stdout.write(`${formatKek(version, key)}\n`);
+    key.fill(0);
+    audit.record({ action: 'keys.generate', actor: operator, outcome: 'success', resource: { type: 'kek', id: String(version) } });
     return 0;
-  }
-  const next = hasConfiguredKeks(config) ? keyring(config).keyring.currentVersion + 1 : 1;
-  const version = numberFlag(args, 'version', next);
-  const key = randomBytes(KEY_BYTES);
-  process.stdout.write(`${formatKek(version, key)}\n`);
-  key.fill(0);
-  audit.record({ action: 'keys.generate', actor: OPERATOR, outcome: 'success', resource: { type: 'kek', id: String(version) } });
-  return 0;
+  });
 }
 
 /**
@@ -58,19 +50,20 @@ export async function keysGenerateCommand(args: ParsedArgs): Promise<number> {
  */
 export async function keysRotateCommand(args: ParsedArgs): Promise<number> {
   const config = loadConfig();
-  const audit = cliAudit();
-  const before = keyring(config);
-  const addedVersion = before.source === 'config' ? null : addKekVersion(before);
-  const after = addedVersion === null ? before : keyring(config);
-  const store = openStore(config);
-  try {
-    const result = await rewrapKeys(store, after.keyring, { batchSize: numberFlag(args, 'batch-size', 500) });
-    auditRotation(audit, OPERATOR, result, addedVersion);
-    process.stdout.write(`${JSON.stringify({ addedVersion, ...result })}\n`);
-    return result.failed === 0 ? 0 : 1;
-  } finally {
-    await store.close();
-  }
+  return audited(config, async (audit, operator) => {
+    const before = keyring(config);
+    const addedVersion = before.source === 'config' ? null : addKekVersion(before);
+    const after = addedVersion === null ? before : keyring(config);
+    const store = openStore(config);
+    try {
+      const result = await rewrapKeys(store, after.keyring, { batchSize: numberFlag(args, 'batch-size', 500) });
+      auditRotation(audit, operator, result, addedVersion);
+      process.stdout.write(`${JSON.stringify({ addedVersion, ...result })}\n`);
+      return result.failed === 0 ? 0 : 1;
+    } finally {
+      await store.close();
+    }
+  });
 }
 
 /** `toneguard keys list`: one JSON line per KEK version: created date and how many keys it wraps. Never key material. */

@@ -3,6 +3,7 @@ import { loadConfig } from '../config/index.js';
 import { enrollProcessor, processorPaths } from '../processors/enrollment.js';
 import { ProcessorRegistry } from '../processors/registry.js';
 import { stringFlag, usageError, type ParsedArgs } from './args.js';
+import { audited } from './audited.js';
 
 const NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
@@ -13,8 +14,8 @@ function processorName(args: ParsedArgs): string {
   return name;
 }
 
-function registry(): ProcessorRegistry {
-  return new ProcessorRegistry(processorPaths(loadConfig().dataDir).registry);
+function registry(config = loadConfig()): ProcessorRegistry {
+  return new ProcessorRegistry(processorPaths(config.dataDir).registry);
 }
 
 /** `toneguard processors enroll NAME --jwk FILE`: prints where the issued certificate and key are. */
@@ -27,10 +28,15 @@ export async function processorsEnrollCommand(args: ParsedArgs): Promise<number>
   } catch {
     throw usageError(`--jwk ${file} is not a readable JSON file`);
   }
-  const enrollment = enrollProcessor(loadConfig().dataDir, name, jwks);
-  process.stdout.write(`enrolled processor ${name}\n  client certificate: ${enrollment.certPath}\n  client key:         ${enrollment.keyPath}\n  CA certificate:     ${enrollment.caPath}\n`);
-  process.stdout.write(`${JSON.stringify(enrollment)}\n`);
-  return 0;
+  const config = loadConfig();
+  return audited(config, (audit, operator) => {
+    const enrollment = enrollProcessor(config.dataDir, name, jwks);
+    const resource = { type: 'processor', id: name };
+    audit.record({ action: 'processor.enrolled', actor: operator, outcome: 'success', resource, details: { certFingerprint256: enrollment.fingerprint256 } });
+    process.stdout.write(`enrolled processor ${name}\n  client certificate: ${enrollment.certPath}\n  client key:         ${enrollment.keyPath}\n  CA certificate:     ${enrollment.caPath}\n`);
+    process.stdout.write(`${JSON.stringify(enrollment)}\n`);
+    return 0;
+  });
 }
 
 /** `toneguard processors list`: one JSON line per processor (public data only). */
@@ -46,10 +52,15 @@ export async function processorsListCommand(_args: ParsedArgs): Promise<number> 
 /** `toneguard processors revoke NAME`: takes effect on the service's next request from that processor. */
 export async function processorsRevokeCommand(args: ParsedArgs): Promise<number> {
   const name = processorName(args);
-  if (!registry().revoke(name)) {
-    process.stderr.write(`toneguard: no active processor named ${name}\n`);
-    return 1;
-  }
-  process.stdout.write(`${JSON.stringify({ name, status: 'revoked' })}\n`);
-  return 0;
+  const config = loadConfig();
+  return audited(config, (audit, operator) => {
+    const revoked = registry(config).revoke(name);
+    audit.record({ action: 'processor.revoked', actor: operator, outcome: revoked ? 'success' : 'failure', resource: { type: 'processor', id: name } });
+    if (!revoked) {
+      process.stderr.write(`toneguard: no active processor named ${name}\n`);
+      return 1;
+    }
+    process.stdout.write(`${JSON.stringify({ name, status: 'revoked' })}\n`);
+    return 0;
+  });
 }

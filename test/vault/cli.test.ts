@@ -52,14 +52,20 @@ describe('toneguard keys', () => {
 
   it('prints a version:base64 KEK for production and rotates a KEK file', async () => {
     const dataDir = tempDir();
-    const printed = runCli(['keys', 'generate'], { env: { TONEGUARD_DATA_DIR: dataDir, TONEGUARD_PROFILE: 'production' } });
+    // Production audits key changes in the chained trail, so it needs the audit key.
+    const audited = { TONEGUARD_DATA_DIR: dataDir, TONEGUARD_PROFILE: 'production', TONEGUARD_AUDIT_HMAC_KEY: 'a'.repeat(32) };
+    const unaudited = runCli(['keys', 'generate'], { env: { TONEGUARD_DATA_DIR: dataDir, TONEGUARD_PROFILE: 'production' } });
+    expect(unaudited.status).toBe(2);
+    expect(unaudited.stdout).toBe('');
+    expect(unaudited.stderr).toMatch(/TONEGUARD_AUDIT_HMAC_KEY/);
+    const printed = runCli(['keys', 'generate'], { env: audited });
     expect(printed.status).toBe(0);
     expect(printed.stdout).toMatch(/^1:[A-Za-z0-9+/]{43}=\n$/);
 
     const kekFile = join(dataDir, 'keks.txt');
     // Without its trailing newline, to check that rotation does not glue two keys together.
     writeFileSync(kekFile, printed.stdout.trim(), { mode: 0o600 });
-    const env = { TONEGUARD_DATA_DIR: dataDir, TONEGUARD_PROFILE: 'production', TONEGUARD_KEK_FILE: kekFile };
+    const env = { ...audited, TONEGUARD_KEK_FILE: kekFile };
     await seed(dataDir, { profile: 'production', vault: { kekFile } });
     const rotated = runCli(['keys', 'rotate'], { env });
     expect(lines(rotated.stdout)).toEqual([{ addedVersion: 2, toVersion: 2, rewrapped: 3, failed: 0 }]);

@@ -1,0 +1,30 @@
+import type { Config } from '../config/index.js';
+import { auditDir, resolveAuditKey } from './audit-key.js';
+import { spoolAuditEvent } from './inbox.js';
+import { FileAuditTrail } from './trail.js';
+import type { AuditEvent, AuditSink } from './types.js';
+import { isToneguardError } from '../errors.js';
+
+export interface OperatorAudit extends AuditSink {
+  /** `trail` when the events went straight into the chain; `inbox` when a running service will record them. */
+  readonly via: 'trail' | 'inbox';
+  close(): void;
+}
+
+/**
+ * The audit sink of an operator command (`keys`, `processors`): the trail itself when no service
+ * holds it, else the running service's inbox, so the chain has one writer and never forks.
+ * Production needs the audit key either way: a key change nobody can verify is not audited.
+ */
+export function openOperatorAudit(config: Config): OperatorAudit {
+  const dir = auditDir(config);
+  const { key } = resolveAuditKey(config, { create: true });
+  let trail: FileAuditTrail;
+  try {
+    trail = new FileAuditTrail({ dir, key, rotateBytes: config.audit.rotateBytes });
+  } catch (err) {
+    if (!isToneguardError(err) || err.code !== 'audit_trail_busy') throw err;
+    return { via: 'inbox', record: (event: AuditEvent) => spoolAuditEvent(dir, event), close: () => undefined };
+  }
+  return { via: 'trail', record: (event) => trail.record(event), close: () => trail.close() };
+}
