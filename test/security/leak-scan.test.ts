@@ -51,7 +51,7 @@ const BAD_PAN = '4111111111111112';
  */
 const HALF_PAN = '378282246310005'.slice(0, 8);
 /** Keyed and then abandoned until the inter-digit timeout; a third card, for the same reason. */
-const TIMED_OUT = '6011000990139424'.slice(0, 9);
+const TIMED_OUT = '6011111111111117'.slice(0, 9);
 const EXPIRY = '1230';
 const CVV = '123';
 const SSN = '212345678';
