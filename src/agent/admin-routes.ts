@@ -4,7 +4,7 @@ import type { AppContext } from '../context.js';
 import { auditDir, resolveAuditKey } from '../audit/audit-key.js';
 import { sendError } from '../http/errors.js';
 import { actorOf, authenticate, principalOf, requireRole, type TokenVerifier } from './auth.js';
-import { readAuditPage, verifyAuditTrail } from '../audit/export.js';
+import { runAuditExport } from '../audit/export.js';
 import { redactConfig } from '../config/redacted-view.js';
 
 const AUDIT_PAGE_MAX = 1000;
@@ -41,18 +41,18 @@ export function createAdminRouter(ctx: AppContext, verifier: TokenVerifier): Rou
     res.json(view);
   });
 
-  router.get('/v1/audit', auth, auditors, noStore, (req, res) => {
+  router.get('/v1/audit', auth, auditors, noStore, async (req, res) => {
     const parsed = auditQuery.safeParse(req.query);
     if (!parsed.success) return sendError(res, 422, 'invalid_request', `limit must be 1-${AUDIT_PAGE_MAX}; after a record seq or an ISO 8601 time`);
     const { limit = AUDIT_PAGE_DEFAULT, after } = parsed.data;
-    const records = readAuditPage(auditDir(ctx.config), { limit, ...(after ? { after } : {}) });
+    const records = await runAuditExport({ op: 'page', dir: auditDir(ctx.config), limit, ...(after ? { after } : {}) });
     const last = records[records.length - 1];
     ctx.audit.record({ action: 'audit.exported', actor: actorOf(principalOf(res), req.ip), outcome: 'success', details: { count: records.length, firstSeq: records[0]?.seq ?? null, lastSeq: last?.seq ?? null } });
     res.json({ records, next: last ? String(last.seq) : null });
   });
 
-  router.get('/v1/audit/verify', auth, auditors, noStore, (req, res) => {
-    const result = verifyAuditTrail(auditDir(ctx.config), resolveAuditKey(ctx.config, { create: false }).key);
+  router.get('/v1/audit/verify', auth, auditors, noStore, async (req, res) => {
+    const result = await runAuditExport({ op: 'verify', dir: auditDir(ctx.config), key: resolveAuditKey(ctx.config, { create: false }).key });
     ctx.audit.record({ action: 'audit.verified', actor: actorOf(principalOf(res), req.ip), outcome: result.ok ? 'success' : 'failure', details: { ok: result.ok } });
     res.json(result);
   });

@@ -4,7 +4,6 @@ import type { Config } from '../config/index.js';
 import type { Actor, AuditSink } from '../audit/types.js';
 import { sendError } from '../http/errors.js';
 import { devIssuerEnabled, loadDevIssuerKey } from './dev-issuer.js';
-
 import { ROLES, type Role } from './roles.js';
 
 export { ROLES, type Role };

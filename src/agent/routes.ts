@@ -6,7 +6,7 @@ import { sendError } from '../http/errors.js';
 import { identityRateLimit } from '../http/rate-limit.js';
 import { isToneguardError } from '../errors.js';
 import { getServiceJwks } from '../audit/service-key.js';
-import { actorOf, authenticate, deny403, denialReason, principalOf, requireRole, type TokenVerifier } from './auth.js';
+import { actorOf, authenticate, deny403, denialReason, principalOf, requireRole, ROLES, type TokenVerifier } from './auth.js';
 import { maySeeCall } from './visibility.js';
 import { createAdminRouter } from './admin-routes.js';
 import { devIssuerEnabled, loadDevIssuerKey, mintDevToken } from './dev-issuer.js';
@@ -32,7 +32,7 @@ const startCaptureBody = z.strictObject({
   mode: z.enum(['inline', 'twilio-pay']).optional(),
 });
 
-const devTokenBody = z.strictObject({ sub: z.string().min(1).max(128), role: z.enum(['agent', 'supervisor', 'admin', 'processor', 'auditor']) });
+const devTokenBody = z.strictObject({ sub: z.string().min(1).max(128), role: z.enum(ROLES) });
 
 /** Refuses a call another agent holds; a supervisor's token without MFA is told so. */
 function denyCall(ctx: AppContext, res: Response, resource: { type: string; id: string }): void {

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { ChainAnchor } from './chain.js';
@@ -42,6 +42,25 @@ export function readTrailLines(path: string): string[] {
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   return lines;
+}
+
+/** A trail file's first line without reading the whole file (archives are un-gzipped whole). */
+export function readFirstTrailLine(path: string): string | undefined {
+  if (path.endsWith('.gz')) return readTrailLines(path)[0];
+  const fd = openSync(path, 'r');
+  try {
+    const chunk = Buffer.alloc(64 * 1024);
+    const parts: Buffer[] = [];
+    for (let read = readSync(fd, chunk); read > 0; read = readSync(fd, chunk)) {
+      const end = chunk.subarray(0, read).indexOf(0x0a);
+      parts.push(Buffer.from(chunk.subarray(0, end < 0 ? read : end)));
+      if (end >= 0) break;
+    }
+    const line = Buffer.concat(parts).toString('utf8');
+    return line === '' ? undefined : line;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export function readAnchor(dir: string): ChainAnchor | undefined {

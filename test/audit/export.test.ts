@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readAuditPage, verifyAuditTrail } from '../../src/audit/export.js';
+import { readAuditPage, runAuditExport, verifyAuditTrail } from '../../src/audit/export.js';
 import { listTrailFiles, readTrailLines } from '../../src/audit/trail-files.js';
 import { FileAuditTrail } from '../../src/audit/trail.js';
 import { SYSTEM_ACTOR } from '../../src/audit/types.js';
@@ -61,6 +61,22 @@ describe('audit export across rotated files', () => {
       after = page[page.length - 1]!.seq;
     }
     expect(seen).toEqual(range(0, RECORDS));
+  });
+
+  it('a page after an early cursor reads forward only as far as it needs', () => {
+    // A later file garbled past its first line: reading it would throw.
+    const copy = mkdtempSync(join(tmpdir(), 'toneguard-audit-export-'));
+    cpSync(dir, copy, { recursive: true });
+    const late = listTrailFiles(copy).at(-2)!;
+    writeFileSync(late.path, `${readTrailLines(late.path)[0]}\nnot json\n`);
+    expect(seqs(readAuditPage(copy, { limit: 5, after: { seq: 3 } }))).toEqual(range(4, 5));
+    rmSync(copy, { recursive: true, force: true });
+  });
+
+  it('runAuditExport gives the same answers from a worker thread', async () => {
+    expect(await runAuditExport({ op: 'page', dir, limit: 7, after: { time: new Date(START + 20_000) } })).toEqual(readAuditPage(dir, { limit: 7, after: { time: new Date(START + 20_000) } }));
+    expect(await runAuditExport({ op: 'page', dir, limit: 3 })).toEqual(readAuditPage(dir, { limit: 3 }));
+    expect(await runAuditExport({ op: 'verify', dir, key: KEY })).toEqual(verifyAuditTrail(dir, KEY));
   });
 
   it('verify: intact, then the edited line is named', () => {
