@@ -21,13 +21,12 @@ function kekFileLines(file: string): Array<{ text: string; where: string }> {
 
 /** Why one `version:base64` KEK is not real key material, in words that name `where`, never the key. */
 function kekProblem(text: string, where: string): string | null {
-  if (isPlaceholder(text)) return `${where} is a placeholder, not a key`;
   try {
     const reason = lowEntropyReason(parseKek(text, where).key);
     return reason ? `${where} ${reason}` : null;
   } catch (err) {
-    if (isToneguardError(err)) return err.message;
-    throw err;
+    if (!isToneguardError(err)) throw err;
+    return isPlaceholder(text) ? `${where} is a placeholder, not a key` : err.message;
   }
 }
 

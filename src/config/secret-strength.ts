@@ -62,19 +62,20 @@ function shortestPeriod(bytes: Uint8Array): number {
   return bytes.length;
 }
 
-/** Why a key written as text is not at least `MIN_KEY_BYTES` of random material, or null. */
+/**
+ * Why a key written as text is not at least `MIN_KEY_BYTES` of random material, or null. Only a
+ * value that fails its encoding is called a placeholder, so a random key never is by chance.
+ */
 export function weakKeyReason(text: string, encodings: readonly ('base64' | 'hex')[] = ['base64']): string | null {
-  if (isPlaceholder(text)) return 'is a placeholder, not a key';
   const bytes = decodeKeyText(text.trim(), encodings);
-  if (!bytes) return `is not ${encodings.join(' or ')}`;
+  if (!bytes) return isPlaceholder(text) ? 'is a placeholder, not a key' : `is not ${encodings.join(' or ')}`;
   if (bytes.length < MIN_KEY_BYTES) return `decodes to fewer than ${MIN_KEY_BYTES} bytes`;
   return lowEntropyReason(bytes);
 }
 
 /** Why text of a fixed documented form (a Twilio SID or token) is not a real one, or null. */
 export function weakFormattedSecretReason(text: string, form: RegExp, formName: string): string | null {
-  if (isPlaceholder(text)) return 'is a placeholder';
   const match = form.exec(text);
-  if (!match) return `is not ${formName}`;
+  if (!match) return isPlaceholder(text) ? 'is a placeholder' : `is not ${formName}`;
   return lowEntropyReason(Buffer.from(match[1]!, 'hex'));
 }
