@@ -98,7 +98,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const tls = loadTlsMaterial(config);
   const limits = socketOptions(config.http);
   const server = tls
-    ? createHttpsServer({ ...httpsServerOptions({ ...tls, ...processorClientTls(config.dataDir), ...options.tls }), ...limits }, app.http)
+    ? createHttpsServer(
+        // The TLS handshake comes before any header; without its own limit it may take 120 s.
+        { ...httpsServerOptions({ ...tls, ...processorClientTls(config.dataDir), ...options.tls }), ...limits, handshakeTimeout: config.http.headersTimeoutMs },
+        app.http,
+      )
     : createHttpServer(limits, app.http);
   server.timeout = config.http.idleTimeoutMs;
   // Upgraded (WebSocket) sockets leave the HTTP server's bookkeeping; track them to cut them at the deadline.
