@@ -12,7 +12,7 @@ FROM node:24-bookworm-slim
 ENV NODE_ENV=production TONEGUARD_PROFILE=production TONEGUARD_DATA_DIR=/var/lib/toneguard
 WORKDIR /app
 RUN groupadd --system toneguard && useradd --system --gid toneguard --home /app toneguard \
- && mkdir -p /var/lib/toneguard && chown toneguard:toneguard /var/lib/toneguard
+ && install -d -m 0700 -o toneguard -g toneguard /var/lib/toneguard
 COPY --from=build --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/dist ./dist
 COPY --chown=root:root package.json ./

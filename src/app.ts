@@ -3,7 +3,7 @@ import type { AppContext } from './context.js';
 import { errorHandler, notFound } from './http/errors.js';
 import type { UpgradeHandler } from './http/upgrade.js';
 import { accessLog } from './http/access-log.js';
-import { bodyLimit, corsPolicy, securityHeaders } from './http/security.js';
+import { bodyLimit, corsPolicy, noStore, securityHeaders } from './http/security.js';
 import { ipRateLimit } from './http/rate-limit.js';
 import { createTwilioVoice, MEDIA_STREAM_PATH } from './telephony/twilio/index.js';
 import { createAgentRouter, createTokenVerifier, EVENTS_PATH, eventsEndpoint } from './agent/index.js';
@@ -23,6 +23,7 @@ export function createApp(ctx: AppContext): BuiltApp {
   const upgrades = new Map<string, UpgradeHandler>();
   app.use(accessLog(ctx.logger, ctx.metrics));
   app.use(securityHeaders(ctx.config));
+  app.use('/v1', noStore);
   app.use(corsPolicy(ctx.config.http.corsOrigins));
   app.use(bodyLimit(ctx.config.http.bodyLimitBytes));
 

@@ -10,6 +10,7 @@ import { recordingVerifyCommand } from './cli/recording.js';
 import { simulateCallCommand } from './cli/simulate-call.js';
 import { demoCommand } from './cli/demo.js';
 import { devTokenCommand } from './cli/dev.js';
+import { restrictNewFiles } from './config/data-dir.js';
 
 /** A command returns its exit code, or 'running' when it keeps the process alive (serve). */
 type Command = (args: ParsedArgs) => Promise<number | 'running'>;
@@ -54,6 +55,8 @@ function findCommand(words: string[]): { command: Command; rest: string[] } | un
 }
 
 async function main(argv: string[]): Promise<number | 'running'> {
+  // Commands write keys, the trail and vault files into the data directory: private, like the service's.
+  restrictNewFiles();
   const found = findCommand(argv);
   if (!found) {
     process.stderr.write(`${USAGE}\n`);

@@ -1,11 +1,12 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import { mkdirSync } from 'node:fs';
 import pino from 'pino';
 import { createApp } from './app.js';
 import { checkStartupConfig, type Config } from './config/index.js';
 import { configFingerprint } from './config/fingerprint.js';
+import { createPrivateDataDir, restrictNewFiles } from './config/data-dir.js';
+import { listenHost } from './config/listen-host.js';
 import type { AppContext } from './context.js';
 import { createLogger, isScrubbingLogger, type Logger } from './audit/logger.js';
 import { Metrics } from './audit/metrics.js';
@@ -21,8 +22,19 @@ import { createCaptureService } from './capture/index.js';
 import { processorClientTls } from './processors/enrollment.js';
 import { createPaymentsWiring } from './processors/wiring.js';
 
-/** Socket limits: slow or idle clients cannot hold connections open. */
-const SOCKET_TIMEOUTS = { headersTimeout: 15_000, requestTimeout: 30_000, keepAliveTimeout: 5_000, idleTimeout: 60_000 };
+/**
+ * Socket limits, so slow or idle clients cannot hold connections open. Node enforces the headers
+ * and request timeouts only when it sweeps its connections (every 30 s by default), so the sweep
+ * runs often enough that a limit is kept within a quarter of itself (at most a second late).
+ */
+function socketOptions(http: Config['http']) {
+  return {
+    headersTimeout: http.headersTimeoutMs,
+    requestTimeout: http.requestTimeoutMs,
+    keepAliveTimeout: http.keepAliveTimeoutMs,
+    connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(http.headersTimeoutMs / 4))),
+  };
+}
 
 export interface RunningServer {
   url: string;
@@ -52,7 +64,8 @@ function buildLogger(config: Config, given: Logger | undefined): Logger {
 /** The composition root: the one place that picks concrete implementations and wires them together. */
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const warnings = checkStartupConfig(config);
-  mkdirSync(config.dataDir, { recursive: true });
+  restrictNewFiles();
+  createPrivateDataDir(config.dataDir);
   const metrics = new Metrics({ defaultMetrics: true });
   const logger = buildLogger(config, options.logger);
   for (const warning of warnings) logger.warn(`DEVELOPMENT ONLY: ${warning}`);
@@ -83,11 +96,15 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   };
   const app = createApp(context);
   const tls = loadTlsMaterial(config);
-  const server = tls ? createHttpsServer(httpsServerOptions({ ...tls, ...processorClientTls(config.dataDir), ...options.tls }), app.http) : createHttpServer(app.http);
-  server.headersTimeout = SOCKET_TIMEOUTS.headersTimeout;
-  server.requestTimeout = SOCKET_TIMEOUTS.requestTimeout;
-  server.keepAliveTimeout = SOCKET_TIMEOUTS.keepAliveTimeout;
-  server.timeout = SOCKET_TIMEOUTS.idleTimeout;
+  const limits = socketOptions(config.http);
+  const server = tls
+    ? createHttpsServer(
+        // The TLS handshake comes before any header; without its own limit it may take 120 s.
+        { ...httpsServerOptions({ ...tls, ...processorClientTls(config.dataDir), ...options.tls }), ...limits, handshakeTimeout: config.http.headersTimeoutMs },
+        app.http,
+      )
+    : createHttpServer(limits, app.http);
+  server.timeout = config.http.idleTimeoutMs;
   // Upgraded (WebSocket) sockets leave the HTTP server's bookkeeping; track them to cut them at the deadline.
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
@@ -98,7 +115,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
+    server.listen(config.port, listenHost(config), () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
   ready = true;

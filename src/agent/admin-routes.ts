@@ -30,18 +30,14 @@ export function createAdminRouter(ctx: AppContext, verifier: TokenVerifier): Rou
   const auth = authenticate(verifier, ctx.audit);
   const admins = requireRole(ctx.audit, 'admin');
   const auditors = requireRole(ctx.audit, 'auditor');
-  const noStore: express.RequestHandler = (_req, res, next) => {
-    res.set('cache-control', 'no-store');
-    next();
-  };
 
-  router.get('/v1/admin/config', auth, admins, noStore, (req, res) => {
+  router.get('/v1/admin/config', auth, admins, (req, res) => {
     const view = redactConfig(ctx.config);
     ctx.audit.record({ action: 'config.read', actor: actorOf(principalOf(res), req.ip), outcome: 'success', details: { removed: view.removed.length } });
     res.json(view);
   });
 
-  router.get('/v1/audit', auth, auditors, noStore, async (req, res) => {
+  router.get('/v1/audit', auth, auditors, async (req, res) => {
     const parsed = auditQuery.safeParse(req.query);
     if (!parsed.success) return sendError(res, 422, 'invalid_request', `limit must be 1-${AUDIT_PAGE_MAX}; after a record seq or an ISO 8601 time`);
     const { limit = AUDIT_PAGE_DEFAULT, after } = parsed.data;
@@ -51,7 +47,7 @@ export function createAdminRouter(ctx: AppContext, verifier: TokenVerifier): Rou
     res.json({ records, next: last ? String(last.seq) : null });
   });
 
-  router.get('/v1/audit/verify', auth, auditors, noStore, async (req, res) => {
+  router.get('/v1/audit/verify', auth, auditors, async (req, res) => {
     const result = await runAuditExport({ op: 'verify', dir: auditDir(ctx.config), key: resolveAuditKey(ctx.config, { create: false }).key });
     ctx.audit.record({ action: 'audit.verified', actor: actorOf(principalOf(res), req.ip), outcome: result.ok ? 'success' : 'failure', details: { ok: result.ok } });
     res.json(result);

@@ -71,6 +71,8 @@ export function createTokenVerifier(config: Config): TokenVerifier {
       } catch (err) {
         throw new AuthError(reasonFor(err));
       }
+      // jose checks `iat` only with a maximum token age; a token from the future is forged or from a broken clock.
+      if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + auth.clockToleranceSec) throw new AuthError('issued_in_future');
       if (typeof payload.sub !== 'string' || payload.sub === '') throw new AuthError('missing_subject');
       return {
         sub: payload.sub,

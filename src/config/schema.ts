@@ -33,7 +33,8 @@ const processor = z.strictObject({
  */
 export const configSchema = z.strictObject({
   profile: z.enum(['development', 'production']).default('development'),
-  host: z.string().default('0.0.0.0'),
+  /** Listening address; null means 127.0.0.1 in development (the dev token issuer must not face the network), 0.0.0.0 in production. */
+  host: z.string().min(1).nullable().default(null),
   port: z.int().min(0).max(65535).default(8080),
   /** The URL Twilio reaches us at: TwiML stream URLs and signature checks are built from it. */
   publicUrl: z.url().default('http://localhost:8080'),
@@ -172,6 +173,13 @@ export const configSchema = z.strictObject({
       captureStartsPerMinutePerAgent: z.int().positive().default(10),
       /** How long a graceful shutdown (SIGTERM) may take before remaining connections are cut. */
       shutdownTimeoutMs: z.int().positive().default(10_000),
+      /** A client must finish sending its request headers within this time, or the connection is cut. */
+      headersTimeoutMs: z.int().positive().default(15_000),
+      /** ... and its whole request (headers and body) within this; at least `headersTimeoutMs`. */
+      requestTimeoutMs: z.int().positive().default(30_000),
+      keepAliveTimeoutMs: z.int().positive().default(5_000),
+      /** A socket with no traffic for this long is closed. */
+      idleTimeoutMs: z.int().positive().default(60_000),
       tls: z
         .strictObject({
           certFile: z.string().nullable().default(null),
@@ -183,6 +191,7 @@ export const configSchema = z.strictObject({
         })
         .prefault({}),
     })
+    .refine((http) => http.headersTimeoutMs <= http.requestTimeoutMs, { message: 'headersTimeoutMs must not exceed requestTimeoutMs', path: ['headersTimeoutMs'] })
     .prefault({}),
 });
 

@@ -1,5 +1,39 @@
 import { ToneguardError } from '../errors.js';
+import type { Role } from '../agent/roles.js';
 import type { Config } from './schema.js';
+import { dataDirProblem } from './data-dir.js';
+import { isLoopbackHost, listenHost } from './listen-host.js';
+import { secretStrengthProblems } from './production-secrets.js';
+import { secretFileProblems } from './secret-files.js';
+
+/** Roles that see or control the most and so must present a second factor in production (PCI DSS 8.4.2). */
+const PRODUCTION_MFA_ROLES: readonly Role[] = ['supervisor', 'admin', 'auditor'];
+
+/** Every URL the service fetches from or trusts as an origin, by the setting that holds it. */
+function outboundUrls(config: Config): Array<[setting: string, url: string | null | undefined]> {
+  return [
+    ['auth.jwksUrl (TONEGUARD_JWKS_URL)', config.auth.jwksUrl],
+    ['twilio.apiBaseUrl (TWILIO_API_BASE_URL)', config.twilio.apiBaseUrl],
+    ['audit.alertWebhookUrl (TONEGUARD_ALERT_WEBHOOK_URL)', config.audit.alertWebhookUrl],
+    ...config.http.corsOrigins.map((origin, i): [string, string] => [`http.corsOrigins entry ${i + 1} (TONEGUARD_CORS_ORIGINS; also the widget's embedding origins)`, origin]),
+    ...config.processors.flatMap((p): Array<[string, string | undefined]> => [
+      [`processors "${p.name}" url`, p.url],
+      [`processors "${p.name}" jwksUrl`, p.jwksUrl],
+    ]),
+  ];
+}
+
+/** A URL's value is never echoed: webhook URLs often carry their own secret. */
+function plainHttpProblems(config: Config): string[] {
+  return outboundUrls(config)
+    .filter(([, url]) => url && new URL(url).protocol !== 'https:')
+    .map(([setting]) => `${setting} is not https`);
+}
+
+function mfaProblems(config: Config): string[] {
+  const missing = PRODUCTION_MFA_ROLES.filter((role) => !config.auth.mfaRoles.includes(role));
+  return missing.length === 0 ? [] : [`auth.mfaRoles must list ${PRODUCTION_MFA_ROLES.join(', ')} (missing: ${missing.join(', ')})`];
+}
 
 /**
  * What stops a production start, one line each, naming the setting and its variable.
@@ -13,7 +47,7 @@ export function productionProblems(config: Config): string[] {
   if (config.vault.keks.length === 0 && !config.vault.kekFile) missing('vault.keks or vault.kekFile (TONEGUARD_KEKS / TONEGUARD_KEK_FILE)');
   if (!config.vault.fingerprintKey) missing('vault.fingerprintKey (TONEGUARD_FINGERPRINT_KEY)');
   if (!config.audit.hmacKey) missing('audit.hmacKey (TONEGUARD_AUDIT_HMAC_KEY)');
-  else if (config.audit.hmacKey.length < 32) problems.push('audit.hmacKey (TONEGUARD_AUDIT_HMAC_KEY) is shorter than 32 characters');
+  problems.push(...secretStrengthProblems(config));
   if (config.processors.some((p) => p.type === 'twilio-generic-pay') && !(config.connector.username && config.connector.password)) {
     missing('connector.username and connector.password (TONEGUARD_CONNECTOR_USERNAME / TONEGUARD_CONNECTOR_PASSWORD), needed by the twilio-generic-pay processor,');
   }
@@ -27,6 +61,9 @@ export function productionProblems(config: Config): string[] {
     problems.push('TLS is off: set http.tls.certFile and keyFile (TONEGUARD_TLS_CERT_FILE / TONEGUARD_TLS_KEY_FILE), or http.tls.behindProxy (TONEGUARD_BEHIND_TLS_PROXY)');
   }
   if (!config.publicUrl.startsWith('https://')) problems.push('publicUrl (TONEGUARD_PUBLIC_URL) is not https');
+  problems.push(...plainHttpProblems(config), ...mfaProblems(config), ...secretFileProblems(config));
+  const exposedDataDir = dataDirProblem(config.dataDir);
+  if (exposedDataDir) problems.push(exposedDataDir);
   return problems;
 }
 
@@ -34,8 +71,17 @@ export function productionProblems(config: Config): string[] {
 export function developmentWarnings(config: Config): string[] {
   const warnings: string[] = [];
   if (!config.twilio.validateSignatures) warnings.push('Twilio signature validation is OFF: anyone can post webhooks and open media streams');
-  if (config.auth.devIssuer) warnings.push('the development token issuer is ON: anyone with shell access can mint agent tokens');
+  if (config.auth.devIssuer) {
+    const host = listenHost(config);
+    warnings.push(
+      isLoopbackHost(host)
+        ? `the development token issuer is ON: POST /v1/dev/token mints any role for anyone who reaches the port, so the listener is bound to ${host} only (TONEGUARD_HOST changes that)`
+        : `the development token issuer is ON and the listener is bound to ${host}: anyone who reaches the port can mint any role through POST /v1/dev/token`,
+    );
+  }
   if (!config.audit.hmacKey) warnings.push('the audit trail is sealed with a generated development key');
+  const exposedDataDir = dataDirProblem(config.dataDir);
+  if (exposedDataDir) warnings.push(exposedDataDir);
   return warnings;
 }
 

@@ -33,6 +33,12 @@ export function securityHeaders(config: Pick<Config, 'http'>): RequestHandler {
   });
 }
 
+/** API answers carry tokens, last fours and audit data: no browser or proxy may keep a copy. */
+export const noStore: RequestHandler = (_req, res, next) => {
+  res.setHeader('Cache-Control', 'no-store');
+  next();
+};
+
 /**
  * Strict CORS: only the configured desktop origins get CORS headers, never `*`, and a
  * preflight from any other origin is refused. Requests without an Origin are not CORS and pass.
