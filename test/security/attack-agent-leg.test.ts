@@ -33,6 +33,8 @@ const inboundParams = () => ({ AccountSid: TEST_ACCOUNT_SID, CallSid: randomSid(
 interface RingingCall {
   callSid: string;
   caller: TwilioStreamClient;
+  /** The `<Parameter>`s of the caller's stream instruction. */
+  callerParameters: Record<string, string>;
   /** The agent leg Toneguard placed through the REST stand-in, not yet answered. */
   agentUrl: string;
   agentCallSid: string;
@@ -48,13 +50,26 @@ async function ringingCall(bed: TwilioTestBed): Promise<RingingCall> {
   const caller = await TwilioStreamClient.open(bed.target, { callSid: params.CallSid, accountSid: TEST_ACCOUNT_SID, parameters: stream.parameters });
   const created = await bed.standIn.waitForCall((r) => !seen.has(r));
   await waitFor(() => bed.server.context.calls.get(params.CallSid));
-  return { callSid: params.CallSid, caller, agentUrl: created.request.params.Url, agentCallSid: created.callSid };
+  return { callSid: params.CallSid, caller, callerParameters: stream.parameters, agentUrl: created.request.params.Url, agentCallSid: created.callSid };
 }
 
 /** Answers the agent leg as Twilio would: the signed agent webhook for the CallSid the REST create returned. */
 async function agentWebhook(bed: TwilioTestBed, call: RingingCall, agentCallSid = call.agentCallSid) {
   const answer = await postTwilioWebhook(bed.target, call.agentUrl, { AccountSid: TEST_ACCOUNT_SID, CallSid: agentCallSid, CallStatus: 'in-progress', Direction: 'outbound-api' });
   return { ...answer, stream: parseStreamTwiml(answer.body) };
+}
+
+/** A bridged call, played step by step so that the test holds every message Twilio's side sent. */
+async function answeredCall(bed: TwilioTestBed) {
+  const ringing = await ringingCall(bed);
+  const agentParameters = (await agentWebhook(bed, ringing)).stream!.parameters;
+  const agent = await TwilioStreamClient.open(bed.target, { callSid: ringing.agentCallSid, accountSid: TEST_ACCOUNT_SID, parameters: agentParameters });
+  await waitFor(() => bed.server.context.calls.get(ringing.callSid)?.state === 'bridged');
+  const hangUp = async () => {
+    await Promise.all([ringing.caller.stop(), agent.stop()]);
+    await postTwilioWebhook(bed.target, '/twilio/status/call', { AccountSid: TEST_ACCOUNT_SID, CallSid: ringing.callSid, CallStatus: 'completed' });
+  };
+  return { ...ringing, agentParameters, hangUp };
 }
 
 /** Plays a signed upgrade and a `start` on a real socket; resolves to how the server closed it, or `undefined` if it kept it. */
@@ -95,9 +110,8 @@ describe('attack: agent-leg takeover and stream credentials', () => {
   });
 
   it("refuses a replayed upgrade and start of an earlier call's agent leg aimed at a new ringing call", async () => {
-    const earlier = await bed.dial();
-    await waitFor(() => bed.server.context.calls.get(earlier.callSid)?.state === 'bridged');
-    const captured = { callSid: earlier.agentCallSid, parameters: { ...earlier.agent.parameters } };
+    const earlier = await answeredCall(bed);
+    const captured = { callSid: earlier.agentCallSid, parameters: earlier.agentParameters };
     await earlier.hangUp();
 
     const ringing = await ringingCall(bed);
@@ -169,8 +183,7 @@ describe('attack: agent-leg takeover and stream credentials', () => {
   });
 
   it('shows no session id or leg-joining id in /v1/calls, /v1/me or the events socket', async () => {
-    const call = await bed.dial();
-    await waitFor(() => bed.server.context.calls.get(call.callSid)?.state === 'bridged');
+    const call = await answeredCall(bed);
     const agentToken = await mintDevToken(bed.server.context.config, { sub: 'agent', role: 'agent' });
     const events: Record<string, unknown>[] = [];
     const socket = new WebSocket(`${bed.server.url.replace(/^http/, 'ws')}/v1/events`, [EVENTS_SUBPROTOCOL, `bearer.${agentToken}`]);
@@ -186,7 +199,7 @@ describe('attack: agent-leg takeover and stream credentials', () => {
 
     expect(calls).toHaveLength(1);
     expect(mine).toHaveLength(1);
-    const secrets = [call.agentCallSid, call.caller.parameters.credential, call.agent.parameters.credential];
+    const secrets = [call.agentCallSid, call.callerParameters.credential, call.agentParameters.credential];
     for (const shown of [...calls, ...mine, ...eventCalls]) {
       expect(Object.keys(shown).every((key) => CALL_VIEW_KEYS.includes(key)), `keys ${Object.keys(shown).join(',')}`).toBe(true);
       const text = JSON.stringify(shown);
