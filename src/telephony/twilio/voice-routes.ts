@@ -117,11 +117,12 @@ export function voiceRouter(ctx: VoiceContext, deps: VoiceRouterDeps): Router {
   });
 
   router.post(VOICE_PATHS.agent, form, twilioSignature(ctx, VOICE_PATHS.agent), async (req, res) => {
-    const query = agentQuery.safeParse(req.query);
     const body = agentForm.safeParse(req.body);
-    if (!query.success || !body.success) return badRequest(res, req);
+    if (!body.success) return badRequest(res, req);
     const agentCallSid = body.data.CallSid;
-    if ((await placedAgentCall(query.data.call)) !== agentCallSid) return refuse(res, req, VOICE_PATHS.agent, agentCallSid, 'agent_call_not_placed');
+    const query = agentQuery.safeParse(req.query);
+    const placed = query.success ? await placedAgentCall(query.data.call) : undefined;
+    if (placed !== agentCallSid) return refuse(res, req, VOICE_PATHS.agent, agentCallSid, 'agent_call_not_placed');
     if (!handled.claim(agentCallSid)) return refuse(res, req, VOICE_PATHS.agent, agentCallSid, 'already_handled');
     const agent = agentIdentity(ctx.config.twilio.agentTarget);
     const credential = credentials.issue({ leg: 'agent', legCallSid: agentCallSid, agentId: agent });
