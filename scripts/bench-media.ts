@@ -144,7 +144,7 @@ async function dialToneguard(port: number, standIn: TwilioRestStandIn, n: number
   const callerStream = parseStreamTwiml(inbound.body);
   if (!callerStream) throw new Error(`inbound webhook answered ${inbound.status}`);
   const caller = await openLeg(port, callSid, callerStream.parameters, n * 2 + 1);
-  const { request, callSid: agentSid } = await standIn.waitForCall((r) => r.params.Url.endsWith(`session=${callerStream.parameters.session}`));
+  const { request, callSid: agentSid } = await standIn.waitForCall((r) => r.params.Url.endsWith(`call=${callSid}`));
   const agentAnswer = await postTwilioWebhook(target, request.params.Url, { AccountSid: ACCOUNT_SID, CallSid: agentSid });
   const agentStream = parseStreamTwiml(agentAnswer.body);
   if (!agentStream) throw new Error(`agent webhook answered ${agentAnswer.status}`);

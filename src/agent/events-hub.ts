@@ -1,5 +1,6 @@
 import type { CaptureService, CaptureView } from '../capture/types.js';
-import type { CallRecord, CallRegistry } from '../state/calls.js';
+import type { CallRegistry } from '../state/calls.js';
+import { agentCallView, type AgentCallView } from './call-view.js';
 import type { Principal, Role } from './auth.js';
 import { maySeeCall } from './visibility.js';
 
@@ -7,7 +8,7 @@ import { maySeeCall } from './visibility.js';
 export type AgentEvent =
   | { type: 'ready'; sub: string; roles: Role[] }
   | { type: 'capture'; view: CaptureView }
-  | { type: 'call'; call: CallRecord }
+  | { type: 'call'; call: AgentCallView }
   | { type: 'heartbeat'; at: string }
   | { type: 'pong' };
 
@@ -61,7 +62,7 @@ export function createEventsHub(captures: CaptureService, calls: CallRegistry, r
     if (latest.size > MAX_VIEWS || FINISHED.has(view.state)) forget();
     publish({ type: 'capture', view }, view.callSid);
   });
-  const offCall = calls.onChange((call) => publish({ type: 'call', call }, call.callSid));
+  const offCall = calls.onChange((call) => publish({ type: 'call', call: agentCallView(call) }, call.callSid));
 
   return {
     snapshot(principal) {
@@ -69,7 +70,7 @@ export function createEventsHub(captures: CaptureService, calls: CallRegistry, r
       const liveCalls = calls.list().filter((call) => call.state !== 'ended' && maySeeCall(principal, call));
       const views = [...latest.values()].filter((view) => maySeeCall(principal, calls.get(view.callSid)));
       return [
-        ...liveCalls.map((call) => JSON.stringify({ type: 'call', call } satisfies AgentEvent)),
+        ...liveCalls.map((call) => JSON.stringify({ type: 'call', call: agentCallView(call) } satisfies AgentEvent)),
         ...views.map((view) => JSON.stringify({ type: 'capture', view } satisfies AgentEvent)),
       ];
     },

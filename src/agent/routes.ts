@@ -8,6 +8,7 @@ import { isToneguardError } from '../errors.js';
 import { getServiceJwks } from '../audit/service-key.js';
 import { actorOf, authenticate, deny403, denialReason, principalOf, requireRole, ROLES, type TokenVerifier } from './auth.js';
 import { maySeeCall } from './visibility.js';
+import { agentCallView } from './call-view.js';
 import { createAdminRouter } from './admin-routes.js';
 import { devIssuerEnabled, loadDevIssuerKey, mintDevToken } from './dev-issuer.js';
 
@@ -65,12 +66,12 @@ export function createAgentRouter(ctx: AppContext, verifier: TokenVerifier): Rou
 
   router.get('/v1/me', auth, (_req, res) => {
     const principal = principalOf(res);
-    res.json({ sub: principal.sub, roles: principal.roles, calls: principal.roles.includes('agent') ? ctx.calls.forAgent(principal.sub) : [] });
+    res.json({ sub: principal.sub, roles: principal.roles, calls: principal.roles.includes('agent') ? ctx.calls.forAgent(principal.sub).map(agentCallView) : [] });
   });
 
   router.get('/v1/calls', auth, operators, (_req, res) => {
     const principal = principalOf(res);
-    res.json({ calls: ctx.calls.list().filter((c) => c.state !== 'ended' && maySeeCall(principal, c)) });
+    res.json({ calls: ctx.calls.list().filter((c) => c.state !== 'ended' && maySeeCall(principal, c)).map(agentCallView) });
   });
 
   const startLimit = identityRateLimit({

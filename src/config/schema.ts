@@ -55,6 +55,8 @@ export const configSchema = z.strictObject({
       agentTarget: z.string().default('client:agent'),
       /** Caller id for the agent leg; defaults to the inbound call's `To`. */
       callerId: z.string().nullable().default(null),
+      /** How long a handled CallSid is remembered (in `{dataDir}/twilio-calls.db`) so that a replayed webhook is refused. */
+      handledCallRetentionDays: z.int().positive().default(30),
     })
     .prefault({}),
   dsp: z
@@ -71,6 +73,10 @@ export const configSchema = z.strictObject({
       maxQueuedFrames: z.int().positive().default(100),
       maxPayloadBytes: z.int().positive().default(64 * 1024),
       maxMessagesPerSecond: z.int().positive().default(400),
+      /** A media socket that has not sent its stream start by then is closed. */
+      startTimeoutMs: z.int().positive().default(5000),
+      /** How long a leg's stream credential (issued in the TwiML) stays redeemable. */
+      streamCredentialTtlMs: z.int().positive().default(30_000),
     })
     .prefault({}),
   capture: z

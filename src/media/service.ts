@@ -7,6 +7,7 @@ import type { Config } from '../config/index.js';
 import type { CallRegistry } from '../state/calls.js';
 import type { KeyringPort } from '../vault/types.js';
 import { CallBridge } from './bridge.js';
+import type { StreamCredentials } from './stream-credentials.js';
 import { EncryptedRecordingWriter } from './recording-format.js';
 import { StereoRecorder } from './recorder.js';
 import type { LegInput, LegOutput, LegRole, MediaRejectReason, StreamStart } from './types.js';
@@ -18,13 +19,18 @@ export interface MediaServiceDeps {
   keyring: KeyringPort;
   metrics: Metrics;
   logger: Logger;
+  /** Issued into each leg's stream instruction; every stream start must redeem one. */
+  credentials: StreamCredentials;
 }
 
 export type AttachResult = { input: LegInput; leg: LegRole } | { reason: MediaRejectReason };
 
 /** Pairs each call's caller and agent streams into one bridge, and ends them together. */
 export interface MediaService {
-  /** A stream has started; its `leg` and `session` parameters say which call and side it is. */
+  /**
+   * A stream has started. Its `credential` parameter must admit the `leg` (and `agent`) it claims
+   * for the CallSid it reports; the caller leg then opens the call's bridge, the agent leg joins it.
+   */
   attach(start: StreamStart, output: LegOutput): AttachResult;
   /** Ends the call's bridge (hang-up reported by a status callback). */
   endCall(callSid: string, reason: string): void;
@@ -38,7 +44,7 @@ export function recordingsDir(config: Pick<Config, 'recording' | 'dataDir'>): st
 }
 
 export function createMediaService(deps: MediaServiceDeps): MediaService {
-  const bySession = new Map<string, CallBridge>();
+  const byCall = new Map<string, CallBridge>();
   const recordingsClosing = new Set<Promise<void>>();
   const logger = deps.logger.child({ module: 'media' });
 
@@ -55,10 +61,10 @@ export function createMediaService(deps: MediaServiceDeps): MediaService {
     }
   };
 
-  const attachCaller = (start: StreamStart, session: string, output: LegOutput): AttachResult => {
+  const attachCaller = (start: StreamStart, output: LegOutput): AttachResult => {
     const call = deps.calls.get(start.callSid);
-    if (!call || call.sessionId !== session || call.state === 'ended') return { reason: 'unknown_session' };
-    if (bySession.has(session)) return { reason: 'duplicate_start' };
+    if (!call || call.state === 'ended') return { reason: 'unknown_call' };
+    if (byCall.has(call.callSid)) return { reason: 'duplicate_start' };
     const bridge = new CallBridge({
       callSid: call.callSid,
       config: deps.config,
@@ -67,7 +73,7 @@ export function createMediaService(deps: MediaServiceDeps): MediaService {
       logger,
       recorder: openRecorder(call.callSid),
       onEnded: (reason, recordingClosed) => {
-        bySession.delete(session);
+        byCall.delete(call.callSid);
         recordingsClosing.add(recordingClosed);
         void recordingClosed.then(() => recordingsClosing.delete(recordingClosed));
         deps.metrics.activeCalls.dec();
@@ -75,33 +81,36 @@ export function createMediaService(deps: MediaServiceDeps): MediaService {
         logger.info({ callSid: call.callSid, reason }, 'call ended');
       },
     });
-    bySession.set(session, bridge);
+    byCall.set(call.callSid, bridge);
     deps.metrics.activeCalls.inc();
     logger.info({ callSid: call.callSid }, 'caller stream started');
     return { input: bridge.attachCaller(output), leg: 'caller' };
   };
 
-  const attachAgent = (start: StreamStart, session: string, output: LegOutput): AttachResult => {
-    const bridge = bySession.get(session);
-    if (!bridge) return { reason: 'unknown_session' };
+  /** Only the agent call Toneguard itself placed for this call may join it. */
+  const attachAgent = (start: StreamStart, agentId: string | undefined, output: LegOutput): AttachResult => {
+    const call = deps.calls.findByAnyLeg(start.callSid);
+    const bridge = call && call.agentCallSid === start.callSid ? byCall.get(call.callSid) : undefined;
+    if (!bridge) return { reason: 'unknown_call' };
     if (bridge.hasAgent) return { reason: 'duplicate_start' };
-    deps.calls.update(bridge.callSid, { agentCallSid: start.callSid, agentId: start.parameters.agent, state: 'bridged' });
+    deps.calls.update(bridge.callSid, { agentId, state: 'bridged' });
     logger.info({ callSid: bridge.callSid, agentCallSid: start.callSid }, 'agent stream joined');
     return { input: bridge.attachAgent(output), leg: 'agent' };
   };
 
   return {
     attach(start, output) {
-      const { leg, session } = start.parameters;
-      if (!session) return { reason: 'unknown_session' };
-      if (leg === 'caller') return attachCaller(start, session, output);
-      if (leg === 'agent') return attachAgent(start, session, output);
-      return { reason: 'unknown_session' };
+      const { leg, agent, credential } = start.parameters;
+      if (leg !== 'caller' && leg !== 'agent') return { reason: 'credential_invalid' };
+      const agentId = leg === 'agent' ? agent : undefined;
+      const redeemed = deps.credentials.redeem({ leg, legCallSid: start.callSid, agentId }, credential);
+      if (!redeemed.ok) return { reason: redeemed.reason };
+      return leg === 'caller' ? attachCaller(start, output) : attachAgent(start, agentId, output);
     },
     endCall(callSid, reason) {
       const call = deps.calls.findByAnyLeg(callSid);
       if (!call) return;
-      const bridge = bySession.get(call.sessionId);
+      const bridge = byCall.get(call.callSid);
       if (bridge) bridge.end(reason);
       else {
         deps.captures.endCall(call.callSid, reason);
@@ -109,10 +118,10 @@ export function createMediaService(deps: MediaServiceDeps): MediaService {
       }
     },
     get activeCalls() {
-      return bySession.size;
+      return byCall.size;
     },
     async closeAll() {
-      for (const bridge of [...bySession.values()]) bridge.end('shutdown');
+      for (const bridge of [...byCall.values()]) bridge.end('shutdown');
       await Promise.all(recordingsClosing);
     },
   };

@@ -7,7 +7,7 @@ export type LegRole = 'caller' | 'agent';
 export interface StreamStart {
   callSid: string;
   streamSid: string;
-  /** The provider's custom parameters (Twilio `<Parameter>`s): `leg`, `session`, `agent`. */
+  /** The provider's custom parameters (Twilio `<Parameter>`s): `leg`, `agent`, `credential`. Unauthenticated until the credential is redeemed. */
   parameters: Readonly<Record<string, string>>;
 }
 
@@ -29,7 +29,11 @@ export type MediaRejectReason =
   | 'frame_size'
   | 'media_before_start'
   | 'duplicate_start'
-  | 'unknown_session'
+  | 'unknown_call'
+  | 'credential_invalid'
+  | 'credential_expired'
+  | 'credential_reused'
+  | 'start_timeout'
   | 'rate_limited';
 
 export type ParsedMediaMessage = { ok: true; event: InboundMediaEvent } | { ok: false; reason: MediaRejectReason };

@@ -6,10 +6,9 @@ export type CallState = 'ringing' | 'bridged' | 'ended';
 export interface CallRecord {
   /** The caller leg's CallSid: the id the agent API uses. */
   callSid: string;
-  /** Opaque session id we put in the TwiML <Parameter>s. */
-  sessionId: string;
+  /** The agent call Toneguard placed through the platform's REST API: the only one whose stream may join. */
   agentCallSid?: string;
-  /** The agent identity bound to this call (from the agent leg's parameters or `client:` target). */
+  /** The agent identity bound to this call (from the agent leg's credential-covered parameters). */
   agentId?: string;
   /** The caller's number as the platform reported it; shown to the agent, never logged. */
   from?: string;

@@ -15,8 +15,8 @@ let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer({ events: { heartbeatMs: 1000, authTimeoutMs: 1000 }, auth: { clockToleranceSec: 0 } });
   const startedAt = new Date().toISOString();
-  server.context.calls.upsert({ callSid: ALICE_CALL, sessionId: 'e1', agentId: 'alice', state: 'bridged', startedAt });
-  server.context.calls.upsert({ callSid: BOB_CALL, sessionId: 'e2', agentId: 'bob', state: 'bridged', startedAt });
+  server.context.calls.upsert({ callSid: ALICE_CALL, agentId: 'alice', state: 'bridged', startedAt });
+  server.context.calls.upsert({ callSid: BOB_CALL, agentId: 'bob', state: 'bridged', startedAt });
 });
 afterAll(() => server.close());
 

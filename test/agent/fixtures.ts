@@ -26,7 +26,7 @@ export async function startAgentApi(overrides: Record<string, unknown> = {}): Pr
     bearer: async (sub, role) => `Bearer ${await mintDevToken(server.context.config, { sub, role })}`,
     bindCall(agentId) {
       const callSid = `CA${String(++calls).padStart(32, '0')}`;
-      server.context.calls.upsert({ callSid, sessionId: `s${calls}`, agentId, state: 'bridged', startedAt: new Date().toISOString() });
+      server.context.calls.upsert({ callSid, agentId, state: 'bridged', startedAt: new Date().toISOString() });
       return callSid;
     },
     auditSince: (seq) => server.auditRecords().filter((r) => r.seq > seq),

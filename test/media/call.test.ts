@@ -58,7 +58,7 @@ describe('an in-line call through the Twilio media bridge', () => {
     expect(create?.path).toBe(`/2010-04-01/Accounts/${TEST_ACCOUNT_SID}/Calls.json`);
     expect(create?.basicAuth).toBe(`${TEST_ACCOUNT_SID}:${TEST_AUTH_TOKEN}`);
     expect(create?.params.To).toBe('client:alice');
-    expect(create?.params.Url).toMatch(/^https:\/\/toneguard\.test\/twilio\/voice\/agent\?session=[0-9a-f-]{36}$/);
+    expect(create?.params.Url).toMatch(/^https:\/\/toneguard\.test\/twilio\/voice\/agent\?call=CA[0-9a-f]{32}$/);
     expect(bed.server.context.calls.get(callSid)?.agentId).toBe('alice');
   });
 

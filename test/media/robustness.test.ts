@@ -43,11 +43,11 @@ describe('media bridge robustness', () => {
     await Promise.all([noisy.hangUp(), quiet.hangUp()]);
   });
 
-  it('closes a stream that sends media before start, or a second start, without touching other calls', async () => {
-    const early = await TwilioStreamClient.open(bed.target, { callSid: randomSid('CA'), accountSid: TEST_ACCOUNT_SID, parameters: { leg: 'caller', session: 'nope' } });
+  it('closes a stream that starts without a credential, or sends a second start, without touching other calls', async () => {
+    const early = await TwilioStreamClient.open(bed.target, { callSid: randomSid('CA'), accountSid: TEST_ACCOUNT_SID, parameters: { leg: 'caller' } });
     const closed = await early.closed();
     expect(closed.code).toBe(1008);
-    expect(closed.reason).toBe('unknown_session');
+    expect(closed.reason).toBe('credential_invalid');
 
     const call = await bed.dial();
     call.caller.sendRaw(

@@ -26,7 +26,6 @@
  * past the first check often enough to matter (counted); at the end no request hit the 500
  * handler and no log line or audit record carries a test PAN.
  */
-import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintDevToken } from '../../src/agent/dev-issuer.js';
@@ -37,7 +36,7 @@ import { expectSafeAnswer, isJsonError, parseJson, readAnswer, Tally } from './f
 import { authorizationFor, connectorAuth, connectorBody, CONNECTOR_PASSWORD, CONNECTOR_USER, isConnectorRefusal } from './fuzz/connector.js';
 import { eventsMessage, eventsOpening, eventsProtocols, playEventsSocket } from './fuzz/events.js';
 import { HealthyCall } from './fuzz/healthy-call.js';
-import { mediaFrame, playFuzzStream, startMessage, streamOpening, type MediaFrame, type StreamOpening } from './fuzz/media.js';
+import { forgedCredential, mediaFrame, playFuzzStream, startMessage, streamOpening, type MediaFrame, type StreamOpening } from './fuzz/media.js';
 import { FUZZ_PANS, unknownSid } from './fuzz/values.js';
 import { isTwilioSuccess, sendWebhook, signing, WEBHOOK_PATHS, webhookRequest } from './fuzz/webhooks.js';
 
@@ -90,16 +89,15 @@ describe('cross-service fuzz: nothing crashes, nothing leaks, the healthy call k
   const bodyLimit = () => bed.server.context.config.http.bodyLimitBytes;
 
   const streamOpeningFrames = async (kind: StreamOpening): Promise<MediaFrame[]> => {
-    const parameters = { leg: 'caller', session: healthy.sessionId };
     switch (kind) {
       case 'none':
         return [];
       case 'hijack-caller':
-        return [startMessage(healthy.call.callSid, parameters)];
+        return [startMessage(healthy.call.callSid, { leg: 'caller' })];
       case 'hijack-agent':
-        return [startMessage(healthy.call.agentCallSid, { ...parameters, leg: 'agent', agent: 'mallory' })];
-      case 'healthy-sid-wrong-session':
-        return [startMessage(healthy.call.callSid, { leg: 'caller', session: randomUUID() })];
+        return [startMessage(healthy.call.agentCallSid, { leg: 'agent', agent: 'mallory', credential: healthy.call.agent.parameters.credential })];
+      case 'healthy-sid-forged-credential':
+        return [startMessage(healthy.call.callSid, { leg: 'caller', credential: forgedCredential() })];
       case 'own-call': {
         const callSid = randomSid('CA');
         const answer = await postTwilioWebhook(bed.target, '/twilio/voice/inbound', { AccountSid: TEST_ACCOUNT_SID, CallSid: callSid });
@@ -126,11 +124,10 @@ describe('cross-service fuzz: nothing crashes, nothing leaks, the healthy call k
       const outcome = await playFuzzStream(bed.target, [...(await streamOpeningFrames(kind)), ...frames]);
       const code = outcome.closedByServer?.code;
       if (code !== undefined) expect([1000, 1008, 1009].includes(code) || (code >= 4000 && code < 5000), `close code ${code}`).toBe(true);
-      if (kind.startsWith('hijack')) expect(outcome.closedByServer).toEqual({ code: 1008, reason: 'duplicate_start' });
-      if (kind === 'healthy-sid-wrong-session') expect(outcome.closedByServer).toEqual({ code: 1008, reason: 'unknown_session' });
+      if (kind.startsWith('hijack') || kind === 'healthy-sid-forged-credential') expect(outcome.closedByServer).toEqual({ code: 1008, reason: 'credential_invalid' });
       expect(bed.server.context.calls.get(healthy.call.callSid)).toMatchObject({ state: 'bridged', agentId: AGENT, agentCallSid: healthy.call.agentCallSid });
       streams.add(outcome.closedByServer ? `closed ${outcome.closedByServer.reason}` : 'survived');
-      if (kind === 'own-call' && outcome.closedByServer?.reason !== 'unknown_session') streams.add('own call attached');
+      if (kind === 'own-call' && outcome.closedByServer?.reason !== 'unknown_call') streams.add('own call attached');
     }),
     captureStart: fc.asyncProperty(
       fc.oneof(fc.constant(healthy.call.callSid), unknownSid('CA'), pathSegment),

@@ -13,6 +13,8 @@ import {
   type TwilioTestBed,
 } from '../helpers/twilio.js';
 
+/** `{expiry}.{nonce}.{mac}`: see src/media/stream-credentials.ts. */
+const CREDENTIAL = /^[0-9a-z]+\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/;
 const inboundParams = () => ({ AccountSid: TEST_ACCOUNT_SID, CallSid: randomSid('CA'), From: '+15005550006', To: '+15005550001', CallStatus: 'ringing' });
 
 describe('Twilio voice webhooks', () => {
@@ -25,7 +27,7 @@ describe('Twilio voice webhooks', () => {
     await bed?.close();
   });
 
-  it('answers an inbound call with a bidirectional <Connect><Stream> to the public wss URL, leg and session as parameters', async () => {
+  it('answers an inbound call with a bidirectional <Connect><Stream> to the public wss URL, leg and stream credential as parameters', async () => {
     const answer = await postTwilioWebhook(bed.target, '/twilio/voice/inbound', inboundParams());
     expect(answer.status).toBe(200);
     expect(answer.body).toContain('<Connect><Stream');
@@ -33,26 +35,28 @@ describe('Twilio voice webhooks', () => {
     const stream = parseStreamTwiml(answer.body);
     expect(stream?.url).toBe('wss://toneguard.test/media/twilio');
     expect(stream?.parameters.leg).toBe('caller');
-    expect(stream?.parameters.session).toMatch(/^[0-9a-f-]{36}$/);
+    expect(stream?.parameters.credential).toMatch(CREDENTIAL);
+    expect(Object.keys(stream?.parameters ?? {}).sort()).toEqual(['credential', 'leg']);
   });
 
-  it('answers the agent leg with leg=agent and the agent identity from the client: target', async () => {
+  it('answers the agent leg it placed with leg=agent, the agent identity from the client: target and a credential', async () => {
     const params = inboundParams();
-    const created = new Promise<string>((resolve) => bed.standIn.onCreateCall((r) => resolve(r.params.Url)));
     await postTwilioWebhook(bed.target, '/twilio/voice/inbound', params);
-    const url = await created;
-    const answer = await postTwilioWebhook(bed.target, url, { AccountSid: TEST_ACCOUNT_SID, CallSid: randomSid('CA') });
+    const { request: create, callSid: agentCallSid } = await bed.standIn.waitForCall((r) => r.params.Url.endsWith(`call=${params.CallSid}`));
+    const answer = await postTwilioWebhook(bed.target, create.params.Url, { AccountSid: TEST_ACCOUNT_SID, CallSid: agentCallSid });
     const stream = parseStreamTwiml(answer.body);
-    expect(stream?.parameters).toMatchObject({ leg: 'agent', agent: 'agent' });
+    expect(stream?.parameters).toMatchObject({ leg: 'agent', agent: 'agent', credential: expect.stringMatching(CREDENTIAL) });
   });
 
-  it('answers a retried inbound webhook with the same session and places the agent leg once', async () => {
+  it('answers each CallSid once: a repeated inbound webhook gets <Hangup/> and places no second agent leg', async () => {
     const params = inboundParams();
     const first = parseStreamTwiml((await postTwilioWebhook(bed.target, '/twilio/voice/inbound', params)).body);
-    const retry = parseStreamTwiml((await postTwilioWebhook(bed.target, '/twilio/voice/inbound', params)).body);
-    expect(retry?.parameters.session).toBe(first?.parameters.session);
-    await bed.standIn.waitForCall((r) => r.params.Url.endsWith(`session=${first?.parameters.session}`));
-    expect(bed.standIn.requests.filter((r) => r.params.Url?.endsWith(`session=${first?.parameters.session}`))).toHaveLength(1);
+    const again = await postTwilioWebhook(bed.target, '/twilio/voice/inbound', params);
+    expect(first).toBeDefined();
+    expect(again.status).toBe(200);
+    expect(again.body).toContain('<Hangup/>');
+    await bed.standIn.waitForCall((r) => r.params.Url.endsWith(`call=${params.CallSid}`));
+    expect(bed.standIn.requests.filter((r) => r.params.Url?.endsWith(`call=${params.CallSid}`))).toHaveLength(1);
   });
 
   it('refuses a forged or missing webhook signature with 403, a metric and an audit event', async () => {

@@ -9,15 +9,17 @@ export type StreamLeg = 'caller' | 'agent';
 export interface StreamTwimlOptions {
   publicUrl: string;
   leg: StreamLeg;
-  sessionId: string;
-  /** The agent identity, on the agent leg. */
+  /** The leg's single-use stream credential, redeemed at the stream's `start`. */
+  credential: string;
+  /** The agent identity, on the agent leg (covered by the credential). */
   agent?: string;
   statusCallback?: string;
 }
 
 /**
  * A bidirectional `<Connect><Stream>`: Toneguard becomes the only audio path of the leg.
- * Stream URLs lose their query string, so the leg and session travel as `<Parameter>`s.
+ * Stream URLs lose their query string, so the leg, agent and credential travel as `<Parameter>`s,
+ * which Twilio echoes in the stream's `start.customParameters`.
  */
 export function connectStreamTwiml(options: StreamTwimlOptions): string {
   const response = new twilio.twiml.VoiceResponse();
@@ -26,8 +28,8 @@ export function connectStreamTwiml(options: StreamTwimlOptions): string {
     ...(options.statusCallback ? { statusCallback: options.statusCallback, statusCallbackMethod: 'POST' } : {}),
   });
   stream.parameter({ name: 'leg', value: options.leg });
-  stream.parameter({ name: 'session', value: options.sessionId });
   if (options.agent) stream.parameter({ name: 'agent', value: options.agent });
+  stream.parameter({ name: 'credential', value: options.credential });
   return response.toString();
 }
 

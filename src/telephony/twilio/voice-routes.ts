@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import express, { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
-import type { MediaService } from '../../media/index.js';
+import type { MediaService, StreamCredentials } from '../../media/index.js';
+import type { HandledCallStore } from './handled-calls.js';
 import type { TwilioRestClient } from './rest-client.js';
 import { publicUrlFor, twilioSignature } from './signature.js';
 import { agentIdentity, connectStreamTwiml } from './twiml.js';
@@ -17,12 +17,25 @@ export const VOICE_PATHS = {
 const callSid = z.string().regex(/^CA[0-9a-fA-F]{32}$/);
 /** Twilio posts many more fields than these; unknown ones are ignored. */
 const inboundForm = z.object({ CallSid: callSid, From: z.string().max(256).optional(), To: z.string().max(256).optional() });
-const agentQuery = z.object({ session: z.uuid() });
+/** The agent leg's webhook names the customer call it belongs to (our own URL, signed by Twilio). */
+const agentQuery = z.object({ call: callSid });
+const agentForm = z.object({ CallSid: callSid });
 const callStatusForm = z.object({ CallSid: callSid, CallStatus: z.string().max(32).optional() });
 const streamStatusForm = z.object({ CallSid: callSid, StreamEvent: z.string().max(32).optional() });
 const ENDED_CALL_STATUSES = new Set(['completed', 'busy', 'failed', 'no-answer', 'canceled']);
 
 type VoiceContext = Pick<AppContext, 'config' | 'logger' | 'audit' | 'metrics' | 'calls'>;
+
+/** Why a signed voice webhook is answered with a hang-up. */
+type WebhookRefusal = 'already_handled' | 'agent_call_not_placed';
+
+export interface VoiceRouterDeps {
+  media: MediaService;
+  rest: TwilioRestClient;
+  /** Issues each leg's single-use stream credential. */
+  credentials: StreamCredentials;
+  handled: HandledCallStore;
+}
 
 function hangupTwiml(): string {
   return '<?xml version="1.0" encoding="UTF-8"?><Response><Hangup/></Response>';
@@ -30,29 +43,47 @@ function hangupTwiml(): string {
 
 /**
  * The voice webhooks: the inbound call and the agent leg answer with bidirectional
- * `<Connect><Stream>`s; status callbacks end calls. Every route checks the Twilio signature.
+ * `<Connect><Stream>`s, each carrying a fresh stream credential; status callbacks end calls.
+ * Every route checks the Twilio signature. A signature never expires, so each CallSid is
+ * answered once, ever: a retried or replayed webhook gets `<Hangup/>` (the answer goes to
+ * whoever sent the request; the live call, if any, is untouched).
  */
-export function voiceRouter(ctx: VoiceContext, media: MediaService, rest: TwilioRestClient): Router {
+export function voiceRouter(ctx: VoiceContext, deps: VoiceRouterDeps): Router {
+  const { media, rest, credentials, handled } = deps;
   const router = Router();
   const logger = ctx.logger.child({ module: 'twilio-voice' });
   const publicUrl = ctx.config.publicUrl;
   const form = express.urlencoded({ extended: false, limit: ctx.config.http.bodyLimitBytes });
   const streamStatusCallback = publicUrlFor(publicUrl, VOICE_PATHS.streamStatus);
+  /** Agent calls being placed: the caller's CallSid → the agent CallSid Twilio's REST API returns. */
+  const placing = new Map<string, Promise<string | undefined>>();
 
-  const dialAgent = (call: { callSid: string; sessionId: string }, to: string | undefined) => {
-    const target = ctx.config.twilio.agentTarget;
-    rest
+  const dialAgent = (callerCallSid: string, to: string | undefined) => {
+    const placed = rest
       .createCall({
-        to: target,
+        to: ctx.config.twilio.agentTarget,
         from: ctx.config.twilio.callerId ?? to ?? 'toneguard',
-        url: publicUrlFor(publicUrl, `${VOICE_PATHS.agent}?session=${call.sessionId}`),
+        url: publicUrlFor(publicUrl, `${VOICE_PATHS.agent}?call=${callerCallSid}`),
         statusCallback: publicUrlFor(publicUrl, VOICE_PATHS.callStatus),
       })
-      .then((agentCallSid) => ctx.calls.update(call.callSid, { agentCallSid }))
+      .then((agentCallSid) => {
+        ctx.calls.update(callerCallSid, { agentCallSid });
+        return agentCallSid;
+      })
       .catch((err: unknown) => {
-        logger.error({ err, callSid: call.callSid }, 'agent leg could not be placed');
-        media.endCall(call.callSid, 'agent_unreachable');
-      });
+        logger.error({ err, callSid: callerCallSid }, 'agent leg could not be placed');
+        media.endCall(callerCallSid, 'agent_unreachable');
+        return undefined;
+      })
+      .finally(() => placing.delete(callerCallSid));
+    placing.set(callerCallSid, placed);
+  };
+
+  /** The agent CallSid Toneguard placed for a live call, waiting for the REST answer if it is still due. */
+  const placedAgentCall = async (callerCallSid: string): Promise<string | undefined> => {
+    const call = ctx.calls.get(callerCallSid);
+    if (!call || call.state === 'ended') return undefined;
+    return call.agentCallSid ?? (await placing.get(callerCallSid));
   };
 
   const twiml = (res: express.Response, body: string) => res.type('text/xml').send(body);
@@ -60,25 +91,42 @@ export function voiceRouter(ctx: VoiceContext, media: MediaService, rest: Twilio
     logger.warn({ path: req.path }, 'twilio webhook with unusable fields');
     res.status(400).json({ error: { code: 'invalid_request', message: 'Missing or invalid Twilio fields' } });
   };
+  const refuse = (res: express.Response, req: Request, route: string, webhookCallSid: string, reason: WebhookRefusal) => {
+    const source = req.socket.remoteAddress;
+    logger.warn({ route, callSid: webhookCallSid, reason }, 'twilio webhook refused');
+    ctx.audit.record({
+      action: 'twilio.webhook_refused',
+      actor: { type: 'telephony', id: 'twilio', source },
+      outcome: 'denied',
+      resource: { type: 'call', id: webhookCallSid },
+      source,
+      details: { route, reason },
+    });
+    twiml(res, hangupTwiml());
+  };
 
   router.post(VOICE_PATHS.inbound, form, twilioSignature(ctx, VOICE_PATHS.inbound), (req, res) => {
     const parsed = inboundForm.safeParse(req.body);
     if (!parsed.success) return badRequest(res, req);
-    const known = ctx.calls.get(parsed.data.CallSid);
-    if (known?.state === 'ended') return twiml(res, hangupTwiml());
-    // Twilio retries a webhook it got no answer from: the same call gets the same session, dialled once.
-    const call = known ?? { callSid: parsed.data.CallSid, sessionId: randomUUID() };
-    if (!known) ctx.calls.upsert({ ...call, from: parsed.data.From, state: 'ringing', startedAt: new Date().toISOString() });
-    twiml(res, connectStreamTwiml({ publicUrl, leg: 'caller', sessionId: call.sessionId, statusCallback: streamStatusCallback }));
-    if (!known) dialAgent(call, parsed.data.To);
+    const { CallSid, From, To } = parsed.data;
+    if (!handled.claim(CallSid)) return refuse(res, req, VOICE_PATHS.inbound, CallSid, 'already_handled');
+    ctx.calls.upsert({ callSid: CallSid, from: From, state: 'ringing', startedAt: new Date().toISOString() });
+    const credential = credentials.issue({ leg: 'caller', legCallSid: CallSid });
+    twiml(res, connectStreamTwiml({ publicUrl, leg: 'caller', credential, statusCallback: streamStatusCallback }));
+    dialAgent(CallSid, To);
   });
 
-  router.post(VOICE_PATHS.agent, form, twilioSignature(ctx, VOICE_PATHS.agent), (req, res) => {
+  router.post(VOICE_PATHS.agent, form, twilioSignature(ctx, VOICE_PATHS.agent), async (req, res) => {
+    const body = agentForm.safeParse(req.body);
+    if (!body.success) return badRequest(res, req);
+    const agentCallSid = body.data.CallSid;
     const query = agentQuery.safeParse(req.query);
-    const call = query.success ? ctx.calls.list().find((c) => c.sessionId === query.data.session && c.state !== 'ended') : undefined;
-    if (!call) return twiml(res, hangupTwiml());
+    const placed = query.success ? await placedAgentCall(query.data.call) : undefined;
+    if (placed !== agentCallSid) return refuse(res, req, VOICE_PATHS.agent, agentCallSid, 'agent_call_not_placed');
+    if (!handled.claim(agentCallSid)) return refuse(res, req, VOICE_PATHS.agent, agentCallSid, 'already_handled');
     const agent = agentIdentity(ctx.config.twilio.agentTarget);
-    twiml(res, connectStreamTwiml({ publicUrl, leg: 'agent', sessionId: call.sessionId, agent, statusCallback: streamStatusCallback }));
+    const credential = credentials.issue({ leg: 'agent', legCallSid: agentCallSid, agentId: agent });
+    twiml(res, connectStreamTwiml({ publicUrl, leg: 'agent', agent, credential, statusCallback: streamStatusCallback }));
   });
 
   router.post(VOICE_PATHS.callStatus, form, twilioSignature(ctx, VOICE_PATHS.callStatus), (req, res) => {

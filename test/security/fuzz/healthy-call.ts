@@ -31,10 +31,6 @@ export class HealthyCall {
     return new HealthyCall(call, bed);
   }
 
-  get sessionId(): string {
-    return this.bed.server.context.calls.get(this.call.callSid)!.sessionId;
-  }
-
   /** Frames each side has heard so far. */
   counts(): { agent: number; caller: number } {
     return { agent: this.call.agent.received.length, caller: this.call.caller.received.length };

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { WebSocket } from 'ws';
 import { signTwilio, type TwilioTarget } from '../../helpers/twilio.js';
@@ -41,7 +42,7 @@ const twilioShaped: fc.Arbitrary<unknown> = fc.oneof(
       streamSid,
       tracks: fc.array(hostileText, { maxLength: 5 }),
       mediaFormat,
-      customParameters: fc.dictionary(fc.constantFrom('leg', 'session', 'agent', 'x'), fc.oneof(fc.constantFrom('caller', 'agent'), fc.uuid(), hostileText)),
+      customParameters: fc.dictionary(fc.constantFrom('leg', 'credential', 'agent', 'x'), fc.oneof(fc.constantFrom('caller', 'agent'), fc.uuid(), hostileText)),
     }),
   }),
   fc.record({ event: fc.constant('media'), sequenceNumber, streamSid, media: fc.record({ track: hostileText, chunk: sequenceNumber, timestamp: sequenceNumber, payload }) }),
@@ -61,8 +62,13 @@ export const mediaFrame: fc.Arbitrary<MediaFrame> = fc.oneof(
 );
 
 /** How a fuzz stream starts: no `start` at all, a call of its own, or someone else's call. */
-export type StreamOpening = 'none' | 'own-call' | 'hijack-caller' | 'hijack-agent' | 'healthy-sid-wrong-session';
-export const streamOpening: fc.Arbitrary<StreamOpening> = fc.constantFrom('none', 'own-call', 'own-call', 'hijack-caller', 'hijack-agent', 'healthy-sid-wrong-session');
+export type StreamOpening = 'none' | 'own-call' | 'hijack-caller' | 'hijack-agent' | 'healthy-sid-forged-credential';
+export const streamOpening: fc.Arbitrary<StreamOpening> = fc.constantFrom('none', 'own-call', 'own-call', 'hijack-caller', 'hijack-agent', 'healthy-sid-forged-credential');
+
+/** A well-formed stream credential (expiry, nonce, MAC) that Toneguard never issued. */
+export function forgedCredential(): string {
+  return `${(Date.now() + 60_000).toString(36)}.${randomBytes(16).toString('base64url')}.${randomBytes(32).toString('base64url')}`;
+}
 
 /** A valid `start` message for a call leg. */
 export function startMessage(callSid: string, parameters: Record<string, string>): MediaFrame {

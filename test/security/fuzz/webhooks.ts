@@ -39,7 +39,7 @@ const twilioCore = fc
 
 const query = fc.oneof(
   fc.constant(''),
-  fc.uuid().map((session) => `?session=${session}`),
+  unknownSid('CA').map((callSid) => `?call=${callSid}`),
   fc.array(fc.tuple(fieldName, hostileText.filter((v) => v.length < 200)), { minLength: 1, maxLength: 3 }).map((pairs) => `?${new URLSearchParams(pairs)}`),
 );
 

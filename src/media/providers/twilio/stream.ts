@@ -17,6 +17,8 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 export interface StreamSettings {
   maxQueuedFrames: number;
   maxMessagesPerSecond: number;
+  /** A socket that has not started its stream by then is closed (an idle socket costs a slot). */
+  startTimeoutMs: number;
 }
 
 /** Where a started stream goes: the media service pairs it with its call, or refuses it. */
@@ -72,6 +74,7 @@ export function runTwilioStream(ws: WebSocket, attach: StreamAttach, settings: S
   const end = () => {
     if (ended) return;
     ended = true;
+    clearTimeout(startTimer);
     input?.ended();
   };
 
@@ -100,6 +103,10 @@ export function runTwilioStream(ws: WebSocket, attach: StreamAttach, settings: S
     input.audio(samples);
   };
 
+  const startTimer = setTimeout(() => {
+    if (!input) reject('start_timeout', true);
+  }, settings.startTimeoutMs);
+
   ws.on('message', (data: RawData, isBinary: boolean) => {
     if (ended) return;
     if (!limiter.allow()) return reject('rate_limited', true);
@@ -116,6 +123,7 @@ export function runTwilioStream(ws: WebSocket, attach: StreamAttach, settings: S
         const attached = attach(event.start, output);
         if ('reason' in attached) return reject(attached.reason, true);
         input = attached.input;
+        clearTimeout(startTimer);
         log = logger.child({ callSid: event.start.callSid, leg: attached.leg });
         framesIn = metrics.framesIn.labels(attached.leg);
         framesOut = metrics.framesOut.labels(attached.leg);

@@ -45,9 +45,8 @@ export class SimulatedCall {
     if (!callerStream) throw fail('inbound webhook', `status ${inbound.status}`);
     const caller = await TwilioStreamClient.open(options.target, { callSid, accountSid: options.accountSid, parameters: callerStream.parameters });
 
-    const session = callerStream.parameters.session;
     const { request, callSid: agentCallSid } = await options.standIn
-      .waitForCall((r) => r.params.Url?.endsWith(`session=${session}`), options.agentTimeoutMs)
+      .waitForCall((r) => r.params.Url?.endsWith(`call=${callSid}`), options.agentTimeoutMs)
       .catch(() => {
         throw fail('agent leg', 'no calls.create reached the Twilio stand-in');
       });

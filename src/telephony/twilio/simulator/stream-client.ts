@@ -67,6 +67,11 @@ export class TwilioStreamClient {
     return client;
   }
 
+  /** The `<Parameter>`s this stream echoed in its `start` (as Twilio does with the TwiML's). */
+  get parameters(): Readonly<Record<string, string>> {
+    return this.options.parameters;
+  }
+
   get open(): boolean {
     return this.ws.readyState === WebSocket.OPEN;
   }
