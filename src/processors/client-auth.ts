@@ -1,5 +1,8 @@
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import type { TLSSocket } from 'node:tls';
 import type { Socket } from 'node:net';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
 import { createLocalJWKSet, decodeJwt, jwtVerify, errors as joseErrors } from 'jose';
 import { ToneguardError } from '../errors.js';
 import type { EnrolledProcessor, ProcessorRegistry } from './registry.js';
@@ -14,21 +17,61 @@ export interface ProcessorIdentity {
   method: 'mtls' | 'private_key_jwt';
 }
 
-/** Remembers assertion ids until they expire, so an assertion is good for one request only. */
-export class AssertionReplayCache {
-  private readonly seen = new Map<string, number>();
+/**
+ * Remembers assertion ids until they expire, so an assertion is good for one request only, and
+ * stays so across a restart: a SQLite file under the data dir (mode 0600, fsynced before the
+ * request goes on), pruned of expired ids as new ones arrive. Refusing far-future `exp` keeps
+ * what it holds bounded by the assertion lifetime.
+ */
+export class AssertionReplayStore {
+  private readonly db: Database.Database;
+  private readonly prune: Database.Statement<[number]>;
+  private readonly insert: Database.Statement<[string, string, number]>;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    readonly path: string,
+    private readonly now: () => number = Date.now,
+  ) {
+    if (path !== ':memory:') createPrivateFile(path);
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.exec(`CREATE TABLE IF NOT EXISTS used_assertions (
+      issuer TEXT NOT NULL,
+      jti TEXT NOT NULL,
+      expires_at INTEGER NOT NULL,
+      PRIMARY KEY (issuer, jti)
+    ) STRICT;
+    CREATE INDEX IF NOT EXISTS used_assertions_expiry ON used_assertions (expires_at);`);
+    this.prune = this.db.prepare('DELETE FROM used_assertions WHERE expires_at < ?');
+    this.insert = this.db.prepare('INSERT OR IGNORE INTO used_assertions (issuer, jti, expires_at) VALUES (?, ?, ?)');
+  }
 
   /** False when this id was already used. */
   claim(issuer: string, jti: string, expiresAtSec: number): boolean {
-    const now = this.now();
-    for (const [key, exp] of this.seen) if (exp * 1000 < now) this.seen.delete(key);
-    const key = `${issuer}\0${jti}`;
-    if (this.seen.has(key)) return false;
-    this.seen.set(key, expiresAtSec);
-    return true;
+    this.prune.run(Math.floor(this.now() / 1000));
+    return this.insert.run(issuer, jti, expiresAtSec).changes === 1;
   }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+/** Creates the file 0600 before SQLite opens it; SQLite gives its -wal and -shm files the same mode. */
+function createPrivateFile(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  closeSync(openSync(path, 'a', 0o600));
+  chmodSync(path, 0o600);
+}
+
+/** What an assertion is checked against besides the registry. */
+export interface AssertionPolicy {
+  /** Our detokenize URL: the assertion's `aud`. */
+  audience: string;
+  replay: AssertionReplayStore;
+  /** The furthest `exp` may lie ahead, in seconds (`detokenize.maxAssertionLifetimeSec`). */
+  maxLifetimeSec: number;
 }
 
 function denied(code: string, message: string): ToneguardError {
@@ -56,12 +99,7 @@ export function processorFromCertificate(socket: Socket, registry: ProcessorRegi
  * enrolled name, `aud` = our detokenize URL, short-lived, single-use `jti`, signed by one of
  * the processor's enrolled `use: "sig"` keys.
  */
-export async function processorFromAssertion(
-  assertion: string,
-  registry: ProcessorRegistry,
-  audience: string,
-  replay: AssertionReplayCache,
-): Promise<EnrolledProcessor> {
+export async function processorFromAssertion(assertion: string, registry: ProcessorRegistry, policy: AssertionPolicy): Promise<EnrolledProcessor> {
   let issuer: unknown;
   try {
     issuer = decodeJwt(assertion).iss;
@@ -75,12 +113,17 @@ export async function processorFromAssertion(
     const { payload } = await jwtVerify(assertion, keys, {
       issuer: processor.name,
       subject: processor.name,
-      audience,
+      audience: policy.audience,
       algorithms: ASSERTION_ALGORITHMS,
       maxTokenAge: MAX_ASSERTION_AGE,
       requiredClaims: ['exp', 'iat', 'jti'],
     });
-    if (!replay.claim(processor.name, String(payload.jti), payload.exp ?? 0)) {
+    const exp = payload.exp ?? 0;
+    // Checked before the replay store remembers it, so a long-lived assertion cannot pin an entry there either.
+    if (exp - Math.floor(Date.now() / 1000) > policy.maxLifetimeSec) {
+      throw denied('client_assertion_lifetime_too_long', `the client assertion's exp is more than ${policy.maxLifetimeSec} seconds away`);
+    }
+    if (!policy.replay.claim(processor.name, String(payload.jti), exp)) {
       throw denied('client_assertion_replayed', 'the client assertion was already used');
     }
   } catch (err) {
@@ -97,13 +140,12 @@ export async function authenticateProcessor(input: {
   assertionType?: string | undefined;
   assertion?: string | undefined;
   registry: ProcessorRegistry;
-  audience: string;
-  replay: AssertionReplayCache;
+  policy: AssertionPolicy;
 }): Promise<ProcessorIdentity> {
   const byCertificate = processorFromCertificate(input.socket, input.registry);
   if (byCertificate) return { processor: byCertificate, method: 'mtls' };
   if (!input.assertion) throw denied('client_authentication_required', 'present an enrolled client certificate or a private_key_jwt client assertion');
   if (input.assertionType !== CLIENT_ASSERTION_TYPE) throw denied('invalid_client_assertion', `client_assertion_type must be ${CLIENT_ASSERTION_TYPE}`);
-  const processor = await processorFromAssertion(input.assertion, input.registry, input.audience, input.replay);
+  const processor = await processorFromAssertion(input.assertion, input.registry, input.policy);
   return { processor, method: 'private_key_jwt' };
 }

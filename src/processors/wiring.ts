@@ -12,6 +12,7 @@ import { createPaymentsRestClient, type PaymentsClient } from '../telephony/twil
 import { PAYMENTS_STATUS_PATH, paymentsStatusRouter } from '../telephony/twilio/payments-routes.js';
 import { twilioSignature } from '../telephony/twilio/signature.js';
 import type { Vault } from '../vault/types.js';
+import { AssertionReplayStore } from './client-auth.js';
 import { detokenizeRouter } from './detokenize.js';
 import { processorPaths } from './enrollment.js';
 import { createHandoffTokenizer, type HandoffTokenizer } from './handoff.js';
@@ -65,16 +66,21 @@ export function createPaymentsWiring(deps: PaymentsWiringDeps): PaymentsWiring {
     logger: logger.child({ module: 'twilio-pay' }),
   });
   const store = new ConnectorStore(join(config.dataDir, 'connector.db'));
+  const paths = processorPaths(config.dataDir);
+  const replay = new AssertionReplayStore(paths.usedAssertions);
   const router = Router();
   router.use(
     detokenizeRouter({
       vault,
-      registry: new ProcessorRegistry(processorPaths(config.dataDir).registry),
+      registry: new ProcessorRegistry(paths.registry),
       audit,
       logger: logger.child({ module: 'detokenize' }),
+      metrics: deps.metrics,
       publicUrl,
       requestsPerMinute: config.audit.rules.detokenizePerClientPerMinute,
       bodyLimitBytes,
+      replay,
+      maxAssertionLifetimeSec: config.detokenize.maxAssertionLifetimeSec,
     }),
   );
   router.use(
@@ -104,6 +110,9 @@ export function createPaymentsWiring(deps: PaymentsWiringDeps): PaymentsWiring {
     tokenizer,
     registerModes: (capture) => capture.registerMode('twilio-pay', driver),
     router,
-    close: () => store.close(),
+    close: () => {
+      store.close();
+      replay.close();
+    },
   };
 }

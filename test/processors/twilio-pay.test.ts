@@ -67,6 +67,7 @@ async function harness(options: Partial<StandInOptions> = {}): Promise<Harness> 
     publicUrl: PUBLIC_URL,
     twilio: { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, apiBaseUrl: standIn.apiBaseUrl },
     connector: { ...CONNECTOR, paymentConnector: 'toneguard' },
+    processors: [{ name: 'acme', type: 'vault' }],
   });
   const { signer } = serviceSigner();
   const wiring = createPaymentsWiring({ config, logger, audit, metrics: new Metrics(), vault, signer });
@@ -101,7 +102,7 @@ describe('Twilio Pay mode', () => {
 
     const final = session.view();
     expect(final.result).toMatchObject({ token: expect.stringMatching(/^tok_/), brand: 'visa', last4: '1111' });
-    const record = await h.vault.detokenize(final.result!.token, { actor: { type: 'system', id: 't' } });
+    const record = await h.vault.detokenize(final.result!.token, { actor: { type: 'system', id: 't' }, processor: 'acme' });
     expect(record.fields.card_number === CARD.number).toBe(true);
     expect(final.fields.map((f) => [f.name, f.state])).toEqual([
       ['card_number', 'complete'],
