@@ -195,10 +195,12 @@ describe('reading Twilio masks leniently', () => {
     expect(['input-timeout', 'invalid-card-number', 'too-many-failed-attempts'].map(errorCodeOf)).toEqual(['timeout', 'invalid_card_number', 'too_many_failed_attempts']);
   });
 
-  it('reads a final callback leniently and ignores one without a payment Sid', () => {
-    const status = parsePaymentStatus({ Sid: 'PK1', CallSid: 'CA1', Capture: 'payment-card-number', PartialResult: 'false', Required: 'expiration-date, security-code', PaymentCardNumber: 'xxxx-xxxxxx-x4001', PaymentCardType: 'amex', Extra: 'new' })!;
+  it('reads a final callback leniently and refuses one without a payment Sid', () => {
+    const parsed = parsePaymentStatus({ Sid: 'PK1', CallSid: 'CA1', Capture: 'payment-card-number', PartialResult: 'false', Required: 'expiration-date, security-code', PaymentCardNumber: 'xxxx-xxxxxx-x4001', PaymentCardType: 'amex', Extra: 'new' });
+    if (!parsed.ok) throw new Error(parsed.message);
+    const { status } = parsed;
     expect(fieldPatch('card_number', status)).toEqual({ digitCount: 15, brand: 'amex', state: 'complete', valid: true, error: null, last4: '4001' });
     expect(fieldPatch('expiry', status)).toEqual({});
-    expect(parsePaymentStatus({ CallSid: 'CA1' })).toBeNull();
+    expect(parsePaymentStatus({ CallSid: 'CA1' })).toEqual({ ok: false, message: 'missing, malformed or too long: Sid' });
   });
 });
