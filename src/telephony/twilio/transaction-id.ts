@@ -2,8 +2,12 @@ import { z } from 'zod';
 import { luhnValid } from '../../capture/checksums.js';
 
 const CHARSET_AND_LENGTH = /^[A-Za-z0-9_-]{1,64}$/;
-/** A Twilio resource SID (`PK…` for a payment): two capitals and 32 lower-case hex digits. */
-const TWILIO_SID = /^[A-Z]{2}[0-9a-f]{32}$/;
+/**
+ * Ids generated at random, taken as they are: a Twilio resource SID (`PK…` for a payment: two
+ * capitals and 32 lower-case hex digits) and a UUID. By chance alone their hex digits hold a
+ * Luhn-valid run of 13 to 19 digits (bare, or across a UUID's dashes) in about one id in 150.
+ */
+const GENERATED_ID = [/^[A-Z]{2}[0-9a-f]{32}$/, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i];
 const SHORTEST_PAN = 13;
 const LONGEST_PAN = 19;
 
@@ -43,13 +47,12 @@ export function holdsCardNumber(id: string): boolean {
 /**
  * The Generic Pay Connector's `transaction_id`. It is written to the log, the audit trail and
  * connector.db, so it is checked here, before any of them: letters, digits, `-` and `_`, at most
- * 64 of them, and nothing that could be a card number (a Luhn-valid run of 13 to 19 digits, bare
- * or split by `-`/`_`, such as `abc4111111111111111def`). A Twilio SID is accepted as it is: its
- * 32 random hex digits hold such a run by chance in about one SID in a hundred.
+ * 64 of them, and, unless it is a SID or a UUID, nothing that could be a card number (a
+ * Luhn-valid run of 13 to 19 digits, bare or split by `-`/`_`, such as `abc4111111111111111def`).
  */
 export const transactionIdSchema = z
   .string()
   .regex(CHARSET_AND_LENGTH)
-  .refine((id) => TWILIO_SID.test(id) || !holdsCardNumber(id));
+  .refine((id) => GENERATED_ID.some((shape) => shape.test(id)) || !holdsCardNumber(id));
 
 export const TRANSACTION_ID_RULE = "transaction_id must be 1 to 64 letters, digits, '-' or '_', and must not hold a card number";
