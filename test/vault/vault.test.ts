@@ -238,3 +238,38 @@ describe('audit', () => {
     for (const secret of [VISA, '123456', '1230"']) expect(text).not.toContain(secret);
   });
 });
+
+describe('processor bindings', () => {
+  const asProcessor = (id: string) => ({ actor: { type: 'processor' as const, id }, processor: id });
+
+  it('answers a processor the record is not bound to as for an unknown token, and leaves the CVV and the record alone', async () => {
+    const { vault, audit, clock } = vaultFixture();
+    const { token } = await vault.tokenize({ ...cardRequest({ card_number: VISA, expiry: '0126', cvv: '123' }), readers: ['alpha'] });
+    const unknown = await errorOf(vault.detokenize('tok_AAAAAAAAAAAAAAAAAAAAAAAA', asProcessor('beta')));
+    const refused = await errorOf(vault.detokenize(token, { ...asProcessor('beta'), includeCvv: true }));
+    expect([refused.code, refused.status, refused.message]).toEqual([unknown.code, unknown.status, unknown.message]);
+    expect(audit.events.at(-1)).toMatchObject({ action: 'vault.detokenize', outcome: 'denied', details: { code: 'processor_not_bound', processor: 'beta' } });
+
+    // Past its expiry, a stranger still hears "unknown", not "expired", and does not delete it.
+    clock.now = Date.UTC(2026, 1, 1);
+    expect((await errorOf(vault.detokenize(token, asProcessor('beta')))).code).toBe('token_not_found');
+    expect(await vault.info(token)).toBeDefined();
+    expect((await errorOf(vault.detokenize(token, asProcessor('alpha')))).code).toBe('token_expired');
+  });
+
+  it('binds nothing by default: a record tokenized without readers is readable by no processor', async () => {
+    const { vault } = vaultFixture();
+    const { readers: _none, ...unbound } = cardRequest({ card_number: VISA, expiry: '1230' });
+    const { token } = await vault.tokenize(unbound);
+    expect((await errorOf(vault.detokenize(token, asProcessor(PROCESSOR.id)))).code).toBe('token_not_found');
+  });
+
+  it('with convergent lookup, the same card captured for another processor is readable by both', async () => {
+    const { vault, store } = vaultFixture({ vault: { convergent: true } });
+    const first = await vault.tokenize({ ...cardRequest({ card_number: VISA, expiry: '1230' }), readers: ['beta'] });
+    const second = await vault.tokenize({ ...cardRequest({ card_number: VISA, expiry: '1230' }), readers: ['alpha', 'alpha'] });
+    expect(second.token).toBe(first.token);
+    expect((await store.get(first.token))?.readers).toEqual(['alpha', 'beta']);
+    for (const processor of ['alpha', 'beta']) expect((await vault.detokenize(first.token, asProcessor(processor))).fields.card_number).toBe(VISA);
+  });
+});
