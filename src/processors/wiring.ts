@@ -12,11 +12,11 @@ import { createPaymentsRestClient, type PaymentsClient } from '../telephony/twil
 import { PAYMENTS_STATUS_PATH, paymentsStatusRouter } from '../telephony/twilio/payments-routes.js';
 import { twilioSignature } from '../telephony/twilio/signature.js';
 import type { Vault } from '../vault/types.js';
-import { AssertionReplayStore } from './client-auth.js';
 import { detokenizeRouter } from './detokenize.js';
 import { processorPaths } from './enrollment.js';
 import { createHandoffTokenizer, type HandoffTokenizer } from './handoff.js';
 import { ProcessorRegistry } from './registry.js';
+import { AssertionReplayStore } from './replay-store.js';
 import type { ServiceSigner } from './types.js';
 
 export interface PaymentsWiringDeps {

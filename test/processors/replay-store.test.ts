@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { AssertionReplayStore } from '../../src/processors/client-auth.js';
+import { AssertionReplayStore } from '../../src/processors/replay-store.js';
 
 describe('the private_key_jwt replay store', () => {
   it('refuses an id seen before, across a reopen, forgets ids once expired, and keeps its files 0600', () => {
