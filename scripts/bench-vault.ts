@@ -13,7 +13,7 @@ import { FileAuditTrail } from '../src/audit/trail.js';
 import type { AuditSink } from '../src/audit/types.js';
 import { parseConfig } from '../src/config/index.js';
 import { seal } from '../src/vault/aead.js';
-import { createVault, Keyring, SqliteTokenStore, type ManagedVault } from '../src/vault/index.js';
+import { createVault, Keyring, SqliteTokenStore, type ManagedVault, type RecordBinding } from '../src/vault/index.js';
 
 const TOKENIZES = 20_000;
 const CONCURRENCY = 64;
@@ -23,8 +23,10 @@ const DETOKENIZES = 5_000;
 const AUDITED_DETOKENIZES = 1_000;
 const AES_ENCRYPTS = 200_000;
 const ACTOR = { type: 'system', id: 'bench' } as const;
+const PROCESSOR = 'bench';
 
-const request = (): TokenizeRequest => ({
+const request = (): TokenizeRequest & RecordBinding => ({
+  readers: [PROCESSOR],
   captureId: 'bench',
   callSid: 'CAbench',
   actor: ACTOR,
@@ -63,7 +65,7 @@ async function detokenizeLatencies(vault: ManagedVault, tokens: string[], count:
   for (let i = 0; i < count; i++) {
     const token = tokens[Math.floor(Math.random() * tokens.length)];
     const t0 = process.hrtime.bigint();
-    await vault.detokenize(token, { actor: ACTOR });
+    await vault.detokenize(token, { actor: ACTOR, processor: PROCESSOR });
     latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
   return latencies.sort((a, b) => a - b);

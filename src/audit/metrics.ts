@@ -16,6 +16,11 @@ export class Metrics {
   readonly signatureFailures = this.counter('toneguard_webhook_signature_failures_total', 'Requests refused for a missing or bad signature', ['route']);
   readonly capturesTotal = this.counter('toneguard_captures_total', 'Captures by final state', ['state']);
   readonly vaultOps = this.counter('toneguard_vault_operations_total', 'Vault operations', ['op', 'outcome']);
+  readonly processorDetokenizeDenied = this.counter(
+    'toneguard_processor_detokenize_denied_total',
+    'Detokenize requests for a token bound to other processors (answered as unknown)',
+    ['processor'],
+  );
   readonly scrubberHits = this.counter('toneguard_log_scrubber_hits_total', 'Sensitive-looking values masked by the last-line log scrubber');
   readonly alerts = this.counter('toneguard_alerts_total', 'Anomaly alerts raised', ['rule']);
   readonly malformedMessages = this.counter('toneguard_media_malformed_messages_total', 'Media messages refused', ['reason']);

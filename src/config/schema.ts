@@ -14,8 +14,10 @@ const digitsField = z.strictObject({
   mask: z.enum(['tones', 'all']).default('tones'),
 });
 
+const processorName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/);
+
 const processor = z.strictObject({
-  name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/),
+  name: processorName,
   type: z.enum(['jwe-push', 'vault', 'twilio-generic-pay']),
   url: z.url().optional(),
   /** A public JWK (as JSON) to encrypt to, or a JWKS URL to fetch it from. */
@@ -105,6 +107,11 @@ export const configSchema = z.strictObject({
       tokenTtlMs: z.int().positive().default(30 * 24 * 3_600_000),
       /** Same value → same token, through a keyed HMAC fingerprint (needs fingerprintKey in production). */
       convergent: z.boolean().default(false),
+      /**
+       * Processors that may read records stored before records were bound to their readers (an
+       * older vault.db). Empty by default: such records are readable by no processor.
+       */
+      unboundReaders: z.array(processorName).default([]),
     })
     .prefault({}),
   auth: z
@@ -133,6 +140,12 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   processors: z.array(processor).default([]),
+  detokenize: z
+    .strictObject({
+      /** How far ahead a processor's `private_key_jwt` assertion may set `exp`; longer-lived assertions are refused. */
+      maxAssertionLifetimeSec: z.int().min(30).max(3600).default(300),
+    })
+    .prefault({}),
   connector: z
     .strictObject({
       /** HTTP Basic credentials Twilio's Generic Pay Connector uses to call us. */

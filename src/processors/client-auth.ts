@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { createLocalJWKSet, decodeJwt, jwtVerify, errors as joseErrors } from 'jose';
 import { ToneguardError } from '../errors.js';
 import type { EnrolledProcessor, ProcessorRegistry } from './registry.js';
+import type { AssertionReplayStore } from './replay-store.js';
 
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 /** Asymmetric algorithms only: a shared-secret assertion would prove nothing about an enrolled key. */
@@ -14,21 +15,13 @@ export interface ProcessorIdentity {
   method: 'mtls' | 'private_key_jwt';
 }
 
-/** Remembers assertion ids until they expire, so an assertion is good for one request only. */
-export class AssertionReplayCache {
-  private readonly seen = new Map<string, number>();
-
-  constructor(private readonly now: () => number = Date.now) {}
-
-  /** False when this id was already used. */
-  claim(issuer: string, jti: string, expiresAtSec: number): boolean {
-    const now = this.now();
-    for (const [key, exp] of this.seen) if (exp * 1000 < now) this.seen.delete(key);
-    const key = `${issuer}\0${jti}`;
-    if (this.seen.has(key)) return false;
-    this.seen.set(key, expiresAtSec);
-    return true;
-  }
+/** What an assertion is checked against besides the registry. */
+export interface AssertionPolicy {
+  /** Our detokenize URL: the assertion's `aud`. */
+  audience: string;
+  replay: AssertionReplayStore;
+  /** The furthest `exp` may lie ahead, in seconds (`detokenize.maxAssertionLifetimeSec`). */
+  maxLifetimeSec: number;
 }
 
 function denied(code: string, message: string): ToneguardError {
@@ -56,12 +49,7 @@ export function processorFromCertificate(socket: Socket, registry: ProcessorRegi
  * enrolled name, `aud` = our detokenize URL, short-lived, single-use `jti`, signed by one of
  * the processor's enrolled `use: "sig"` keys.
  */
-export async function processorFromAssertion(
-  assertion: string,
-  registry: ProcessorRegistry,
-  audience: string,
-  replay: AssertionReplayCache,
-): Promise<EnrolledProcessor> {
+export async function processorFromAssertion(assertion: string, registry: ProcessorRegistry, policy: AssertionPolicy): Promise<EnrolledProcessor> {
   let issuer: unknown;
   try {
     issuer = decodeJwt(assertion).iss;
@@ -75,12 +63,17 @@ export async function processorFromAssertion(
     const { payload } = await jwtVerify(assertion, keys, {
       issuer: processor.name,
       subject: processor.name,
-      audience,
+      audience: policy.audience,
       algorithms: ASSERTION_ALGORITHMS,
       maxTokenAge: MAX_ASSERTION_AGE,
       requiredClaims: ['exp', 'iat', 'jti'],
     });
-    if (!replay.claim(processor.name, String(payload.jti), payload.exp ?? 0)) {
+    const exp = payload.exp ?? 0;
+    // Checked before the replay store remembers it, so a long-lived assertion cannot pin an entry there either.
+    if (exp - Math.floor(Date.now() / 1000) > policy.maxLifetimeSec) {
+      throw denied('client_assertion_lifetime_too_long', `the client assertion's exp is more than ${policy.maxLifetimeSec} seconds away`);
+    }
+    if (!policy.replay.claim(processor.name, String(payload.jti), exp)) {
       throw denied('client_assertion_replayed', 'the client assertion was already used');
     }
   } catch (err) {
@@ -97,13 +90,12 @@ export async function authenticateProcessor(input: {
   assertionType?: string | undefined;
   assertion?: string | undefined;
   registry: ProcessorRegistry;
-  audience: string;
-  replay: AssertionReplayCache;
+  policy: AssertionPolicy;
 }): Promise<ProcessorIdentity> {
   const byCertificate = processorFromCertificate(input.socket, input.registry);
   if (byCertificate) return { processor: byCertificate, method: 'mtls' };
   if (!input.assertion) throw denied('client_authentication_required', 'present an enrolled client certificate or a private_key_jwt client assertion');
   if (input.assertionType !== CLIENT_ASSERTION_TYPE) throw denied('invalid_client_assertion', `client_assertion_type must be ${CLIENT_ASSERTION_TYPE}`);
-  const processor = await processorFromAssertion(input.assertion, input.registry, input.audience, input.replay);
+  const processor = await processorFromAssertion(input.assertion, input.registry, input.policy);
   return { processor, method: 'private_key_jwt' };
 }

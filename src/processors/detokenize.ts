@@ -1,11 +1,14 @@
 import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import type { Logger } from '../audit/logger.js';
+import type { Metrics } from '../audit/metrics.js';
 import type { Actor, AuditSink } from '../audit/types.js';
 import { ToneguardError, isToneguardError } from '../errors.js';
 import { identityRateLimit } from '../http/rate-limit.js';
+import { RecordNotBoundError } from '../vault/binding.js';
 import type { Vault } from '../vault/types.js';
-import { AssertionReplayCache, authenticateProcessor, type ProcessorIdentity } from './client-auth.js';
+import { authenticateProcessor, type ProcessorIdentity } from './client-auth.js';
+import type { AssertionReplayStore } from './replay-store.js';
 import { encryptTo } from './jwe.js';
 import type { ProcessorRegistry } from './registry.js';
 import { recordPayload } from './types.js';
@@ -18,11 +21,15 @@ export interface DetokenizeDeps {
   registry: ProcessorRegistry;
   audit: AuditSink;
   logger: Logger;
+  metrics: Metrics;
   /** Our public URL; client assertions must name `{publicUrl}/v1/detokenize` as their audience. */
   publicUrl: string;
   requestsPerMinute: number;
   bodyLimitBytes: number;
-  replay?: AssertionReplayCache;
+  /** Assertion ids already used: a durable store, so a restart does not reopen replays. */
+  replay: AssertionReplayStore;
+  /** How far ahead an assertion's `exp` may lie. */
+  maxAssertionLifetimeSec: number;
 }
 
 const booleanish = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
@@ -41,7 +48,7 @@ const bodySchema = z.object({
 export function detokenizeRouter(deps: DetokenizeDeps): Router {
   const router = Router();
   const audience = `${deps.publicUrl.replace(/\/$/, '')}${DETOKENIZE_PATH}`;
-  const replay = deps.replay ?? new AssertionReplayCache();
+  const policy = { audience, replay: deps.replay, maxLifetimeSec: deps.maxAssertionLifetimeSec };
   const limiter = identityRateLimit({
     windowMs: 60_000,
     limit: deps.requestsPerMinute,
@@ -66,8 +73,7 @@ export function detokenizeRouter(deps: DetokenizeDeps): Router {
           assertionType: parsed.data?.client_assertion_type,
           assertion: parsed.data?.client_assertion ?? rawAssertion(req.body),
           registry: deps.registry,
-          audience,
-          replay,
+          policy,
         });
       } catch (err) {
         const code = isToneguardError(err) ? err.code : 'client_authentication_failed';
@@ -92,14 +98,20 @@ export function detokenizeRouter(deps: DetokenizeDeps): Router {
       const encryptionKey = identity.processor.keys.find((k) => k.use === 'enc');
       try {
         if (!encryptionKey) throw new ToneguardError('processor_key_unavailable', 'the processor has no enrolled encryption key', 500);
-        const record = await deps.vault.detokenize(token, { actor, includeCvv });
+        const record = await deps.vault.detokenize(token, { actor, processor: identity.processor.name, includeCvv });
         const jwe = await encryptTo(encryptionKey, { token: record.info.token, ...recordPayload(record), expiresAt: record.info.expiresAt });
         auditEvent(deps.audit, req, actor, 'success', { token, method: identity.method, includeCvv, cvvReturned: record.cvv !== undefined });
         deps.logger.info({ processor: identity.processor.name, method: identity.method, cvvReturned: record.cvv !== undefined }, 'detokenized for processor');
         res.status(200).type(DETOKENIZE_CONTENT_TYPE).set('cache-control', 'no-store').send(jwe);
       } catch (err) {
-        const code = isToneguardError(err) ? err.code : 'internal_error';
-        auditEvent(deps.audit, req, actor, 'failure', { token, method: identity.method, includeCvv, code });
+        if (err instanceof RecordNotBoundError) {
+          // Answered as an unknown token; only the trail and the metric say it belongs to another processor.
+          deps.metrics.processorDetokenizeDenied.inc({ processor: identity.processor.name });
+          auditEvent(deps.audit, req, actor, 'denied', { token, method: identity.method, includeCvv, code: 'processor_not_bound' });
+        } else {
+          const code = isToneguardError(err) ? err.code : 'internal_error';
+          auditEvent(deps.audit, req, actor, 'failure', { token, method: identity.method, includeCvv, code });
+        }
         next(err);
       }
     },

@@ -4,9 +4,14 @@ import { ProcessorCa } from './ca.js';
 import { ProcessorRegistry, processorKeys } from './registry.js';
 
 /** Where processor enrollment lives under the data dir. */
-export function processorPaths(dataDir: string): { registry: string; caDir: string; clientsDir: string } {
+export function processorPaths(dataDir: string): { registry: string; caDir: string; clientsDir: string; usedAssertions: string } {
   const root = join(dataDir, 'processors');
-  return { registry: join(root, 'registry.json'), caDir: join(root, 'ca'), clientsDir: join(root, 'clients') };
+  return {
+    registry: join(root, 'registry.json'),
+    caDir: join(root, 'ca'),
+    clientsDir: join(root, 'clients'),
+    usedAssertions: join(root, 'used-assertions.db'),
+  };
 }
 
 export interface Enrollment {

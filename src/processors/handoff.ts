@@ -4,6 +4,7 @@ import type { Logger } from '../audit/logger.js';
 import type { CaptureResult, TokenizeRequest, Tokenizer } from '../capture/types.js';
 import type { ProcessorConfig } from '../config/index.js';
 import { ToneguardError } from '../errors.js';
+import { canonicalReaders } from '../vault/binding.js';
 import type { TokenInfo, TokenizeValuesRequest, Vault } from '../vault/types.js';
 import { DeadLetterLog } from './dead-letters.js';
 import { EncryptionKeyResolver } from './encryption-keys.js';
@@ -32,37 +33,52 @@ export interface HandoffTokenizer extends Tokenizer {
   tokenizeValues(request: TokenizeValuesRequest): Promise<CaptureResult>;
   /** The push processor in use, if any. */
   readonly processor: string | null;
+  /** The processors every new record is bound to: the push processor and each `vault` (pull) processor. */
+  readonly readers: readonly string[];
 }
 
 /**
- * Wraps the vault: tokenize first (so our token exists whatever happens next), then, for a
- * `jwe-push` processor, read the record back once with its one-time CVV and push it. The
- * processor's token becomes the result's `token` and ours `vaultToken`.
+ * Wraps the vault: tokenize first (so our token exists whatever happens next), bound to the
+ * processors this deployment hands captures to; then, for a `jwe-push` processor, read the
+ * record back once with its one-time CVV and push it. The processor's token becomes the
+ * result's `token` and ours `vaultToken`.
  */
 export function createHandoffTokenizer(options: HandoffOptions): HandoffTokenizer {
   const connector = pushConnector(options);
   const { vault } = options;
+  const readers = recordReaders(options.processors, connector?.name);
 
   async function handOff(info: TokenInfo, reference: string): Promise<CaptureResult> {
     const ours = toResult(info);
     if (!connector) return ours;
-    const record = await vault.detokenize(info.token, { actor: HANDOFF_ACTOR, includeCvv: true });
+    const record = await vault.detokenize(info.token, { actor: HANDOFF_ACTOR, processor: connector.name, includeCvv: true });
     const receipt = await connector.push({ reference, vaultToken: info.token, ...recordPayload(record) });
     return { ...ours, token: receipt.token, vaultToken: info.token };
   }
 
   return {
     processor: connector?.name ?? null,
+    readers,
     async tokenize(request: TokenizeRequest): Promise<CaptureResult> {
-      const result = await vault.tokenize(request);
+      const result = await vault.tokenize({ ...request, readers });
       const info = await vault.info(result.token);
       if (!info) throw new ToneguardError('token_not_found', 'the new token could not be read back', 500);
       return handOff(info, request.captureId);
     },
     async tokenizeValues(request: TokenizeValuesRequest): Promise<CaptureResult> {
-      return handOff(await vault.tokenizeValues(request), request.reference);
+      return handOff(await vault.tokenizeValues({ ...request, readers }), request.reference);
     },
   };
+}
+
+/**
+ * Who may read a capture back: the push processor it is delivered to (which may also pull it
+ * through detokenize, for reconciliation) and every configured `vault` processor. Enrolment
+ * only proves who a processor is; this configured list says what it may read.
+ */
+export function recordReaders(processors: readonly ProcessorConfig[], pushProcessor: string | undefined): string[] {
+  const pullers = processors.filter((p) => p.type === 'vault').map((p) => p.name);
+  return canonicalReaders(pushProcessor ? [pushProcessor, ...pullers] : pullers);
 }
 
 function pushConnector(options: HandoffOptions): JwePushConnector | undefined {

@@ -16,6 +16,7 @@ import { detokenizeRouter } from './detokenize.js';
 import { processorPaths } from './enrollment.js';
 import { createHandoffTokenizer, type HandoffTokenizer } from './handoff.js';
 import { ProcessorRegistry } from './registry.js';
+import { AssertionReplayStore } from './replay-store.js';
 import type { ServiceSigner } from './types.js';
 
 export interface PaymentsWiringDeps {
@@ -65,16 +66,21 @@ export function createPaymentsWiring(deps: PaymentsWiringDeps): PaymentsWiring {
     logger: logger.child({ module: 'twilio-pay' }),
   });
   const store = new ConnectorStore(join(config.dataDir, 'connector.db'));
+  const paths = processorPaths(config.dataDir);
+  const replay = new AssertionReplayStore(paths.usedAssertions);
   const router = Router();
   router.use(
     detokenizeRouter({
       vault,
-      registry: new ProcessorRegistry(processorPaths(config.dataDir).registry),
+      registry: new ProcessorRegistry(paths.registry),
       audit,
       logger: logger.child({ module: 'detokenize' }),
+      metrics: deps.metrics,
       publicUrl,
       requestsPerMinute: config.audit.rules.detokenizePerClientPerMinute,
       bodyLimitBytes,
+      replay,
+      maxAssertionLifetimeSec: config.detokenize.maxAssertionLifetimeSec,
     }),
   );
   router.use(
@@ -104,6 +110,9 @@ export function createPaymentsWiring(deps: PaymentsWiringDeps): PaymentsWiring {
     tokenizer,
     registerModes: (capture) => capture.registerMode('twilio-pay', driver),
     router,
-    close: () => store.close(),
+    close: () => {
+      store.close();
+      replay.close();
+    },
   };
 }

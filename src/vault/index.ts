@@ -19,3 +19,4 @@ export { auditRotation, rewrapKeys, type RewrapOptions, type RewrapResult } from
 export { openStore, openVault, vaultPath, type OpenedVault } from './open.js';
 export { newToken, cardAlias, TOKEN_PATTERN } from './tokens.js';
 export { endOfExpiryMonth } from './lifetime.js';
+export { canonicalReaders, RecordNotBoundError, type Readers } from './binding.js';

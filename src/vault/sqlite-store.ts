@@ -16,7 +16,8 @@ CREATE TABLE IF NOT EXISTS records (
   wrapped_key TEXT NOT NULL,
   ciphertext TEXT NOT NULL,
   created_at INTEGER NOT NULL,
-  expires_at INTEGER NOT NULL
+  expires_at INTEGER NOT NULL,
+  readers TEXT
 ) STRICT;
 CREATE INDEX IF NOT EXISTS records_expires ON records (expires_at);
 CREATE INDEX IF NOT EXISTS records_subject ON records (subject_id) WHERE subject_id IS NOT NULL;
@@ -30,9 +31,25 @@ CREATE TABLE IF NOT EXISTS subject_keys (
 ) STRICT;
 `;
 
-/** Columns read back under the names the store interface uses, so rows need no mapping. */
+/** Columns read back under the names the store interface uses; only `readers` (JSON) needs mapping. */
 const RECORD_COLUMNS = `token, kind, brand, bin, last4, alias, subject_id AS subjectId, fingerprint, key_version AS keyVersion,
-  wrapped_key AS wrappedKey, ciphertext, created_at AS createdAt, expires_at AS expiresAt`;
+  wrapped_key AS wrappedKey, ciphertext, created_at AS createdAt, expires_at AS expiresAt, readers`;
+
+/** A row as SQLite returns it: `readers` is a JSON array of processor names, NULL for a record stored before bindings. */
+type RecordRow = Omit<StoredRecord, 'readers'> & { readers: string | null };
+
+const fromRow = (row: RecordRow | undefined): StoredRecord | undefined => row && { ...row, readers: row.readers === null ? null : (JSON.parse(row.readers) as string[]) };
+const toRow = (record: StoredRecord): RecordRow => ({ ...record, readers: record.readers === null ? null : JSON.stringify(record.readers) });
+
+/**
+ * A vault.db from before processor bindings gains the `readers` column, NULL on every existing
+ * row: those records stay unbound, readable by no processor unless `vault.unboundReaders` says so.
+ */
+function migrate(db: Database.Database): void {
+  const columns = db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('records')").all();
+  if (!columns.some((c) => c.name === 'readers')) db.exec('ALTER TABLE records ADD COLUMN readers TEXT');
+}
+
 const SUBJECT_COLUMNS = 'subject_id AS subjectId, key_version AS keyVersion, wrapped_key AS wrappedKey, created_at AS createdAt';
 
 interface PendingInsert {
@@ -63,19 +80,20 @@ export class SqliteTokenStore implements TokenStore {
     // Deleted rows are overwritten, so a deleted record's ciphertext does not linger in free pages.
     this.db.pragma('secure_delete = ON');
     this.db.exec(SCHEMA);
+    migrate(this.db);
     const db = this.db;
     this.statements = {
       insert: db.prepare(
-        `INSERT INTO records (token, kind, brand, bin, last4, alias, subject_id, fingerprint, key_version, wrapped_key, ciphertext, created_at, expires_at)
-         VALUES (@token, @kind, @brand, @bin, @last4, @alias, @subjectId, @fingerprint, @keyVersion, @wrappedKey, @ciphertext, @createdAt, @expiresAt)`,
+        `INSERT INTO records (token, kind, brand, bin, last4, alias, subject_id, fingerprint, key_version, wrapped_key, ciphertext, created_at, expires_at, readers)
+         VALUES (@token, @kind, @brand, @bin, @last4, @alias, @subjectId, @fingerprint, @keyVersion, @wrappedKey, @ciphertext, @createdAt, @expiresAt, @readers)`,
       ),
-      get: db.prepare<[string, string], StoredRecord>(
+      get: db.prepare<[string, string], RecordRow>(
         `SELECT ${RECORD_COLUMNS} FROM records WHERE token = ? UNION ALL SELECT ${RECORD_COLUMNS} FROM records WHERE alias = ? LIMIT 1`,
       ),
-      byFingerprint: db.prepare<[string, number], StoredRecord>(`SELECT ${RECORD_COLUMNS} FROM records WHERE fingerprint = ? AND expires_at > ? LIMIT 1`),
+      byFingerprint: db.prepare<[string, number], RecordRow>(`SELECT ${RECORD_COLUMNS} FROM records WHERE fingerprint = ? AND expires_at > ? LIMIT 1`),
       replace: db.prepare(
         `UPDATE records SET key_version = @keyVersion, wrapped_key = @wrappedKey, ciphertext = @ciphertext, expires_at = @expiresAt,
-           brand = @brand, bin = @bin, last4 = @last4 WHERE token = @token`,
+           brand = @brand, bin = @bin, last4 = @last4, readers = @readers WHERE token = @token`,
       ),
       delete: db.prepare<[string]>('DELETE FROM records WHERE token = ?'),
       deleteExpired: db.prepare<[number]>('DELETE FROM records WHERE expires_at <= ?'),
@@ -99,7 +117,7 @@ export class SqliteTokenStore implements TokenStore {
     this.insertBatch = db.transaction((batch: PendingInsert[]) =>
       batch.map((item) => {
         try {
-          this.statements.insert.run(item.record);
+          this.statements.insert.run(toRow(item.record));
           return null;
         } catch (err) {
           // A failed INSERT rolls back only itself; the rest of the batch still commits.
@@ -130,15 +148,15 @@ export class SqliteTokenStore implements TokenStore {
   }
 
   async get(tokenOrAlias: string): Promise<StoredRecord | undefined> {
-    return this.statements.get.get(tokenOrAlias, tokenOrAlias);
+    return fromRow(this.statements.get.get(tokenOrAlias, tokenOrAlias));
   }
 
   async findByFingerprint(fingerprint: string, now: number): Promise<StoredRecord | undefined> {
-    return this.statements.byFingerprint.get(fingerprint, now);
+    return fromRow(this.statements.byFingerprint.get(fingerprint, now));
   }
 
   async replace(record: StoredRecord): Promise<boolean> {
-    return this.statements.replace.run(record).changes > 0;
+    return this.statements.replace.run(toRow(record)).changes > 0;
   }
 
   async delete(token: string): Promise<boolean> {

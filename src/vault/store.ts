@@ -15,8 +15,10 @@ export interface StoredRecord {
   /** The record's data key, wrapped under KEK `keyVersion` with the token as associated data. */
   keyVersion: number;
   wrappedKey: string;
-  /** base64url iv ‖ ciphertext ‖ tag, bound to the token. */
+  /** base64url iv ‖ ciphertext ‖ tag, bound to the token and the readers (`recordAad` in binding.ts). */
   ciphertext: string;
+  /** Processor names allowed to read the record, sorted; null for a record stored before bindings existed. */
+  readers: string[] | null;
   createdAt: number;
   expiresAt: number;
 }
@@ -54,7 +56,7 @@ export interface TokenStore {
   get(tokenOrAlias: string): Promise<StoredRecord | undefined>;
   /** The live record with this fingerprint, if any. */
   findByFingerprint(fingerprint: string, now: number): Promise<StoredRecord | undefined>;
-  /** Replaces a record's sealed content and lifetime in place (convergent re-tokenize). */
+  /** Replaces a record's sealed content, readers and lifetime in place (convergent re-tokenize). */
   replace(record: StoredRecord): Promise<boolean>;
   delete(token: string): Promise<boolean>;
   deleteExpired(now: number): Promise<number>;
@@ -84,6 +86,8 @@ export function tallyVersions(records: Iterable<[number, number]>, subjects: Ite
   return [...counts.values()].sort((a, b) => a.keyVersion - b.keyVersion);
 }
 
+const copyRecord = (record: StoredRecord): StoredRecord => ({ ...record, readers: record.readers && [...record.readers] });
+
 /** The in-memory store: for tests and for running without a disk. */
 export class MemoryTokenStore implements TokenStore {
   private readonly records = new Map<string, StoredRecord>();
@@ -92,24 +96,24 @@ export class MemoryTokenStore implements TokenStore {
 
   async insert(record: StoredRecord): Promise<void> {
     if (this.records.has(record.token) || (record.alias && this.aliases.has(record.alias))) throw tokenConflict();
-    this.records.set(record.token, { ...record });
+    this.records.set(record.token, copyRecord(record));
     if (record.alias) this.aliases.set(record.alias, record.token);
   }
 
   async get(tokenOrAlias: string): Promise<StoredRecord | undefined> {
     const record = this.records.get(tokenOrAlias) ?? this.records.get(this.aliases.get(tokenOrAlias) ?? '');
-    return record && { ...record };
+    return record && copyRecord(record);
   }
 
   async findByFingerprint(fingerprint: string, now: number): Promise<StoredRecord | undefined> {
-    for (const record of this.records.values()) if (record.fingerprint === fingerprint && record.expiresAt > now) return { ...record };
+    for (const record of this.records.values()) if (record.fingerprint === fingerprint && record.expiresAt > now) return copyRecord(record);
     return undefined;
   }
 
   async replace(record: StoredRecord): Promise<boolean> {
     const old = this.records.get(record.token);
     if (!old) return false;
-    this.records.set(record.token, { ...record, alias: old.alias, createdAt: old.createdAt });
+    this.records.set(record.token, { ...copyRecord(record), alias: old.alias, createdAt: old.createdAt });
     return true;
   }
 

@@ -1,5 +1,5 @@
 import type { Actor } from '../audit/types.js';
-import type { Tokenizer } from '../capture/types.js';
+import type { CaptureResult, TokenizeRequest, Tokenizer } from '../capture/types.js';
 
 export type RecordKind = 'card' | 'bank' | 'identity' | 'generic';
 
@@ -42,8 +42,14 @@ export interface DetokenizedRecord {
   cvv?: string;
 }
 
+/** Which processors may read the new record back (detokenize, push). Without it, none may. */
+export interface RecordBinding {
+  /** Processor names (`processors[].name`). */
+  readers?: readonly string[];
+}
+
 /** Input from places that receive values as strings (the Generic Pay Connector). */
-export interface TokenizeValuesRequest {
+export interface TokenizeValuesRequest extends RecordBinding {
   kind: RecordKind;
   values: Record<string, string>;
   actor: Actor;
@@ -51,12 +57,23 @@ export interface TokenizeValuesRequest {
   subjectId?: string;
 }
 
+export interface DetokenizeOptions {
+  actor: Actor;
+  /** The processor the data is read for: the record must be bound to it, or the token is unknown. */
+  processor: string;
+  includeCvv?: boolean;
+}
+
 /** The vault. `tokenize` (from Tokenizer) is what capture sessions call; it zeroes the buffers it receives. */
 export interface Vault extends Tokenizer {
+  tokenize(request: TokenizeRequest & RecordBinding): Promise<CaptureResult>;
   tokenizeValues(request: TokenizeValuesRequest): Promise<TokenInfo>;
   info(token: string): Promise<TokenInfo | undefined>;
-  /** Throws ToneguardError `token_not_found` (404) or `token_expired`. Audited. */
-  detokenize(token: string, options: { actor: Actor; includeCvv?: boolean }): Promise<DetokenizedRecord>;
+  /**
+   * Throws ToneguardError `token_not_found` (404), also when the record is not bound to
+   * `options.processor` (then a `RecordNotBoundError`), or `token_expired`. Audited.
+   */
+  detokenize(token: string, options: DetokenizeOptions): Promise<DetokenizedRecord>;
   delete(token: string, actor: Actor): Promise<boolean>;
   /** GDPR erasure: destroys every record of the subject (crypto-shredding). Returns how many. */
   shredSubject(subjectId: string, actor: Actor): Promise<number>;

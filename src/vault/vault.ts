@@ -3,6 +3,7 @@ import type { CaptureResult, TokenizeRequest } from '../capture/types.js';
 import type { Config } from '../config/index.js';
 import { isToneguardError, ToneguardError } from '../errors.js';
 import { open, seal } from './aead.js';
+import { canonicalReaders, mayRead, recordAad, RecordNotBoundError, unknownToken, type Readers } from './binding.js';
 import type { Keyring } from './keyring.js';
 import { recordExpiry } from './lifetime.js';
 import { OneTimeSecrets } from './one-time-secrets.js';
@@ -10,7 +11,7 @@ import { checkFields, decodeFields, encodeFields, kindOf } from './payload.js';
 import { recordKeyAad, subjectKeyAad } from './rewrap.js';
 import type { StoredRecord, TokenStore } from './store.js';
 import { cardAlias, newToken, TOKEN_PATTERN } from './tokens.js';
-import type { DetokenizedRecord, RecordKind, TokenInfo, TokenizeValuesRequest, Vault } from './types.js';
+import type { DetokenizedRecord, DetokenizeOptions, RecordBinding, RecordKind, TokenInfo, TokenizeValuesRequest, Vault } from './types.js';
 
 export interface VaultDeps {
   config: Config;
@@ -92,8 +93,8 @@ export function createVault(deps: VaultDeps): ManagedVault {
     return stored && keyring.unwrapDataKey({ keyVersion: stored.keyVersion, wrapped: stored.wrappedKey }, aad);
   }
 
-  /** Seals the fields for `token`: under the subject key first when there is a subject, then under a fresh data key. */
-  async function sealFields(token: string, plain: Buffer, subjectId: string | null) {
+  /** Seals the fields for `token` and its readers: under the subject key first when there is a subject, then under a fresh data key. */
+  async function sealFields(token: string, readers: Readers, plain: Buffer, subjectId: string | null) {
     let inner = plain;
     if (subjectId) {
       const key = (await subjectKey(subjectId, true)) as Buffer;
@@ -101,7 +102,7 @@ export function createVault(deps: VaultDeps): ManagedVault {
       key.fill(0);
     }
     const { key, wrapped } = keyring.newDataKey(recordKeyAad(token));
-    const ciphertext = seal(key, inner, token).toString('base64url');
+    const ciphertext = seal(key, inner, recordAad(token, readers)).toString('base64url');
     key.fill(0);
     return { keyVersion: wrapped.keyVersion, wrappedKey: wrapped.wrapped, ciphertext };
   }
@@ -110,7 +111,7 @@ export function createVault(deps: VaultDeps): ManagedVault {
     const key = keyring.unwrapDataKey({ keyVersion: stored.keyVersion, wrapped: stored.wrappedKey }, recordKeyAad(stored.token));
     let plain: Buffer;
     try {
-      plain = open(key, Buffer.from(stored.ciphertext, 'base64url'), stored.token);
+      plain = open(key, Buffer.from(stored.ciphertext, 'base64url'), recordAad(stored.token, stored.readers));
     } finally {
       key.fill(0);
     }
@@ -132,7 +133,7 @@ export function createVault(deps: VaultDeps): ManagedVault {
     }
   }
 
-  async function put(kind: RecordKind, fields: ReadonlyMap<string, Uint8Array>, subjectId: string | null): Promise<StoredRecord> {
+  async function put(kind: RecordKind, fields: ReadonlyMap<string, Uint8Array>, subjectId: string | null, readers: readonly string[]): Promise<StoredRecord> {
     const facts = checkFields(kind, fields);
     const cvv = fields.get('cvv');
     const kept = new Map([...fields].filter(([name]) => name !== 'cvv'));
@@ -155,14 +156,17 @@ export function createVault(deps: VaultDeps): ManagedVault {
       };
       let stored: StoredRecord | undefined;
       if (existing) {
-        stored = { ...existing, ...base, createdAt: existing.createdAt, ...(await sealFields(existing.token, plain, subjectId)) };
+        // The same card captured for another processor: each capture's processors may read it.
+        const union = canonicalReaders([...(existing.readers ?? []), ...readers]);
+        stored = { ...existing, ...base, createdAt: existing.createdAt, readers: union, ...(await sealFields(existing.token, union, plain, subjectId)) };
         if (!(await store.replace(stored))) stored = undefined;
       }
       for (let attempt = 1; !stored; attempt++) {
         const token = newToken();
         const pan = kept.get('card_number');
         const alias = settings.tokenFormat === 'format-preserving' && pan ? cardAlias(pan) : null;
-        const candidate: StoredRecord = { token, alias, ...base, ...(await sealFields(token, plain, subjectId)) };
+        const bound = canonicalReaders(readers);
+        const candidate: StoredRecord = { token, alias, ...base, readers: bound, ...(await sealFields(token, bound, plain, subjectId)) };
         try {
           await store.insert(candidate);
           stored = candidate;
@@ -177,14 +181,29 @@ export function createVault(deps: VaultDeps): ManagedVault {
     }
   }
 
-  async function tokenizeAudited(kind: RecordKind, fields: Map<string, Uint8Array>, actor: Actor, reference: string, subjectId?: string) {
+  async function tokenizeAudited(
+    kind: RecordKind,
+    fields: Map<string, Uint8Array>,
+    actor: Actor,
+    reference: string,
+    readers: readonly string[] = [],
+    subjectId?: string,
+  ) {
     try {
-      const stored = await put(kind, fields, subjectId ?? null);
+      const stored = await put(kind, fields, subjectId ?? null, readers);
       emit({
         action: 'vault.tokenize',
         actor,
         resource: { type: 'token', id: stored.token },
-        details: { kind, reference, keyVersion: stored.keyVersion, brand: stored.brand, last4: stored.last4, cvvHeld: fields.has('cvv') },
+        details: {
+          kind,
+          reference,
+          keyVersion: stored.keyVersion,
+          brand: stored.brand,
+          last4: stored.last4,
+          cvvHeld: fields.has('cvv'),
+          readers: (stored.readers ?? []).join(','),
+        },
       });
       return toInfo(stored);
     } catch (err) {
@@ -195,9 +214,11 @@ export function createVault(deps: VaultDeps): ManagedVault {
     }
   }
 
-  async function live(tokenOrAlias: string): Promise<StoredRecord> {
+  /** The record, if `processor` may read it; the binding is checked before expiry, so an expired record tells a stranger nothing either. */
+  async function readable(tokenOrAlias: string, processor: string): Promise<StoredRecord> {
     const stored = await store.get(tokenOrAlias);
-    if (!stored) throw new ToneguardError('token_not_found', 'No such token', 404);
+    if (!stored) throw unknownToken();
+    if (!mayRead(stored.readers, processor, settings.unboundReaders)) throw new RecordNotBoundError();
     if (stored.expiresAt <= now()) {
       await store.delete(stored.token);
       secrets.destroy(stored.token);
@@ -211,8 +232,8 @@ export function createVault(deps: VaultDeps): ManagedVault {
   purgeTimer.unref();
 
   return {
-    async tokenize(request: TokenizeRequest): Promise<CaptureResult> {
-      const info = await tokenizeAudited(kindOf(request.values), request.values, request.actor, request.captureId, request.subjectId);
+    async tokenize(request: TokenizeRequest & RecordBinding): Promise<CaptureResult> {
+      const info = await tokenizeAudited(kindOf(request.values), request.values, request.actor, request.captureId, request.readers, request.subjectId);
       return {
         token: info.token,
         ...(info.brand ? { brand: info.brand } : {}),
@@ -223,7 +244,7 @@ export function createVault(deps: VaultDeps): ManagedVault {
 
     async tokenizeValues(request: TokenizeValuesRequest): Promise<TokenInfo> {
       const fields = new Map(Object.entries(request.values).map(([name, value]) => [name, Buffer.from(value, 'latin1')]));
-      return tokenizeAudited(request.kind, fields, request.actor, request.reference, request.subjectId);
+      return tokenizeAudited(request.kind, fields, request.actor, request.reference, request.readers, request.subjectId);
     },
 
     async info(tokenOrAlias: string): Promise<TokenInfo | undefined> {
@@ -231,11 +252,11 @@ export function createVault(deps: VaultDeps): ManagedVault {
       return stored && toInfo(stored);
     },
 
-    async detokenize(tokenOrAlias: string, options: { actor: Actor; includeCvv?: boolean }): Promise<DetokenizedRecord> {
+    async detokenize(tokenOrAlias: string, options: DetokenizeOptions): Promise<DetokenizedRecord> {
       const includeCvv = options.includeCvv ?? false;
       let stored: StoredRecord | undefined;
       try {
-        stored = await live(tokenOrAlias);
+        stored = await readable(tokenOrAlias, options.processor);
         const fields = await openFields(stored);
         const cvv = includeCvv ? secrets.take(stored.token) : undefined;
         emit({
@@ -246,7 +267,12 @@ export function createVault(deps: VaultDeps): ManagedVault {
         });
         return { info: toInfo(stored), fields, ...(cvv !== undefined ? { cvv } : {}) };
       } catch (err) {
-        failure('vault.detokenize', options.actor, err, { type: 'token', id: stored?.token ?? auditableRef(tokenOrAlias) });
+        const resource = { type: 'token', id: stored?.token ?? auditableRef(tokenOrAlias) };
+        if (err instanceof RecordNotBoundError) {
+          emit({ action: 'vault.detokenize', actor: options.actor, outcome: 'denied', resource, details: { code: 'processor_not_bound', processor: options.processor } });
+        } else {
+          failure('vault.detokenize', options.actor, err, resource);
+        }
         throw err;
       }
     },

@@ -7,7 +7,7 @@ import twilio from 'twilio';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/audit/logger.js';
 import { MemoryAuditSink } from '../../src/audit/types.js';
-import { configSchema } from '../../src/config/index.js';
+import { configSchema, type ProcessorConfig } from '../../src/config/index.js';
 import { errorHandler } from '../../src/http/errors.js';
 import { createHandoffTokenizer } from '../../src/processors/handoff.js';
 import { CONNECTOR_PATH, connectorRouter } from '../../src/telephony/twilio/connector.js';
@@ -59,6 +59,8 @@ const achBody = (transactionId: string) => ({
 const logLines: string[] = [];
 const logger = createLogger({ level: 'debug', destination: { write: (line: string) => void logLines.push(line) } });
 const stores: ConnectorStore[] = [];
+/** The `vault` processor connector captures are bound to. */
+const PULLER: ProcessorConfig = { name: 'acme', type: 'vault', timeoutMs: 5000, maxAttempts: 4 };
 
 async function setup(dataDir = mkdtempSync(join(tmpdir(), 'toneguard-connector-')), vault = testVault()) {
   const { signer } = serviceSigner();
@@ -68,7 +70,7 @@ async function setup(dataDir = mkdtempSync(join(tmpdir(), 'toneguard-connector-'
   const app = express();
   app.use(
     connectorRouter({
-      tokenizer: createHandoffTokenizer({ vault, processors: [], signer, issuer: PUBLIC_URL, dataDir, logger }),
+      tokenizer: createHandoffTokenizer({ vault, processors: [PULLER], signer, issuer: PUBLIC_URL, dataDir, logger }),
       store,
       username: USER,
       password: PASS,
@@ -96,7 +98,7 @@ describe('POST /connectors/twilio-pay (Generic Pay Connector)', () => {
     const res = await request(app).post(CONNECTOR_PATH).auth(USER, PASS).send(chargeBody('PK0001'));
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ charge_id: expect.stringMatching(/^tok_/), error_code: null, error_message: null });
-    const record = await vault.detokenize(res.body.charge_id, { actor: { type: 'system', id: 't' }, includeCvv: true });
+    const record = await vault.detokenize(res.body.charge_id, { actor: { type: 'system', id: 't' }, processor: PULLER.name, includeCvv: true });
     expect(record.fields.card_number === PAN).toBe(true);
     expect(record.fields.expiry).toBe(`08${EXPIRY_YEAR}`);
     expect(record.cvv === CVV).toBe(true);

@@ -14,7 +14,9 @@ import { MemoryAuditSink } from '../../src/audit/types.js';
 import { errorHandler } from '../../src/http/errors.js';
 import { httpsServerOptions } from '../../src/http/tls.js';
 import { ProcessorCa } from '../../src/processors/ca.js';
+import { Metrics } from '../../src/audit/metrics.js';
 import { CLIENT_ASSERTION_TYPE } from '../../src/processors/client-auth.js';
+import { AssertionReplayStore } from '../../src/processors/replay-store.js';
 import { DETOKENIZE_PATH, detokenizeRouter } from '../../src/processors/detokenize.js';
 import { processorClientTls, enrollProcessor, processorPaths, type Enrollment } from '../../src/processors/enrollment.js';
 import { ProcessorRegistry } from '../../src/processors/registry.js';
@@ -39,17 +41,23 @@ let audit: MemoryAuditSink;
 function app(requestsPerMinute = 100) {
   const http = express();
   http.set('trust proxy', false);
-  http.use(detokenizeRouter({ vault, registry, audit, logger, publicUrl: PUBLIC_URL, requestsPerMinute, bodyLimitBytes: 16_384 }));
+  http.use(detokenizeRouter(routerDeps(registry, requestsPerMinute)));
   http.use(errorHandler(logger));
   return http;
 }
 
-async function cardToken(): Promise<string> {
+function routerDeps(processors: ProcessorRegistry, requestsPerMinute: number) {
+  const replay = new AssertionReplayStore(':memory:');
+  return { vault, registry: processors, audit, logger, metrics: new Metrics(), publicUrl: PUBLIC_URL, requestsPerMinute, bodyLimitBytes: 16_384, replay, maxAssertionLifetimeSec: 300 };
+}
+
+async function cardToken(readers = ['acme']): Promise<string> {
   const info = await vault.tokenizeValues({
     kind: 'card',
     values: { card_number: PAN, expiry: '1230', cvv: CVV },
     actor: { type: 'system', id: 'test' },
     reference: randomUUID(),
+    readers,
   });
   return info.token;
 }
@@ -150,8 +158,8 @@ describe('POST /v1/detokenize with a private_key_jwt client assertion', () => {
     const other = await processorKeyPairs('beta');
     enrollProcessor(dir, 'beta', other.jwks);
     const betaRegistry = new ProcessorRegistry(processorPaths(dir).registry);
-    const http = express().use(detokenizeRouter({ vault, registry: betaRegistry, audit, logger, publicUrl: PUBLIC_URL, requestsPerMinute: 10, bodyLimitBytes: 16_384 })).use(errorHandler(logger));
-    const token = await cardToken();
+    const http = express().use(detokenizeRouter(routerDeps(betaRegistry, 10))).use(errorHandler(logger));
+    const token = await cardToken(['beta']);
     const make = () => assertion({ issuer: 'beta', key: other.sigPrivate, kid: other.sigKid });
     expect((await request(http).post(DETOKENIZE_PATH).send({ token, client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: await make() })).status).toBe(200);
     expect(new ProcessorRegistry(processorPaths(dir).registry).revoke('beta')).toBe(true);

@@ -115,7 +115,7 @@ describe('hand-off to a jwe-push processor', () => {
     expect(delivery.payload.cvv === CVV).toBe(true);
     expect(delivery.jweHeader).toMatchObject({ alg: 'RSA-OAEP-256', enc: 'A256GCM', kid: 'acme-enc-1' });
     // The one-time CVV was consumed by the push: nothing left to read.
-    const again = await vault.detokenize(view.result!.vaultToken!, { actor: { type: 'system', id: 't' }, includeCvv: true });
+    const again = await vault.detokenize(view.result!.vaultToken!, { actor: { type: 'system', id: 't' }, processor: 'acme', includeCvv: true });
     expect(again.cvv).toBeUndefined();
     expect(JSON.stringify(views)).not.toContain(PAN);
   });
@@ -148,7 +148,7 @@ describe('hand-off to a jwe-push processor', () => {
     assertNoCardData([text], [PAN, CVV, EXPIRY]);
     const letter = JSON.parse(text.trim());
     expect(letter).toMatchObject({ processor: 'acme', reference: 'cap_dead', attempts: 2, error: 'http_500' });
-    const record = await vault.detokenize(letter.vaultToken, { actor: { type: 'system', id: 't' }, includeCvv: true });
+    const record = await vault.detokenize(letter.vaultToken, { actor: { type: 'system', id: 't' }, processor: 'acme', includeCvv: true });
     expect(record.cvv).toBeUndefined();
   });
 

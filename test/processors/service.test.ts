@@ -31,7 +31,10 @@ beforeAll(async () => {
     issuer: PUBLIC_URL,
   });
   service = await startTestServer({
-    processors: [{ name: 'acme', type: 'jwe-push', url: processor.url, jwk: acme.jwks.keys[0], timeoutMs: 2000, maxAttempts: 2 }],
+    processors: [
+      { name: 'acme', type: 'jwe-push', url: processor.url, jwk: acme.jwks.keys[0], timeoutMs: 2000, maxAttempts: 2 },
+      { name: 'puller', type: 'vault' },
+    ],
     connector: CONNECTOR,
   });
   // The running service's own signing key, published as its JWKS document is.

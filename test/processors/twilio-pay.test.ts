@@ -67,6 +67,7 @@ async function harness(options: Partial<StandInOptions> = {}): Promise<Harness> 
     publicUrl: PUBLIC_URL,
     twilio: { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, apiBaseUrl: standIn.apiBaseUrl },
     connector: { ...CONNECTOR, paymentConnector: 'toneguard' },
+    processors: [{ name: 'acme', type: 'vault' }],
   });
   const { signer } = serviceSigner();
   const wiring = createPaymentsWiring({ config, logger, audit, metrics: new Metrics(), vault, signer });
@@ -101,7 +102,7 @@ describe('Twilio Pay mode', () => {
 
     const final = session.view();
     expect(final.result).toMatchObject({ token: expect.stringMatching(/^tok_/), brand: 'visa', last4: '1111' });
-    const record = await h.vault.detokenize(final.result!.token, { actor: { type: 'system', id: 't' } });
+    const record = await h.vault.detokenize(final.result!.token, { actor: { type: 'system', id: 't' }, processor: 'acme' });
     expect(record.fields.card_number === CARD.number).toBe(true);
     expect(final.fields.map((f) => [f.name, f.state])).toEqual([
       ['card_number', 'complete'],
@@ -194,10 +195,12 @@ describe('reading Twilio masks leniently', () => {
     expect(['input-timeout', 'invalid-card-number', 'too-many-failed-attempts'].map(errorCodeOf)).toEqual(['timeout', 'invalid_card_number', 'too_many_failed_attempts']);
   });
 
-  it('reads a final callback leniently and ignores one without a payment Sid', () => {
-    const status = parsePaymentStatus({ Sid: 'PK1', CallSid: 'CA1', Capture: 'payment-card-number', PartialResult: 'false', Required: 'expiration-date, security-code', PaymentCardNumber: 'xxxx-xxxxxx-x4001', PaymentCardType: 'amex', Extra: 'new' })!;
+  it('reads a final callback leniently and refuses one without a payment Sid', () => {
+    const parsed = parsePaymentStatus({ Sid: 'PK1', CallSid: 'CA1', Capture: 'payment-card-number', PartialResult: 'false', Required: 'expiration-date, security-code', PaymentCardNumber: 'xxxx-xxxxxx-x4001', PaymentCardType: 'amex', Extra: 'new' });
+    if (!parsed.ok) throw new Error(parsed.message);
+    const { status } = parsed;
     expect(fieldPatch('card_number', status)).toEqual({ digitCount: 15, brand: 'amex', state: 'complete', valid: true, error: null, last4: '4001' });
     expect(fieldPatch('expiry', status)).toEqual({});
-    expect(parsePaymentStatus({ CallSid: 'CA1' })).toBeNull();
+    expect(parsePaymentStatus({ CallSid: 'CA1' })).toEqual({ ok: false, message: 'missing, malformed or too long: Sid' });
   });
 });

@@ -46,7 +46,7 @@ describe('toneguard keys', () => {
     for (const { key } of keyMaterial.keks) expect(after.stdout + after.stderr + rotated.stderr).not.toContain(key);
 
     const { vault } = openVault(parseConfig({ dataDir }), new MemoryAuditSink());
-    expect((await vault.detokenize(tokens[0], { actor: PROCESSOR })).info.keyVersion).toBe(2);
+    expect((await vault.detokenize(tokens[0], { actor: PROCESSOR, processor: PROCESSOR.id })).info.keyVersion).toBe(2);
     await vault.close();
   });
 

@@ -5,7 +5,7 @@ import { MemoryAuditSink, type Actor } from '../../src/audit/types.js';
 import { asciiDigits } from '../../src/capture/digits.js';
 import type { TokenizeRequest } from '../../src/capture/types.js';
 import { parseConfig, type Config } from '../../src/config/index.js';
-import { Keyring, createVault, type ManagedVault, type TokenStore, MemoryTokenStore } from '../../src/vault/index.js';
+import { Keyring, createVault, type ManagedVault, type RecordBinding, type TokenStore, MemoryTokenStore } from '../../src/vault/index.js';
 import { randomBytes } from 'node:crypto';
 
 export const AGENT: Actor = { type: 'agent', id: 'agent-7' };
@@ -22,10 +22,10 @@ export function testConfig(vault: Record<string, unknown> = {}, dataDir = tempDi
 
 export const kek = (version: number) => ({ version, key: randomBytes(32), createdAt: null });
 
-/** A card capture request as the capture engine hands it over. */
-export function cardRequest(fields: Record<string, string>, subjectId?: string): TokenizeRequest {
+/** A card capture request as the capture engine hands it over, bound to the test processor. */
+export function cardRequest(fields: Record<string, string>, subjectId?: string): TokenizeRequest & RecordBinding {
   const values = new Map(Object.entries(fields).map(([name, value]) => [name, asciiDigits(value)]));
-  return { captureId: 'cap_1', callSid: 'CA1', actor: AGENT, values, kinds: new Map(), ...(subjectId ? { subjectId } : {}) };
+  return { captureId: 'cap_1', callSid: 'CA1', actor: AGENT, values, kinds: new Map(), readers: [PROCESSOR.id], ...(subjectId ? { subjectId } : {}) };
 }
 
 export interface VaultFixture {

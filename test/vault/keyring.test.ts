@@ -69,7 +69,7 @@ describe('rotation', () => {
     const rotated = new Keyring([old, next]);
     const after = vaultFixture({ store, keyring: rotated });
     // Before the re-wrap, records under version 1 still decrypt with the rotated keyring.
-    expect((await after.vault.detokenize(tokens[0], { actor: PROCESSOR })).fields.card_number).toBe(VISA);
+    expect((await after.vault.detokenize(tokens[0], { actor: PROCESSOR, processor: PROCESSOR.id })).fields.card_number).toBe(VISA);
 
     const result = await rewrapKeys(store, rotated, { batchSize: 3 });
     expect(result).toEqual({ toVersion: 2, rewrapped: 9, failed: 0 });
@@ -77,7 +77,7 @@ describe('rotation', () => {
 
     // Version 1 can now be retired: a keyring without it still decrypts everything.
     const retired = vaultFixture({ store, keyring: new Keyring([next]) });
-    for (const token of tokens) expect((await retired.vault.detokenize(token, { actor: PROCESSOR })).fields.expiry).toBe('1230');
+    for (const token of tokens) expect((await retired.vault.detokenize(token, { actor: PROCESSOR, processor: PROCESSOR.id })).fields.expiry).toBe('1230');
   });
 
   it('runs in the background when the service opens with a newer KEK, and audits it', async () => {

@@ -4,7 +4,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/audit/logger.js';
 import type { AuditSink } from '../../src/audit/types.js';
-import { createCaptureService, type CaptureView, type Keypress } from '../../src/capture/index.js';
+import { createCaptureService, type CaptureView, type Keypress, type TokenizeRequest } from '../../src/capture/index.js';
 import { parseConfig } from '../../src/config/index.js';
 import { openVault } from '../../src/vault/index.js';
 import { AGENT, AMEX, PROCESSOR, tempDir } from './helpers.js';
@@ -48,7 +48,8 @@ describe('done means: a whole capture leaves no PAN or CVV in any byte written',
     const audit: AuditSink = { record: (event) => logger.info({ audit: event }, event.action) };
     const { vault, warning } = openVault(config, audit);
     logger.warn(warning);
-    const capture = createCaptureService({ config: config.capture, tokenizer: vault, audit, logger });
+    const tokenizer = { tokenize: (request: TokenizeRequest) => vault.tokenize({ ...request, readers: [PROCESSOR.id] }) };
+    const capture = createCaptureService({ config: config.capture, tokenizer, audit, logger });
 
     const views: CaptureView[] = [];
     const done = new Promise<CaptureView>((resolve) =>
@@ -64,7 +65,7 @@ describe('done means: a whole capture leaves no PAN or CVV in any byte written',
     logger.info({ view: final }, 'capture finished');
 
     // The processor's one-time read gets everything, so the data really was there to leak.
-    const record = await vault.detokenize(final.result!.token, { actor: PROCESSOR, includeCvv: true });
+    const record = await vault.detokenize(final.result!.token, { actor: PROCESSOR, processor: PROCESSOR.id, includeCvv: true });
     expect(record.fields.card_number).toBe(PAN);
     expect(record.cvv).toBe(CVV);
 

@@ -20,11 +20,11 @@ describe('SqliteTokenStore', () => {
     db.close();
 
     const second = vaultFixture({ store: new SqliteTokenStore(path), keyring });
-    const record = await second.vault.detokenize(token, { actor: PROCESSOR, includeCvv: true });
+    const record = await second.vault.detokenize(token, { actor: PROCESSOR, processor: PROCESSOR.id, includeCvv: true });
     expect(record.fields).toEqual({ card_number: VISA, expiry: '1230' });
     // The CVV lived in the first process's memory only.
     expect(record.cvv).toBeUndefined();
-    expect((await second.vault.detokenize(subject.token, { actor: PROCESSOR })).fields.ssn).toBe('123456789');
+    expect((await second.vault.detokenize(subject.token, { actor: PROCESSOR, processor: PROCESSOR.id })).fields.ssn).toBe('123456789');
     expect(await second.store.countByKeyVersion()).toEqual([{ keyVersion: 1, records: 2, subjectKeys: 1 }]);
     await second.vault.close();
   });
@@ -88,7 +88,7 @@ describe('SqliteTokenStore', () => {
     const rows = await store.wrappedNotUnder(0, 1_000_000);
     expect(rows.length).toBeGreaterThanOrEqual(400);
     for (const ref of rows.filter((r) => r.table === 'record')) {
-      expect((await vault.detokenize(ref.id, { actor: PROCESSOR })).fields.card_number).toBe(VISA);
+      expect((await vault.detokenize(ref.id, { actor: PROCESSOR, processor: PROCESSOR.id })).fields.card_number).toBe(VISA);
     }
     await vault.close();
   });

@@ -11,6 +11,7 @@ import { isToneguardError } from '../../errors.js';
 import type { TokenizeValuesRequest } from '../../vault/types.js';
 import type { ConnectorAnswer, ConnectorStore } from './connector-store.js';
 import { publicUrlFor } from './signature.js';
+import { TRANSACTION_ID_RULE, transactionIdSchema } from './transaction-id.js';
 
 export const CONNECTOR_PATH = '/connectors/twilio-pay';
 const CONNECTOR_ACTOR_ID = 'twilio-generic-pay-connector';
@@ -35,7 +36,7 @@ const digits = (min: number, max: number) => z.string().regex(new RegExp(`^\\d{$
 const text = (max: number) => z.union([z.string().max(max), z.number()]).transform(String);
 const requestSchema = z.object({
   method: z.enum(['charge', 'tokenize']),
-  transaction_id: z.string().min(1).max(128),
+  transaction_id: transactionIdSchema,
   cardnumber: digits(12, 19).optional(),
   cvv: digits(3, 4).optional(),
   expiry_month: digits(1, 2).optional(),
@@ -76,7 +77,7 @@ export function connectorRouter(deps: ConnectorDeps): Router {
         return refuse(res, 403, 'invalid_signature', 'the X-Twilio-Signature header does not match the body');
       }
       const parsed = parseBody(raw);
-      if (!parsed.success) return refuse(res, 400, 'invalid_request', parsed.message);
+      if (!parsed.success) return refuse(res, 400, parsed.code, parsed.message);
       const request = parsed.data;
       const stored = deps.store.get(request.transaction_id);
       if (stored) return void res.status(200).json(stored.answer);
@@ -158,18 +159,19 @@ function checkValues(request: ConnectorRequest, allowedBrands: readonly CardBran
   return { ok: false, code: 'invalid_request', message: 'either cardnumber or bankaccountnumber and routingnumber are required' };
 }
 
-/** Parses the JSON body; messages name the offending fields only. */
-function parseBody(raw: Buffer): { success: true; data: ConnectorRequest } | { success: false; message: string } {
+/** Parses the JSON body; messages name the offending fields only, never a value. */
+function parseBody(raw: Buffer): { success: true; data: ConnectorRequest } | { success: false; code: string; message: string } {
   let json: unknown;
   try {
     json = JSON.parse(raw.toString('utf8'));
   } catch {
-    return { success: false, message: 'the body is not JSON' };
+    return { success: false, code: 'invalid_request', message: 'the body is not JSON' };
   }
   const parsed = requestSchema.safeParse(json);
   if (parsed.success) return { success: true, data: parsed.data };
   const fields = [...new Set(parsed.error.issues.map((issue) => String(issue.path[0] ?? 'body')))];
-  return { success: false, message: `invalid or missing fields: ${fields.join(', ')}` };
+  if (fields.includes('transaction_id')) return { success: false, code: 'invalid_transaction_id', message: TRANSACTION_ID_RULE };
+  return { success: false, code: 'invalid_request', message: `invalid or missing fields: ${fields.join(', ')}` };
 }
 
 function digest(value: string): Buffer {

@@ -21,11 +21,12 @@ export interface PaymentsStatusDeps {
 export function paymentsStatusRouter(deps: PaymentsStatusDeps): Router {
   const router = Router();
   router.post(PAYMENTS_STATUS_PATH, express.urlencoded({ extended: false, limit: deps.bodyLimitBytes }), deps.signature, async (req, res, next) => {
-    const status = parsePaymentStatus((req.body ?? {}) as Record<string, unknown>);
-    if (!status) {
-      sendError(res, 400, 'invalid_callback', 'the callback does not name a payment (Sid, CallSid)');
+    const parsed = parsePaymentStatus((req.body ?? {}) as Record<string, unknown>);
+    if (!parsed.ok) {
+      sendError(res, 400, 'invalid_callback', parsed.message);
       return;
     }
+    const { status } = parsed;
     try {
       const known = await deps.driver.onStatus(status);
       if (!known) deps.logger.info({ paymentSid: status.paymentSid }, 'status callback for an unknown payment ignored');

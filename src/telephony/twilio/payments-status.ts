@@ -27,12 +27,22 @@ const SHOWN_IN: Record<PaymentKind, string> = {
   account_number: 'BankAccountNumber',
 };
 
-const optional = z.string().optional();
-/** Lenient: Twilio adds parameters over time, and its docs disagree on some formats. */
+/** A masked value is at most a 19-digit card number with separators; anything longer is not Twilio's. */
+export const MAX_MASKED_LENGTH = 64;
+const MAX_ID_LENGTH = 64;
+const MAX_TEXT_LENGTH = 1024;
+
+const sid = z.string().min(1).max(MAX_ID_LENGTH);
+const optional = z.string().max(MAX_TEXT_LENGTH).optional();
+const masked = z.string().max(MAX_MASKED_LENGTH).optional();
+/**
+ * Lenient about what Twilio adds (its docs disagree on some formats), strict about size: every
+ * parameter we read is bounded here, at the edge, before anything scans it.
+ */
 const statusSchema = z.looseObject({
-  Sid: z.string().min(1),
-  CallSid: z.string().min(1),
-  AccountSid: optional,
+  Sid: sid,
+  CallSid: sid,
+  AccountSid: sid.optional(),
   Capture: optional,
   PartialResult: optional,
   Required: optional,
@@ -43,6 +53,7 @@ const statusSchema = z.looseObject({
   PaymentError: optional,
   PayErrorCode: optional,
   ConnectorError: optional,
+  ...Object.fromEntries(Object.values(SHOWN_IN).map((param) => [param, masked])),
 });
 
 export interface PaymentStatus {
@@ -61,17 +72,22 @@ export interface PaymentStatus {
   shown: Partial<Record<PaymentKind, string>>;
 }
 
-/** Parses a status callback's form parameters; returns null when it does not identify a payment. */
-export function parsePaymentStatus(params: Record<string, unknown>): PaymentStatus | null {
+export type ParsedPaymentStatus = { ok: true; status: PaymentStatus } | { ok: false; message: string };
+
+/** Parses a status callback's form parameters; refused when it does not identify a payment or a value is too long. */
+export function parsePaymentStatus(params: Record<string, unknown>): ParsedPaymentStatus {
   const parsed = statusSchema.safeParse(params);
-  if (!parsed.success) return null;
+  if (!parsed.success) {
+    const fields = [...new Set(parsed.error.issues.map((issue) => String(issue.path[0] ?? 'body')))];
+    return { ok: false, message: `missing, malformed or too long: ${fields.join(', ')}` };
+  }
   const p = parsed.data;
   const shown: Partial<Record<PaymentKind, string>> = {};
   for (const [kind, param] of Object.entries(SHOWN_IN) as [PaymentKind, string][]) {
     const value = params[param];
     if (typeof value === 'string' && value !== '') shown[kind] = value;
   }
-  return {
+  const status: PaymentStatus = {
     paymentSid: p.Sid,
     callSid: p.CallSid,
     capture: nonEmpty(p.Capture),
@@ -83,21 +99,34 @@ export function parsePaymentStatus(params: Record<string, unknown>): PaymentStat
     paymentToken: nonEmpty(p.PaymentToken),
     shown,
   };
+  return { ok: true, status };
 }
 
 function nonEmpty(value: string | undefined): string | null {
   return value === undefined || value === '' ? null : value;
 }
 
+const MASK_CHARACTERS = new Set(['x', 'X', '*', '•', '#']);
+
 /**
  * Counts the positions of a masked value and keeps its visible trailing digits. Accepts every
  * format Twilio has documented (`xxxx-xxxxxx-x4001`, `xxxxxxxxxxx4001`, `***`, `xx/xx`): mask
- * characters and digits are positions, separators are not.
+ * characters and digits are positions, separators are not. One pass, each character read once
+ * (no backtracking regex), so its cost is linear in the value's length whatever the value.
  */
-export function readMask(masked: string): { digitCount: number; trailingDigits: string } {
-  const positions = masked.replace(/[^0-9xX*•#]/g, '');
-  const trailing = /(\d+)$/.exec(positions)?.[1] ?? '';
-  return { digitCount: positions.length, trailingDigits: trailing };
+export function readMask(masked: Iterable<string>): { digitCount: number; trailingDigits: string } {
+  let digitCount = 0;
+  let trailingDigits = '';
+  for (const ch of masked) {
+    if (ch >= '0' && ch <= '9') {
+      digitCount++;
+      trailingDigits += ch;
+    } else if (MASK_CHARACTERS.has(ch)) {
+      digitCount++;
+      trailingDigits = '';
+    }
+  }
+  return { digitCount, trailingDigits };
 }
 
 const CARD_TYPES: Record<string, string> = {
