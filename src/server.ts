@@ -20,6 +20,7 @@ import { openVault } from './vault/index.js';
 import { createCaptureService } from './capture/index.js';
 import { processorClientTls } from './processors/enrollment.js';
 import { createPaymentsWiring } from './processors/wiring.js';
+import type { CallerSimulator } from './agent/simulated-calls.js';
 
 /** Socket limits: slow or idle clients cannot hold connections open. */
 const SOCKET_TIMEOUTS = { headersTimeout: 15_000, requestTimeout: 30_000, keepAliveTimeout: 5_000, idleTimeout: 60_000 };
@@ -38,6 +39,8 @@ export interface StartOptions {
   logger?: Logger;
   /** Layered over the configured certificate: client-certificate CAs and `requestCert` for mutual TLS. */
   tls?: Pick<TlsMaterial, 'ca' | 'requestCert'>;
+  /** `toneguard demo --watch`: lets the desktop play a simulated caller (development profile only). */
+  callerSimulator?: CallerSimulator;
 }
 
 function buildLogger(config: Config, given: Logger | undefined): Logger {
@@ -80,6 +83,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     vault: vault.vault,
     keyring: vault.keyring,
     payments,
+    ...(options.callerSimulator ? { callerSimulator: options.callerSimulator } : {}),
   };
   const app = createApp(context);
   const tls = loadTlsMaterial(config);

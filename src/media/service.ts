@@ -7,6 +7,7 @@ import type { Config } from '../config/index.js';
 import type { CallRegistry } from '../state/calls.js';
 import type { KeyringPort } from '../vault/types.js';
 import { CallBridge } from './bridge.js';
+import { MaskingObserver } from './masking-observer.js';
 import { EncryptedRecordingWriter } from './recording-format.js';
 import { StereoRecorder } from './recorder.js';
 import type { LegInput, LegOutput, LegRole, MediaRejectReason, StreamStart } from './types.js';
@@ -59,6 +60,7 @@ export function createMediaService(deps: MediaServiceDeps): MediaService {
     const call = deps.calls.get(start.callSid);
     if (!call || call.sessionId !== session || call.state === 'ended') return { reason: 'unknown_session' };
     if (bySession.has(session)) return { reason: 'duplicate_start' };
+    const masking = new MaskingObserver((view) => deps.calls.update(call.callSid, { masking: view }));
     const bridge = new CallBridge({
       callSid: call.callSid,
       config: deps.config,
@@ -66,12 +68,13 @@ export function createMediaService(deps: MediaServiceDeps): MediaService {
       metrics: deps.metrics,
       logger,
       recorder: openRecorder(call.callSid),
+      observer: masking,
       onEnded: (reason, recordingClosed) => {
         bySession.delete(session);
         recordingsClosing.add(recordingClosed);
         void recordingClosed.then(() => recordingsClosing.delete(recordingClosed));
         deps.metrics.activeCalls.dec();
-        deps.calls.update(call.callSid, { state: 'ended', endedAt: new Date().toISOString() });
+        deps.calls.update(call.callSid, { state: 'ended', endedAt: new Date().toISOString(), masking: masking.view() });
         logger.info({ callSid: call.callSid, reason }, 'call ended');
       },
     });

@@ -1,21 +1,13 @@
 import { EventEmitter } from 'node:events';
+import type { CallView } from '../agent/contract.js';
 
-export type CallState = 'ringing' | 'bridged' | 'ended';
+export type { CallState } from '../agent/contract.js';
 
-/** What Toneguard knows about one customer call and the agent leg bridged to it. */
-export interface CallRecord {
-  /** The caller leg's CallSid: the id the agent API uses. */
-  callSid: string;
+/** What Toneguard knows about one customer call and the agent leg bridged to it: the agent's view and the wiring. */
+export interface CallRecord extends CallView {
   /** Opaque session id we put in the TwiML <Parameter>s. */
   sessionId: string;
   agentCallSid?: string;
-  /** The agent identity bound to this call (from the agent leg's parameters or `client:` target). */
-  agentId?: string;
-  /** The caller's number as the platform reported it; shown to the agent, never logged. */
-  from?: string;
-  state: CallState;
-  startedAt: string;
-  endedAt?: string;
 }
 
 export interface CallRegistry {
