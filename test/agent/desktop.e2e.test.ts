@@ -2,8 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
+import type { Browser, Frame, Page } from 'playwright-core';
 import { mintDevToken } from '../../src/agent/dev-issuer.js';
+import { launchChromium, leakScanner, recordTraffic } from '../helpers/browser.js';
 import { concatSamples, keypadTones, silence, startTwilioTestBed, waitFor, type SimulatedCall, type TwilioTestBed } from '../helpers/twilio.js';
 
 const PAN = '4111111111111111';
@@ -19,25 +20,7 @@ const LEAKS: RegExp[] = [
   new RegExp(SSN),
   new RegExp(BAD_PAN),
 ];
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'];
-
-function leaksIn(text: string): string[] {
-  return LEAKS.filter((pattern) => pattern.test(text)).map(String);
-}
-
-/** Everything the browser saw: console lines, response bodies, request bodies and WebSocket frames. */
-function recordTraffic(page: Page) {
-  const seen = { console: [] as string[], bodies: [] as Promise<string>[], sent: [] as string[], frames: [] as string[], errors: [] as string[] };
-  page.on('console', (message) => seen.console.push(message.text()));
-  page.on('pageerror', (error) => seen.errors.push(error.message));
-  page.on('request', (request) => seen.sent.push(`${request.url()} ${request.postData() ?? ''}`));
-  page.on('response', (response) => seen.bodies.push(response.text().catch(() => '')));
-  page.on('websocket', (socket) => {
-    socket.on('framereceived', (frame) => seen.frames.push(String(frame.payload)));
-    socket.on('framesent', (frame) => seen.frames.push(String(frame.payload)));
-  });
-  return seen;
-}
+const leaksIn = leakScanner(LEAKS);
 
 /** The caller keys `keys` while the agent leg streams silence, both at 4× real time. */
 async function callerKeys(call: SimulatedCall, ...keys: string[]): Promise<void> {
@@ -101,7 +84,7 @@ describe('the agent desktop in Chromium, on a simulated Twilio call', () => {
     crm = await startCrm(() => crmHtml);
     [bed, browser] = await Promise.all([
       startTwilioTestBed({ twilio: { agentTarget: 'client:alice' }, http: { corsOrigins: [crmOrigin()] } }),
-      chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS }),
+      launchChromium(),
     ]);
     call = await bed.dial();
     await waitFor(() => bed.server.context.calls.get(call.callSid)?.state === 'bridged');
