@@ -5,9 +5,11 @@
  */
 import { SIMULATED_CALLS_PATH, type AgentEvent, type CallView, type CaptureView, type DesktopSettings, type Role } from '../../contract.js';
 import { ApiError, createApi, errorCode } from './api.js';
+import { CallPanel } from './call-panel.js';
 import { CapturePanel } from './capture-panel.js';
 import { MaskingPanel, SimulatorPanel } from './demo-panel.js';
-import { button, h, labelled } from './dom.js';
+import { button, h } from './dom.js';
+import { SignInPanel } from './signin-panel.js';
 import { EventsSocket } from './events-socket.js';
 import { DesktopStore, isLive } from './store.js';
 import { WIDGET, WidgetMessaging } from './widget.js';
@@ -16,7 +18,6 @@ import { captureSummary, digitsText, fieldLabel, sentence } from './words.js';
 const TOKEN_KEY = 'toneguard.token';
 /** While the socket is down, REST polls this often. */
 const POLL_MS = 2_000;
-const CAPTURE_FIELDS = { card: ['card_number', 'expiry', 'cvv'], id: ['ssn'] };
 
 interface Me {
   sub: string;
@@ -55,41 +56,40 @@ if (WIDGET) {
 const statusRegion = h('p', { className: 'status', attrs: { 'aria-live': 'polite', 'aria-atomic': 'true' } });
 const alertBox = h('p', { className: 'alert', attrs: { role: 'alert' } });
 
-const tokenInput = h('input', { attrs: { type: 'password', autocomplete: 'off', spellcheck: 'false' } });
-const pasteForm = h('form', { className: 'signin' }, [labelled('token', 'Access token (JWT)', tokenInput), button('Sign in', 'submit')]);
-
-const devSub = h('input', { attrs: { type: 'text', autocomplete: 'off', value: 'alice' } });
-const devRole = h('select', {}, ['agent', 'supervisor'].map((r) => h('option', { text: r, attrs: { value: r } })));
-const devForm = h('form', { className: 'signin dev' }, [
-  h('p', { className: 'hint', text: 'Development only: get a token from the local issuer.' }),
-  labelled('dev-sub', 'Agent ID', devSub),
-  labelled('dev-role', 'Role', devRole),
-  button('Get dev token', 'submit'),
-]);
-devForm.hidden = true;
-const signInSection = h('section', { className: 'panel', attrs: { 'aria-labelledby': 'signin-title' } }, [
-  h('h2', { text: 'Sign in', attrs: { id: 'signin-title' } }),
-  pasteForm,
-  devForm,
-]);
+const signIn = new SignInPanel({
+  paste(token, submit) {
+    if (!token) return showError('unauthenticated');
+    void act(submit, () => signInWith(token));
+  },
+  dev(sub, role, submit) {
+    void act(submit, async () => {
+      try {
+        const { token } = await api<{ token: string }>('POST', '/v1/dev/token', { sub, role });
+        await signInWith(token);
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 404) signIn.offerDevTokens(false);
+        throw err;
+      }
+    });
+  },
+});
 
 const whoText = h('span', { className: 'who' });
 const connectionText = h('span', { className: 'connection' });
 const signOutButton = button('Sign out');
 const sessionBar = h('div', { className: 'session' }, [whoText, connectionText, signOutButton]);
+signOutButton.addEventListener('click', () => {
+  signOut();
+  announce('Signed out.');
+});
 
-const callSelect = h('select');
-const callChooser = labelled('call-select', 'Call', callSelect);
-const callText = h('p', { className: 'call', text: 'No active call.' });
-const captureCardButton = button('Capture card');
-const captureIdButton = button('Capture ID');
-const callSection = h('section', { className: 'panel', attrs: { 'aria-labelledby': 'call-title' } }, [
-  h('h2', { text: 'Call', attrs: { id: 'call-title' } }),
-  callChooser,
-  callText,
-  h('div', { className: 'actions' }, [captureCardButton, captureIdButton]),
-]);
-
+const callPanel = new CallPanel({
+  select(callSid) {
+    store.selectedCall = callSid;
+    render();
+  },
+  startCapture: (control, fields) => void startCapture(control, fields),
+});
 const capturePanel = new CapturePanel({
   reset: (control, captureId, name) =>
     act(control, async () => {
@@ -107,9 +107,9 @@ const capturePanel = new CapturePanel({
 const simulatorPanel = new SimulatorPanel((control) => void simulateCaller(control));
 const maskingPanel = new MaskingPanel();
 const note = h('p', { className: 'note', text: 'A ✓ means the number is well-formed, not that the payment is authorised.' });
-const workspace = h('div', { className: 'workspace' }, [sessionBar, simulatorPanel.section, callSection, capturePanel.section, maskingPanel.section, note]);
+const workspace = h('div', { className: 'workspace' }, [sessionBar, simulatorPanel.section, callPanel.section, capturePanel.section, maskingPanel.section, note]);
 
-app.append(alertBox, statusRegion, signInSection, workspace);
+app.append(alertBox, statusRegion, signIn.section, workspace);
 
 // ---- messages to the agent --------------------------------------------------------------------
 
@@ -144,7 +144,7 @@ async function act(control: HTMLButtonElement, action: () => Promise<void>): Pro
 
 // ---- signing in and out -----------------------------------------------------------------------
 
-async function signIn(token: string): Promise<void> {
+async function signInWith(token: string): Promise<void> {
   session.token = token;
   const me = await api<Me>('GET', '/v1/me').catch((err: unknown) => {
     session.token = null;
@@ -154,7 +154,7 @@ async function signIn(token: string): Promise<void> {
   session.roles = me.roles;
   whoText.textContent = `Signed in as ${me.sub} (${me.roles.join(', ') || 'no role'})`;
   sessionStorage.setItem(TOKEN_KEY, token);
-  tokenInput.value = '';
+  signIn.signedIn();
   for (const call of me.calls ?? []) store.applyCall(call);
   announce(`Signed in as ${me.sub}.`);
   socket.connect(token);
@@ -239,35 +239,14 @@ function announceChanges(before: CaptureView, after: CaptureView): void {
 
 function render(): void {
   const signedIn = session.token !== null;
-  signInSection.hidden = signedIn;
+  signIn.section.hidden = signedIn;
   workspace.hidden = !signedIn;
   if (!signedIn) return;
   connectionText.textContent = socket.open ? 'Live' : 'Reconnecting…';
   simulatorPanel.render(session.settings, session.sub);
-  renderCalls();
+  callPanel.render(store);
   capturePanel.render(store.currentView());
   maskingPanel.render(store.selected());
-}
-
-function renderCalls(): void {
-  const calls = store.sortedCalls();
-  store.selectDefault();
-  callChooser.hidden = calls.length < 2;
-  const listed = [...callSelect.options].map((o) => o.value).join();
-  if (calls.length >= 2 && listed !== calls.map((c) => c.callSid).join()) {
-    callSelect.replaceChildren(...calls.map((c) => h('option', { text: callTitle(c), attrs: { value: c.callSid } })));
-  }
-  callSelect.value = store.selectedCall ?? '';
-  const call = store.selected();
-  callText.textContent = call ? `${callTitle(call)} · ${call.state}` : 'No active call.';
-  const view = store.currentView();
-  const idle = Boolean(call && call.state === 'bridged' && !(view && isLive(view)));
-  captureCardButton.disabled = !idle;
-  captureIdButton.disabled = !idle;
-}
-
-function callTitle(call: CallView): string {
-  return `Call from ${call.from ?? 'unknown number'}`;
 }
 
 // ---- agent actions ----------------------------------------------------------------------------
@@ -303,39 +282,6 @@ async function copyToken(token: string, input: HTMLInputElement): Promise<void> 
   announce('Token copied.');
 }
 
-pasteForm.addEventListener('submit', (event) => {
-  event.preventDefault();
-  const token = tokenInput.value.trim();
-  if (!token) return showError('unauthenticated');
-  const submit = pasteForm.querySelector('button') as HTMLButtonElement;
-  void act(submit, () => signIn(token));
-});
-
-devForm.addEventListener('submit', (event) => {
-  event.preventDefault();
-  const submit = devForm.querySelector('button') as HTMLButtonElement;
-  void act(submit, async () => {
-    try {
-      const { token } = await api<{ token: string }>('POST', '/v1/dev/token', { sub: devSub.value.trim(), role: devRole.value });
-      await signIn(token);
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 404) devForm.hidden = true;
-      throw err;
-    }
-  });
-});
-
-signOutButton.addEventListener('click', () => {
-  signOut();
-  announce('Signed out.');
-});
-callSelect.addEventListener('change', () => {
-  store.selectedCall = callSelect.value;
-  render();
-});
-captureCardButton.addEventListener('click', () => void startCapture(captureCardButton, CAPTURE_FIELDS.card));
-captureIdButton.addEventListener('click', () => void startCapture(captureIdButton, CAPTURE_FIELDS.id));
-
 // ---- start ------------------------------------------------------------------------------------
 
 async function start(): Promise<void> {
@@ -346,12 +292,11 @@ async function start(): Promise<void> {
   } catch {
     showError('network');
   }
-  devForm.hidden = !session.settings.devTokens;
   // The demo's simulated calls ring one agent: offer that identity for the development sign-in.
-  if (session.settings.simulator) devSub.value = session.settings.simulator.agentId;
-  if (WIDGET) widget.start((token) => signIn(token).catch((err: unknown) => showError(errorCode(err))));
+  signIn.offerDevTokens(session.settings.devTokens, session.settings.simulator?.agentId);
+  if (WIDGET) widget.start((token) => signInWith(token).catch((err: unknown) => showError(errorCode(err))));
   const saved = sessionStorage.getItem(TOKEN_KEY);
-  if (saved) await signIn(saved).catch(() => sessionStorage.removeItem(TOKEN_KEY));
+  if (saved) await signInWith(saved).catch(() => sessionStorage.removeItem(TOKEN_KEY));
 }
 
 void start();
