@@ -8,8 +8,8 @@ const WINDOW = 128;
 const HOP = 100;
 const HOPS_PER_COLUMN = 8;
 export const COLUMN_MS = (HOP * HOPS_PER_COLUMN) / SAMPLES_PER_MS;
-/** Two minutes of columns are kept (the newest); about 77 kB, whatever the call's length. */
-const MAX_COLUMNS = 1200;
+/** The newest minute of columns is kept: 38 kB, about 51 kB of base64 in the view, whatever the call's length. */
+const MAX_COLUMNS = 600;
 /** Listeners hear of progress once a second of audio, and at the end. */
 const PUBLISH_EVERY_COLUMNS = 10;
 export const FLOOR_DB = -120;
