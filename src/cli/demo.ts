@@ -9,7 +9,7 @@ import type { ParsedArgs } from './args.js';
 import { demoCaller } from './demo-caller.js';
 import { runSimulation } from './simulate-call.js';
 
-const say = (line: string) => process.stdout.write(`• ${line}\n`);
+const say = (line: string): void => void process.stdout.write(`• ${line}\n`);
 
 /** One line per call played from the desktop's "Simulate a caller": outcome and figures, never a digit. */
 function reportSimulatedCall(outcome: ScenarioResult | Error): void {
