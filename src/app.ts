@@ -8,6 +8,7 @@ import { ipRateLimit } from './http/rate-limit.js';
 import { createTwilioVoice, MEDIA_STREAM_PATH } from './telephony/twilio/index.js';
 import { createAgentRouter, createTokenVerifier, EVENTS_PATH, eventsEndpoint } from './agent/index.js';
 import { createDesktopRouter } from './agent/desktop-routes.js';
+import { createSimulatedCallsRouter } from './agent/simulated-calls.js';
 
 export interface BuiltApp {
   http: Express;
@@ -42,13 +43,14 @@ export function createApp(ctx: AppContext): BuiltApp {
   app.use(ctx.payments.router);
   const verifier = createTokenVerifier(ctx.config);
   app.use(createAgentRouter(ctx, verifier));
+  app.use(createSimulatedCallsRouter(ctx, verifier));
   const events = eventsEndpoint(ctx, verifier);
   upgrades.set(EVENTS_PATH, events.upgrade);
   ctx.onShutdown(() => events.close(), 'agent events');
   const twilioVoice = createTwilioVoice(ctx);
   app.use(twilioVoice.router);
   upgrades.set(MEDIA_STREAM_PATH, twilioVoice.upgrade);
-  app.use(createDesktopRouter(ctx.config));
+  app.use(createDesktopRouter(ctx.config, ctx.callerSimulator));
 
   app.use(notFound);
   app.use(errorHandler(ctx.logger));

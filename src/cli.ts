@@ -43,7 +43,8 @@ const USAGE = `usage: toneguard <command>
   dev token --sub ID --role ROLE
   processors enroll NAME --jwk FILE | list | revoke NAME
   simulate-call [--url URL]
-  demo                                    start the service and run simulate-call against it
+  demo [--watch]                          start the service and run simulate-call against it;
+                                          --watch keeps it up, with "Simulate a caller" in the desktop
   dev token --sub ID --role ROLE          print a development JWT (development profile only)`;
 
 function findCommand(words: string[]): { command: Command; rest: string[] } | undefined {

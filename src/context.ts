@@ -9,6 +9,7 @@ import type { ServiceSigningKey } from './audit/service-key.js';
 import type { ShutdownHook } from './http/shutdown.js';
 import type { CaptureService } from './capture/types.js';
 import type { KeyringPort, Vault } from './vault/types.js';
+import type { CallerSimulator } from './agent/simulated-calls.js';
 
 /**
  * Everything the HTTP and WebSocket adapters need, built once by the composition root
@@ -33,4 +34,6 @@ export interface AppContext {
   captures: CaptureService;
   vault: Vault;
   keyring: KeyringPort;
+  /** The demo's simulated caller; only a development service offers it (`POST /v1/dev/simulated-calls`). */
+  callerSimulator?: CallerSimulator;
 }

@@ -21,6 +21,7 @@ import { openVault } from './vault/index.js';
 import { createCaptureService } from './capture/index.js';
 import { processorClientTls } from './processors/enrollment.js';
 import { createPaymentsWiring } from './processors/wiring.js';
+import type { CallerSimulator } from './agent/simulated-calls.js';
 
 /**
  * Socket limits, so slow or idle clients cannot hold connections open. Node enforces the headers
@@ -50,6 +51,8 @@ export interface StartOptions {
   logger?: Logger;
   /** Layered over the configured certificate: client-certificate CAs and `requestCert` for mutual TLS. */
   tls?: Pick<TlsMaterial, 'ca' | 'requestCert'>;
+  /** `toneguard demo --watch`: lets the desktop play a simulated caller (development profile only). */
+  callerSimulator?: CallerSimulator;
 }
 
 function buildLogger(config: Config, given: Logger | undefined): Logger {
@@ -93,6 +96,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     vault: vault.vault,
     keyring: vault.keyring,
     payments,
+    ...(options.callerSimulator ? { callerSimulator: options.callerSimulator } : {}),
   };
   const app = createApp(context);
   const tls = loadTlsMaterial(config);

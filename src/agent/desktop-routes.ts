@@ -1,24 +1,25 @@
 import express, { type RequestHandler, type Router } from 'express';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/index.js';
+import type { DesktopSettings } from './contract.js';
 import { devIssuerEnabled } from './dev-issuer.js';
+import { simulatorOffered, type CallerSimulator } from './simulated-calls.js';
+
+export type { DesktopSettings } from './contract.js';
 
 /**
- * The static desktop files. Resolved from the package root so that the same path works from
- * `src/agent/` (tsx, vitest) and from `dist/agent/` (the built image copies the folder beside `dist`).
+ * The built desktop (`npm run build` bundles the client and copies the page and styles there).
+ * Resolved from the package root so that the same path works from `src/agent/` (tsx, vitest) and
+ * from `dist/agent/` (the built image).
  */
-export const DESKTOP_PUBLIC_DIR = fileURLToPath(new URL('../../src/agent/desktop/public/', import.meta.url));
+export const DESKTOP_PUBLIC_DIR = fileURLToPath(new URL('../../dist/desktop/', import.meta.url));
 
-/** What the page script needs to know about this deployment; nothing secret. */
-export interface DesktopSettings {
-  /** Whether `POST /v1/dev/token` exists, so the page can offer the development sign-in. */
-  devTokens: boolean;
-  /** Origins whose pages may embed the widget and hand it a token by `postMessage`. */
-  embedOrigins: string[];
-}
-
-export function desktopSettings(config: Config): DesktopSettings {
-  return { devTokens: devIssuerEnabled(config), embedOrigins: config.http.corsOrigins.map((o) => new URL(o).origin) };
+export function desktopSettings(config: Config, simulator?: CallerSimulator): DesktopSettings {
+  return {
+    devTokens: devIssuerEnabled(config),
+    embedOrigins: config.http.corsOrigins.map((o) => new URL(o).origin),
+    ...(simulatorOffered(config, simulator) ? { simulator: { agentId: simulator.agentId } } : {}),
+  };
 }
 
 /**
@@ -56,9 +57,9 @@ const revalidate: RequestHandler = (_req, res, next) => {
  * `GET /desktop/` (the agent page), `GET /desktop/widget` (the same page, which lays itself out as the
  * embeddable variant and may be framed by the CRM origins) and their assets.
  */
-export function createDesktopRouter(config: Config): Router {
+export function createDesktopRouter(config: Config, simulator?: CallerSimulator): Router {
   const router = express.Router({ strict: true });
-  const settings = desktopSettings(config);
+  const settings = desktopSettings(config, simulator);
   const page = (file: string): RequestHandler => (_req, res) => res.sendFile(file, { root: DESKTOP_PUBLIC_DIR });
 
   router.get('/desktop', (_req, res) => res.redirect(301, '/desktop/'));

@@ -1,16 +1,11 @@
 import type { CaptureService, CaptureView } from '../capture/types.js';
 import type { CallRegistry } from '../state/calls.js';
-import { agentCallView, type AgentCallView } from './call-view.js';
-import type { Principal, Role } from './auth.js';
+import { agentCallView } from './call-view.js';
+import type { Principal } from './auth.js';
+import type { AgentEvent } from './contract.js';
 import { maySeeCall } from './visibility.js';
 
-/** What `WS /v1/events` sends. Views and calls are the same redacted shapes the REST API returns. */
-export type AgentEvent =
-  | { type: 'ready'; sub: string; roles: Role[] }
-  | { type: 'capture'; view: CaptureView }
-  | { type: 'call'; call: AgentCallView }
-  | { type: 'heartbeat'; at: string }
-  | { type: 'pong' };
+export type { AgentEvent } from './contract.js';
 
 /** Receives serialised events; one string per event, shared by every subscriber. */
 export type EventSink = (json: string) => void;

@@ -5,23 +5,14 @@ import type { AppContext } from '../context.js';
 import { refuseUpgrade, type UpgradeHandler } from '../http/upgrade.js';
 import { createMessageRateLimiter, wsServerOptions } from '../http/ws.js';
 import { actorOf, AuthError, denialReason, type Principal, type TokenVerifier } from './auth.js';
-import { createEventsHub, type AgentEvent } from './events-hub.js';
+import { EVENTS_CLOSE, EVENTS_SUBPROTOCOL, type AgentEvent } from './contract.js';
+import { createEventsHub } from './events-hub.js';
 import { WATCHER_ROLES, watchesCaptures } from './visibility.js';
 
-export const EVENTS_PATH = '/v1/events';
-export const EVENTS_SUBPROTOCOL = 'toneguard.v1';
+export { EVENTS_CLOSE, EVENTS_PATH, EVENTS_SUBPROTOCOL } from './contract.js';
+
 /** The JWT may ride in `Sec-WebSocket-Protocol` as `bearer.<jwt>`, since browsers cannot set headers on a WebSocket. */
 const BEARER_PREFIX = 'bearer.';
-
-/** Close codes a client can act on. */
-export const EVENTS_CLOSE = {
-  unauthenticated: 4401,
-  forbidden: 4403,
-  malformed: 4400,
-  rateLimited: 1008,
-  tooSlow: 1013,
-  goingAway: 1001,
-} as const;
 
 /** setTimeout's ceiling (about 24.8 days); a token valid longer than that is cut off there. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -119,7 +110,7 @@ export function eventsEndpoint(ctx: EventsContext, verifier: TokenVerifier): { u
         return;
       }
       client.authenticated = true;
-      // The socket lives no longer than the token that opened it; the desktop signs in again on 4401.
+      // The socket lives no longer than the token that opened it; the desktop signs in again when it is closed as unauthenticated.
       expiryTimer = setTimeout(() => refuse('expired', principal), Math.min(principal.validUntil - Date.now(), MAX_TIMER_MS));
       ctx.metrics.eventClients.inc();
       send(client, JSON.stringify({ type: 'ready', sub: principal.sub, roles: principal.roles } satisfies AgentEvent));

@@ -1,17 +1,42 @@
 import { randomBytes } from 'node:crypto';
+import { mintDevToken } from '../agent/dev-issuer.js';
 import { createLogger } from '../audit/logger.js';
-import { parseConfig } from '../config/index.js';
-import { startServer } from '../server.js';
-import { randomSid, startTwilioRestStandIn } from '../telephony/twilio/simulator/index.js';
+import { parseConfig, type Config } from '../config/index.js';
+import { startServer, type RunningServer } from '../server.js';
+import { randomSid, startTwilioRestStandIn, type ScenarioResult } from '../telephony/twilio/simulator/index.js';
+import { agentIdentity } from '../telephony/twilio/twiml.js';
 import type { ParsedArgs } from './args.js';
+import { demoCaller } from './demo-caller.js';
 import { runSimulation } from './simulate-call.js';
 
+const say = (line: string): void => void process.stdout.write(`• ${line}\n`);
+
+/** One line per call played from the desktop's "Simulate a caller": outcome and figures, never a digit. */
+function reportSimulatedCall(outcome: ScenarioResult | Error): void {
+  if (outcome instanceof Error) return say(`simulated call failed: ${outcome.message}`);
+  const { capture, agentHeard } = outcome;
+  say(`simulated call ${outcome.callSid}: capture ${capture.state}; the agent heard ${agentHeard.digits.length} DTMF digits in ${agentHeard.seconds} s`);
+}
+
+/** Until Ctrl+C (or SIGTERM): prints where the desktop is and how to sign in. */
+async function watch(server: RunningServer, config: Config, agentId: string): Promise<void> {
+  say(`desktop: ${server.url}/desktop/ — press "Get dev token" as agent ${agentId} (the development sign-in), then "Simulate a caller"`);
+  say(`or paste this development token for ${agentId}: ${await mintDevToken(config, { sub: agentId, role: 'agent' })}`);
+  say('the service keeps running; press Ctrl+C to stop it');
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+}
+
 /**
- * `toneguard demo`: the service in-process on embedded development defaults (free port,
+ * `toneguard demo [--watch]`: the service in-process on embedded development defaults (free port,
  * `./data` unless TONEGUARD_DATA_DIR says otherwise, Twilio REST pointed at the simulator's
- * stand-in), then `simulate-call` against it.
+ * stand-in), then `simulate-call` against it. With `--watch` the service stays up afterwards and
+ * its desktop offers "Simulate a caller".
  */
-export async function demoCommand(_args: ParsedArgs): Promise<number> {
+export async function demoCommand(args: ParsedArgs): Promise<number> {
+  const watching = args.flags.get('watch') === true;
   const standIn = await startTwilioRestStandIn();
   const config = parseConfig({
     profile: 'development',
@@ -22,10 +47,17 @@ export async function demoCommand(_args: ParsedArgs): Promise<number> {
     log: { level: 'warn' },
     twilio: { accountSid: randomSid('AC'), authToken: randomBytes(16).toString('hex'), apiBaseUrl: standIn.url, agentTarget: 'client:demo-agent' },
   });
-  const server = await startServer(config, { logger: createLogger({ level: 'warn', destination: process.stderr }) });
-  process.stdout.write(`• Toneguard demo service on ${server.url} (development profile, data in ${config.dataDir})\n`);
+  const agentId = agentIdentity(config.twilio.agentTarget);
+  const caller = demoCaller({ agentId, service: () => ({ url: server.url, config }), standIn, onFinished: reportSimulatedCall });
+  const server: RunningServer = await startServer(config, {
+    logger: createLogger({ level: 'warn', destination: process.stderr }),
+    ...(watching ? { callerSimulator: caller } : {}),
+  });
+  say(`Toneguard demo service on ${server.url} (development profile, data in ${config.dataDir})`);
   try {
-    return await runSimulation({ config, baseUrl: server.url, standIn });
+    const status = await runSimulation({ config, baseUrl: server.url, standIn });
+    if (watching) await watch(server, config, agentId);
+    return status;
   } finally {
     await server.close();
     await standIn.close();

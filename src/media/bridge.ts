@@ -4,6 +4,7 @@ import type { CaptureService, KeySource, Keypress } from '../capture/types.js';
 import type { Config } from '../config/index.js';
 import { createToneMasker, NeutralBeep, Ringback, type DtmfDigit, type ToneMasker } from '../dsp/index.js';
 import { KeypressMerger } from './keypress-merger.js';
+import type { ForwardedAudioObserver } from './masking-observer.js';
 import type { StereoRecorder } from './recorder.js';
 import type { LegInput, LegOutput } from './types.js';
 
@@ -23,6 +24,8 @@ export interface BridgeDeps {
   metrics: Metrics;
   logger: Logger;
   recorder?: StereoRecorder;
+  /** Watches what the agent is sent (the masked stream) for the desktop's masking panel. */
+  observer?: ForwardedAudioObserver;
   /** Called once when the bridge has ended (either leg hung up, or the call was ended); `recordingClosed` settles once the recording is on disk. */
   onEnded: (reason: string, recordingClosed: Promise<void>) => void;
 }
@@ -118,6 +121,7 @@ export class CallBridge {
     if (this.agentBeep.sounding) mixBeep(out, this.agentBeep);
     this.callerSamples += samples.length;
     this.deps.recorder?.writeCaller(out);
+    this.deps.observer?.forwarded(out, maskedNow);
     this.agent?.sendAudio(out);
   }
 
@@ -133,6 +137,7 @@ export class CallBridge {
 
   private deliverKey(key: Keypress, atMs: number, source: KeySource): void {
     if (!this.merger.accept(key, atMs, source)) return;
+    this.deps.observer?.keypress();
     const session = this.deps.captures.activeForCall(this.callSid);
     if (!session || session.maskPolicy() === null) return;
     session.press(key, atMs, source);

@@ -7,6 +7,7 @@ import type { Config } from '../config/index.js';
 import type { CallRegistry } from '../state/calls.js';
 import type { KeyringPort } from '../vault/types.js';
 import { CallBridge } from './bridge.js';
+import { MaskingObserver } from './masking-observer.js';
 import type { StreamCredentials } from './stream-credentials.js';
 import { EncryptedRecordingWriter } from './recording-format.js';
 import { StereoRecorder } from './recorder.js';
@@ -65,6 +66,7 @@ export function createMediaService(deps: MediaServiceDeps): MediaService {
     const call = deps.calls.get(start.callSid);
     if (!call || call.state === 'ended') return { reason: 'unknown_call' };
     if (byCall.has(call.callSid)) return { reason: 'duplicate_start' };
+    const masking = new MaskingObserver((view) => deps.calls.update(call.callSid, { masking: view }));
     const bridge = new CallBridge({
       callSid: call.callSid,
       config: deps.config,
@@ -72,12 +74,13 @@ export function createMediaService(deps: MediaServiceDeps): MediaService {
       metrics: deps.metrics,
       logger,
       recorder: openRecorder(call.callSid),
+      observer: masking,
       onEnded: (reason, recordingClosed) => {
         byCall.delete(call.callSid);
         recordingsClosing.add(recordingClosed);
         void recordingClosed.then(() => recordingsClosing.delete(recordingClosed));
         deps.metrics.activeCalls.dec();
-        deps.calls.update(call.callSid, { state: 'ended', endedAt: new Date().toISOString() });
+        deps.calls.update(call.callSid, { state: 'ended', endedAt: new Date().toISOString(), masking: masking.view() });
         logger.info({ callSid: call.callSid, reason }, 'call ended');
       },
     });

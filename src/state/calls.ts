@@ -1,20 +1,12 @@
 import { EventEmitter } from 'node:events';
+import type { CallView } from '../agent/contract.js';
 
-export type CallState = 'ringing' | 'bridged' | 'ended';
+export type { CallState } from '../agent/contract.js';
 
-/** What Toneguard knows about one customer call and the agent leg bridged to it. */
-export interface CallRecord {
-  /** The caller leg's CallSid: the id the agent API uses. */
-  callSid: string;
+/** What Toneguard knows about one customer call: the agent's view plus the wiring that stays inside the service. */
+export interface CallRecord extends CallView {
   /** The agent call Toneguard placed through the platform's REST API: the only one whose stream may join. */
   agentCallSid?: string;
-  /** The agent identity bound to this call (from the agent leg's credential-covered parameters). */
-  agentId?: string;
-  /** The caller's number as the platform reported it; shown to the agent, never logged. */
-  from?: string;
-  state: CallState;
-  startedAt: string;
-  endedAt?: string;
 }
 
 export interface CallRegistry {

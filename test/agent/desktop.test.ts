@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,17 +24,22 @@ describe('the desktop page and widget: served files and headers', () => {
     await Promise.all([server?.close(), bare?.close()]);
   });
 
-  it('resolves the static folder at the package root, the same path dist/agent/ reaches', () => {
+  it('serves the build output (dist/desktop/), the same path from src/agent/ and dist/agent/', () => {
     const root = fileURLToPath(new URL('../../', import.meta.url));
-    expect(DESKTOP_PUBLIC_DIR).toBe(join(root, 'src/agent/desktop/public/'));
-    expect(fileURLToPath(new URL('../../src/agent/desktop/public/', new URL('dist/agent/desktop-routes.js', `file://${root}`)))).toBe(DESKTOP_PUBLIC_DIR);
+    expect(DESKTOP_PUBLIC_DIR).toBe(join(root, 'dist/desktop/'));
+    expect(fileURLToPath(new URL('../../dist/desktop/', new URL('dist/agent/desktop-routes.js', `file://${root}`)))).toBe(DESKTOP_PUBLIC_DIR);
     for (const asset of ASSETS) expect(existsSync(join(DESKTOP_PUBLIC_DIR, asset))).toBe(true);
+    expect(existsSync(join(root, 'src/agent/desktop/public/desktop.js'))).toBe(false);
   });
 
-  it('the Dockerfile copies the static folder into the runtime image', () => {
+  it('the Dockerfile builds the desktop bundle and the runtime image gets it with dist/', () => {
     const dockerfile = readFileSync(fileURLToPath(new URL('../../Dockerfile', import.meta.url)), 'utf8');
-    const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
-    expect(runtime).toMatch(/^COPY .*src\/agent\/desktop\/public \.\/src\/agent\/desktop\/public$/m);
+    const cut = dockerfile.lastIndexOf('\nFROM ');
+    const [build, runtime] = [dockerfile.slice(0, cut), dockerfile.slice(cut)];
+    expect(build).toMatch(/^COPY scripts\/build-desktop\.ts \.\/scripts\/$/m);
+    expect(build).toMatch(/^RUN npm run build/m);
+    expect(runtime).toMatch(/^COPY --from=build .*\/app\/dist \.\/dist$/m);
+    expect(runtime).not.toMatch(/src\//);
   });
 
   it('serves /desktop/ as HTML that may not be framed, with its script and styles from our own origin', async () => {
@@ -89,9 +94,20 @@ describe('the desktop page and widget: served files and headers', () => {
 
   it('the page script builds the DOM without HTML strings or inline styles', () => {
     const script = readFileSync(join(DESKTOP_PUBLIC_DIR, 'desktop.js'), 'utf8');
-    expect(script.startsWith('// @ts-check')).toBe(true);
-    expect(script).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|\.style\b|eval\(/);
+    expect(script).toContain('// src/agent/desktop/client/main.ts');
+    expect(script).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|\.style\b|eval\(|new Function/);
     const html = readFileSync(join(DESKTOP_PUBLIC_DIR, 'index.html'), 'utf8');
     expect(html).not.toMatch(/style=|<style|<script>|\son[a-z]+=/i);
+  });
+
+  it('the page shares the server\'s contract: the close codes and the subprotocol are defined once, in src/agent/contract.ts', () => {
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const sources = readdirSync(join(root, 'src'), { recursive: true, encoding: 'utf8' }).filter((f) => /\.(ts|js)$/.test(f));
+    const defining = (pattern: RegExp) => sources.filter((f) => pattern.test(readFileSync(join(root, 'src', f), 'utf8')));
+    expect(defining(/\b4401\b|\b4403\b/)).toEqual([join('agent', 'contract.ts')]);
+    expect(defining(/'toneguard\.v1'/)).toEqual([join('agent', 'contract.ts')]);
+    const script = readFileSync(join(DESKTOP_PUBLIC_DIR, 'desktop.js'), 'utf8');
+    expect(script).toContain('// src/agent/contract.ts');
+    expect(script.match(/4401/g)).toHaveLength(1);
   });
 });

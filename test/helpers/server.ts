@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deepMerge, parseConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/audit/logger.js';
-import { startServer, type RunningServer } from '../../src/server.js';
+import { startServer, type RunningServer, type StartOptions } from '../../src/server.js';
 import type { AuditRecord } from '../../src/audit/chain.js';
 import { listTrailFiles, readTrailLines } from '../../src/audit/trail-files.js';
 
@@ -27,7 +27,7 @@ export const TEST_ACCOUNT_SID = 'AC00000000000000000000000000000000';
  * Starts the real service on a free loopback port with a fresh data directory and
  * captured logs. `overrides` is merged over the test defaults.
  */
-export async function startTestServer(overrides: Record<string, unknown> = {}): Promise<TestServer> {
+export async function startTestServer(overrides: Record<string, unknown> = {}, options: Omit<StartOptions, 'logger'> = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'toneguard-test-'));
   const logLines: string[] = [];
   const logger = createLogger({
@@ -42,6 +42,6 @@ export async function startTestServer(overrides: Record<string, unknown> = {}): 
     twilio: { accountSid: TEST_ACCOUNT_SID, authToken: TEST_AUTH_TOKEN },
   };
   const config = parseConfig(deepMerge(base, overrides));
-  const running = await startServer(config, { logger });
+  const running = await startServer(config, { ...options, logger });
   return Object.assign(running, { logLines, dataDir, auditRecords: () => readAuditRecords(dataDir) });
 }

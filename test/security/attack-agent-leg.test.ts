@@ -26,7 +26,7 @@ import {
 
 const INBOUND = '/twilio/voice/inbound';
 /** Everything an agent-facing call view may hold. */
-const CALL_VIEW_KEYS = ['callSid', 'agentId', 'from', 'state', 'startedAt', 'endedAt'];
+const CALL_VIEW_KEYS = ['callSid', 'agentId', 'from', 'state', 'startedAt', 'endedAt', 'masking'];
 
 const inboundParams = () => ({ AccountSid: TEST_ACCOUNT_SID, CallSid: randomSid('CA'), From: '+15005550006', To: '+15005550001', CallStatus: 'ringing', Direction: 'inbound' });
 
@@ -75,7 +75,7 @@ async function answeredCall(bed: TwilioTestBed) {
 /** Plays a signed upgrade and a `start` on a real socket; resolves to how the server closed it, or `undefined` if it kept it. */
 async function playStart(bed: TwilioTestBed, callSid: string, parameters: Record<string, string>, keepMs = 1500) {
   const client = await TwilioStreamClient.open(bed.target, { callSid, accountSid: TEST_ACCOUNT_SID, parameters });
-  const outcome = await Promise.race([client.closed(), new Promise<undefined>((resolve) => setTimeout(resolve, keepMs))]);
+  const outcome = await Promise.race([client.closed(), new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), keepMs))]);
   if (!outcome) await client.stop();
   return outcome;
 }
@@ -268,9 +268,9 @@ describe('attack: expired credentials and silent sockets', () => {
     const signature = signTwilio(bed.target.authToken, `${bed.target.publicUrl.replace(/^http/, 'ws')}${path}`, {});
     const ws = new WebSocket(`${bed.target.baseUrl.replace(/^http/, 'ws')}${path}`, { headers: { 'x-twilio-signature': signature } });
     const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
-    await new Promise((resolve) => ws.once('open', resolve));
+    await new Promise<void>((resolve) => ws.once('open', () => resolve()));
     ws.send(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }));
-    const outcome = await Promise.race([closed, new Promise<undefined>((resolve) => setTimeout(resolve, 5000))]);
+    const outcome = await Promise.race([closed, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 5000))]);
     if (!outcome) ws.terminate();
     expect(outcome).toEqual({ code: 1008, reason: 'start_timeout' });
   });

@@ -1,0 +1,73 @@
+import type { CallView, DesktopSettings } from '../../contract.js';
+import { button, h } from './dom.js';
+import { decodeSpectrogram, drawSpectrogram } from './spectrogram.js';
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** The development demo's "Simulate a caller" button (only when the service offers a simulator). */
+export class SimulatorPanel {
+  readonly section: HTMLElement;
+  readonly button = button('Simulate a caller');
+  private readonly hint = h('p', { className: 'hint' });
+
+  constructor(onSimulate: (control: HTMLButtonElement) => void) {
+    this.button.addEventListener('click', () => onSimulate(this.button));
+    this.section = h('section', { className: 'panel demo', attrs: { 'aria-labelledby': 'demo-title' } }, [
+      h('h2', { text: 'Demo', attrs: { id: 'demo-title' } }),
+      this.hint,
+      h('div', { className: 'actions' }, [this.button]),
+    ]);
+    this.section.hidden = true;
+  }
+
+  render(settings: DesktopSettings, signedInAs: string | null): void {
+    const simulator = settings.simulator;
+    this.section.hidden = !simulator;
+    if (!simulator) return;
+    this.hint.textContent =
+      signedInAs === simulator.agentId
+        ? 'Development only: a simulated caller rings you and keys a test card while the capture runs.'
+        : `Development only: simulated calls ring agent ${simulator.agentId}; sign in as ${simulator.agentId} to watch them.`;
+  }
+}
+
+/** What masking did on the selected call: masked time, keypresses heard, the spectrogram of what the agent heard. */
+export class MaskingPanel {
+  readonly section: HTMLElement;
+  private readonly maskedMs = h('dd', { className: 'masked-ms' });
+  private readonly keypresses = h('dd', { className: 'keypresses' });
+  private readonly audio = h('dd', { className: 'audio-length' });
+  private readonly canvas = h('canvas', { className: 'spectrogram', attrs: { role: 'img' } });
+  private drawn = '';
+
+  constructor() {
+    this.section = h('section', { className: 'panel masking', attrs: { 'aria-labelledby': 'masking-title' } }, [
+      h('h2', { text: 'What the agent heard', attrs: { id: 'masking-title' } }),
+      h('dl', {}, [
+        h('dt', { text: 'Masked' }),
+        this.maskedMs,
+        h('dt', { text: 'Keypresses heard' }),
+        this.keypresses,
+        h('dt', { text: 'Caller audio' }),
+        this.audio,
+      ]),
+      this.canvas,
+      h('p', { className: 'hint', text: 'Spectrogram of the masked stream the agent heard (0–4 kHz); the strip below marks masked audio.' }),
+    ]);
+  }
+
+  render(call: CallView | undefined): void {
+    const masking = call?.masking;
+    this.section.hidden = !masking;
+    if (!masking) return;
+    this.maskedMs.textContent = `${masking.maskedMs} ms`;
+    this.keypresses.textContent = String(masking.keypresses);
+    this.audio.textContent = seconds(masking.audioMs);
+    if (this.drawn === masking.spectrogram.levels) return;
+    this.drawn = masking.spectrogram.levels;
+    const decoded = decodeSpectrogram(masking.spectrogram);
+    drawSpectrogram(this.canvas, decoded);
+    this.canvas.dataset.columns = String(decoded.columns);
+    this.canvas.setAttribute('aria-label', `Spectrogram of ${seconds(decoded.columns * masking.spectrogram.columnMs)} of masked audio`);
+  }
+}

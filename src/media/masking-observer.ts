@@ -1,0 +1,106 @@
+import type { MaskingView } from '../agent/contract.js';
+import { PowerSpectrum } from '../dsp/power-spectrum.js';
+
+const SAMPLES_PER_MS = 8;
+/** 128-sample analysis windows give 64 bins of 62.5 Hz below the 4 kHz Nyquist. */
+const WINDOW = 128;
+/** A window every 100 samples (12.5 ms), eight per column. */
+const HOP = 100;
+const HOPS_PER_COLUMN = 8;
+export const COLUMN_MS = (HOP * HOPS_PER_COLUMN) / SAMPLES_PER_MS;
+/** The newest minute of columns is kept: 38 kB, about 51 kB of base64 in the view, whatever the call's length. */
+const MAX_COLUMNS = 600;
+/** Listeners hear of progress once a second of audio, and at the end. */
+const PUBLISH_EVERY_COLUMNS = 10;
+export const FLOOR_DB = -120;
+const FULL_SCALE = 32767;
+
+/** What the bridge tells the observer; implemented by `MaskingObserver`. */
+export interface ForwardedAudioObserver {
+  /** A frame as forwarded to the agent; the masker replaced `maskedSamples` of it. */
+  forwarded(samples: Int16Array, maskedSamples: number): void;
+  /** A keypress was heard (after merging tones with provider events). */
+  keypress(): void;
+}
+
+/**
+ * Accumulates what masking did on one call, from the audio forwarded to the agent only: masked
+ * milliseconds, keypresses heard, and a coarse spectrogram (64 bins × one column per 100 ms).
+ * It never sees a digit's name. The per-frame path allocates nothing.
+ */
+export class MaskingObserver implements ForwardedAudioObserver {
+  private readonly spectrum = new PowerSpectrum(WINDOW);
+  private readonly ring = new Float64Array(WINDOW);
+  private readonly power = new Float64Array(WINDOW / 2);
+  private readonly levels = new Uint8Array(MAX_COLUMNS * (WINDOW / 2));
+  private readonly maskedPercent = new Uint8Array(MAX_COLUMNS);
+  private readonly reference = this.spectrum.fullScalePower(FULL_SCALE);
+  private samples = 0;
+  private maskedSamples = 0;
+  private keypresses = 0;
+  private columns = 0;
+  private columnMasked = 0;
+  private columnWindows = 0;
+
+  /** `publish` hears the current view every second of audio. */
+  constructor(private readonly publish: (view: MaskingView) => void = () => undefined) {}
+
+  forwarded(samples: Int16Array, maskedSamples: number): void {
+    this.maskedSamples += maskedSamples;
+    this.columnMasked += maskedSamples;
+    for (let i = 0; i < samples.length; i++) {
+      this.ring[this.samples % WINDOW] = samples[i];
+      this.samples++;
+      if (this.samples % HOP !== 0 || this.samples < WINDOW) continue;
+      this.spectrum.accumulate(this.ring, this.samples % WINDOW, this.power);
+      this.columnWindows++;
+      if (this.samples % (HOP * HOPS_PER_COLUMN) === 0) this.endColumn();
+    }
+  }
+
+  keypress(): void {
+    this.keypresses++;
+  }
+
+  view(): MaskingView {
+    const bins = this.power.length;
+    const held = Math.min(this.columns, MAX_COLUMNS);
+    const first = this.columns - held;
+    const levels = new Uint8Array(held * bins);
+    const masked = new Uint8Array(held);
+    for (let c = 0; c < held; c++) {
+      const slot = (first + c) % MAX_COLUMNS;
+      levels.set(this.levels.subarray(slot * bins, (slot + 1) * bins), c * bins);
+      masked[c] = this.maskedPercent[slot];
+    }
+    return {
+      maskedMs: Math.round(this.maskedSamples / SAMPLES_PER_MS),
+      keypresses: this.keypresses,
+      audioMs: Math.round(this.samples / SAMPLES_PER_MS),
+      spectrogram: {
+        bins,
+        binHz: (SAMPLES_PER_MS * 1000) / WINDOW,
+        columnMs: COLUMN_MS,
+        firstColumn: first,
+        levels: Buffer.from(levels).toString('base64'),
+        masked: Buffer.from(masked).toString('base64'),
+        floorDb: FLOOR_DB,
+      },
+    };
+  }
+
+  private endColumn(): void {
+    const bins = this.power.length;
+    const slot = this.columns % MAX_COLUMNS;
+    for (let k = 0; k < bins; k++) {
+      const db = 10 * Math.log10(this.power[k] / this.columnWindows / this.reference + 1e-30);
+      this.levels[slot * bins + k] = Math.max(0, Math.min(255, Math.round(db - FLOOR_DB)));
+      this.power[k] = 0;
+    }
+    this.maskedPercent[slot] = Math.min(100, Math.round((100 * this.columnMasked) / (HOP * HOPS_PER_COLUMN)));
+    this.columnMasked = 0;
+    this.columnWindows = 0;
+    this.columns++;
+    if (this.columns % PUBLISH_EVERY_COLUMNS === 0) this.publish(this.view());
+  }
+}
