@@ -10,6 +10,7 @@ import { recordingVerifyCommand } from './cli/recording.js';
 import { simulateCallCommand } from './cli/simulate-call.js';
 import { demoCommand } from './cli/demo.js';
 import { devTokenCommand } from './cli/dev.js';
+import { incidentFreezeCommand, incidentRevokeSessionsCommand, incidentThawCommand } from './cli/incident.js';
 
 /** A command returns its exit code, or 'running' when it keeps the process alive (serve). */
 type Command = (args: ParsedArgs) => Promise<number | 'running'>;
@@ -30,6 +31,9 @@ const COMMANDS: Partial<Record<string, Command>> = {
   'simulate-call': simulateCallCommand,
   demo: demoCommand,
   'dev token': devTokenCommand,
+  'incident freeze': incidentFreezeCommand,
+  'incident thaw': incidentThawCommand,
+  'incident revoke-sessions': incidentRevokeSessionsCommand,
 };
 
 const USAGE = `usage: toneguard <command>
@@ -41,6 +45,7 @@ const USAGE = `usage: toneguard <command>
   keys generate|rotate|list
   dev token --sub ID --role ROLE
   processors enroll NAME --jwk FILE | list | revoke NAME
+  incident freeze|thaw|revoke-sessions    stop detokenization and new captures, lift it, end agent sessions
   simulate-call [--url URL]
   demo                                    start the service and run simulate-call against it
   dev token --sub ID --role ROLE          print a development JWT (development profile only)`;

@@ -9,6 +9,7 @@ import type { ServiceSigningKey } from './audit/service-key.js';
 import type { ShutdownHook } from './http/shutdown.js';
 import type { CaptureService } from './capture/types.js';
 import type { KeyringPort, Vault } from './vault/types.js';
+import type { IncidentControl } from './incident/switch.js';
 
 /**
  * Everything the HTTP and WebSocket adapters need, built once by the composition root
@@ -33,4 +34,6 @@ export interface AppContext {
   captures: CaptureService;
   vault: Vault;
   keyring: KeyringPort;
+  /** The incident switch: frozen detokenization and capture starts, revoked agent sessions. */
+  incident: IncidentControl;
 }

@@ -20,6 +20,9 @@ import { openVault } from './vault/index.js';
 import { createCaptureService } from './capture/index.js';
 import { processorClientTls } from './processors/enrollment.js';
 import { createPaymentsWiring } from './processors/wiring.js';
+import { guardCaptures, guardVault } from './incident/guard.js';
+import { incidentPath } from './incident/state.js';
+import { IncidentSwitch } from './incident/switch.js';
 
 /** Socket limits: slow or idle clients cannot hold connections open. */
 const SOCKET_TIMEOUTS = { headersTimeout: 15_000, requestTimeout: 30_000, keepAliveTimeout: 5_000, idleTimeout: 60_000 };
@@ -58,10 +61,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   for (const warning of warnings) logger.warn(`DEVELOPMENT ONLY: ${warning}`);
   const audit = createAuditSystem({ config, logger, metrics });
   const shutdownHooks = new ShutdownHooks();
+  const incident = new IncidentSwitch({ path: incidentPath(config.dataDir), pollMs: config.incident.pollMs, audit: audit.trail, logger });
+  shutdownHooks.register('incident', () => incident.close());
   const vault = openVault(config, audit.trail);
   if (vault.warning) logger.warn(`DEVELOPMENT ONLY: ${vault.warning}`);
-  const payments = createPaymentsWiring({ config, logger, audit: audit.trail, metrics, vault: vault.vault, signer: audit.signer });
-  const captures = createCaptureService({ config: config.capture, tokenizer: payments.tokenizer, audit: audit.trail, logger });
+  const guardedVault = guardVault(vault.vault, incident);
+  const payments = createPaymentsWiring({ config, logger, audit: audit.trail, metrics, vault: guardedVault, signer: audit.signer });
+  const captures = guardCaptures(createCaptureService({ config: config.capture, tokenizer: payments.tokenizer, audit: audit.trail, logger }), incident, audit.trail);
   payments.registerModes(captures);
   shutdownHooks.register('vault', () => vault.vault.close());
   shutdownHooks.register('payments', () => payments.close());
@@ -77,9 +83,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     serviceKey: audit.signer,
     alerter: audit.alerter,
     captures,
-    vault: vault.vault,
+    vault: guardedVault,
     keyring: vault.keyring,
     payments,
+    incident,
   };
   const app = createApp(context);
   const tls = loadTlsMaterial(config);
