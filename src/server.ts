@@ -23,6 +23,9 @@ import { createPaymentsWiring } from './processors/wiring.js';
 import { guardCaptures, guardVault } from './incident/guard.js';
 import { incidentPath } from './incident/state.js';
 import { IncidentSwitch } from './incident/switch.js';
+import { disposeExpiredTokens, startSweeper } from './vault/sweeper.js';
+import { disposeOldRecordings } from './media/retention.js';
+import { recordingsDir } from './media/service.js';
 
 /** Socket limits: slow or idle clients cannot hold connections open. */
 const SOCKET_TIMEOUTS = { headersTimeout: 15_000, requestTimeout: 30_000, keepAliveTimeout: 5_000, idleTimeout: 60_000 };
@@ -71,6 +74,15 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   payments.registerModes(captures);
   shutdownHooks.register('vault', () => vault.vault.close());
   shutdownHooks.register('payments', () => payments.close());
+  const sweeper = startSweeper({
+    intervalMs: config.vault.sweep.intervalMs,
+    logger,
+    tasks: {
+      tokens: () => disposeExpiredTokens(vault.store, audit.trail, { now: Date.now(), batchSize: config.vault.sweep.batchSize }),
+      recordings: async () => disposeOldRecordings(recordingsDir(config), { retentionDays: config.recording.retentionDays, now: Date.now(), audit: audit.trail }),
+    },
+  });
+  shutdownHooks.register('sweeper', () => sweeper.close());
   let ready = false;
   const context: AppContext = {
     config,
