@@ -11,6 +11,7 @@ import { incidentPath } from '../../src/incident/state.js';
 import { runCli } from '../helpers/cli.js';
 import { detokenizeVia, enrollPuller, type Puller } from '../helpers/detokenize.js';
 import { readAuditRecords, startTestServer, type TestServer } from '../helpers/server.js';
+import { silence, startTwilioTestBed, syntheticSpeech, TEST_AGENT, waitFor } from '../helpers/twilio.js';
 
 const PUBLIC_URL = 'https://toneguard.test';
 const CALL = 'CA00000000000000000000000000001c01';
@@ -86,7 +87,7 @@ describe('the incident switch (slow, real service)', () => {
     expect(refused?.details).toMatchObject({ code: 'incident_frozen' });
   });
 
-  it('the freeze outlives a restart, and the CLI thaw lifts it', async () => {
+  it('the freeze outlives a restart, and a thaw lifts it', async () => {
     await service.close();
     service = await start(dataDir);
     bindCall();
@@ -103,7 +104,7 @@ describe('the incident switch (slow, real service)', () => {
     const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
     await new Promise<void>((resolve) => socket.on('message', () => resolve()));
     operator('revoke-sessions');
-    expect(await closed).toBe(4401);
+    expect(await Promise.race([closed, sleep(5000).then(() => 'still open')])).toBe(4401);
     expect((await fetch(`${service.url}/v1/me`, { headers: { authorization: before } })).status).toBe(401);
     // `iat` has whole seconds: a token from the next second on is past the cut-off.
     await sleep(1000 - (Date.now() % 1000) + 5);
@@ -129,5 +130,26 @@ describe('the incident switch (slow, real service)', () => {
     expect(freezes.at(-1)?.actor).toMatchObject({ type: 'agent', id: 'ada' });
     const denied = readAuditRecords(dataDir).filter((r) => r.action === 'auth.denied' && r.details?.reason === 'mfa_required');
     expect(denied).toHaveLength(1);
+  });
+});
+
+describe('a freeze during a live call (slow, real service)', () => {
+  it('refuses a new capture on the call while its audio keeps flowing to the agent', async () => {
+    const bed = await startTwilioTestBed();
+    try {
+      const call = await bed.dial();
+      await waitFor(() => bed.server.context.calls.get(call.callSid)?.state === 'bridged');
+      bed.server.context.incident.apply('freeze', { type: 'agent', id: 'ada' });
+      expect(() => bed.server.context.captures.start({ callSid: call.callSid, fields: [{ name: 'card_number' }], actor: TEST_AGENT })).toThrow(
+        expect.objectContaining({ code: 'incident_frozen' }),
+      );
+      const speech = syntheticSpeech(400);
+      await Promise.all([call.callerPlays(speech, 4), call.agentPlays(silence(400), 4)]);
+      await waitFor(() => call.agent.receivedAudio().length >= speech.length / 2);
+      expect(call.agent.receivedAudio().some((sample) => sample !== 0)).toBe(true);
+      await call.hangUp();
+    } finally {
+      await bed.close();
+    }
   });
 });
