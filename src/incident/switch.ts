@@ -33,7 +33,7 @@ export interface IncidentSwitchOptions {
  */
 export class IncidentSwitch implements IncidentControl {
   private state: IncidentState;
-  private raw = '';
+  private raw: string;
   private readonly listeners = new Set<(state: IncidentState) => void>();
   private readonly watcher: FSWatcher | undefined;
   private readonly timer: NodeJS.Timeout;
