@@ -54,7 +54,10 @@ export async function shredSubjectRecords(store: TokenStore, subjectId: string, 
   return { shredded, disposed, flushed };
 }
 
-/** A periodic job: runs its tasks in turn, never two runs at once; a failing task is logged and the others still run. */
+/**
+ * A periodic job: runs its tasks in turn, once at start and then every `intervalMs`, never two
+ * runs at once; a failing task is logged and the others still run.
+ */
 export interface Sweeper {
   /** One run now (the timer's runs are the same); resolves when it is over. */
   sweep(): Promise<void>;
@@ -64,8 +67,10 @@ export interface Sweeper {
 
 export function startSweeper(options: { intervalMs: number; tasks: Record<string, () => Promise<unknown>>; logger: Logger }): Sweeper {
   let running: Promise<void> | undefined;
+  let closed = false;
   const run = async () => {
     for (const [name, task] of Object.entries(options.tasks)) {
+      if (closed) return;
       try {
         await task();
       } catch (err) {
@@ -75,10 +80,13 @@ export function startSweeper(options: { intervalMs: number; tasks: Record<string
   };
   const sweep = () => (running ??= run().finally(() => (running = undefined)));
   const timer = setInterval(() => void sweep(), options.intervalMs).unref();
+  const first = setImmediate(() => void sweep());
   return {
     sweep,
     async close() {
+      closed = true;
       clearInterval(timer);
+      clearImmediate(first);
       await running;
     },
   };

@@ -1,12 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync, existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MemoryAuditSink } from '../../src/audit/types.js';
 import { disposeOldRecordings } from '../../src/media/retention.js';
-import { createVault, Keyring, SqliteTokenStore, type StoredRecord } from '../../src/vault/index.js';
+import { createVault, Keyring, loadKeyring, SqliteTokenStore, type StoredRecord } from '../../src/vault/index.js';
 import { disposeExpiredTokens } from '../../src/vault/sweeper.js';
 import { lastJsonLine, runCli } from '../helpers/cli.js';
-import { readAuditRecords } from '../helpers/server.js';
+import { readAuditRecords, startTestServer } from '../helpers/server.js';
 import { AMEX, kek, MASTERCARD, tempDir, testConfig, VISA } from './helpers.js';
 
 const DAY = 86_400_000;
@@ -103,5 +104,32 @@ describe('recording retention', () => {
     expect(['CA01-1.tgrec', 'CA02-2.tgrec', 'CA03-3.tgrec.partial', 'notes.txt'].map((n) => existsSync(join(dir, n)))).toEqual([false, true, true, true]);
     expect(audit.events).toEqual([expect.objectContaining({ action: 'recording.disposed', details: expect.objectContaining({ count: 1, recordings: 'CA01-1' }) })]);
     expect(disposeOldRecordings(join(dir, 'missing'), { retentionDays: 90, now, audit })).toBe(0);
+  });
+});
+
+describe('the running service disposes at start and on its timer (slow, real service)', () => {
+  it('sweeps an expired token and an old recording, audited in its trail', async () => {
+    const dataDir = tempDir();
+    const keks = [`1:${randomBytes(32).toString('base64')}`];
+    const config = testConfig({ keks, tokenTtlMs: DAY }, dataDir);
+    const store = new SqliteTokenStore(join(dataDir, 'vault.db'));
+    const long = Date.now() - 2 * DAY;
+    const vault = createVault({ config, keyring: loadKeyring(config, { dataDir, profile: 'development' }).keyring, store, audit: new MemoryAuditSink(), clock: () => long });
+    const expired = (await vault.tokenizeValues({ kind: 'generic', values: { account: '12345678' }, actor: { type: 'system', id: 'test' }, reference: 'r' })).token;
+    await vault.close();
+    mkdirSync(join(dataDir, 'recordings'));
+    const recording = join(dataDir, 'recordings', 'CA09-1.tgrec');
+    writeFileSync(recording, 'x');
+    utimesSync(recording, new Date(long - 100 * DAY), new Date(long - 100 * DAY));
+
+    const server = await startTestServer({ dataDir, vault: { keks } });
+    try {
+      await expect.poll(() => readAuditRecords(dataDir).map((r) => r.action), { timeout: 10_000 }).toEqual(expect.arrayContaining(['vault.disposed', 'recording.disposed']));
+      expect(readAuditRecords(dataDir).find((r) => r.action === 'vault.disposed')?.details).toMatchObject({ reason: 'expired', count: 1, tokens: expired });
+      expect(await server.context.vault.info(expired)).toBeUndefined();
+      expect(existsSync(recording)).toBe(false);
+    } finally {
+      await server.close();
+    }
   });
 });
