@@ -66,6 +66,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const shutdownHooks = new ShutdownHooks();
   const incident = new IncidentSwitch({ path: incidentPath(config.dataDir), pollMs: config.incident.pollMs, audit: audit.trail, logger });
   shutdownHooks.register('incident', () => incident.close());
+  const showFrozen = (frozen: boolean) => metrics.incidentFrozen.set(frozen ? 1 : 0);
+  showFrozen(incident.frozen);
+  incident.onChange((state) => showFrozen(state.frozen));
   const vault = openVault(config, audit.trail);
   if (vault.warning) logger.warn(`DEVELOPMENT ONLY: ${vault.warning}`);
   const guardedVault = guardVault(vault.vault, incident);

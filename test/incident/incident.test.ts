@@ -81,6 +81,7 @@ describe('the incident switch (slow, real service)', () => {
     const capture = await startCapture(await agentBearer());
     expect(capture.status).toBe(503);
     expect(((await capture.json()) as { error: { code: string } }).error.code).toBe('incident_frozen');
+    expect(await (await fetch(`${service.url}/metrics`)).text()).toMatch(/^toneguard_incident_frozen 1$/m);
     await expect.poll(actions, { timeout: 5000 }).toContain('incident.freeze');
     expect(actions()).toEqual(expect.arrayContaining(['incident.applied', 'capture.refused']));
     const refused = readAuditRecords(dataDir).find((r) => r.action === 'processor.detokenize' && r.outcome === 'failure');
