@@ -41,7 +41,7 @@ export function createApp(ctx: AppContext): BuiltApp {
   app.use(ipRateLimit(ctx.config));
 
   app.use(ctx.payments.router);
-  const verifier = createTokenVerifier(ctx.config);
+  const verifier = createTokenVerifier(ctx.config, { revokedBefore: () => ctx.incident.revokedBefore });
   app.use(createAgentRouter(ctx, verifier));
   app.use(createSimulatedCallsRouter(ctx, verifier));
   const events = eventsEndpoint(ctx, verifier);

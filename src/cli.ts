@@ -11,6 +11,8 @@ import { simulateCallCommand } from './cli/simulate-call.js';
 import { demoCommand } from './cli/demo.js';
 import { devTokenCommand } from './cli/dev.js';
 import { restrictNewFiles } from './config/data-dir.js';
+import { vaultBackupCommand, vaultBackupVerifyCommand, vaultRestoreCommand, vaultShredCommand } from './cli/vault.js';
+import { incidentFreezeCommand, incidentRevokeSessionsCommand, incidentThawCommand } from './cli/incident.js';
 
 /** A command returns its exit code, or 'running' when it keeps the process alive (serve). */
 type Command = (args: ParsedArgs) => Promise<number | 'running'>;
@@ -31,6 +33,13 @@ const COMMANDS: Partial<Record<string, Command>> = {
   'simulate-call': simulateCallCommand,
   demo: demoCommand,
   'dev token': devTokenCommand,
+  'vault backup': vaultBackupCommand,
+  'vault backup-verify': vaultBackupVerifyCommand,
+  'vault restore': vaultRestoreCommand,
+  'vault shred': vaultShredCommand,
+  'incident freeze': incidentFreezeCommand,
+  'incident thaw': incidentThawCommand,
+  'incident revoke-sessions': incidentRevokeSessionsCommand,
 };
 
 const USAGE = `usage: toneguard <command>
@@ -42,6 +51,9 @@ const USAGE = `usage: toneguard <command>
   keys generate|rotate|list
   dev token --sub ID --role ROLE
   processors enroll NAME --jwk FILE | list | revoke NAME
+  vault backup --out FILE | backup-verify FILE | restore --in FILE
+  vault shred TOKEN | --subject ID        erase a token or a data subject (data-subject request)
+  incident freeze|thaw|revoke-sessions    stop detokenization and new captures, lift it, end agent sessions
   simulate-call [--url URL]
   demo [--watch]                          start the service and run simulate-call against it;
                                           --watch keeps it up, with "Simulate a caller" in the desktop

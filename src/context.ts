@@ -10,6 +10,7 @@ import type { ShutdownHook } from './http/shutdown.js';
 import type { CaptureService } from './capture/types.js';
 import type { KeyringPort, Vault } from './vault/types.js';
 import type { CallerSimulator } from './agent/simulated-calls.js';
+import type { IncidentControl } from './incident/switch.js';
 
 /**
  * Everything the HTTP and WebSocket adapters need, built once by the composition root
@@ -36,4 +37,6 @@ export interface AppContext {
   keyring: KeyringPort;
   /** The demo's simulated caller; only a development service offers it (`POST /v1/dev/simulated-calls`). */
   callerSimulator?: CallerSimulator;
+  /** The incident switch: frozen detokenization and capture starts, revoked agent sessions. */
+  incident: IncidentControl;
 }

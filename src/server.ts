@@ -22,6 +22,12 @@ import { createCaptureService } from './capture/index.js';
 import { processorClientTls } from './processors/enrollment.js';
 import { createPaymentsWiring } from './processors/wiring.js';
 import type { CallerSimulator } from './agent/simulated-calls.js';
+import { guardCaptures, guardVault } from './incident/guard.js';
+import { incidentPath } from './incident/state.js';
+import { IncidentSwitch } from './incident/switch.js';
+import { disposeExpiredTokens, startSweeper } from './vault/sweeper.js';
+import { disposeOldRecordings } from './media/retention.js';
+import { recordingsDir } from './media/service.js';
 
 /**
  * Socket limits, so slow or idle clients cannot hold connections open. Node enforces the headers
@@ -74,13 +80,28 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   for (const warning of warnings) logger.warn(`DEVELOPMENT ONLY: ${warning}`);
   const audit = createAuditSystem({ config, logger, metrics });
   const shutdownHooks = new ShutdownHooks();
+  const incident = new IncidentSwitch({ path: incidentPath(config.dataDir), pollMs: config.incident.pollMs, audit: audit.trail, logger });
+  shutdownHooks.register('incident', () => incident.close());
+  const showFrozen = (frozen: boolean) => metrics.incidentFrozen.set(frozen ? 1 : 0);
+  showFrozen(incident.frozen);
+  incident.onChange((state) => showFrozen(state.frozen));
   const vault = openVault(config, audit.trail);
   if (vault.warning) logger.warn(`DEVELOPMENT ONLY: ${vault.warning}`);
-  const payments = createPaymentsWiring({ config, logger, audit: audit.trail, metrics, vault: vault.vault, signer: audit.signer });
-  const captures = createCaptureService({ config: config.capture, tokenizer: payments.tokenizer, audit: audit.trail, logger });
+  const guardedVault = guardVault(vault.vault, incident);
+  const payments = createPaymentsWiring({ config, logger, audit: audit.trail, metrics, vault: guardedVault, signer: audit.signer });
+  const captures = guardCaptures(createCaptureService({ config: config.capture, tokenizer: payments.tokenizer, audit: audit.trail, logger }), incident, audit.trail);
   payments.registerModes(captures);
   shutdownHooks.register('vault', () => vault.vault.close());
   shutdownHooks.register('payments', () => payments.close());
+  const sweeper = startSweeper({
+    intervalMs: config.vault.sweep.intervalMs,
+    logger,
+    tasks: {
+      tokens: () => disposeExpiredTokens(vault.store, audit.trail, { now: Date.now(), batchSize: config.vault.sweep.batchSize }),
+      recordings: async () => disposeOldRecordings(recordingsDir(config), { retentionDays: config.recording.retentionDays, now: Date.now(), audit: audit.trail }),
+    },
+  });
+  shutdownHooks.register('sweeper', () => sweeper.close());
   let ready = false;
   const context: AppContext = {
     config,
@@ -93,10 +114,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     serviceKey: audit.signer,
     alerter: audit.alerter,
     captures,
-    vault: vault.vault,
+    vault: guardedVault,
     keyring: vault.keyring,
     payments,
     ...(options.callerSimulator ? { callerSimulator: options.callerSimulator } : {}),
+    incident,
   };
   const app = createApp(context);
   const tls = loadTlsMaterial(config);

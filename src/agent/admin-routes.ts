@@ -3,9 +3,11 @@ import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { auditDir, resolveAuditKey } from '../audit/audit-key.js';
 import { sendError } from '../http/errors.js';
-import { actorOf, authenticate, principalOf, requireRole, type TokenVerifier } from './auth.js';
+import { actorOf, authenticate, deny403, principalOf, requireRole, type TokenVerifier } from './auth.js';
 import { runAuditExport } from '../audit/export.js';
 import { redactConfig } from '../config/redacted-view.js';
+import { INCIDENT_ACTIONS } from '../incident/actions.js';
+import { incidentDetails } from '../incident/state.js';
 
 const AUDIT_PAGE_MAX = 1000;
 const AUDIT_PAGE_DEFAULT = 100;
@@ -22,8 +24,8 @@ const auditQuery = z.strictObject({
 
 /**
  * Routes for the roles that never touch a call: `admin` reads the effective configuration
- * without its secrets; `auditor` exports and verifies the audit trail (read-only). Each read is
- * itself audited.
+ * without its secrets and pulls the incident switch (with MFA, whatever `auth.mfaRoles` says);
+ * `auditor` exports and verifies the audit trail (read-only). Each call is itself audited.
  */
 export function createAdminRouter(ctx: AppContext, verifier: TokenVerifier): Router {
   const router = express.Router();
@@ -36,6 +38,20 @@ export function createAdminRouter(ctx: AppContext, verifier: TokenVerifier): Rou
     ctx.audit.record({ action: 'config.read', actor: actorOf(principalOf(res), req.ip), outcome: 'success', details: { removed: view.removed.length } });
     res.json(view);
   });
+
+  const withMfa: express.RequestHandler = (req, res, next) => {
+    if (principalOf(res).mfa) return next();
+    deny403(res, ctx.audit, 'mfa_required', { type: 'route', id: `${req.method} ${req.path}` });
+  };
+  router.get('/v1/admin/incident', auth, admins, (_req, res) => {
+    res.json(incidentDetails(ctx.incident));
+  });
+  for (const action of INCIDENT_ACTIONS) {
+    router.post(`/v1/admin/incident/${action}`, auth, admins, withMfa, (req, res) => {
+      const state = ctx.incident.apply(action, actorOf(principalOf(res), req.ip));
+      res.json(incidentDetails(state));
+    });
+  }
 
   router.get('/v1/audit', auth, auditors, async (req, res) => {
     const parsed = auditQuery.safeParse(req.query);

@@ -16,6 +16,10 @@ export interface Principal {
   withheld?: Role[];
   /** When the token stops being valid (ms since the epoch, clock tolerance included); long-lived sockets close then. */
   validUntil: number;
+  /** The token's `iat` in ms since the epoch, when it has one: `incident revoke-sessions` cuts off by it. */
+  issuedAt: number | null;
+  /** Whether the token's `amr` shows multi-factor authentication (the incident routes insist on it). */
+  mfa: boolean;
 }
 
 /**
@@ -48,8 +52,18 @@ export class AuthError extends Error {
   }
 }
 
+export interface VerifierOptions {
+  /** Tokens issued before this instant (ms since the epoch), or without an `iat`, are refused as `revoked`. */
+  revokedBefore?: () => number | null;
+}
+
+/** Whether a session issued at `issuedAt` falls under the revocation cut-off. */
+export function isRevoked(issuedAt: number | null, revokedBefore: number | null): boolean {
+  return revokedBefore !== null && (issuedAt === null || issuedAt < revokedBefore);
+}
+
 /** Verifies against `auth.jwksUrl`, or in development without one, against the dev issuer's key. */
-export function createTokenVerifier(config: Config): TokenVerifier {
+export function createTokenVerifier(config: Config, options: VerifierOptions = {}): TokenVerifier {
   const { auth } = config;
   const keys = auth.jwksUrl
     ? createRemoteJWKSet(new URL(auth.jwksUrl))
@@ -74,10 +88,14 @@ export function createTokenVerifier(config: Config): TokenVerifier {
       // jose checks `iat` only with a maximum token age; a token from the future is forged or from a broken clock.
       if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + auth.clockToleranceSec) throw new AuthError('issued_in_future');
       if (typeof payload.sub !== 'string' || payload.sub === '') throw new AuthError('missing_subject');
+      const issuedAt = typeof payload.iat === 'number' ? payload.iat * 1000 : null;
+      if (isRevoked(issuedAt, options.revokedBefore?.() ?? null)) throw new AuthError('revoked');
       return {
         sub: payload.sub,
         ...applyMfaPolicy(rolesFrom(payload[auth.roleClaim]), payload.amr, auth.mfaRoles),
         validUntil: (payload.exp! + auth.clockToleranceSec) * 1000,
+        issuedAt,
+        mfa: hasMfa(payload.amr),
       };
     },
   };

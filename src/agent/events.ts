@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { refuseUpgrade, type UpgradeHandler } from '../http/upgrade.js';
 import { createMessageRateLimiter, wsServerOptions } from '../http/ws.js';
-import { actorOf, AuthError, denialReason, type Principal, type TokenVerifier } from './auth.js';
+import { actorOf, AuthError, denialReason, isRevoked, type Principal, type TokenVerifier } from './auth.js';
 import { EVENTS_CLOSE, EVENTS_SUBPROTOCOL, type AgentEvent } from './contract.js';
 import { createEventsHub } from './events-hub.js';
 import { WATCHER_ROLES, watchesCaptures } from './visibility.js';
@@ -22,12 +22,14 @@ const clientMessage = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('ping') }),
 ]);
 
-type EventsContext = Pick<AppContext, 'config' | 'audit' | 'metrics' | 'captures' | 'calls' | 'logger'>;
+type EventsContext = Pick<AppContext, 'config' | 'audit' | 'metrics' | 'captures' | 'calls' | 'logger' | 'incident'>;
 
 interface Client {
   ws: WebSocket;
   alive: boolean;
   authenticated: boolean;
+  /** Closes the socket as unauthenticated (4401), audited, once its session is revoked. */
+  revoke?: (revokedBefore: number | null) => void;
 }
 
 /**
@@ -58,6 +60,9 @@ export function eventsEndpoint(ctx: EventsContext, verifier: TokenVerifier): { u
     }
   }, settings.heartbeatMs);
   heartbeat.unref();
+  const stopFollowingIncident = ctx.incident.onChange((state) => {
+    for (const client of clients) client.revoke?.(state.revokedBefore);
+  });
 
   function drop(client: Client, reason: 'no_pong' | 'too_slow'): void {
     ctx.metrics.eventClientsDropped.labels(reason).inc();
@@ -110,6 +115,9 @@ export function eventsEndpoint(ctx: EventsContext, verifier: TokenVerifier): { u
         return;
       }
       client.authenticated = true;
+      client.revoke = (revokedBefore) => {
+        if (isRevoked(principal.issuedAt, revokedBefore)) refuse('revoked', principal);
+      };
       // The socket lives no longer than the token that opened it; the desktop signs in again when it is closed as unauthenticated.
       expiryTimer = setTimeout(() => refuse('expired', principal), Math.min(principal.validUntil - Date.now(), MAX_TIMER_MS));
       ctx.metrics.eventClients.inc();
@@ -149,6 +157,7 @@ export function eventsEndpoint(ctx: EventsContext, verifier: TokenVerifier): { u
     },
     close() {
       clearInterval(heartbeat);
+      stopFollowingIncident();
       hub.close();
       for (const client of clients) client.ws.close(EVENTS_CLOSE.goingAway, 'server shutting down');
       wss.close();

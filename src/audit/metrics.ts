@@ -25,6 +25,7 @@ export class Metrics {
   readonly alerts = this.counter('toneguard_alerts_total', 'Anomaly alerts raised', ['rule']);
   readonly malformedMessages = this.counter('toneguard_media_malformed_messages_total', 'Media messages refused', ['reason']);
   readonly eventClients = this.gauge('toneguard_event_clients', 'Authenticated agent event sockets');
+  readonly incidentFrozen = this.gauge('toneguard_incident_frozen', '1 while an incident freeze stops detokenization and new captures');
   readonly eventClientsDropped = this.counter('toneguard_event_clients_dropped_total', 'Agent event sockets closed by the server', ['reason']);
   readonly httpDuration = new Histogram({
     name: 'toneguard_http_request_duration_seconds',

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Config } from './schema.js';
 
 /** Settings whose values are secrets: the fingerprint records only whether each is set. */
-const SECRET_KEYS = new Set(['authToken', 'keks', 'fingerprintKey', 'hmacKey', 'password', 'username']);
+const SECRET_KEYS = new Set(['authToken', 'keks', 'fingerprintKey', 'backupKey', 'hmacKey', 'password', 'username']);
 
 /**
  * A SHA-256 over the configuration with secrets reduced to set/unset, so the audit trail can

@@ -25,6 +25,7 @@ const ENV_PATHS: Record<string, { path: string[]; kind: 'string' | 'int' | 'bool
   TONEGUARD_KEKS: { path: ['vault', 'keks'], kind: 'list' },
   TONEGUARD_KEK_FILE: { path: ['vault', 'kekFile'], kind: 'string' },
   TONEGUARD_FINGERPRINT_KEY: { path: ['vault', 'fingerprintKey'], kind: 'string' },
+  TONEGUARD_BACKUP_KEY: { path: ['vault', 'backupKey'], kind: 'string' },
   TONEGUARD_JWKS_URL: { path: ['auth', 'jwksUrl'], kind: 'string' },
   TONEGUARD_JWT_ISSUER: { path: ['auth', 'issuer'], kind: 'string' },
   TONEGUARD_JWT_AUDIENCE: { path: ['auth', 'audience'], kind: 'string' },

@@ -112,6 +112,15 @@ export const configSchema = z.strictObject({
        * older vault.db). Empty by default: such records are readable by no processor.
        */
       unboundReaders: z.array(processorName).default([]),
+      /** Base64 256-bit key that encrypts `vault backup` files (TONEGUARD_BACKUP_KEY); only the CLI needs it. */
+      backupKey: z.string().nullable().default(null),
+      /** The disposal sweeper: expired tokens (and recordings past retention) every `intervalMs`, at most `batchSize` tokens per transaction. */
+      sweep: z
+        .strictObject({
+          intervalMs: z.int().min(1000).default(60_000),
+          batchSize: z.int().min(1).max(10_000).default(500),
+        })
+        .prefault({}),
     })
     .prefault({}),
   auth: z
@@ -182,6 +191,14 @@ export const configSchema = z.strictObject({
       enabled: z.boolean().default(true),
       /** Defaults to `{dataDir}/recordings`. */
       dir: z.string().nullable().default(null),
+      /** Recordings older than this are deleted by the disposal sweeper. */
+      retentionDays: z.int().positive().default(90),
+    })
+    .prefault({}),
+  incident: z
+    .strictObject({
+      /** How often the service re-reads `{dataDir}/incident.json` besides watching it. */
+      pollMs: z.int().min(100).max(60_000).default(1000),
     })
     .prefault({}),
   http: z

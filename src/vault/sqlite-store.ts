@@ -97,6 +97,9 @@ export class SqliteTokenStore implements TokenStore {
       ),
       delete: db.prepare<[string]>('DELETE FROM records WHERE token = ?'),
       deleteExpired: db.prepare<[number]>('DELETE FROM records WHERE expires_at <= ?'),
+      disposeExpired: db.prepare<[number, number], { token: string }>(
+        'DELETE FROM records WHERE token IN (SELECT token FROM records WHERE expires_at <= ? ORDER BY expires_at LIMIT ?) RETURNING token',
+      ),
       insertSubject: db.prepare<[string, number, string, number]>(
         'INSERT OR IGNORE INTO subject_keys (subject_id, key_version, wrapped_key, created_at) VALUES (?, ?, ?, ?)',
       ),
@@ -165,6 +168,16 @@ export class SqliteTokenStore implements TokenStore {
 
   async deleteExpired(now: number): Promise<number> {
     return this.statements.deleteExpired.run(now).changes;
+  }
+
+  async disposeExpired(now: number, limit: number): Promise<string[]> {
+    return this.statements.disposeExpired.all(now, limit).map((r) => r.token);
+  }
+
+  async flushDeleted(): Promise<boolean> {
+    if (this.path === ':memory:') return true;
+    const [result] = this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+    return result?.busy === 0;
   }
 
   async ensureSubjectKey(candidate: SubjectKeyRecord): Promise<SubjectKeyRecord> {

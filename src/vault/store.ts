@@ -60,6 +60,14 @@ export interface TokenStore {
   replace(record: StoredRecord): Promise<boolean>;
   delete(token: string): Promise<boolean>;
   deleteExpired(now: number): Promise<number>;
+  /** Deletes up to `limit` records expired at `now`, oldest first, in one transaction; returns their tokens. */
+  disposeExpired(now: number, limit: number): Promise<string[]>;
+  /**
+   * Makes deletions reach every file: SQLite checkpoints its WAL into the database file (where
+   * `secure_delete` has zeroed the freed bytes) and truncates the WAL, so no old frame keeps a
+   * deleted row. False when a reader held the WAL and the next call must try again.
+   */
+  flushDeleted(): Promise<boolean>;
   /** Stores `candidate` unless the subject already has a key; returns the subject's key. */
   ensureSubjectKey(candidate: SubjectKeyRecord): Promise<SubjectKeyRecord>;
   getSubjectKey(subjectId: string): Promise<SubjectKeyRecord | undefined>;
@@ -129,6 +137,16 @@ export class MemoryTokenStore implements TokenStore {
     let count = 0;
     for (const record of [...this.records.values()]) if (record.expiresAt <= now && (await this.delete(record.token))) count++;
     return count;
+  }
+
+  async disposeExpired(now: number, limit: number): Promise<string[]> {
+    const expired = [...this.records.values()].filter((r) => r.expiresAt <= now).sort((a, b) => a.expiresAt - b.expiresAt).slice(0, limit);
+    for (const record of expired) await this.delete(record.token);
+    return expired.map((r) => r.token);
+  }
+
+  async flushDeleted(): Promise<boolean> {
+    return true;
   }
 
   async ensureSubjectKey(candidate: SubjectKeyRecord): Promise<SubjectKeyRecord> {

@@ -1,4 +1,4 @@
-import type { Actor, AuditEvent, AuditSink } from '../audit/types.js';
+import { SYSTEM_ACTOR, type Actor, type AuditEvent, type AuditSink } from '../audit/types.js';
 import type { CaptureResult, TokenizeRequest } from '../capture/types.js';
 import type { Config } from '../config/index.js';
 import { isToneguardError, ToneguardError } from '../errors.js';
@@ -24,11 +24,10 @@ export interface VaultDeps {
 
 /** The vault plus housekeeping the composition root may call. */
 export interface ManagedVault extends Vault {
-  /** Deletes every record past its lifetime; also runs every minute by itself. */
+  /** Deletes every record past its lifetime at once, unaudited (the service's audited, batched disposal is `disposeExpiredTokens`). */
   purgeExpired(): Promise<number>;
 }
 
-const PURGE_INTERVAL_MS = 60_000;
 const INSERT_ATTEMPTS = 3;
 
 /** The subject layer's associated data: distinct from the record layer's so the two never interchange. */
@@ -220,7 +219,9 @@ export function createVault(deps: VaultDeps): ManagedVault {
     if (!stored) throw unknownToken();
     if (!mayRead(stored.readers, processor, settings.unboundReaders)) throw new RecordNotBoundError();
     if (stored.expiresAt <= now()) {
-      await store.delete(stored.token);
+      if (await store.delete(stored.token)) {
+        emit({ action: 'vault.disposed', actor: SYSTEM_ACTOR, resource: { type: 'token', id: stored.token }, details: { reason: 'expired', count: 1 } });
+      }
       secrets.destroy(stored.token);
       throw new ToneguardError('token_expired', 'The token has expired and its data is gone', 410);
     }
@@ -228,8 +229,6 @@ export function createVault(deps: VaultDeps): ManagedVault {
   }
 
   const purgeExpired = async (): Promise<number> => store.deleteExpired(now());
-  const purgeTimer = setInterval(() => void purgeExpired().catch(() => undefined), PURGE_INTERVAL_MS);
-  purgeTimer.unref();
 
   return {
     async tokenize(request: TokenizeRequest & RecordBinding): Promise<CaptureResult> {
@@ -299,7 +298,6 @@ export function createVault(deps: VaultDeps): ManagedVault {
     purgeExpired,
 
     async close(): Promise<void> {
-      clearInterval(purgeTimer);
       secrets.clear();
       await store.close();
     },

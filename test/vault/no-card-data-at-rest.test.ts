@@ -8,6 +8,7 @@ import { createCaptureService, type CaptureView, type Keypress, type TokenizeReq
 import { parseConfig } from '../../src/config/index.js';
 import { openVault } from '../../src/vault/index.js';
 import { AGENT, AMEX, PROCESSOR, tempDir } from './helpers.js';
+import { holds } from '../helpers/byte-scan.js';
 
 // Amex, so the CVV has four digits: a three-digit run turns up by chance in any few kilobytes
 // of base64 ciphertext, which would make the scan meaningless.
@@ -22,17 +23,12 @@ function filesUnder(dir: string): string[] {
   });
 }
 
-/** Every encoding a value could be written in: ASCII, UTF-16 little- and big-endian. */
-function encodings(value: string): Buffer[] {
-  return [Buffer.from(value, 'latin1'), Buffer.from(value, 'utf16le'), Buffer.from(value, 'utf16le').swap16()];
-}
-
 function findings(files: string[]): string[] {
   const found: string[] = [];
   for (const file of files) {
     const bytes = readFileSync(file);
     for (const [what, value] of [['PAN', PAN], ['CVV', CVV]] as const) {
-      if (encodings(value).some((needle) => bytes.includes(needle))) found.push(`${what} in ${file}`);
+      if (holds(bytes, value)) found.push(`${what} in ${file}`);
     }
   }
   return found;
