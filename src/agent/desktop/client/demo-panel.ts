@@ -38,6 +38,7 @@ export class MaskingPanel {
   private readonly keypresses = h('dd', { className: 'keypresses' });
   private readonly audio = h('dd', { className: 'audio-length' });
   private readonly canvas = h('canvas', { className: 'spectrogram', attrs: { role: 'img' } });
+  private readonly caption = h('p', { className: 'hint' });
   private drawn = '';
 
   constructor() {
@@ -52,7 +53,7 @@ export class MaskingPanel {
         this.audio,
       ]),
       this.canvas,
-      h('p', { className: 'hint', text: 'Spectrogram of the masked stream the agent heard (0–4 kHz); the strip below marks masked audio.' }),
+      this.caption,
     ]);
   }
 
@@ -63,11 +64,16 @@ export class MaskingPanel {
     this.maskedMs.textContent = `${masking.maskedMs} ms`;
     this.keypresses.textContent = String(masking.keypresses);
     this.audio.textContent = seconds(masking.audioMs);
-    if (this.drawn === masking.spectrogram.levels) return;
-    this.drawn = masking.spectrogram.levels;
-    const decoded = decodeSpectrogram(masking.spectrogram);
+    const spectrogram = masking.spectrogram;
+    this.canvas.hidden = !spectrogram;
+    this.caption.textContent = spectrogram
+      ? 'Spectrogram of the masked stream the agent heard (0–4 kHz, the last minute); the strip below marks masked audio.'
+      : 'The spectrogram of what the agent heard appears when the call ends.';
+    if (!spectrogram || this.drawn === spectrogram.levels) return;
+    this.drawn = spectrogram.levels;
+    const decoded = decodeSpectrogram(spectrogram);
     drawSpectrogram(this.canvas, decoded);
     this.canvas.dataset.columns = String(decoded.columns);
-    this.canvas.setAttribute('aria-label', `Spectrogram of ${seconds(decoded.columns * masking.spectrogram.columnMs)} of masked audio`);
+    this.canvas.setAttribute('aria-label', `Spectrogram of ${seconds(decoded.columns * spectrogram.columnMs)} of masked audio`);
   }
 }
