@@ -53,7 +53,11 @@ export interface MaskingView {
   keypresses: number;
   /** Caller audio forwarded so far (ms). */
   audioMs: number;
-  spectrogram: SpectrogramView;
+  /**
+   * Only in the call's final view (state `ended`): sent once, it keeps the live events and the
+   * snapshot a desktop resumes with small, however many calls it watches.
+   */
+  spectrogram?: SpectrogramView;
 }
 
 /** A coarse spectrogram of the forwarded audio: `bins` levels per column, columns oldest first. */

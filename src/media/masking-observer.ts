@@ -10,7 +10,7 @@ const HOPS_PER_COLUMN = 8;
 export const COLUMN_MS = (HOP * HOPS_PER_COLUMN) / SAMPLES_PER_MS;
 /** The newest minute of columns is kept: 38 kB, about 51 kB of base64 in the view, whatever the call's length. */
 const MAX_COLUMNS = 600;
-/** Listeners hear of progress once a second of audio, and at the end. */
+/** Listeners hear the figures once a second of audio. */
 const PUBLISH_EVERY_COLUMNS = 10;
 export const FLOOR_DB = -120;
 const FULL_SCALE = 32767;
@@ -26,7 +26,8 @@ export interface ForwardedAudioObserver {
 /**
  * Accumulates what masking did on one call, from the audio forwarded to the agent only: masked
  * milliseconds, keypresses heard, and a coarse spectrogram (64 bins × one column per 100 ms).
- * It never sees a digit's name. The per-frame path allocates nothing.
+ * It never sees a digit's name. The per-frame path allocates nothing; the spectrogram is encoded
+ * once, for the final view.
  */
 export class MaskingObserver implements ForwardedAudioObserver {
   private readonly spectrum = new PowerSpectrum(WINDOW);
@@ -42,8 +43,8 @@ export class MaskingObserver implements ForwardedAudioObserver {
   private columnMasked = 0;
   private columnWindows = 0;
 
-  /** `publish` hears the current view every second of audio. */
-  constructor(private readonly publish: (view: MaskingView) => void = () => undefined) {}
+  /** `publish` hears the figures (without the spectrogram) every second of audio. */
+  constructor(private readonly publish: (figures: MaskingView) => void = () => undefined) {}
 
   forwarded(samples: Int16Array, maskedSamples: number): void {
     this.maskedSamples += maskedSamples;
@@ -62,6 +63,16 @@ export class MaskingObserver implements ForwardedAudioObserver {
     this.keypresses++;
   }
 
+  /** Masked time, keypresses and audio length: small, for live updates. */
+  figures(): MaskingView {
+    return {
+      maskedMs: Math.round(this.maskedSamples / SAMPLES_PER_MS),
+      keypresses: this.keypresses,
+      audioMs: Math.round(this.samples / SAMPLES_PER_MS),
+    };
+  }
+
+  /** The figures and the spectrogram of the newest minute, for the call's final view. */
   view(): MaskingView {
     const bins = this.power.length;
     const held = Math.min(this.columns, MAX_COLUMNS);
@@ -74,9 +85,7 @@ export class MaskingObserver implements ForwardedAudioObserver {
       masked[c] = this.maskedPercent[slot];
     }
     return {
-      maskedMs: Math.round(this.maskedSamples / SAMPLES_PER_MS),
-      keypresses: this.keypresses,
-      audioMs: Math.round(this.samples / SAMPLES_PER_MS),
+      ...this.figures(),
       spectrogram: {
         bins,
         binHz: (SAMPLES_PER_MS * 1000) / WINDOW,
@@ -101,6 +110,6 @@ export class MaskingObserver implements ForwardedAudioObserver {
     this.columnMasked = 0;
     this.columnWindows = 0;
     this.columns++;
-    if (this.columns % PUBLISH_EVERY_COLUMNS === 0) this.publish(this.view());
+    if (this.columns % PUBLISH_EVERY_COLUMNS === 0) this.publish(this.figures());
   }
 }

@@ -6,7 +6,7 @@ import { demoCaller } from '../../src/cli/demo-caller.js';
 import { DTMF_FREQUENCIES } from '../../src/dsp/index.js';
 import { MaskingObserver } from '../../src/media/masking-observer.js';
 import type { ScenarioResult } from '../../src/telephony/twilio/simulator/index.js';
-import { launchChromium, leakScanner, recordTraffic } from '../helpers/browser.js';
+import { launchChromium, leakScanner, recordTraffic, type PageGlobals } from '../helpers/browser.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { DEMO_KEYS, keypadTones, startTwilioRestStandIn, waitFor, type TwilioRestStandIn } from '../helpers/twilio.js';
 
@@ -28,7 +28,7 @@ interface Columns {
 }
 
 function columnsOf(masking: MaskingView): Columns {
-  const { bins, binHz, levels, masked } = masking.spectrogram;
+  const { bins, binHz, levels, masked } = masking.spectrogram!;
   return { bins, binHz, levels: Buffer.from(levels, 'base64'), masked: Buffer.from(masked, 'base64') };
 }
 
@@ -96,13 +96,16 @@ describe('the desktop demo in Chromium: "Simulate a caller" and the masking pane
     const columns = Number(await page.locator('.masking canvas').getAttribute('data-columns'));
     expect(columns).toBeGreaterThan(50);
     // Drawn: the canvas holds the columns, and its pixels are not one flat colour.
-    const distinctColours = await page.evaluate<number>(`(() => {
-      const canvas = document.querySelector('.masking canvas');
-      const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-      const seen = new Set();
-      for (let i = 0; i < data.length; i += 4) seen.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
-      return canvas.width === ${columns} ? seen.size : -1;
-    })()`);
+    const canvas = await page.evaluate(() => {
+      const drawn = (globalThis as unknown as PageGlobals).document.querySelector('.masking canvas');
+      if (!drawn) return null;
+      const { data } = drawn.getContext('2d').getImageData(0, 0, drawn.width, drawn.height);
+      const colours = new Set<number>();
+      for (let i = 0; i < data.length; i += 4) colours.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+      return { width: drawn.width, colours: colours.size };
+    });
+    expect(canvas?.width).toBe(columns);
+    const distinctColours = canvas?.colours ?? 0;
     expect(distinctColours).toBeGreaterThan(20);
     mkdirSync('test-artifacts', { recursive: true });
     await page.screenshot({ path: 'test-artifacts/desktop-demo.png', fullPage: true });
@@ -117,6 +120,10 @@ describe('the desktop demo in Chromium: "Simulate a caller" and the masking pane
       .filter((c) => c.masking);
     const final = calls.at(-1)!;
     expect(final.state).toBe('ended');
+    // Live updates carry the figures only; the spectrogram comes once, with the end.
+    const live = calls.filter((c) => c.state !== 'ended');
+    expect(live.length).toBeGreaterThan(3);
+    for (const call of live) expect(call.masking).not.toHaveProperty('spectrogram');
     const served = columnsOf(final.masking!);
     const excess = dtmfExcess(served);
     const maskedColumns = excess.filter((_, c) => served.masked[c] >= 30);

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { mintDevToken } from '../../src/agent/dev-issuer.js';
-import { launchChromium, leakScanner, recordTraffic } from '../helpers/browser.js';
+import { launchChromium, leakScanner, recordTraffic, type PageGlobals } from '../helpers/browser.js';
 import { concatSamples, keypadTones, silence, startTwilioTestBed, waitFor, type SimulatedCall, type TwilioTestBed } from '../helpers/twilio.js';
 
 const PAN = '4111111111111111';
@@ -110,7 +110,7 @@ describe('the agent desktop in Chromium, on a simulated Twilio call', () => {
     await page.getByText('Signed in as alice (agent)').waitFor();
     await page.getByText('Call from +15005550006 · bridged').waitFor();
     await page.getByText('Live', { exact: true }).waitFor();
-    expect(await page.evaluate<string>('location.href')).not.toContain('token');
+    expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).location.href)).not.toContain('token');
     await snapshot();
   });
 
@@ -119,18 +119,18 @@ describe('the agent desktop in Chromium, on a simulated Twilio call', () => {
     await captureState(page, 'Waiting for the caller to key the card number.');
     await snapshot();
     await callerKeys(call, `${PAN}#`);
-    await page.waitForFunction(`document.querySelectorAll('[data-field="card_number"] .dot').length === 16`);
+    await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.querySelectorAll('[data-field="card_number"] .dot').length === 16);
     expect(await page.locator('[data-field="card_number"] .dots').getAttribute('aria-label')).toBe('16 digits entered');
     expect(await page.locator('[data-field="card_number"] .brand').textContent()).toMatch(/^visa$/i);
     expect(await page.locator('[data-field="card_number"] .check').textContent()).toBe('✓');
     await snapshot();
     await callerKeys(call, EXPIRY, CVV);
-    await page.waitForFunction(`document.getElementById('result-token')?.value`);
+    await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.getElementById('result-token')?.value);
     const token = await page.getByLabel('Token', { exact: true }).inputValue();
     expect(token).toMatch(/\S{8,}/);
     await page.getByRole('button', { name: 'Copy token' }).click();
     await page.locator('.status', { hasText: 'Token copied.' }).waitFor();
-    expect(await page.evaluate<string>('navigator.clipboard.readText()')).toBe(token);
+    expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).navigator.clipboard.readText())).toBe(token);
     expect(await page.locator('.result dd').nth(1).textContent()).toBe('•••• 1111');
     expect(await page.locator('.result dd').nth(0).textContent()).toMatch(/^visa$/i);
     expect(await dotCount(page, 'cvv')).toBe(3);
@@ -144,9 +144,9 @@ describe('the agent desktop in Chromium, on a simulated Twilio call', () => {
     await page.getByRole('button', { name: 'Capture card' }).click();
     await captureState(page, 'Waiting for the caller to key the card number.');
     await callerKeys(call, '4111');
-    await page.waitForFunction(`document.querySelectorAll('[data-field="card_number"] .dot').length === 4`);
+    await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.querySelectorAll('[data-field="card_number"] .dot').length === 4);
     await page.getByRole('button', { name: 'Reset card number' }).click();
-    await page.waitForFunction(`document.querySelectorAll('[data-field="card_number"] .dot').length === 0`);
+    await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.querySelectorAll('[data-field="card_number"] .dot').length === 0);
     await page.getByRole('button', { name: 'Cancel capture' }).click();
     await captureState(page, 'Capture cancelled.');
     expect(await page.getByRole('button', { name: 'Capture ID' }).isEnabled()).toBe(true);
@@ -185,7 +185,7 @@ describe('the agent desktop in Chromium, on a simulated Twilio call', () => {
     if (!frame) throw new Error('the widget frame did not load');
     await captureState(frame, 'Waiting for the caller to key the card number.');
     await callerKeys(call, `${PAN}#`, EXPIRY, CVV);
-    const results = await waitFor(() => parent.evaluate<Record<string, unknown>[]>('window.results').then((r) => r.length > 0 && r));
+    const results = await waitFor(() => parent.evaluate(() => (globalThis as unknown as PageGlobals & { results: Record<string, unknown>[] }).results).then((r) => r.length > 0 && r));
     expect(results).toEqual([{ type: 'toneguard.result', captureId: expect.any(String), brand: 'visa', last4: '1111', token: expect.stringMatching(/\S{8,}/) }]);
     expect(leaksIn(await frame.content())).toEqual([]);
     await parent.screenshot({ path: 'test-artifacts/widget.png' });

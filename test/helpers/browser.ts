@@ -2,6 +2,27 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'];
 
+/**
+ * The browser globals that functions run in the page use, typed for the test project (which has no
+ * DOM lib): cast `globalThis` to it inside a page function; the cast is erased before it is sent.
+ */
+export interface PageGlobals {
+  location: { href: string };
+  navigator: { clipboard: { readText(): Promise<string> } };
+  document: {
+    querySelectorAll(selector: string): { length: number };
+    querySelector(selector: string): PageCanvas | null;
+    getElementById(id: string): { value?: string } | null;
+  };
+}
+
+/** A canvas as far as the tests read it. */
+export interface PageCanvas {
+  width: number;
+  height: number;
+  getContext(kind: '2d'): { getImageData(x: number, y: number, width: number, height: number): { data: ArrayLike<number> } };
+}
+
 /** The Debian chromium, driven by playwright-core. */
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });

@@ -11,7 +11,7 @@ function play(observer: MaskingObserver, audio: Int16Array, maskedPerFrame = 0):
 }
 
 function column(view: MaskingView, c: number): number[] {
-  const { bins, levels } = view.spectrogram;
+  const { bins, levels } = view.spectrogram!;
   return Array.from(Buffer.from(levels, 'base64').subarray(c * bins, (c + 1) * bins));
 }
 
@@ -37,7 +37,7 @@ describe('MaskingObserver', () => {
     const view = observer.view();
     expect(view).toMatchObject({ maskedMs: 0, keypresses: 0, audioMs: 2000 });
     expect(view.spectrogram).toMatchObject({ bins: 64, binHz: 62.5, columnMs: 100, firstColumn: 0, floorDb: FLOOR_DB });
-    expect(Buffer.from(view.spectrogram.masked, 'base64')).toHaveLength(20);
+    expect(Buffer.from(view.spectrogram!.masked, 'base64')).toHaveLength(20);
     const toneColumn = column(view, 5);
     expect(toneColumn.indexOf(Math.max(...toneColumn))).toBe(16);
     // -10 dBm0 is about 13 dB below a full-scale sine.
@@ -55,15 +55,16 @@ describe('MaskingObserver', () => {
     const view = observer.view();
     expect(view.maskedMs).toBe(50);
     expect(view.keypresses).toBe(2);
-    expect(Array.from(Buffer.from(view.spectrogram.masked, 'base64'))).toEqual([0, 50]);
+    expect(Array.from(Buffer.from(view.spectrogram!.masked, 'base64'))).toEqual([0, 50]);
   });
 
-  it('publishes every second of audio and keeps the newest minute of columns', () => {
+  it('publishes the figures (no spectrogram) every second of audio, and keeps the newest minute of columns', () => {
     const published: MaskingView[] = [];
-    const observer = new MaskingObserver((view) => published.push(view));
+    const observer = new MaskingObserver((figures) => published.push(figures));
     play(observer, new Int16Array(8000 * 65));
     expect(published).toHaveLength(65);
-    const { spectrogram } = observer.view();
+    expect(published[64]).toEqual({ maskedMs: 0, keypresses: 0, audioMs: 65_000 });
+    const spectrogram = observer.view().spectrogram!;
     expect(spectrogram.firstColumn).toBe(50);
     expect(Buffer.from(spectrogram.levels, 'base64')).toHaveLength(600 * 64);
   });

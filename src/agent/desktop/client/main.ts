@@ -7,10 +7,11 @@ import { SIMULATED_CALLS_PATH, type AgentEvent, type CallView, type CaptureView,
 import { ApiError, createApi, errorCode } from './api.js';
 import { CallPanel } from './call-panel.js';
 import { CapturePanel } from './capture-panel.js';
-import { MaskingPanel, SimulatorPanel } from './demo-panel.js';
 import { button, h } from './dom.js';
-import { SignInPanel } from './signin-panel.js';
 import { EventsSocket } from './events-socket.js';
+import { MaskingPanel } from './masking-panel.js';
+import { SignInPanel } from './signin-panel.js';
+import { SimulatorPanel } from './simulator-panel.js';
 import { DesktopStore, isLive } from './store.js';
 import { WIDGET, WidgetMessaging } from './widget.js';
 import { captureSummary, digitsText, fieldLabel, sentence } from './words.js';
