@@ -8,7 +8,7 @@ import { parseConfig } from '../../src/config/index.js';
 import { ToneguardError } from '../../src/errors.js';
 import { devKeyringPath, loadKeyring, openVault, Pkcs11Keks, pkcs11Settings, type OpenedVault } from '../../src/vault/index.js';
 import { runCli } from '../helpers/cli.js';
-import { cardRequest, PROCESSOR, tempDir, VISA, MASTERCARD } from './helpers.js';
+import { codeOf, cardRequest, PROCESSOR, tempDir, VISA, MASTERCARD } from './helpers.js';
 import { skipWithoutSoftHsm, softHsm, USER_PIN, type SoftHsm } from './softhsm.js';
 
 const lines = (stdout: string) => stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
@@ -19,15 +19,6 @@ function filesUnder(dir: string): string[] {
     const path = join(dir, name);
     return statSync(path).isDirectory() ? filesUnder(path) : [path];
   });
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return err instanceof ToneguardError ? err.code : 'not-a-toneguard-error';
-  }
-  return undefined;
 }
 
 describe.skipIf(skipWithoutSoftHsm)('KEKs in a PKCS#11 token (slow, real SoftHSM2)', () => {

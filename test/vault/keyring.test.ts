@@ -4,16 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { ToneguardError } from '../../src/errors.js';
 import { MemoryAuditSink, SYSTEM_ACTOR } from '../../src/audit/types.js';
 import { DEV_WARNING, Keyring, devKeyringPath, formatKek, loadKeyring, openVault, rewrapKeys, MemoryTokenStore } from '../../src/vault/index.js';
-import { cardRequest, kek, tempDir, testConfig, vaultFixture, VISA, PROCESSOR } from './helpers.js';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return err instanceof ToneguardError ? err.code : 'not-a-toneguard-error';
-  }
-  return undefined;
-}
+import { codeOf, cardRequest, kek, tempDir, testConfig, vaultFixture, VISA, PROCESSOR } from './helpers.js';
 
 describe('Keyring', () => {
   it('wraps and unwraps a data key under the current version', () => {
