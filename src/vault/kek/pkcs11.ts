@@ -63,7 +63,12 @@ function acquireLibrary(path: string): LoadedLibrary {
     const binding = loadBinding();
     const pkcs11 = new binding.PKCS11();
     pkcs11.load(path);
-    pkcs11.C_Initialize();
+    try {
+      pkcs11.C_Initialize();
+    } catch (err) {
+      pkcs11.close();
+      throw err;
+    }
     library = { binding, pkcs11, users: 0 };
     libraries.set(path, library);
   }
@@ -99,22 +104,22 @@ function parseVersion(keyLabel: string, label: string): number | null {
  * never exists in this process. Calls are synchronous: one session, used one call at a time.
  */
 export class Pkcs11Keks {
-  private readonly library: LoadedLibrary;
-  private readonly session: Handle;
   private closed = false;
 
   private constructor(
     private readonly settings: Pkcs11Settings,
-    library: LoadedLibrary,
-    session: Handle,
-  ) {
-    this.library = library;
-    this.session = session;
-  }
+    private readonly library: LoadedLibrary,
+    private readonly session: Handle,
+  ) {}
 
   /** Opens a logged-in session on the token labelled `settings.tokenLabel`. */
   static open(settings: Pkcs11Settings): Pkcs11Keks {
-    const library = acquireLibrary(settings.module);
+    let library: LoadedLibrary;
+    try {
+      library = acquireLibrary(settings.module);
+    } catch (err) {
+      throw hsmError(`load the PKCS#11 library ${settings.module}`, err);
+    }
     try {
       const { pkcs11, binding } = library;
       const slot = pkcs11.C_GetSlotList(true).find((s) => pkcs11.C_GetTokenInfo(s).label.trim() === settings.tokenLabel);
