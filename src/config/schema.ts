@@ -100,6 +100,29 @@ export const configSchema = z.strictObject({
       /** Base64 256-bit key-encryption keys, newest last, as `version:base64`. Generated under dataDir in development. */
       keks: z.array(z.string()).default([]),
       kekFile: z.string().nullable().default(null),
+      kek: z
+        .strictObject({
+          /**
+           * Where the KEKs live: `env` (vault.keks, TONEGUARD_KEKS), `file` (vault.kekFile) or `pkcs11`
+           * (an HSM). Unset: vault.keks if given, else vault.kekFile, else (development) generated keys.
+           */
+          provider: z.enum(['env', 'file', 'pkcs11']).nullable().default(null),
+          /** How often a running service looks for a new KEK version (file and pkcs11 providers). */
+          pollMs: z.int().min(100).default(5_000),
+          pkcs11: z
+            .strictObject({
+              /** The vendor's PKCS#11 library, e.g. /usr/lib/softhsm/libsofthsm2.so. */
+              module: z.string().nullable().default(null),
+              tokenLabel: z.string().nullable().default(null),
+              /** The user PIN; prefer pinFile. */
+              pin: z.string().nullable().default(null),
+              pinFile: z.string().nullable().default(null),
+              /** KEK versions are the token's AES keys labelled `{keyLabel}:v{N}`. */
+              keyLabel: z.string().min(1).max(64).default('toneguard-kek'),
+            })
+            .prefault({}),
+        })
+        .prefault({}),
       fingerprintKey: z.string().nullable().default(null),
       cvvTtlMs: z.int().positive().default(5 * 60_000),
       tokenFormat: z.enum(['random', 'format-preserving']).default('random'),

@@ -13,6 +13,7 @@ function secretFiles(config: Config): SecretFile[] {
   const files: Array<[string, string | null]> = [
     ['vault.kekFile (TONEGUARD_KEK_FILE)', config.vault.kekFile],
     ['http.tls.keyFile (TONEGUARD_TLS_KEY_FILE)', config.http.tls.keyFile],
+    ['vault.kek.pkcs11.pinFile (TONEGUARD_PKCS11_PIN_FILE)', config.vault.kek.pkcs11.pinFile],
   ];
   return files.filter((f): f is [string, string] => Boolean(f[1])).map(([setting, path]) => ({ setting, path }));
 }

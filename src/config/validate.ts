@@ -1,5 +1,6 @@
 import { ToneguardError } from '../errors.js';
 import type { Role } from '../agent/roles.js';
+import { kekProblems } from './kek-problems.js';
 import type { Config } from './schema.js';
 import { dataDirProblem } from './data-dir.js';
 import { isLoopbackHost, listenHost } from './listen-host.js';
@@ -44,7 +45,7 @@ export function productionProblems(config: Config): string[] {
   const missing = (what: string) => problems.push(`${what} is missing`);
   if (!config.twilio.accountSid) missing('twilio.accountSid (TWILIO_ACCOUNT_SID)');
   if (!config.twilio.authToken) missing('twilio.authToken (TWILIO_AUTH_TOKEN)');
-  if (config.vault.keks.length === 0 && !config.vault.kekFile) missing('vault.keks or vault.kekFile (TONEGUARD_KEKS / TONEGUARD_KEK_FILE)');
+  problems.push(...kekProblems(config));
   if (!config.vault.fingerprintKey) missing('vault.fingerprintKey (TONEGUARD_FINGERPRINT_KEY)');
   if (!config.audit.hmacKey) missing('audit.hmacKey (TONEGUARD_AUDIT_HMAC_KEY)');
   problems.push(...secretStrengthProblems(config));

@@ -30,6 +30,7 @@ export function open(key: Buffer, sealed: Uint8Array, aad: string): Buffer {
   }
 }
 
-function decryptFailed(cause?: unknown): ToneguardError {
+/** The one error for a ciphertext that does not open, wherever it was opened (here or in an HSM). */
+export function decryptFailed(cause?: unknown): ToneguardError {
   return new ToneguardError('decrypt_failed', 'A ciphertext could not be decrypted: it is corrupt or bound to another record', 500, { cause });
 }

@@ -1,7 +1,7 @@
 export * from './types.js';
-export { Keyring, KEY_BYTES, type KekEntry, type KekVersionInfo } from './keyring.js';
+export { Keyring, KEY_BYTES, type KekEntry, type KekVersionInfo, type KeyWrapper } from './keyring.js';
+export { Pkcs11Keks, pkcs11Settings, type Pkcs11Settings } from './kek/pkcs11.js';
 export {
-  addKekVersion,
   DEV_WARNING,
   devKeyringPath,
   ensureDevKeyring,

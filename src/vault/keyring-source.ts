@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Config } from '../config/index.js';
 import { ToneguardError } from '../errors.js';
+import { Pkcs11Keks, pkcs11Settings } from './kek/pkcs11.js';
 import { KEY_BYTES, Keyring, type KekEntry } from './keyring.js';
 
 /** Where the keys came from, which decides where `keys rotate` can add a version. */
-export type KeyringSource = 'config' | 'kek-file' | 'development';
+export type KeyringSource = 'config' | 'kek-file' | 'development' | 'pkcs11';
 
 export interface LoadedKeyring {
   keyring: Keyring;
@@ -15,6 +16,20 @@ export interface LoadedKeyring {
   file: string | null;
   /** Set when development keys are in use: the caller must log it loudly. */
   warning: string | null;
+  /** Adds the next KEK version where the keys live and loads it; throws `keys_not_writable` for KEKs given in configuration. */
+  addVersion(): number;
+  /** Releases the HSM session, if any. */
+  close(): void;
+}
+
+/** Where one provider keeps its KEK versions. */
+interface KekStore {
+  source: KeyringSource;
+  file: string | null;
+  read(): KekEntry[];
+  /** Null: the versions are fixed for the life of the process. */
+  add: ((version: number) => void) | null;
+  close(): void;
 }
 
 export interface KeyringOptions {
@@ -40,7 +55,7 @@ export function formatKek(version: number, key: Buffer): string {
 }
 
 /** Parses `version:base64`; errors say which entry, never what it held. */
-export function parseKek(text: string, where: string): KekEntry {
+export function parseKek(text: string, where: string): KekEntry & { key: Buffer } {
   const match = /^\s*(\d{1,6}):([A-Za-z0-9+/=_-]+)\s*$/.exec(text);
   const key = match ? Buffer.from(match[2], 'base64') : undefined;
   if (!match || !key || key.length !== KEY_BYTES) {
@@ -93,59 +108,98 @@ export function ensureDevKeyring(dataDir: string): boolean {
   return true;
 }
 
-/**
- * The keyring from configuration: `vault.keks`, else `vault.kekFile`, else (development only)
- * a keyring file generated under the data directory. Production without a KEK refuses to start.
- */
-export function loadKeyring(config: Config, options: KeyringOptions): LoadedKeyring {
-  const configuredFingerprint = decodeKey(config.vault.fingerprintKey, 'vault.fingerprintKey');
-  if (config.vault.keks.length > 0) {
-    const entries = config.vault.keks.map((text, i) => parseKek(text, `vault.keks entry ${i + 1}`));
-    return { keyring: new Keyring(entries, { fingerprintKey: configuredFingerprint }), source: 'config', file: null, warning: null };
+function configStore(config: Config): KekStore {
+  if (config.vault.keks.length === 0) {
+    throw new ToneguardError('config_missing_secret', 'vault.kek.provider is env but vault.keks (TONEGUARD_KEKS) is empty', 500);
   }
-  if (config.vault.kekFile) {
-    const file = config.vault.kekFile;
-    return { keyring: new Keyring(readKekFile(file), { fingerprintKey: configuredFingerprint }), source: 'kek-file', file, warning: null };
+  const entries = config.vault.keks.map((text, i) => parseKek(text, `vault.keks entry ${i + 1}`));
+  return { source: 'config', file: null, read: () => entries, add: null, close: () => undefined };
+}
+
+function kekFileStore(file: string | null): KekStore {
+  if (!file) throw new ToneguardError('config_missing_secret', 'vault.kek.provider is file but vault.kekFile (TONEGUARD_KEK_FILE) is not set', 500);
+  const add = (version: number): void => {
+    const key = randomBytes(KEY_BYTES);
+    try {
+      const text = readFileSync(file, 'utf8');
+      // Replaced whole, never appended: a running service polling the file never reads half a line.
+      writePrivate(file, `${text}${text === '' || text.endsWith('\n') ? '' : '\n'}${formatKek(version, key)}\n`);
+    } finally {
+      key.fill(0);
+    }
+  };
+  return { source: 'kek-file', file, read: () => readKekFile(file), add, close: () => undefined };
+}
+
+function developmentStore(dataDir: string): KekStore {
+  ensureDevKeyring(dataDir);
+  const file = devKeyringPath(dataDir);
+  const read = () => readDevKeyring(file).keks.map((k) => ({ ...parseKek(`${k.version}:${k.key}`, `version ${k.version} in ${file}`), createdAt: k.createdAt }));
+  const add = (version: number): void => {
+    const dev = readDevKeyring(file);
+    dev.keks.push({ version, key: randomBytes(KEY_BYTES).toString('base64'), createdAt: new Date().toISOString() });
+    writePrivate(file, `${JSON.stringify(dev, null, 2)}\n`);
+  };
+  return { source: 'development', file, read, add, close: () => undefined };
+}
+
+function pkcs11Store(config: Config): KekStore {
+  const hsm = Pkcs11Keks.open(pkcs11Settings(config));
+  return { source: 'pkcs11', file: null, read: () => hsm.read(), add: (version) => hsm.generate(version), close: () => hsm.close() };
+}
+
+function kekStore(config: Config, options: KeyringOptions): KekStore {
+  switch (config.vault.kek.provider) {
+    case 'env':
+      return configStore(config);
+    case 'file':
+      return kekFileStore(config.vault.kekFile);
+    case 'pkcs11':
+      return pkcs11Store(config);
+    case null:
+      if (config.vault.keks.length > 0) return configStore(config);
+      if (config.vault.kekFile) return kekFileStore(config.vault.kekFile);
+      if (options.profile === 'production') {
+        throw new ToneguardError(
+          'config_missing_secret',
+          'Production needs a vault key-encryption key: set vault.keks (TONEGUARD_KEKS), vault.kekFile (TONEGUARD_KEK_FILE) or vault.kek.provider pkcs11 (TONEGUARD_KEK_PROVIDER); `toneguard keys generate` prints one',
+          500,
+        );
+      }
+      return developmentStore(options.dataDir);
   }
-  if (options.profile === 'production') {
-    throw new ToneguardError(
-      'config_missing_secret',
-      'Production needs a vault key-encryption key: set vault.keks (TONEGUARD_KEKS) or vault.kekFile (TONEGUARD_KEK_FILE); `toneguard keys generate` prints one',
-      500,
-    );
-  }
-  ensureDevKeyring(options.dataDir);
-  const file = devKeyringPath(options.dataDir);
-  const dev = readDevKeyring(file);
-  const entries = dev.keks.map((k) => ({ ...parseKek(`${k.version}:${k.key}`, `version ${k.version} in ${file}`), createdAt: k.createdAt }));
-  const fingerprintKey = configuredFingerprint ?? decodeKey(dev.fingerprintKey, `the fingerprint key in ${file}`);
-  return { keyring: new Keyring(entries, { fingerprintKey }), source: 'development', file, warning: DEV_WARNING };
 }
 
 /**
- * Adds a new KEK version where the keys live (development keyring or kek file) and returns it.
- * KEKs given in configuration cannot be written: the operator adds the version there.
+ * The keyring from configuration: `vault.kek.provider` names where the KEKs live (`env`: vault.keks,
+ * `file`: vault.kekFile, `pkcs11`: an HSM token). Unset, it is vault.keks, else vault.kekFile, else
+ * (development only) a keyring file generated under the data directory; production without a KEK
+ * refuses to start. Keys in a file or a token are re-read when they change (`Keyring.reload`).
  */
-export function addKekVersion(loaded: LoadedKeyring): number {
-  const version = loaded.keyring.currentVersion + 1;
-  const key = randomBytes(KEY_BYTES);
+export function loadKeyring(config: Config, options: KeyringOptions): LoadedKeyring {
+  const configuredFingerprint = decodeKey(config.vault.fingerprintKey, 'vault.fingerprintKey');
+  const store = kekStore(config, options);
   try {
-    if (loaded.source === 'development' && loaded.file) {
-      const dev = readDevKeyring(loaded.file);
-      dev.keks.push({ version, key: key.toString('base64'), createdAt: new Date().toISOString() });
-      writePrivate(loaded.file, `${JSON.stringify(dev, null, 2)}\n`);
-    } else if (loaded.source === 'kek-file' && loaded.file) {
-      const endsWithNewline = readFileSync(loaded.file, 'utf8').endsWith('\n');
-      appendFileSync(loaded.file, `${endsWithNewline ? '' : '\n'}${formatKek(version, key)}\n`, { mode: 0o600 });
-    } else {
-      throw new ToneguardError(
-        'keys_not_writable',
-        'The KEKs come from configuration (vault.keks): add a new version printed by `toneguard keys generate` there, restart, then run `toneguard keys rotate`',
-        400,
-      );
-    }
-  } finally {
-    key.fill(0);
+    const fingerprintKey =
+      configuredFingerprint ?? (store.source === 'development' && store.file ? decodeKey(readDevKeyring(store.file).fingerprintKey, `the fingerprint key in ${store.file}`) : null);
+    const keyring = new Keyring(store.read(), { fingerprintKey, ...(store.add ? { refresh: () => store.read() } : {}) });
+    const addVersion = (): number => {
+      if (!store.add) {
+        throw new ToneguardError(
+          'keys_not_writable',
+          'The KEKs come from configuration (vault.keks): add a new version printed by `toneguard keys generate` there, restart, then run `toneguard keys rotate`',
+          400,
+        );
+      }
+      keyring.reload();
+      const version = keyring.currentVersion + 1;
+      store.add(version);
+      keyring.reload();
+      return version;
+    };
+    return { keyring, source: store.source, file: store.file, warning: store.source === 'development' ? DEV_WARNING : null, addVersion, close: () => store.close() };
+  } catch (err) {
+    store.close();
+    throw err;
   }
-  return version;
 }

@@ -1,8 +1,9 @@
 import { join } from 'node:path';
-import { SYSTEM_ACTOR, type AuditSink } from '../audit/types.js';
+import type { AuditSink } from '../audit/types.js';
 import type { Config } from '../config/index.js';
 import { loadKeyring, type LoadedKeyring } from './keyring-source.js';
-import { auditRotation, rewrapKeys, type RewrapResult } from './rewrap.js';
+import type { RewrapResult } from './rewrap.js';
+import { RotationFollower } from './rotation-follower.js';
 import { SqliteTokenStore } from './sqlite-store.js';
 import { MemoryTokenStore, type TokenStore } from './store.js';
 import { createVault, type ManagedVault } from './vault.js';
@@ -15,6 +16,8 @@ export interface OpenedVault {
   warning: string | null;
   /** The background re-wrap of keys still under older KEK versions, started on open. */
   rewrap: Promise<RewrapResult>;
+  /** Follows KEK rotations made while running (file and HSM keys) and re-wraps after each. */
+  rotations: RotationFollower;
 }
 
 export function vaultPath(config: Config): string {
@@ -28,24 +31,18 @@ export function openStore(config: Config): TokenStore {
 
 /**
  * For the composition root: keyring, store and vault from configuration. Keys left under an
- * older KEK version (after a rotation) are re-wrapped in the background; old versions keep
- * decrypting meanwhile.
+ * older KEK version (after a rotation, here or by `keys rotate` while running) are re-wrapped
+ * in the background; old versions keep decrypting meanwhile.
  */
 export function openVault(config: Config, audit: AuditSink): OpenedVault {
-  const { keyring, warning } = loadKeyring(config, { dataDir: config.dataDir, profile: config.profile });
+  const loaded = loadKeyring(config, { dataDir: config.dataDir, profile: config.profile });
   const store = openStore(config);
-  const vault = createVault({ config, keyring, store, audit });
-  const stop = new AbortController();
-  const rewrap = rewrapKeys(store, keyring, { signal: stop.signal }).then((result) => {
-    if (result.rewrapped + result.failed > 0) auditRotation(audit, SYSTEM_ACTOR, result, null);
-    return result;
-  });
-  // Whoever awaits `rewrap` sees a failure; it must never become an unhandled rejection.
-  const settled = rewrap.catch(() => undefined);
+  const vault = createVault({ config, keyring: loaded.keyring, store, audit });
+  const rotations = new RotationFollower({ keyring: loaded.keyring, store, audit, pollMs: config.vault.kek.pollMs });
   const close = async (): Promise<void> => {
-    stop.abort();
-    await settled;
+    await rotations.close();
     await vault.close();
+    loaded.close();
   };
-  return { vault: { ...vault, close }, keyring, store, warning, rewrap };
+  return { vault: { ...vault, close }, keyring: loaded.keyring, store, warning: loaded.warning, rewrap: rotations.initial, rotations };
 }

@@ -5,6 +5,7 @@ import { MemoryAuditSink, type Actor } from '../../src/audit/types.js';
 import { asciiDigits } from '../../src/capture/digits.js';
 import type { TokenizeRequest } from '../../src/capture/types.js';
 import { parseConfig, type Config } from '../../src/config/index.js';
+import { ToneguardError } from '../../src/errors.js';
 import { Keyring, createVault, type ManagedVault, type RecordBinding, type TokenStore, MemoryTokenStore } from '../../src/vault/index.js';
 import { randomBytes } from 'node:crypto';
 
@@ -43,4 +44,14 @@ export function vaultFixture(options: { vault?: Record<string, unknown>; store?:
   const audit = new MemoryAuditSink();
   const vault = createVault({ config: testConfig(options.vault), keyring, store, audit, clock: () => clock.now });
   return { vault, store, keyring, audit, clock };
+}
+
+/** The ToneguardError code `fn` throws, or undefined when it does not throw. */
+export function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    return err instanceof ToneguardError ? err.code : 'not-a-toneguard-error';
+  }
+  return undefined;
 }

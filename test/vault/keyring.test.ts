@@ -1,19 +1,10 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ToneguardError } from '../../src/errors.js';
 import { MemoryAuditSink, SYSTEM_ACTOR } from '../../src/audit/types.js';
 import { DEV_WARNING, Keyring, devKeyringPath, formatKek, loadKeyring, openVault, rewrapKeys, MemoryTokenStore } from '../../src/vault/index.js';
-import { cardRequest, kek, tempDir, testConfig, vaultFixture, VISA, PROCESSOR } from './helpers.js';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return err instanceof ToneguardError ? err.code : 'not-a-toneguard-error';
-  }
-  return undefined;
-}
+import { codeOf, cardRequest, kek, tempDir, testConfig, vaultFixture, VISA, PROCESSOR } from './helpers.js';
 
 describe('Keyring', () => {
   it('wraps and unwraps a data key under the current version', () => {
@@ -159,3 +150,73 @@ describe('loadKeyring', () => {
     expect(existsSync(devKeyringPath(config.dataDir))).toBe(false);
   });
 });
+
+describe('a keyring that follows its source', () => {
+  it('loads a version added elsewhere on the first key it cannot find, and keeps what it had when the source is unreadable', () => {
+    const v1 = kek(1);
+    const v2 = kek(2);
+    let source: typeof v1[] | null = [v1];
+    const following = new Keyring([v1], {
+      refresh: () => {
+        if (!source) throw new ToneguardError('config_invalid', 'unreadable', 500);
+        return source;
+      },
+    });
+    expect(following.live).toBe(true);
+    // Another process rotated and re-wrapped under v2 before this one polled.
+    const { key, wrapped } = new Keyring([v1, v2]).newDataKey('record:tok_a');
+    source = [v1, v2];
+    expect(following.unwrapDataKey(wrapped, 'record:tok_a').equals(key)).toBe(true);
+    expect(following.currentVersion).toBe(2);
+
+    source = null;
+    expect(codeOf(() => following.reload())).toBe('config_invalid');
+    expect(following.currentVersion).toBe(2);
+    expect(codeOf(() => following.unwrapDataKey({ ...wrapped, keyVersion: 3 }, 'record:tok_a'))).toBe('key_unknown_version');
+    expect(following.unwrapDataKey(wrapped, 'record:tok_a').equals(key)).toBe(true);
+  });
+
+  it('rotates a KEK file by replacing it whole, and a keyring loaded before sees the new version', () => {
+    const dir = tempDir();
+    const file = join(dir, 'keks');
+    writeFileSync(file, formatKek(1, kek(1).key), { mode: 0o600 });
+    const config = testConfig({ kekFile: file, kek: { provider: 'file' } }, dir);
+    const running = loadKeyring(config, { dataDir: dir, profile: 'production' });
+    const operator = loadKeyring(config, { dataDir: dir, profile: 'production' });
+    expect(operator.addVersion()).toBe(2);
+    expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(2);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(running.keyring.currentVersion).toBe(1);
+    expect(running.keyring.reload()).toEqual([2]);
+    expect(running.keyring.currentVersion).toBe(2);
+  });
+
+  it('cannot change KEKs given in configuration (env provider)', () => {
+    const config = testConfig({ keks: [formatKek(1, kek(1).key)], kek: { provider: 'env' } });
+    const loaded = loadKeyring(config, { dataDir: config.dataDir, profile: 'production' });
+    expect(loaded.keyring.live).toBe(false);
+    expect(codeOf(() => loaded.addVersion())).toBe('keys_not_writable');
+    expect(codeOf(() => loadKeyring(testConfig({ kek: { provider: 'env' } }), { dataDir: config.dataDir, profile: 'development' }))).toBe('config_missing_secret');
+    expect(codeOf(() => loadKeyring(testConfig({ kek: { provider: 'file' } }), { dataDir: config.dataDir, profile: 'development' }))).toBe('config_missing_secret');
+  });
+
+  it('a running vault polls its KEK file, re-wraps under a new version in the background, and audits both', async () => {
+    const dataDir = tempDir();
+    const file = join(dataDir, 'keks');
+    writeFileSync(file, `${formatKek(1, kek(1).key)}\n`, { mode: 0o600 });
+    const config = testConfig({ kekFile: file, kek: { provider: 'file', pollMs: 100 } }, dataDir);
+    const audit = new MemoryAuditSink();
+    const opened = openVault(config, audit);
+    const { token } = await opened.vault.tokenize(cardRequest({ card_number: VISA }));
+    expect(loadKeyring(config, { dataDir, profile: 'production' }).addVersion()).toBe(2);
+    await vi.waitFor(() => expect(opened.keyring.currentVersion).toBe(2), { timeout: 5_000, interval: 20 });
+    await opened.rotations.settled();
+    expect((await opened.vault.info(token))?.keyVersion).toBe(2);
+    expect(audit.events.filter((e) => e.action.startsWith('keys.')).map((e) => [e.action, e.outcome])).toEqual([
+      ['keys.reload', 'success'],
+      ['keys.rotate', 'success'],
+    ]);
+    await opened.vault.close();
+  });
+});
+
