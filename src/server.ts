@@ -58,10 +58,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   for (const warning of warnings) logger.warn(`DEVELOPMENT ONLY: ${warning}`);
   const audit = createAuditSystem({ config, logger, metrics });
   const shutdownHooks = new ShutdownHooks();
-  const vault = openVault(config, audit.trail);
+  const vault = openVault(config, audit.sink);
   if (vault.warning) logger.warn(`DEVELOPMENT ONLY: ${vault.warning}`);
-  const payments = createPaymentsWiring({ config, logger, audit: audit.trail, metrics, vault: vault.vault, signer: audit.signer });
-  const captures = createCaptureService({ config: config.capture, tokenizer: payments.tokenizer, audit: audit.trail, logger });
+  const payments = createPaymentsWiring({ config, logger, audit: audit.sink, metrics, vault: vault.vault, signer: audit.signer });
+  const captures = createCaptureService({ config: config.capture, tokenizer: payments.tokenizer, audit: audit.sink, logger });
   payments.registerModes(captures);
   shutdownHooks.register('vault', () => vault.vault.close());
   shutdownHooks.register('payments', () => payments.close());
@@ -69,7 +69,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const context: AppContext = {
     config,
     logger,
-    audit: audit.trail,
+    audit: audit.sink,
     metrics,
     calls: new MemoryCallRegistry(),
     ready: () => ready,
@@ -94,7 +94,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
-  server.on('upgrade', upgradeRouter(app.upgrades));
+  server.on('upgrade', upgradeRouter(app.upgrades, config.http, metrics));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

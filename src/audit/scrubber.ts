@@ -206,3 +206,16 @@ export function scrub(text: string, options: ScrubOptions = {}): ScrubResult {
   parts.push(text.slice(cursor));
   return { text: parts.join(''), hits };
 }
+
+const isDigitOrSeparator = (c: number) => (c >= 48 && c <= 57) || c === 32 || c === 45;
+
+/**
+ * Shortens text bound for a log to at most `max` characters, never inside a run of digits
+ * (with their separators): a card number is either kept whole, for the scrubber to mask, or dropped.
+ */
+export function truncateForLog(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max;
+  while (end > 0 && isDigitOrSeparator(text.charCodeAt(end - 1)) && isDigitOrSeparator(text.charCodeAt(end))) end--;
+  return `${text.slice(0, end)}…`;
+}

@@ -11,6 +11,7 @@ import { listTrailFiles } from '../../src/audit/trail-files.js';
 import { verifyChain } from '../../src/audit/verify.js';
 import { errorHandler } from '../../src/http/errors.js';
 import { silentLogger } from '../../src/audit/logger.js';
+import { MAX_LOGGED_PATH_CHARS } from '../../src/http/access-log.js';
 
 let running: TestServer | undefined;
 afterEach(async () => {
@@ -124,13 +125,33 @@ describe('WebSocket helpers', () => {
 });
 
 describe('access log', () => {
-  it('logs method, path, status and duration, never the query string or body', async () => {
+  const accessLines = (server: TestServer) => server.logLines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'http');
+
+  it('logs method, route, status and duration for an unmatched path, never the path itself, the query string or body', async () => {
     const server = await start();
-    await request(server.url).post('/v1/nothing?pan=4111111111111111&token=abc').send({ cvv: '123', note: 'secret-body' }).expect(404);
-    const access = server.logLines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'http');
-    expect(access).toEqual([expect.objectContaining({ method: 'POST', path: '/v1/nothing', status: 404, durationMs: expect.any(Number) })]);
+    await request(server.url).post('/v1/nothing-here?pan=4111111111111111&token=abc').send({ cvv: '123', note: 'secret-body' }).expect(404);
+    const access = accessLines(server);
+    expect(access).toEqual([expect.objectContaining({ method: 'POST', route: 'unmatched', status: 404, durationMs: expect.any(Number) })]);
+    expect(access[0]).not.toHaveProperty('path');
     const all = server.logLines.join('');
-    expect(all).not.toMatch(/\?|4111111111111111|token=abc|secret-body/);
+    expect(all).not.toMatch(/\?|nothing-here|4111111111111111|token=abc|secret-body/);
+  });
+
+  it('logs the route pattern and a path cut to its cap for a matched route', async () => {
+    const server = await start();
+    await request(server.url).get(`/v1/captures/${'x'.repeat(4000)}`).expect(401);
+    const [line] = accessLines(server);
+    expect(line).toMatchObject({ route: '/v1/captures/:id', status: 401 });
+    expect(line.path.length).toBeLessThanOrEqual(MAX_LOGGED_PATH_CHARS + 1);
+  });
+
+  it('never cuts a path inside a card number: it is kept whole and masked, or dropped', async () => {
+    const server = await start();
+    const pad = 'x'.repeat(MAX_LOGGED_PATH_CHARS - '/v1/captures/'.length - 8);
+    await request(server.url).get(`/v1/captures/${pad}4111111111111111`).expect(401);
+    const [line] = accessLines(server);
+    expect(line.path).toMatch(/x…$/);
+    expect(server.logLines.join('')).not.toMatch(/41111111/);
   });
 });
 

@@ -2,7 +2,7 @@ import { WebSocketServer } from 'ws';
 import type { AppContext } from '../../context.js';
 import { refuseUpgrade, type UpgradeHandler } from '../../http/upgrade.js';
 import { wsServerOptions } from '../../http/ws.js';
-import { runTwilioStream, type MediaService } from '../../media/index.js';
+import { runTwilioStream, type MediaService, type StreamAttach } from '../../media/index.js';
 import { upgradeSignatureValid } from './signature.js';
 import { MEDIA_STREAM_PATH } from './twiml.js';
 
@@ -14,9 +14,15 @@ export function mediaStreamEndpoint(ctx: EndpointContext, media: MediaService): 
   const logger = ctx.logger.child({ module: 'media-stream' });
   const settings = { maxQueuedFrames: ctx.config.media.maxQueuedFrames, maxMessagesPerSecond: ctx.config.media.maxMessagesPerSecond };
   return {
-    upgrade(req, socket, head) {
+    upgrade(req, socket, head, admission) {
       if (!upgradeSignatureValid(ctx, req, MEDIA_STREAM_PATH)) return refuseUpgrade(socket, 403, 'Forbidden');
-      wss.handleUpgrade(req, socket, head, (ws) => runTwilioStream(ws, media.attach, settings, logger, ctx.metrics));
+      // An accepted `start` is what authenticates a stream: from then on it leaves the unauthenticated caps.
+      const attach: StreamAttach = (start, output) => {
+        const attached = media.attach(start, output);
+        if (!('reason' in attached)) admission.authenticated();
+        return attached;
+      };
+      wss.handleUpgrade(req, socket, head, (ws) => runTwilioStream(ws, attach, settings, logger, ctx.metrics));
     },
     close() {
       for (const client of wss.clients) client.terminate();
