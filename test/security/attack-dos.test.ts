@@ -232,7 +232,8 @@ describe.skipIf(!tmpfs)('item 5: a full disk (real tmpfs, slow, real service)', 
       const key = Buffer.from(readFileSync(join(s.dataDir, 'keys', 'audit-hmac.key'), 'utf8'), 'base64');
       expect(verifyChain(key, files).ok).toBe(true);
     } finally {
-      await bed?.close();
+      // Unmount even when closing fails, so that a failed run leaves no mount behind.
+      await bed?.close().catch(() => undefined);
       bed = undefined;
       disk.unmount();
     }
