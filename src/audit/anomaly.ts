@@ -120,7 +120,7 @@ export class AnomalyRules {
 /** How many refusals a record stands for: the failure coalescer folds repeats into one record with `count`. */
 function coalescedCount(record: AuditRecord): number {
   const count = record.details?.count;
-  return typeof count === 'number' && count > 1 ? count : 1;
+  return record.details?.coalesced === true && typeof count === 'number' ? count : 1;
 }
 
 /** The call a validation failure belongs to: its call SID when recorded, else the capture. */
