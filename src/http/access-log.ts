@@ -13,8 +13,9 @@ function routeOf(req: Request): string {
 
 /**
  * One line per request: method, route pattern, status and duration, plus the path (without its
- * query string, cut to `MAX_LOGGED_PATH_CHARS`) when a route matched. An unmatched path is never
- * logged: it is whatever a client chose to send. Never headers, query strings or bodies.
+ * query string, cut to `MAX_LOGGED_PATH_CHARS`) when a route matched and answered below 400. A
+ * refused or unmatched path is never logged: it is whatever an unauthenticated client chose to
+ * send, and would let anyone feed the scrubber (and its alerts). Never headers, query strings or bodies.
  */
 export function accessLog(logger: Logger, metrics: Metrics): RequestHandler {
   return (req, res, next) => {
@@ -23,7 +24,7 @@ export function accessLog(logger: Logger, metrics: Metrics): RequestHandler {
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
       const route = routeOf(req);
       metrics.httpDuration.observe({ route, status: String(res.statusCode) }, durationMs / 1000);
-      const path = req.route ? { path: truncateForLog(req.originalUrl.split('?')[0], MAX_LOGGED_PATH_CHARS) } : {};
+      const path = req.route && res.statusCode < 400 ? { path: truncateForLog(req.originalUrl.split('?')[0], MAX_LOGGED_PATH_CHARS) } : {};
       logger.info({ method: req.method, route, ...path, status: res.statusCode, durationMs: Math.round(durationMs * 10) / 10 }, 'http');
     });
     next();
