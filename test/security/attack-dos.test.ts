@@ -151,11 +151,11 @@ describe('item 5: forged upgrades cannot amplify into the audit trail', () => {
   });
 });
 
-/** A tiny real tmpfs needs root (mount); the unit tests in test/audit/trail.test.ts inject failing writes instead. */
+/** A small real tmpfs as the whole data directory needs root (mount); test/audit/trail.test.ts injects failing writes instead. */
 function mountTinyTmpfs(): { dir: string; unmount: () => void } | undefined {
   const dir = mkdtempSync(join(tmpdir(), 'toneguard-fulldisk-'));
   try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k,mode=0700', 'tmpfs', dir], { stdio: 'ignore' });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m,mode=0700', 'tmpfs', dir], { stdio: 'ignore' });
   } catch {
     rmSync(dir, { recursive: true, force: true });
     return undefined;
@@ -191,7 +191,7 @@ describe.skipIf(!tmpfs)('item 5: a full disk (real tmpfs, slow, real service)', 
   it('captures refuse with 503 audit_unavailable, the process stays up, a live call keeps flowing, and it recovers', async () => {
     const disk = mountTinyTmpfs()!;
     try {
-      bed = await startTwilioTestBed({ audit: { dir: disk.dir } });
+      bed = await startTwilioTestBed({ dataDir: disk.dir });
       const { server: s } = bed;
       const call = await bed.dial();
       await waitFor(() => s.context.calls.get(call.callSid)?.state === 'bridged');
@@ -222,14 +222,16 @@ describe.skipIf(!tmpfs)('item 5: a full disk (real tmpfs, slow, real service)', 
       await call.hangUp();
       await bed.close();
       bed = undefined;
+      // The call's recording hit the full disk too: it stops and says so; it never took the process down.
+      expect(s.logLines.some((l) => l.includes('recording could not be completed') && l.includes('ENOSPC'))).toBe(true);
 
-      const files = listTrailFiles(disk.dir).map((f) => f.path);
+      const files = listTrailFiles(join(disk.dir, 'audit')).map((f) => f.path);
       const records = files.flatMap((f) => readTrailLines(f).map((line) => JSON.parse(line) as AuditRecord));
       const outage = records.find((r) => r.action === 'audit.write_failed');
       expect(outage?.details).toMatchObject({ code: 'ENOSPC' });
       expect(records.filter((r) => r.action === 'test.padding').length).toBeGreaterThan(0);
       expect(records.some((r) => r.action === 'capture.started')).toBe(true);
-      const key = Buffer.from(readFileSync(join(s.dataDir, 'keys', 'audit-hmac.key'), 'utf8'), 'base64');
+      const key = Buffer.from(readFileSync(join(disk.dir, 'keys', 'audit-hmac.key'), 'utf8'), 'base64');
       expect(verifyChain(key, files).ok).toBe(true);
     } finally {
       // Unmount even when closing fails, so that a failed run leaves no mount behind.
