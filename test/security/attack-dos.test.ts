@@ -152,7 +152,7 @@ describe('item 5: forged upgrades cannot amplify into the audit trail', () => {
 });
 
 /** A small real tmpfs as the whole data directory needs root (mount); test/audit/trail.test.ts injects failing writes instead. */
-function mountTinyTmpfs(): { dir: string; unmount: () => void } | undefined {
+function mountTmpfs(): { dir: string; unmount: () => void } | undefined {
   const dir = mkdtempSync(join(tmpdir(), 'toneguard-fulldisk-'));
   try {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m,mode=0700', 'tmpfs', dir], { stdio: 'ignore' });
@@ -184,12 +184,12 @@ function fillDisk(dir: string): string {
   return path;
 }
 
-const tmpfs = mountTinyTmpfs();
+const tmpfs = mountTmpfs();
 tmpfs?.unmount();
 
 describe.skipIf(!tmpfs)('item 5: a full disk (real tmpfs, slow, real service)', () => {
   it('captures refuse with 503 audit_unavailable, the process stays up, a live call keeps flowing, and it recovers', async () => {
-    const disk = mountTinyTmpfs()!;
+    const disk = mountTmpfs()!;
     try {
       bed = await startTwilioTestBed({ dataDir: disk.dir });
       const { server: s } = bed;
