@@ -22,11 +22,9 @@ export function createApp(ctx: AppContext): BuiltApp {
   app.disable('x-powered-by');
   app.set('trust proxy', ctx.config.http.tls.behindProxy ? 1 : false);
   const upgrades = new Map<string, UpgradeHandler>();
-  app.use(accessLog(ctx.logger, ctx.metrics));
   app.use(securityHeaders(ctx.config));
   app.use('/v1', noStore);
   app.use(corsPolicy(ctx.config.http.corsOrigins));
-  app.use(bodyLimit(ctx.config.http.bodyLimitBytes));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -38,7 +36,11 @@ export function createApp(ctx: AppContext): BuiltApp {
   app.get('/metrics', async (_req, res) => {
     res.type(ctx.metrics.contentType).send(await ctx.metrics.render());
   });
-  app.use(ipRateLimit(ctx.config));
+  // Probes above stay unlimited and unlogged. The limiter runs before the access log, so a flood
+  // is refused for the price of a counter and never reaches the logger (or its scrubber).
+  app.use(ipRateLimit(ctx.config, () => ctx.metrics.httpRateLimited.inc()));
+  app.use(accessLog(ctx.logger, ctx.metrics));
+  app.use(bodyLimit(ctx.config.http.bodyLimitBytes));
 
   app.use(ctx.payments.router);
   const verifier = createTokenVerifier(ctx.config, { revokedBefore: () => ctx.incident.revokedBefore });

@@ -80,16 +80,16 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   for (const warning of warnings) logger.warn(`DEVELOPMENT ONLY: ${warning}`);
   const audit = createAuditSystem({ config, logger, metrics });
   const shutdownHooks = new ShutdownHooks();
-  const incident = new IncidentSwitch({ path: incidentPath(config.dataDir), pollMs: config.incident.pollMs, audit: audit.trail, logger });
+  const incident = new IncidentSwitch({ path: incidentPath(config.dataDir), pollMs: config.incident.pollMs, audit: audit.sink, logger });
   shutdownHooks.register('incident', () => incident.close());
   const showFrozen = (frozen: boolean) => metrics.incidentFrozen.set(frozen ? 1 : 0);
   showFrozen(incident.frozen);
   incident.onChange((state) => showFrozen(state.frozen));
-  const vault = openVault(config, audit.trail);
+  const vault = openVault(config, audit.sink);
   if (vault.warning) logger.warn(`DEVELOPMENT ONLY: ${vault.warning}`);
   const guardedVault = guardVault(vault.vault, incident);
-  const payments = createPaymentsWiring({ config, logger, audit: audit.trail, metrics, vault: guardedVault, signer: audit.signer });
-  const captures = guardCaptures(createCaptureService({ config: config.capture, tokenizer: payments.tokenizer, audit: audit.trail, logger }), incident, audit.trail);
+  const payments = createPaymentsWiring({ config, logger, audit: audit.sink, metrics, vault: guardedVault, signer: audit.signer });
+  const captures = guardCaptures(createCaptureService({ config: config.capture, tokenizer: payments.tokenizer, audit: audit.sink, logger }), incident, audit.sink);
   payments.registerModes(captures);
   shutdownHooks.register('vault', () => vault.vault.close());
   shutdownHooks.register('payments', () => payments.close());
@@ -97,8 +97,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     intervalMs: config.vault.sweep.intervalMs,
     logger,
     tasks: {
-      tokens: () => disposeExpiredTokens(vault.store, audit.trail, { now: Date.now(), batchSize: config.vault.sweep.batchSize }),
-      recordings: async () => disposeOldRecordings(recordingsDir(config), { retentionDays: config.recording.retentionDays, now: Date.now(), audit: audit.trail }),
+      tokens: () => disposeExpiredTokens(vault.store, audit.sink, { now: Date.now(), batchSize: config.vault.sweep.batchSize }),
+      recordings: async () => disposeOldRecordings(recordingsDir(config), { retentionDays: config.recording.retentionDays, now: Date.now(), audit: audit.sink }),
     },
   });
   shutdownHooks.register('sweeper', () => sweeper.close());
@@ -106,7 +106,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const context: AppContext = {
     config,
     logger,
-    audit: audit.trail,
+    audit: audit.sink,
     metrics,
     calls: new MemoryCallRegistry(),
     ready: () => ready,
@@ -137,7 +137,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
-  server.on('upgrade', upgradeRouter(app.upgrades));
+  server.on('upgrade', upgradeRouter(app.upgrades, config.http, metrics));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import { refuseUpgrade, type UpgradeHandler } from '../http/upgrade.js';
+import { refuseUpgrade, type UpgradeAdmission, type UpgradeHandler } from '../http/upgrade.js';
 import { createMessageRateLimiter, wsServerOptions } from '../http/ws.js';
 import { actorOf, AuthError, denialReason, isRevoked, type Principal, type TokenVerifier } from './auth.js';
 import { EVENTS_CLOSE, EVENTS_SUBPROTOCOL, type AgentEvent } from './contract.js';
@@ -78,7 +78,7 @@ export function eventsEndpoint(ctx: EventsContext, verifier: TokenVerifier): { u
     client.ws.send(json);
   }
 
-  function run(ws: WebSocket, req: IncomingMessage): void {
+  function run(ws: WebSocket, req: IncomingMessage, admission: UpgradeAdmission): void {
     const source = req.socket.remoteAddress;
     const client: Client = { ws, alive: true, authenticated: false };
     const limiter = createMessageRateLimiter(settings.maxMessagesPerSecond);
@@ -118,6 +118,7 @@ export function eventsEndpoint(ctx: EventsContext, verifier: TokenVerifier): { u
       client.revoke = (revokedBefore) => {
         if (isRevoked(principal.issuedAt, revokedBefore)) refuse('revoked', principal);
       };
+      admission.authenticated();
       // The socket lives no longer than the token that opened it; the desktop signs in again when it is closed as unauthenticated.
       expiryTimer = setTimeout(() => refuse('expired', principal), Math.min(principal.validUntil - Date.now(), MAX_TIMER_MS));
       ctx.metrics.eventClients.inc();
@@ -151,9 +152,9 @@ export function eventsEndpoint(ctx: EventsContext, verifier: TokenVerifier): { u
   }
 
   return {
-    upgrade(req, socket, head) {
+    upgrade(req, socket, head, admission) {
       if (!originAllowed(req, ctx.config)) return refuseUpgrade(socket, 403, 'Forbidden');
-      wss.handleUpgrade(req, socket, head, (ws) => run(ws, req));
+      wss.handleUpgrade(req, socket, head, (ws) => run(ws, req, admission));
     },
     close() {
       clearInterval(heartbeat);

@@ -21,8 +21,11 @@ class SlidingWindow {
     private readonly threshold: number,
   ) {}
 
-  /** Returns the count when this event takes the key over the threshold, else undefined. */
-  add(key: string, at: number): number | undefined {
+  /**
+   * Counts `weight` events (a coalesced record stands for `count` of them; at most threshold + 1
+   * are kept, which is all the rule needs). Returns the count when this takes the key over the threshold.
+   */
+  add(key: string, at: number, weight = 1): number | undefined {
     let entry = this.hits.get(key);
     if (!entry) {
       if (this.hits.size >= MAX_KEYS) this.hits.delete(this.hits.keys().next().value as string);
@@ -30,7 +33,7 @@ class SlidingWindow {
     }
     this.hits.delete(key);
     this.hits.set(key, entry);
-    entry.times.push(at);
+    for (let i = Math.min(weight, this.threshold + 1); i > 0; i--) entry.times.push(at);
     while (entry.times.length > 0 && entry.times[0] <= at - this.windowMs) entry.times.shift();
     if (entry.times.length <= this.threshold) {
       entry.fired = false;
@@ -76,8 +79,8 @@ export class AnomalyRules {
   observe(record: AuditRecord): Alert[] {
     const at = Date.parse(record.ts);
     const alerts: Alert[] = [];
-    const over = (window: SlidingWindow, key: string, threshold: number, alert: Omit<Alert, 'count' | 'threshold' | 'subject'>) => {
-      const count = window.add(key, at);
+    const over = (window: SlidingWindow, key: string, threshold: number, alert: Omit<Alert, 'count' | 'threshold' | 'subject'>, weight = 1) => {
+      const count = window.add(key, at, weight);
       if (count !== undefined) alerts.push({ ...alert, subject: key, count, threshold });
     };
     switch (record.action) {
@@ -107,11 +110,17 @@ export class AnomalyRules {
         over(this.signatureFailuresPerSource, record.source ?? record.actor.source ?? 'unknown', this.thresholds.signatureFailuresPerSourcePerMinute, {
           rule: 'signature_failures',
           message: 'repeated webhook signature failures from one source',
-        });
+        }, coalescedCount(record));
         break;
     }
     return alerts;
   }
+}
+
+/** How many refusals a record stands for: the failure coalescer folds repeats into one record with `count`. */
+function coalescedCount(record: AuditRecord): number {
+  const count = record.details?.count;
+  return record.details?.coalesced === true && typeof count === 'number' ? count : 1;
 }
 
 /** The call a validation failure belongs to: its call SID when recorded, else the capture. */

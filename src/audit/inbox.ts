@@ -49,6 +49,8 @@ export function drainInbox(trailDir: string, trail: AuditSink): number {
   if (!existsSync(dir)) return 0;
   const names = readdirSync(dir).filter((name) => SPOOLED.test(name)).sort();
   for (const name of names) {
+    // A spooled file is safer on disk than in the backlog of a trail that cannot write.
+    if (trail.available?.() === false) break;
     const path = join(dir, name);
     const parsed = spooledEvent.safeParse(parseJson(readFileSync(path, 'utf8')));
     if (parsed.success) {

@@ -14,6 +14,22 @@ export interface LoggerOptions {
   name?: string;
   /** Called on every scrubber hit (the composition root counts and alerts). More can be added with `onScrubberHit`. */
   onScrub?: ScrubListener;
+  /** Longest line written (default `MAX_LINE_CHARS`); a longer one is replaced by a short line that says so. */
+  maxLineChars?: number;
+}
+
+/** No legitimate line comes near this; one that does was inflated by a value from outside. */
+export const MAX_LINE_CHARS = 8192;
+const LEVEL_AND_TIME = /^\{"level":(\d+),"time":"([^"\\]*)"/;
+
+/**
+ * Stands in for an over-long (already scrubbed) line: its level, time and size, and its head as a
+ * string, a quarter of the cap so that JSON escaping keeps the whole line under it.
+ */
+function truncatedLine(line: string, maxLineChars: number): string {
+  const m = LEVEL_AND_TIME.exec(line);
+  const head = line.slice(0, Math.floor(maxLineChars / 4));
+  return `${JSON.stringify({ level: m ? Number(m[1]) : 40, time: m ? m[2] : new Date().toISOString(), msg: 'log line truncated', truncated: true, chars: line.length, head })}\n`;
 }
 
 /** Keeps an error's type, code, message and frames; the line scrubber then masks anything in them. */
@@ -55,6 +71,7 @@ function notify(listeners: Set<ScrubListener>, hits: readonly ScrubKind[]): void
 /** The one logger factory. Every module receives a child of this logger; none creates its own. */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const listeners = new Set<ScrubListener>(options.onScrub ? [options.onScrub] : []);
+  const maxLineChars = options.maxLineChars ?? MAX_LINE_CHARS;
   const logger = pino(
     {
       name: options.name ?? 'toneguard',
@@ -66,9 +83,10 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       serializers: { ...dropSensitiveSerializers(), err: serializeError, error: serializeError },
       hooks: {
         streamWrite(line) {
+          // Scrub the whole line first: a cut could leave part of a card number the scrubber no longer recognises.
           const result = scrub(line, { json: true });
           if (result.hits.length > 0) notify(listeners, result.hits);
-          return result.text;
+          return result.text.length <= maxLineChars ? result.text : truncatedLine(result.text, maxLineChars);
         },
       },
     },

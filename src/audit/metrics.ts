@@ -27,6 +27,12 @@ export class Metrics {
   readonly eventClients = this.gauge('toneguard_event_clients', 'Authenticated agent event sockets');
   readonly incidentFrozen = this.gauge('toneguard_incident_frozen', '1 while an incident freeze stops detokenization and new captures');
   readonly eventClientsDropped = this.counter('toneguard_event_clients_dropped_total', 'Agent event sockets closed by the server', ['reason']);
+  readonly httpRateLimited = this.counter('toneguard_http_rate_limited_total', 'HTTP requests refused with 429 by the per-address limit (not access-logged)');
+  readonly upgradesRefused = this.counter('toneguard_upgrades_refused_total', 'WebSocket upgrades refused by the upgrade router', ['reason']);
+  readonly unauthenticatedSockets = this.gauge('toneguard_unauthenticated_sockets', 'Upgraded sockets that have not authenticated yet');
+  readonly loginFailures = this.counter('toneguard_login_failures_total', 'Logins refused: wrong or missing credentials (refused) or a source backed off (blocked)', ['endpoint', 'outcome']);
+  readonly auditAvailable = this.gauge('toneguard_audit_trail_available', '1 while the audit trail accepts writes, 0 while it cannot write (captures are refused)');
+  readonly auditWriteFailures = this.counter('toneguard_audit_write_failures_total', 'Audit trail writes that failed (disk full, I/O error)', ['code']);
   readonly httpDuration = new Histogram({
     name: 'toneguard_http_request_duration_seconds',
     help: 'HTTP request duration',

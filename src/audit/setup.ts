@@ -9,17 +9,29 @@ import { drainInbox } from './inbox.js';
 import { onScrubberHit, type Logger, type ScrubListener } from './logger.js';
 import type { Metrics } from './metrics.js';
 import { applyRetention } from './retention.js';
+import { coalescingSink, FailureCoalescer } from './coalescer.js';
 import { ServiceSigningKey } from './service-key.js';
 import { FileAuditTrail } from './trail.js';
-import { SYSTEM_ACTOR } from './types.js';
+import { SYSTEM_ACTOR, type AuditEvent, type AuditSink } from './types.js';
 
 const RETENTION_INTERVAL_MS = 6 * 3_600_000;
 /** How often events spooled by operator commands are taken into the trail. */
 const INBOX_INTERVAL_MS = 2_000;
 const SCRUB_ALERT_INTERVAL_MS = 60_000;
+/**
+ * Refusals anyone can cause without credentials: beyond `audit.failureBurst` per source and reason
+ * in an `audit.failureWindowMs`, repeats fold into one record with a `count`, so they cannot flood
+ * the trail (or its fsyncs).
+ */
+export const COALESCED_FAILURES: ReadonlySet<string> = new Set(['auth.failed', 'twilio.signature_failed', 'connector.auth_failed']);
+
+/** Distinct reasons stay distinct records: a new kind of refusal is seen at once. */
+const refusalKey = (event: AuditEvent) => `${event.action}\u0000${event.source ?? event.actor.source ?? ''}\u0000${String(event.details?.reason ?? '')}`;
 
 export interface AuditSystem {
   trail: FileAuditTrail;
+  /** What modules record through: the trail, with unauthenticated refusals coalesced. */
+  sink: AuditSink;
   alerter: Alerter;
   signer: ServiceSigningKey;
   /** Waits for webhook deliveries under way (until `deadline`, epoch ms), then flushes and closes the trail. */
@@ -53,7 +65,24 @@ export function createAuditSystem(deps: { config: Config; logger: Logger; metric
       alerter.raise({ rule: 'log_scrubber_hit', message: 'a sensitive-looking value reached a log line or audit record and was masked', count });
     });
   };
-  const trail = new FileAuditTrail({ dir: auditDir(config), key, rotateBytes: config.audit.rotateBytes, onScrub });
+  metrics.auditAvailable.set(1);
+  const trail = new FileAuditTrail({
+    dir: auditDir(config),
+    key,
+    rotateBytes: config.audit.rotateBytes,
+    onScrub,
+    onWriteFailed: (code, first) => {
+      metrics.auditWriteFailures.labels(code).inc();
+      metrics.auditAvailable.set(0);
+      if (first) logger.error({ code }, 'the audit trail cannot be written: captures are refused (audit_unavailable) until it recovers; events are held in memory');
+    },
+    onRecovered: (outage) => {
+      metrics.auditAvailable.set(1);
+      logger.warn({ ...outage }, 'the audit trail is writable again: held events written, captures accepted');
+    },
+  });
+  const coalescer = new FailureCoalescer(trail, { windowMs: config.audit.failureWindowMs, burst: config.audit.failureBurst, keyOf: refusalKey });
+  const sink = coalescingSink(trail, coalescer, COALESCED_FAILURES);
   alerter = new Alerter({ logger, metrics, audit: trail, webhookUrl: config.audit.alertWebhookUrl, signer });
   onScrubberHit(logger, onScrub);
 
@@ -89,6 +118,7 @@ export function createAuditSystem(deps: { config: Config; logger: Logger; metric
 
   return {
     trail,
+    sink,
     alerter,
     signer,
     async close(deadline = Date.now() + 5_000) {
@@ -99,6 +129,7 @@ export function createAuditSystem(deps: { config: Config; logger: Logger; metric
       await Promise.race([alerter.idle(), new Promise((resolve) => (timeout = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
       clearTimeout(timeout);
       closed = true;
+      coalescer.flush();
       trail.close();
     },
   };

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, writeFileSync, renameSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readdirSync, readFileSync, readSync, writeFileSync, writeSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { ChainAnchor } from './chain.js';
@@ -74,3 +74,30 @@ export function writeAnchor(dir: string, anchor: ChainAnchor): void {
   writeFileSync(`${path}.tmp`, JSON.stringify(anchor), { mode: 0o600 });
   renameSync(`${path}.tmp`, path);
 }
+
+/**
+ * The file operations the trail appends with: the one seam between the chain and the disk, so
+ * a test can make writes fail and a different writer (group commit, say) can stand in.
+ */
+export interface TrailFileWriter {
+  /** Opens (creating 0600) a file for appending; returns its descriptor. */
+  open(path: string): number;
+  size(fd: number): number;
+  /** Writes every byte, or throws. */
+  append(fd: number, bytes: Buffer): void;
+  sync(fd: number): void;
+  /** Cuts the file back to `size`: drops the torn end of a write that failed. */
+  truncate(fd: number, size: number): void;
+  close(fd: number): void;
+}
+
+export const fsTrailFileWriter: TrailFileWriter = {
+  open: (path) => openSync(path, 'a', 0o600),
+  size: (fd) => fstatSync(fd).size,
+  append(fd, bytes) {
+    for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
+  },
+  sync: (fd) => fdatasyncSync(fd),
+  truncate: (fd, size) => ftruncateSync(fd, size),
+  close: (fd) => closeSync(fd),
+};

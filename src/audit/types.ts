@@ -27,6 +27,11 @@ export interface AuditEvent {
 /** The port every module writes security events through; `src/audit` implements it. */
 export interface AuditSink {
   record(event: AuditEvent): void;
+  /**
+   * False while records cannot be written (a full disk): work that must be audited, such as a
+   * capture, refuses to start. Sinks that cannot fail leave it out.
+   */
+  available?(): boolean;
 }
 
 /** An AuditSink that keeps events in memory: for tests and for wiring before the trail exists. */

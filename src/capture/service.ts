@@ -90,6 +90,10 @@ export function createCaptureService(deps: CaptureServiceDeps): CaptureService {
 
   return {
     start(request) {
+      // A capture must be auditable from its first digit: with a trail that cannot write, none starts.
+      if (deps.audit.available?.() === false) {
+        throw new ToneguardError('audit_unavailable', 'The audit trail cannot be written; captures are refused until it recovers', 503);
+      }
       const mode = request.mode ?? 'inline';
       const driver = mode === 'inline' ? undefined : drivers.get(mode);
       if (mode !== 'inline' && !driver) throw new ToneguardError('unknown_mode', `Capture mode ${mode} is not available`, 400);

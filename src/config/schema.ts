@@ -185,6 +185,8 @@ export const configSchema = z.strictObject({
       password: z.string().default(''),
       /** The Pay Connector's unique name in the Twilio console (a Generic Pay Connector pointing at /connectors/twilio-pay). */
       paymentConnector: z.string().default('toneguard'),
+      /** Failed HTTP Basic logins one source address may make per minute; beyond that it gets 429 until the minute is over. */
+      failedLoginsPerMinutePerIp: z.int().positive().default(10),
     })
     .prefault({}),
   audit: z
@@ -196,6 +198,12 @@ export const configSchema = z.strictObject({
       retentionDays: z.int().positive().default(365),
       onlineDays: z.int().positive().default(90),
       alertWebhookUrl: z.url().nullable().default(null),
+      /**
+       * Repeated refusals (failed logins, bad signatures) of one action, source and reason: the first
+       * `failureBurst` in each `failureWindowMs` are recorded one by one, the rest as one record with a `count`.
+       */
+      failureWindowMs: z.int().positive().default(60_000),
+      failureBurst: z.int().positive().default(20),
       rules: z
         .strictObject({
           capturesPerAgentPerHour: z.int().positive().default(30),
@@ -229,6 +237,11 @@ export const configSchema = z.strictObject({
       bodyLimitBytes: z.int().positive().default(64 * 1024),
       corsOrigins: z.array(z.url()).default([]),
       requestsPerMinutePerIp: z.int().positive().default(600),
+      /** WebSocket upgrades per source address per minute, refused with 429 before any handler (or audit write) runs. */
+      upgradesPerMinutePerIp: z.int().positive().default(600),
+      /** Upgraded sockets that have not authenticated yet (events: no valid JWT; media: no accepted `start`), in all and per source address. */
+      maxUnauthenticatedSockets: z.int().positive().default(512),
+      maxUnauthenticatedSocketsPerIp: z.int().positive().default(64),
       captureStartsPerMinutePerAgent: z.int().positive().default(10),
       /** How long a graceful shutdown (SIGTERM) may take before remaining connections are cut. */
       shutdownTimeoutMs: z.int().positive().default(10_000),

@@ -50,6 +50,8 @@ export class EncryptedRecordingWriter {
   private pendingBytes = 0;
   private index = 0;
   private closing: Promise<void> | undefined;
+  /** The first write error (a full disk): the recording stops there, and the call goes on. */
+  private failure: Error | undefined;
 
   constructor(
     readonly path: string,
@@ -59,12 +61,14 @@ export class EncryptedRecordingWriter {
     const { key, wrapped } = keyring.newDataKey(dataKeyAad(id));
     this.key = key;
     this.out = createWriteStream(path + PARTIAL_SUFFIX, { flags: 'wx', mode: 0o600 });
+    // Without a listener a write error would be thrown from the event loop and take the process down.
+    this.out.on('error', (err) => (this.failure ??= err));
     const header = Buffer.from(JSON.stringify({ id, key: wrapped } satisfies RecordingHeader));
     this.out.write(Buffer.concat([MAGIC, u32(header.length), header]));
   }
 
   write(data: Uint8Array): void {
-    if (this.closing) return;
+    if (this.closing || this.failure) return;
     let offset = 0;
     while (offset < data.length) {
       const n = Math.min(CHUNK_BYTES - this.pendingBytes, data.length - offset);
@@ -78,9 +82,13 @@ export class EncryptedRecordingWriter {
   /** Writes the final chunk (possibly empty), forgets the key, and moves the file to its final name. */
   close(): Promise<void> {
     this.closing ??= new Promise<void>((resolve, reject) => {
-      this.flushChunk(true);
+      if (!this.failure) this.flushChunk(true);
       this.key.fill(0);
       this.pending.fill(0);
+      if (this.failure) {
+        this.out.destroy();
+        return reject(this.failure);
+      }
       this.out.once('error', reject);
       this.out.end(() => {
         try {

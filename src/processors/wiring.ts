@@ -103,6 +103,8 @@ export function createPaymentsWiring(deps: PaymentsWiringDeps): PaymentsWiring {
       validateSignatures: config.twilio.validateSignatures,
       audit,
       logger: logger.child({ module: 'connector' }),
+      metrics: deps.metrics,
+      failedLoginsPerMinute: config.connector.failedLoginsPerMinutePerIp,
       bodyLimitBytes,
     }),
   );

@@ -65,6 +65,12 @@ describe('anomaly rules', () => {
     expect(rules.observe(failed(T0 + 6 * SECOND, '203.0.113.9'))).toEqual([expect.objectContaining({ rule: 'signature_failures', subject: '203.0.113.9', count: 5 })]);
   });
 
+  it('a coalesced signature-failure record counts as its `count` refusals', () => {
+    const rules = new AnomalyRules(thresholds({ signatureFailuresPerSourcePerMinute: 4 }));
+    const folded = rec('twilio.signature_failed', T0, { actor: { type: 'telephony', id: 'twilio' }, outcome: 'denied', source: '203.0.113.9', details: { reason: 'invalid', count: 30, coalesced: true } });
+    expect(rules.observe(folded)).toEqual([expect.objectContaining({ rule: 'signature_failures', subject: '203.0.113.9', count: 5 })]);
+  });
+
   it('captures outside business hours, in the configured time zone, including windows across midnight', () => {
     const rules = new AnomalyRules(thresholds({ businessHours: '08:00-18:00', timezone: 'America/New_York' }));
     expect(rules.observe(rec('capture.started', Date.parse('2026-03-02T15:00:00Z')))).toEqual([]);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { createLogger, onScrubberHit, isScrubbingLogger, silentLogger } from '../../src/audit/logger.js';
+import { createLogger, MAX_LINE_CHARS, onScrubberHit, isScrubbingLogger, silentLogger } from '../../src/audit/logger.js';
 import { ToneguardError } from '../../src/errors.js';
 import type { ScrubKind } from '../../src/audit/scrubber.js';
 
@@ -95,5 +95,25 @@ describe('error serialisation', () => {
     const [a, b] = parsed();
     expect((a.err as { cause: { type: string } }).cause.type).toBe('TypeError');
     expect(b.err).toEqual({ type: 'string', message: 'just text' });
+  });
+});
+
+describe('logger line cap', () => {
+  it('replaces an over-long line by a short one with its level, size and scrubbed head', () => {
+    const { logger, lines } = capture();
+    logger.warn({ note: `4111111111111111 ${'y'.repeat(20_000)}` }, 'long');
+    expect(lines).toHaveLength(1);
+    expect(lines[0].length).toBeLessThanOrEqual(MAX_LINE_CHARS);
+    const line = JSON.parse(lines[0]);
+    expect(line).toMatchObject({ level: 40, msg: 'log line truncated', truncated: true });
+    expect(line.chars).toBeGreaterThan(20_000);
+    expect(lines[0]).not.toContain('4111111111111111');
+    expect(line.head).toContain('[REDACTED:pan]');
+  });
+
+  it('leaves ordinary lines alone', () => {
+    const { logger, parsed } = capture();
+    logger.info({ n: 1 }, 'short');
+    expect(parsed()[0]).toMatchObject({ n: 1, msg: 'short' });
   });
 });

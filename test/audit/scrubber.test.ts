@@ -116,3 +116,53 @@ describe('scrubber and hex identifiers', () => {
     expect(scrub('pan=4111111111111111;').hits).toEqual(['pan']);
   });
 });
+
+describe('scrubber and hex identifiers: only real hex tokens are carved out', () => {
+  it('masks a PAN wrapped in hex letters that do not make a hex identifier', () => {
+    for (const wrapped of ['abc4111111111111111def', 'abcdef4111111111111111abcdef', 'ABC4111111111111111DEF', 'fe4111111111111111', '4111111111111111abcd']) {
+      const result = scrub(JSON.stringify({ transactionId: wrapped }), { json: true });
+      expect(result.hits, wrapped).toEqual(['pan']);
+      expect(result.text, wrapped).not.toContain('4111111111111111');
+    }
+  });
+
+  it('masks a PAN inside a mixed-case or letterless word of an identifier length', () => {
+    expect(scrub(`id=aBcD${'4111111111111111'}${'e'.repeat(12)}`).hits).toEqual(['pan']);
+    expect(scrub(`id=xyz${'4111111111111111'}${'q'.repeat(11)}`).hits).toEqual(['pan']);
+  });
+
+  it('keeps hashes, MACs and SIDs of the usual lengths, delimited', () => {
+    const sha1 = `${'4111111111111111'}${'ab'.repeat(12)}`;
+    const sha256 = `${'5555555555554444'}${'c0ffee'.repeat(8)}`;
+    expect(sha1).toHaveLength(40);
+    expect(sha256).toHaveLength(64);
+    for (const text of [`"mac":"${sha256}"`, `/v1/calls/CA${'4111111111111111'}abcdef0123456789/captures`, `sha1 ${sha1}.`, `MZ${'4111111111111111'}0123456789ABCDEF`]) {
+      expect(scrub(text).hits, text).toEqual([]);
+    }
+  });
+});
+
+describe('scrubber cost is linear in the line (operation count, no clock)', () => {
+  const visitsFor = (text: string) => {
+    const meter = { visits: 0 };
+    scrub(text, { json: true, meter });
+    return meter.visits;
+  };
+  /** The attack's shape: a log line whose path is hundreds of card-like segments. */
+  const pathLine = (segments: number) => JSON.stringify({ level: 30, msg: 'http', path: '/x'.concat('/4111111111111111'.repeat(segments)) });
+  /** One long word of hex letters and card-like runs: each run's enclosing word is the whole line. */
+  const wordLine = (segments: number) => JSON.stringify({ id: 'a4111111111111111'.repeat(segments) });
+
+  it.each([
+    ['card-like path segments', pathLine],
+    ['card-like runs in one long word', wordLine],
+  ])('%s: 8 times the input costs at most 8 times the work, and each character is visited a bounded number of times', (_name, make) => {
+    const small = make(100);
+    const large = make(800);
+    const smallVisits = visitsFor(small);
+    const largeVisits = visitsFor(large);
+    expect(smallVisits).toBeGreaterThan(0);
+    expect(largeVisits / smallVisits).toBeLessThan(8.5);
+    expect(largeVisits).toBeLessThan(4 * large.length);
+  });
+});

@@ -1,11 +1,13 @@
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { FileAuditTrail } from '../../src/audit/trail.js';
 import { verifyChain } from '../../src/audit/verify.js';
 import { applyRetention } from '../../src/audit/retention.js';
-import { listTrailFiles, readAnchor, readTrailLines } from '../../src/audit/trail-files.js';
+import { fsTrailFileWriter, listTrailFiles, readAnchor, readTrailLines, type TrailFileWriter } from '../../src/audit/trail-files.js';
+import { createCaptureService } from '../../src/capture/service.js';
+import { parseConfig } from '../../src/config/index.js';
 import type { AuditEvent } from '../../src/audit/types.js';
 import type { ScrubKind } from '../../src/audit/scrubber.js';
 
@@ -198,5 +200,73 @@ describe('rotation by day and retention', () => {
     const anchor = readAnchor(dir)!;
     expect(existsSync(join(dir, 'anchor.json'))).toBe(true);
     expect(verifyChain(KEY, paths(dir), { anchor: { ...anchor, seq: anchor.seq - 1 } })).toMatchObject({ ok: false, file: 'anchor.json' });
+  });
+});
+
+/** The real file writer, with a switch that makes appends fail as a full disk does (after writing part of the line). */
+function fullDiskWriter() {
+  const state = { full: false, failures: 0 };
+  const writer: TrailFileWriter = {
+    ...fsTrailFileWriter,
+    append(fd, bytes) {
+      if (!state.full) return fsTrailFileWriter.append(fd, bytes);
+      state.failures += 1;
+      fsTrailFileWriter.append(fd, bytes.subarray(0, Math.floor(bytes.length / 2)));
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    },
+  };
+  return { state, writer };
+}
+
+describe('audit trail on a failing disk (injected at the file-writer seam)', () => {
+  function failingTrail() {
+    const dir = mkdtempSync(join(tmpdir(), 'toneguard-audit-'));
+    const { state, writer } = fullDiskWriter();
+    const calls: string[] = [];
+    const trail = new FileAuditTrail({
+      dir,
+      key: KEY,
+      rotateBytes: 1 << 20,
+      now: () => T0,
+      writer,
+      onWriteFailed: (code, first) => calls.push(`failed:${code}:${first}`),
+      onRecovered: (outage) => calls.push(`recovered:${outage.queued}:${outage.lost}`),
+    });
+    return { dir, trail, state, calls };
+  }
+
+  it('never throws into the caller, cuts the torn line off, says it is unavailable, and recovers in order', () => {
+    const { dir, trail, state, calls } = failingTrail();
+    trail.record(event(0));
+    state.full = true;
+    expect(() => trail.record(event(1))).not.toThrow();
+    trail.record(event(2));
+    expect(trail.available()).toBe(false);
+    expect(calls).toEqual(['failed:ENOSPC:true']);
+    // Only the first failure touched the disk; the second event went straight to the backlog.
+    expect(state.failures).toBe(1);
+    expect(readTrailLines(paths(dir)[0])).toHaveLength(1);
+
+    state.full = false;
+    trail.close();
+    const records = paths(dir).flatMap((p) => readTrailLines(p).map((l) => JSON.parse(l)));
+    expect(records.map((r) => r.action)).toEqual(['vault.tokenize', 'audit.write_failed', 'vault.tokenize', 'vault.tokenize']);
+    expect(records[1].details).toMatchObject({ code: 'ENOSPC', queued: 2, lost: 0 });
+    expect(records.slice(2).map((r) => r.resource.id)).toEqual(['tok_1', 'tok_2']);
+    expect(calls).toEqual(['failed:ENOSPC:true', 'recovered:2:0']);
+    expect(verifyChain(KEY, paths(dir)).ok).toBe(true);
+  });
+
+  it('retries on its own while unavailable, and a capture service refuses to start with 503 audit_unavailable meanwhile', async () => {
+    const { trail, state } = failingTrail();
+    const captures = createCaptureService({ config: parseConfig({}).capture, tokenizer: { tokenize: async () => ({ token: 'tok_x' }) } as never, audit: trail });
+    const start = () => captures.start({ callSid: 'CA1', fields: [{ name: 'card_number' }], actor: { type: 'agent', id: 'a' } });
+    state.full = true;
+    trail.record(event(0));
+    expect(start).toThrow(expect.objectContaining({ code: 'audit_unavailable', status: 503 }));
+    state.full = false;
+    await vi.waitFor(() => expect(trail.available()).toBe(true), { timeout: 3_000 });
+    expect(start().view().state).toBe('active');
+    trail.close();
   });
 });

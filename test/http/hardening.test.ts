@@ -4,13 +4,15 @@ import express from 'express';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { identityRateLimit } from '../../src/http/rate-limit.js';
+import { identityRateLimit, WindowCounter } from '../../src/http/rate-limit.js';
 import { createMessageRateLimiter, wsServerOptions } from '../../src/http/ws.js';
 import { parseConfig } from '../../src/config/index.js';
 import { listTrailFiles } from '../../src/audit/trail-files.js';
 import { verifyChain } from '../../src/audit/verify.js';
 import { errorHandler } from '../../src/http/errors.js';
-import { silentLogger } from '../../src/audit/logger.js';
+import { createLogger, silentLogger } from '../../src/audit/logger.js';
+import { Metrics } from '../../src/audit/metrics.js';
+import { accessLog, MAX_LOGGED_PATH_CHARS } from '../../src/http/access-log.js';
 
 let running: TestServer | undefined;
 afterEach(async () => {
@@ -105,6 +107,21 @@ describe('rate limits', () => {
   });
 });
 
+describe('window counter (upgrades, failed logins)', () => {
+  it('counts per key, starts again each window, and shares one bucket beyond its key budget', () => {
+    let now = 0;
+    const counter = new WindowCounter(60_000, () => now);
+    expect([counter.add('a'), counter.add('a'), counter.add('b')]).toEqual([1, 2, 1]);
+    expect(counter.msUntilReset()).toBe(60_000);
+    now = 59_999;
+    expect(counter.count('a')).toBe(2);
+    now = 60_000;
+    expect(counter.count('a')).toBe(0);
+    for (let i = 0; i < 10_000; i++) counter.add(`k${i}`);
+    expect([counter.add('late-1'), counter.add('late-2')]).toEqual([1, 2]);
+  });
+});
+
 describe('WebSocket helpers', () => {
   it('bound frames and disable compression', () => {
     const config = parseConfig({ media: { maxPayloadBytes: 4096 } });
@@ -124,13 +141,53 @@ describe('WebSocket helpers', () => {
 });
 
 describe('access log', () => {
-  it('logs method, path, status and duration, never the query string or body', async () => {
+  const accessLines = (server: TestServer) => server.logLines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'http');
+
+  it('logs method, route, status and duration for an unmatched path, never the path itself, the query string or body', async () => {
     const server = await start();
-    await request(server.url).post('/v1/nothing?pan=4111111111111111&token=abc').send({ cvv: '123', note: 'secret-body' }).expect(404);
-    const access = server.logLines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'http');
-    expect(access).toEqual([expect.objectContaining({ method: 'POST', path: '/v1/nothing', status: 404, durationMs: expect.any(Number) })]);
+    await request(server.url).post('/v1/nothing-here?pan=4111111111111111&token=abc').send({ cvv: '123', note: 'secret-body' }).expect(404);
+    const access = accessLines(server);
+    expect(access).toEqual([expect.objectContaining({ method: 'POST', route: 'unmatched', status: 404, durationMs: expect.any(Number) })]);
+    expect(access[0]).not.toHaveProperty('path');
     const all = server.logLines.join('');
-    expect(all).not.toMatch(/\?|4111111111111111|token=abc|secret-body/);
+    expect(all).not.toMatch(/\?|nothing-here|4111111111111111|token=abc|secret-body/);
+  });
+
+  it('logs only the route pattern when a matched route refuses the request', async () => {
+    const server = await start();
+    await request(server.url).get(`/v1/captures/4111111111111111${'x'.repeat(4000)}`).expect(401);
+    const [line] = accessLines(server);
+    expect(line).toMatchObject({ route: '/v1/captures/:id', status: 401 });
+    expect(line).not.toHaveProperty('path');
+    expect(await server.context.metrics.render()).toMatch(/toneguard_log_scrubber_hits_total 0/);
+  });
+
+  describe('an answered request', () => {
+    function appWithAccessLog() {
+      const lines: string[] = [];
+      const app = express();
+      app.use(accessLog(createLogger({ destination: { write: (line: string) => void lines.push(line) } }), new Metrics()));
+      app.get('/items/:id', (_req, res) => void res.json({ ok: true }));
+      return { app, lines: () => lines.map((l) => JSON.parse(l)) };
+    }
+
+    it('logs its path, cut to the cap', async () => {
+      const { app, lines } = appWithAccessLog();
+      await request(app).get(`/items/${'x'.repeat(4000)}?q=1`).expect(200);
+      const [line] = lines();
+      expect(line).toMatchObject({ route: '/items/:id', status: 200 });
+      expect(line.path.length).toBeLessThanOrEqual(MAX_LOGGED_PATH_CHARS + 1);
+    });
+
+    it('never cuts a path inside a card number: it is kept whole and masked, or dropped', async () => {
+      const { app, lines } = appWithAccessLog();
+      const pad = 'x'.repeat(MAX_LOGGED_PATH_CHARS - '/items/'.length - 8);
+      await request(app).get(`/items/${pad}4111111111111111`).expect(200);
+      await request(app).get(`/items/4111111111111111`).expect(200);
+      const [cut, whole] = lines();
+      expect(cut.path).toMatch(/x…$/);
+      expect(whole.path).toBe('/items/[REDACTED:pan]');
+    });
   });
 });
 

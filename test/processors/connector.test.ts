@@ -7,6 +7,7 @@ import twilio from 'twilio';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/audit/logger.js';
 import { MemoryAuditSink } from '../../src/audit/types.js';
+import { Metrics } from '../../src/audit/metrics.js';
 import { configSchema, type ProcessorConfig } from '../../src/config/index.js';
 import { errorHandler } from '../../src/http/errors.js';
 import { createHandoffTokenizer } from '../../src/processors/handoff.js';
@@ -80,6 +81,8 @@ async function setup(dataDir = mkdtempSync(join(tmpdir(), 'toneguard-connector-'
       validateSignatures: true,
       audit,
       logger,
+      metrics: new Metrics(),
+      failedLoginsPerMinute: 10,
       bodyLimitBytes: 16_384,
     }),
   );

@@ -66,8 +66,8 @@ describe('cross-service fuzz: nothing crashes, nothing leaks, the healthy call k
   beforeAll(async () => {
     // Limits raised so that the handlers answer, not the rate limiters (tested in test/http).
     bed = await startTwilioTestBed({
-      http: { requestsPerMinutePerIp: 1_000_000, captureStartsPerMinutePerAgent: 1_000_000 },
-      connector: { username: CONNECTOR_USER, password: CONNECTOR_PASSWORD },
+      http: { requestsPerMinutePerIp: 1_000_000, upgradesPerMinutePerIp: 1_000_000, captureStartsPerMinutePerAgent: 1_000_000 },
+      connector: { username: CONNECTOR_USER, password: CONNECTOR_PASSWORD, failedLoginsPerMinutePerIp: 1_000_000 },
     });
     healthy = await HealthyCall.start(bed);
     bearer = `Bearer ${await mintDevToken(bed.server.context.config, { sub: AGENT, role: 'agent' })}`;

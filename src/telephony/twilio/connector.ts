@@ -3,11 +3,13 @@ import express, { Router, type Request, type Response } from 'express';
 import twilio from 'twilio';
 import { z } from 'zod';
 import type { Logger } from '../../audit/logger.js';
+import type { Metrics } from '../../audit/metrics.js';
 import type { Actor, AuditSink } from '../../audit/types.js';
 import type { CaptureResult } from '../../capture/types.js';
 import { validateAccountNumber, validateCardNumber, validateCvv, validateExpiry, validateRoutingNumber } from '../../capture/validators.js';
 import type { CardBrand } from '../../config/index.js';
 import { isToneguardError } from '../../errors.js';
+import { createLoginGuard } from '../../http/login-guard.js';
 import type { TokenizeValuesRequest } from '../../vault/types.js';
 import type { ConnectorAnswer, ConnectorStore } from './connector-store.js';
 import { publicUrlFor } from './signature.js';
@@ -28,6 +30,9 @@ export interface ConnectorDeps {
   validateSignatures: boolean;
   audit: AuditSink;
   logger: Logger;
+  metrics: Metrics;
+  /** Failed logins per source address per minute before it is refused with 429 (`connector.failedLoginsPerMinutePerIp`). */
+  failedLoginsPerMinute: number;
   bodyLimitBytes: number;
   now?: () => number;
 }
@@ -63,12 +68,28 @@ export function connectorRouter(deps: ConnectorDeps): Router {
   const router = Router();
   const inFlight = new Map<string, Promise<ConnectorAnswer>>();
   const expected = { user: digest(deps.username), pass: digest(deps.password) };
+  const logins = createLoginGuard({
+    endpoint: 'connector',
+    action: 'connector.auth_failed',
+    actor: { type: 'telephony', id: CONNECTOR_ACTOR_ID },
+    failuresPerMinute: deps.failedLoginsPerMinute,
+    audit: deps.audit,
+    logger: deps.logger,
+    metrics: deps.metrics,
+  });
 
   router.post(CONNECTOR_PATH, express.raw({ type: () => true, limit: deps.bodyLimitBytes }), async (req, res, next) => {
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     try {
       if (!deps.username || !deps.password) return refuse(res, 503, 'connector_not_configured', 'the connector credentials are not configured');
-      if (!basicAuthMatches(req, expected)) {
+      const source = req.ip ?? req.socket.remoteAddress;
+      if (!logins.mayTry(source)) {
+        res.set('retry-after', String(logins.retryAfterSeconds()));
+        return refuse(res, 429, 'rate_limited', 'too many failed logins from this address; retry later');
+      }
+      const credentials = basicAuthMatches(req, expected);
+      if (credentials !== 'ok') {
+        logins.failed(source, credentials);
         res.set('www-authenticate', 'Basic realm="toneguard-connector"');
         return refuse(res, 401, 'unauthorized', 'HTTP Basic credentials are missing or wrong');
       }
@@ -178,17 +199,17 @@ function digest(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest();
 }
 
-/** Compares digests so that neither length nor content leaks through timing. */
-function basicAuthMatches(req: Request, expected: { user: Buffer; pass: Buffer }): boolean {
+/** Compares digests so that neither length nor content leaks through timing. Says which way it failed, for the audit record. */
+function basicAuthMatches(req: Request, expected: { user: Buffer; pass: Buffer }): 'ok' | 'missing_credentials' | 'wrong_credentials' {
   const header = req.get('authorization') ?? '';
   const match = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(header);
-  if (!match) return false;
+  if (!match) return 'missing_credentials';
   const decoded = Buffer.from(match[1], 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
-  if (colon < 0) return false;
+  if (colon < 0) return 'missing_credentials';
   const userOk = timingSafeEqual(digest(decoded.slice(0, colon)), expected.user);
   const passOk = timingSafeEqual(digest(decoded.slice(colon + 1)), expected.pass);
-  return userOk && passOk;
+  return userOk && passOk ? 'ok' : 'wrong_credentials';
 }
 
 function refuse(res: Response, status: number, code: string, message: string): void {

@@ -38,10 +38,17 @@ export function mediaStreamEndpoint(ctx: EndpointContext, media: MediaService): 
   };
 
   return {
-    upgrade(req, socket, head) {
+    upgrade(req, socket, head, admission) {
       if (!upgradeSignatureValid(ctx, req, MEDIA_STREAM_PATH)) return refuseUpgrade(socket, 403, 'Forbidden');
       const source = req.socket.remoteAddress;
-      wss.handleUpgrade(req, socket, head, (ws) => runTwilioStream(ws, auditedAttach(source), settings, logger, ctx.metrics));
+      const attach = auditedAttach(source);
+      // An accepted `start` is what authenticates a stream: from then on it leaves the unauthenticated caps.
+      const admit: StreamAttach = (start, output) => {
+        const attached = attach(start, output);
+        if (!('reason' in attached)) admission.authenticated();
+        return attached;
+      };
+      wss.handleUpgrade(req, socket, head, (ws) => runTwilioStream(ws, admit, settings, logger, ctx.metrics));
     },
     close() {
       for (const client of wss.clients) client.terminate();
