@@ -28,7 +28,7 @@ interface Client {
   ws: WebSocket;
   alive: boolean;
   authenticated: boolean;
-  /** Closes the socket as unauthenticated (4401), audited, once its session is revoked. */
+  /** Closes the socket as unauthenticated (EVENTS_CLOSE.unauthenticated), audited, once its session is revoked. */
   revoke?: (revokedBefore: number | null) => void;
 }
 
