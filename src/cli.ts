@@ -10,6 +10,7 @@ import { recordingVerifyCommand } from './cli/recording.js';
 import { simulateCallCommand } from './cli/simulate-call.js';
 import { demoCommand } from './cli/demo.js';
 import { devTokenCommand } from './cli/dev.js';
+import { scanCommand } from './cli/scan.js';
 
 /** A command returns its exit code, or 'running' when it keeps the process alive (serve). */
 type Command = (args: ParsedArgs) => Promise<number | 'running'>;
@@ -30,6 +31,7 @@ const COMMANDS: Partial<Record<string, Command>> = {
   'simulate-call': simulateCallCommand,
   demo: demoCommand,
   'dev token': devTokenCommand,
+  scan: scanCommand,
 };
 
 const USAGE = `usage: toneguard <command>
@@ -37,6 +39,8 @@ const USAGE = `usage: toneguard <command>
   dsp detect --in FILE --encoding pcmu|pcma|l16 [--rate 8000]
   dsp mask --in FILE --out FILE --encoding pcmu|pcma|l16 [--rate 8000] [--lookahead-ms N]
   recording verify FILE
+  scan PATH... [--json] [--redact OUTDIR] [--encoding pcmu|pcma|l16 --rate HZ] [--jobs N]
+                                          find keyed card numbers in recordings (prints brand and last four only)
   audit verify [FILE]
   keys generate|rotate|list
   dev token --sub ID --role ROLE

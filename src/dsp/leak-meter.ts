@@ -1,0 +1,37 @@
+import { SAMPLE_RATE, dbm0ToPeak } from './levels.js';
+
+/** Envelope window: 5 ms, whose nulls (multiples of 200 Hz) keep the other group's tone out. */
+const ENVELOPE_SAMPLES = 40;
+
+/**
+ * Milliseconds of tone at `freqsHz` above `thresholdDbm0` in signal[from, to). Each tone is
+ * demodulated to baseband and averaged over 5 ms; the samples whose envelope is above the
+ * threshold are counted, less the averaging window's own spread, so a burst of d ms counts ≈ d.
+ */
+export function toneLeakMs(signal: Int16Array, from: number, to: number, freqsHz: readonly number[], thresholdDbm0 = -45): number {
+  const threshold = dbm0ToPeak(thresholdDbm0);
+  let above = 0;
+  const start = Math.max(0, from);
+  const end = Math.min(signal.length, to);
+  const envelopes = freqsHz.map((f) => envelope(signal, start, end, f));
+  for (let n = 0; n < end - start; n++) if (envelopes.some((e) => e[n] >= threshold)) above++;
+  return Math.max(0, above - (ENVELOPE_SAMPLES - 1)) / (SAMPLE_RATE / 1000);
+}
+
+/** Amplitude of the component at `freqHz`: 2·|moving average of x·e^{−jωn}|. */
+function envelope(signal: Int16Array, from: number, to: number, freqHz: number): Float64Array {
+  const w = (2 * Math.PI * freqHz) / SAMPLE_RATE;
+  const re = new Float64Array(to - from + 1);
+  const im = new Float64Array(to - from + 1);
+  for (let n = from; n < to; n++) {
+    re[n - from + 1] = re[n - from] + signal[n] * Math.cos(w * n);
+    im[n - from + 1] = im[n - from] - signal[n] * Math.sin(w * n);
+  }
+  const out = new Float64Array(to - from);
+  for (let i = 0; i < out.length; i++) {
+    const a = Math.max(0, i + 1 - ENVELOPE_SAMPLES);
+    const len = ENVELOPE_SAMPLES;
+    out[i] = (2 * Math.hypot(re[i + 1] - re[a], im[i + 1] - im[a])) / len;
+  }
+  return out;
+}
