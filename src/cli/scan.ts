@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { join, resolve } from 'node:path';
+import { extname, join, resolve } from 'node:path';
 import { isAudioEncoding } from '../dsp/index.js';
 import { listScanTargets, type ScanTarget } from '../scan/files.js';
 import type { ScanOutcome } from '../scan/job.js';
@@ -104,7 +104,9 @@ export async function scanCommand(args: ParsedArgs): Promise<number> {
         if (redactTo !== undefined && resolve(redactTo) === resolve(target.path)) {
           outcomes[i] = { ok: false, error: { code: 'scan_redact_failed', message: 'the redacted copy would overwrite the recording itself' } };
         } else {
-          outcomes[i] = await pool.scan({ path: target.path, nowMs, ...(headerless ? { headerless } : {}), ...(redactTo ? { redactTo } : {}) });
+          // A file named .wav must be a WAV; --encoding describes the headerless ones.
+          const raw = headerless && extname(target.path).toLowerCase() !== '.wav' ? { headerless } : {};
+          outcomes[i] = await pool.scan({ path: target.path, nowMs, ...raw, ...(redactTo ? { redactTo } : {}) });
         }
         const outcome = outcomes[i]!;
         done++;

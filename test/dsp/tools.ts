@@ -24,15 +24,16 @@ export function bytesToInt16(bytes: Buffer): Int16Array {
   return copy;
 }
 
-const RAW_8K = ['-t', 'raw', '-r', '8000', '-e', 'signed', '-b', '16', '-c', '1'];
+const rawLinear = (rate: number): string[] => ['-t', 'raw', '-r', String(rate), '-e', 'signed', '-b', '16', '-c', '1'];
+const RAW_8K = rawLinear(8000);
 
-/** Digits multimon-ng decodes from 8 kHz linear audio (resampled to the 22050 Hz it expects). */
-export function multimonDigits(samples: Int16Array): string {
+/** Digits multimon-ng decodes from linear audio at `sampleRate` (resampled to the 22050 Hz it expects). */
+export function multimonDigits(samples: Int16Array, sampleRate = 8000): string {
   return withTempDir((dir) => {
     const input = join(dir, 'in.raw');
     const resampled = join(dir, 'in22.raw');
     writeFileSync(input, int16Bytes(samples));
-    execFileSync('sox', [...RAW_8K, input, '-t', 'raw', '-r', '22050', '-e', 'signed', '-b', '16', '-c', '1', resampled]);
+    execFileSync('sox', [...rawLinear(sampleRate), input, ...rawLinear(22050), resampled]);
     const out = execFileSync('multimon-ng', ['-q', '-a', 'DTMF', '-t', 'raw', resampled], { encoding: 'utf8' });
     return [...out.matchAll(/DTMF: (\S)/g)].map((m) => m[1]).join('');
   });
