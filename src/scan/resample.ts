@@ -4,15 +4,16 @@ import { SAMPLE_RATE } from '../dsp/index.js';
  * A band-limited decimating resampler to the detector's 8 kHz: a Kaiser-windowed sinc low-pass
  * evaluated as a polyphase filter, so each output sample costs one dot product.
  *
- * The pass band (to 2.6 kHz) holds every DTMF tone with room for Q.24's 3.5% deviation; the cut-off
- * sits at 3.6 kHz and the stop band (60 dB down) starts at 4.6 kHz, whose alias lands at 3.4 kHz,
- * above the DTMF band. For rates with an exact ratio of at most MAX_PHASES phases (16, 32, 44.1,
+ * The pass band (to 2.1 kHz) holds every DTMF tone with room for Q.24's 3.5% deviation; the cut-off
+ * sits at 3.6 kHz and the stop band (60 dB down) starts at 5.1 kHz, whose alias lands at 2.9 kHz,
+ * well above the DTMF band. The wide transition keeps the filter short: a scan is a DTMF search,
+ * not a listening copy. For rates with an exact ratio of at most MAX_PHASES phases (16, 32, 44.1,
  * 48, 96 kHz, 11.025, 22.05 kHz…) every output sample uses its exact phase; other rates round to the
  * nearest of MAX_PHASES phases, a timing error under 1/MAX_PHASES of an input sample.
  */
 
 const CUTOFF_HZ = 3600;
-const TRANSITION_HZ = 2000;
+const TRANSITION_HZ = 3000;
 const ATTENUATION_DB = 60;
 const MAX_PHASES = 1024;
 
@@ -50,9 +51,10 @@ function kernelFor(rate: number): Kernel {
   const cached = kernels.get(rate);
   if (cached) return cached;
   const beta = 0.1102 * (ATTENUATION_DB - 8.7);
-  // Kaiser's length estimate, in input samples; even so the taps straddle the output position.
+  // Kaiser's length estimate, in input samples, rounded up to a multiple of four (even, so the taps
+  // straddle the output position; four, for the unrolled dot product).
   const estimate = Math.ceil((ATTENUATION_DB - 8) / (2.285 * ((2 * Math.PI * TRANSITION_HZ) / rate)));
-  const taps = estimate + (estimate & 1) + 2;
+  const taps = Math.ceil((estimate + 2) / 4) * 4;
   const half = taps / 2;
   const g = gcd(SAMPLE_RATE, rate);
   const exact = SAMPLE_RATE / g <= MAX_PHASES;
@@ -95,14 +97,11 @@ export function resampleTo8k(input: Int16Array, rate: number): Int16Array {
   for (let i = 0; i < input.length; i++) padded[i + half] = input[i];
   const output = new Int16Array(Math.floor((input.length * SAMPLE_RATE) / rate));
   const step = rate / SAMPLE_RATE;
+  // Exact ratios step base and phase by whole numbers: no division, no drift.
+  let base = 0;
+  let phase = 0;
   for (let n = 0; n < output.length; n++) {
-    let base: number;
-    let phase: number;
-    if (exact) {
-      const position = n * down;
-      base = Math.floor(position / up);
-      phase = position - base * up;
-    } else {
+    if (!exact) {
       const position = n * step;
       base = Math.floor(position);
       phase = Math.round((position - base) * phases);
@@ -111,13 +110,29 @@ export function resampleTo8k(input: Int16Array, rate: number): Int16Array {
         phase = 0;
       }
     }
-    // Tap j sits at input index base − half + 1 + j, i.e. padded index base + 1 + j.
+    // Tap j sits at input index base − half + 1 + j, i.e. padded index base + 1 + j. Four partial
+    // sums break the dependency chain of one accumulator (taps is a multiple of four).
     const from = base + 1;
     const c = phase * taps;
-    let acc = 0;
-    for (let j = 0; j < taps; j++) acc += padded[from + j] * coefficients[c + j];
-    const v = Math.round(acc);
+    let a0 = 0;
+    let a1 = 0;
+    let a2 = 0;
+    let a3 = 0;
+    for (let j = 0; j < taps; j += 4) {
+      a0 += padded[from + j] * coefficients[c + j];
+      a1 += padded[from + j + 1] * coefficients[c + j + 1];
+      a2 += padded[from + j + 2] * coefficients[c + j + 2];
+      a3 += padded[from + j + 3] * coefficients[c + j + 3];
+    }
+    const v = Math.round(a0 + a1 + a2 + a3);
     output[n] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+    if (exact) {
+      phase += down;
+      while (phase >= up) {
+        phase -= up;
+        base++;
+      }
+    }
   }
   return output;
 }
