@@ -45,7 +45,7 @@ const USAGE = `usage: toneguard <command>
   keys generate|rotate|list
   dev token --sub ID --role ROLE
   processors enroll NAME --jwk FILE | list | revoke NAME
-  simulate-call [--url URL]
+  simulate-call [--url URL] [--data-dir DIR]
   demo                                    start the service and run simulate-call against it
   dev token --sub ID --role ROLE          print a development JWT (development profile only)`;
 
