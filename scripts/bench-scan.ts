@@ -6,11 +6,12 @@
  * and multimon-ng over the same 8 kHz audio when it is installed. Then the whole worker pool on
  * every core over a batch of files.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDtmfDetector, encode, type AudioEncoding } from '../src/dsp/index.js';
+import { independentDecoderAvailable, int16Bytes, rawLinear } from '../src/evidence/independent-decoder.js';
 import { ScanPool } from '../src/scan/pool.js';
 import { scanRecording } from '../src/scan/scan-file.js';
 import { keyedChannel, wavFile } from '../test/scan/recordings.js';
@@ -90,13 +91,12 @@ try {
     results[name] = Math.round(factor);
   }
 
-  if (spawnSync('multimon-ng', ['-h']).error === undefined && spawnSync('sox', ['--version']).error === undefined) {
+  if (independentDecoderAvailable()) {
     // multimon-ng wants 22050 Hz; the conversion is not timed.
     const raw8 = join(dir, 'mono.raw');
     const raw22 = join(dir, 'mono22.raw');
-    writeFileSync(raw8, Buffer.from(narrow.buffer, narrow.byteOffset, narrow.byteLength));
-    const linear = (rate: number) => ['-t', 'raw', '-r', String(rate), '-e', 'signed', '-b', '16', '-c', '1'];
-    execFileSync('sox', [...linear(8000), raw8, ...linear(22050), raw22]);
+    writeFileSync(raw8, int16Bytes(narrow));
+    execFileSync('sox', [...rawLinear(8000), raw8, ...rawLinear(22050), raw22]);
     const start = performance.now();
     const runs = 3;
     for (let i = 0; i < runs; i++) execFileSync('multimon-ng', ['-q', '-a', 'DTMF', '-t', 'raw', raw22]);

@@ -1,33 +1,63 @@
 import { ToneguardError } from '../errors.js';
 import type { Config } from './schema.js';
 
+/** One production requirement: its name, and what is wrong when the configuration misses it. */
+export interface ProductionCheck {
+  name: string;
+  problem(config: Config): string | undefined;
+}
+
+const missing = (what: string) => `${what} is missing`;
+
+/** Every check a production start makes, in the order their problems are reported. */
+export const PRODUCTION_CHECKS: readonly ProductionCheck[] = [
+  { name: 'Twilio account SID', problem: (c) => (c.twilio.accountSid ? undefined : missing('twilio.accountSid (TWILIO_ACCOUNT_SID)')) },
+  { name: 'Twilio auth token', problem: (c) => (c.twilio.authToken ? undefined : missing('twilio.authToken (TWILIO_AUTH_TOKEN)')) },
+  {
+    name: 'vault key-encryption keys',
+    problem: (c) => (c.vault.keks.length === 0 && !c.vault.kekFile ? missing('vault.keks or vault.kekFile (TONEGUARD_KEKS / TONEGUARD_KEK_FILE)') : undefined),
+  },
+  { name: 'vault fingerprint key', problem: (c) => (c.vault.fingerprintKey ? undefined : missing('vault.fingerprintKey (TONEGUARD_FINGERPRINT_KEY)')) },
+  {
+    name: 'audit trail key',
+    problem: (c) =>
+      !c.audit.hmacKey
+        ? missing('audit.hmacKey (TONEGUARD_AUDIT_HMAC_KEY)')
+        : c.audit.hmacKey.length < 32
+          ? 'audit.hmacKey (TONEGUARD_AUDIT_HMAC_KEY) is shorter than 32 characters'
+          : undefined,
+  },
+  {
+    name: 'Generic Pay Connector credentials',
+    problem: (c) =>
+      c.processors.some((p) => p.type === 'twilio-generic-pay') && !(c.connector.username && c.connector.password)
+        ? missing('connector.username and connector.password (TONEGUARD_CONNECTOR_USERNAME / TONEGUARD_CONNECTOR_PASSWORD), needed by the twilio-generic-pay processor,')
+        : undefined,
+  },
+  { name: 'Twilio signature validation', problem: (c) => (c.twilio.validateSignatures ? undefined : 'twilio.validateSignatures (TONEGUARD_VALIDATE_SIGNATURES) is off') },
+  {
+    name: 'development token issuer off',
+    problem: (c) => (c.auth.devIssuer ? 'auth.devIssuer (TONEGUARD_DEV_ISSUER) is on: the development token issuer is not allowed' : undefined),
+  },
+  { name: 'agent token issuer', problem: (c) => (c.auth.issuer === 'toneguard-dev' ? 'auth.issuer (TONEGUARD_JWT_ISSUER) is the development issuer' : undefined) },
+  { name: 'agent token keys (JWKS)', problem: (c) => (c.auth.jwksUrl ? undefined : missing('auth.jwksUrl (TONEGUARD_JWKS_URL)')) },
+  { name: 'no self-signed certificate', problem: (c) => (c.http.tls.selfSigned ? 'http.tls.selfSigned (TONEGUARD_TLS_SELF_SIGNED) is for development only' : undefined) },
+  {
+    name: 'TLS',
+    problem: (c) =>
+      !(c.http.tls.certFile && c.http.tls.keyFile) && !c.http.tls.behindProxy
+        ? 'TLS is off: set http.tls.certFile and keyFile (TONEGUARD_TLS_CERT_FILE / TONEGUARD_TLS_KEY_FILE), or http.tls.behindProxy (TONEGUARD_BEHIND_TLS_PROXY)'
+        : undefined,
+  },
+  { name: 'https public URL', problem: (c) => (c.publicUrl.startsWith('https://') ? undefined : 'publicUrl (TONEGUARD_PUBLIC_URL) is not https') },
+];
+
 /**
  * What stops a production start, one line each, naming the setting and its variable.
  * Empty means the configuration may run in production.
  */
 export function productionProblems(config: Config): string[] {
-  const problems: string[] = [];
-  const missing = (what: string) => problems.push(`${what} is missing`);
-  if (!config.twilio.accountSid) missing('twilio.accountSid (TWILIO_ACCOUNT_SID)');
-  if (!config.twilio.authToken) missing('twilio.authToken (TWILIO_AUTH_TOKEN)');
-  if (config.vault.keks.length === 0 && !config.vault.kekFile) missing('vault.keks or vault.kekFile (TONEGUARD_KEKS / TONEGUARD_KEK_FILE)');
-  if (!config.vault.fingerprintKey) missing('vault.fingerprintKey (TONEGUARD_FINGERPRINT_KEY)');
-  if (!config.audit.hmacKey) missing('audit.hmacKey (TONEGUARD_AUDIT_HMAC_KEY)');
-  else if (config.audit.hmacKey.length < 32) problems.push('audit.hmacKey (TONEGUARD_AUDIT_HMAC_KEY) is shorter than 32 characters');
-  if (config.processors.some((p) => p.type === 'twilio-generic-pay') && !(config.connector.username && config.connector.password)) {
-    missing('connector.username and connector.password (TONEGUARD_CONNECTOR_USERNAME / TONEGUARD_CONNECTOR_PASSWORD), needed by the twilio-generic-pay processor,');
-  }
-  if (!config.twilio.validateSignatures) problems.push('twilio.validateSignatures (TONEGUARD_VALIDATE_SIGNATURES) is off');
-  if (config.auth.devIssuer) problems.push('auth.devIssuer (TONEGUARD_DEV_ISSUER) is on: the development token issuer is not allowed');
-  if (config.auth.issuer === 'toneguard-dev') problems.push('auth.issuer (TONEGUARD_JWT_ISSUER) is the development issuer');
-  if (!config.auth.jwksUrl) missing('auth.jwksUrl (TONEGUARD_JWKS_URL)');
-  const tls = config.http.tls;
-  if (tls.selfSigned) problems.push('http.tls.selfSigned (TONEGUARD_TLS_SELF_SIGNED) is for development only');
-  if (!(tls.certFile && tls.keyFile) && !tls.behindProxy) {
-    problems.push('TLS is off: set http.tls.certFile and keyFile (TONEGUARD_TLS_CERT_FILE / TONEGUARD_TLS_KEY_FILE), or http.tls.behindProxy (TONEGUARD_BEHIND_TLS_PROXY)');
-  }
-  if (!config.publicUrl.startsWith('https://')) problems.push('publicUrl (TONEGUARD_PUBLIC_URL) is not https');
-  return problems;
+  return PRODUCTION_CHECKS.flatMap((check) => check.problem(config) ?? []);
 }
 
 /** Development settings that would be unsafe with real card data: logged loudly at start (the vault warns about its own keys). */

@@ -1,4 +1,6 @@
+import { digitFrequencies } from './dtmf-frequencies.js';
 import { SAMPLE_RATE, dbm0ToPeak } from './levels.js';
+import { msToSamples, type KeySpan } from './signals.js';
 
 /** Envelope window: 5 ms, whose nulls (multiples of 200 Hz) keep the other group's tone out. */
 const ENVELOPE_SAMPLES = 40;
@@ -34,4 +36,24 @@ function envelope(signal: Int16Array, from: number, to: number, freqHz: number):
     out[i] = (2 * Math.hypot(re[i + 1] - re[a], im[i + 1] - im[a])) / len;
   }
   return out;
+}
+
+/** Leak per digit: tone above −45 dBm0 at the digit's frequencies, in time-aligned samples. */
+export function leaks(aligned: Int16Array, spans: readonly KeySpan[]): number[] {
+  return spans.map((s) => toneLeakMs(aligned, s.start - msToSamples(20), s.end + msToSamples(40), digitFrequencies(s.digit)));
+}
+
+/**
+ * The tones' share of a silence-filled output, time-aligned to the input: the masker applies a gain
+ * g = output / input per sample, and the tones pass as tones·g. Measuring that, rather than the
+ * output itself, keeps the added noise (which legitimately passes) out of the leak figure.
+ */
+export function passedTones(tones: Int16Array, input: Int16Array, output: Int16Array, lookahead: number): Int16Array {
+  const passed = new Int16Array(input.length - lookahead);
+  for (let n = 0; n < passed.length; n++) {
+    const x = input[n];
+    const gain = x === 0 ? (output[n + lookahead] === 0 ? 0 : 1) : Math.min(1, Math.max(0, output[n + lookahead] / x));
+    passed[n] = Math.round(tones[n] * gain);
+  }
+  return passed;
 }

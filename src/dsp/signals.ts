@@ -73,3 +73,27 @@ export function toInt16(signal: Float64Array): Int16Array {
   for (let n = 0; n < signal.length; n++) out[n] = Math.max(-32768, Math.min(32767, Math.round(signal[n])));
   return out;
 }
+
+/** Where a keyed digit sits in a synthesised signal, in samples. */
+export interface KeySpan {
+  digit: DtmfDigit;
+  start: number;
+  end: number;
+}
+
+/** A card-number-like digit run with varied durations, gaps, levels and phases; spans in input samples. */
+export function keypresses(digits: string, shape: ToneShape = {}): { signal: Float64Array; spans: KeySpan[] } {
+  const parts = [silence(200)];
+  const spans: KeySpan[] = [];
+  let at = parts[0].length;
+  [...digits].forEach((d, i) => {
+    const digit = d as DtmfDigit;
+    const tone = digitTone(digit, 40 + ((i * 7) % 50), { levelDbm0: -4 - ((i * 5) % 22), phase: i, ...shape });
+    const gap = silence(40 + ((i * 13) % 60) + (i % 3) * 0.4);
+    spans.push({ digit, start: at, end: at + tone.length });
+    parts.push(tone, gap);
+    at += tone.length + gap.length;
+  });
+  parts.push(silence(200));
+  return { signal: concat(...parts), spans };
+}

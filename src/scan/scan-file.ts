@@ -1,4 +1,5 @@
-import { createDtmfDetector, createToneMasker, encode, bytesPerSample, SAMPLE_RATE, type DigitEvent } from '../dsp/index.js';
+import { createToneMasker, encode, bytesPerSample, SAMPLE_RATE } from '../dsp/index.js';
+import { detect } from '../dsp/detect-events.js';
 import { findCards, type CardFinding, type Span } from './findings.js';
 import { decodeRecording, type DecodedRecording, type HeaderlessFormat } from './recording.js';
 import { resamplerReach, resampleTo8k } from './resample.js';
@@ -24,14 +25,6 @@ export interface RecordingScan {
 
 /** Margin around a sensitive run within which the masker's decisions are applied. */
 const REDACT_MARGIN_MS = 100;
-
-function detect(samples: Int16Array): DigitEvent[] {
-  const events: DigitEvent[] = [];
-  const detector = createDtmfDetector({ digitEnd: (event) => events.push(event) });
-  detector.process(samples);
-  detector.flush();
-  return events;
-}
 
 /** Scans one recording's bytes: every channel through the DTMF detector at 8 kHz, then the card rules. */
 export function scanRecording(bytes: Uint8Array, headerless: HeaderlessFormat | undefined, options: { redact: boolean; nowMs: number }): RecordingScan {
