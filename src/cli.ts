@@ -11,6 +11,7 @@ import { simulateCallCommand } from './cli/simulate-call.js';
 import { demoCommand } from './cli/demo.js';
 import { devTokenCommand } from './cli/dev.js';
 import { scanCommand } from './cli/scan.js';
+import { evidenceCommand } from './cli/evidence.js';
 
 /** A command returns its exit code, or 'running' when it keeps the process alive (serve). */
 type Command = (args: ParsedArgs) => Promise<number | 'running'>;
@@ -32,6 +33,7 @@ const COMMANDS: Partial<Record<string, Command>> = {
   demo: demoCommand,
   'dev token': devTokenCommand,
   scan: scanCommand,
+  evidence: evidenceCommand,
 };
 
 const USAGE = `usage: toneguard <command>
@@ -41,6 +43,8 @@ const USAGE = `usage: toneguard <command>
   recording verify FILE
   scan PATH... [--json] [--redact OUTDIR] [--encoding pcmu|pcma|l16 --rate HZ] [--jobs N]
                                           find keyed card numbers in recordings (prints brand and last four only)
+  evidence --out DIR [--recordings N] [--chromium PATH]
+                                          write an HTML and PDF evidence report for an assessor
   audit verify [FILE]
   keys generate|rotate|list
   dev token --sub ID --role ROLE

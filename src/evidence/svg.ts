@@ -25,9 +25,15 @@ export function escapeXml(text: string): string {
 
 const fmt = (v: number): string => (Number.isInteger(v) ? String(v) : v.toFixed(1));
 
+/** Round tick values (steps of 1, 2, 2.5 or 5 times a power of ten), about `count` of them. */
 function ticks(from: number, to: number, count: number): number[] {
-  const step = (to - from) / count;
-  return Array.from({ length: count + 1 }, (_, i) => from + i * step);
+  const rough = (to - from) / count;
+  const power = 10 ** Math.floor(Math.log10(rough));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * power).find((s) => s >= rough) ?? rough;
+  const first = Math.ceil(from / step - 1e-9) * step;
+  const out: number[] = [];
+  for (let v = first; v <= to + 1e-9; v += step) out.push(Math.round(v * 1e6) / 1e6);
+  return out;
 }
 
 interface Frame {
