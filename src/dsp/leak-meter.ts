@@ -1,6 +1,6 @@
 import { digitFrequencies } from './dtmf-frequencies.js';
 import { SAMPLE_RATE, dbm0ToPeak } from './levels.js';
-import { msToSamples, type KeySpan } from './signals.js';
+import { msToSamples, type KeySpan, type ToneShape } from './signals.js';
 
 /** Envelope window: 5 ms, whose nulls (multiples of 200 Hz) keep the other group's tone out. */
 const ENVELOPE_SAMPLES = 40;
@@ -57,3 +57,13 @@ export function passedTones(tones: Int16Array, input: Int16Array, output: Int16A
   }
   return passed;
 }
+
+/** The signal cases the masking leak is measured on: name, tone shape, and the white noise level (dBm0) added, if any. */
+export const MASKING_LEAK_CASES: readonly [name: string, shape: ToneShape, noiseDbm0: number | undefined][] = [
+  ['nominal tones', {}, undefined],
+  ['tones 1.5% high', { deviation: 0.015 }, undefined],
+  ['tones 1.5% low', { deviation: -0.015 }, undefined],
+  ['low group 8 dB louder', { twistDb: -8, levelDbm0: -6 }, undefined],
+  ['high group 4 dB louder', { twistDb: 4, levelDbm0: -6 }, undefined],
+  ['tones at −25 dBm0 in noise at 15 dB SNR', { levelDbm0: -25 }, -25 + 3 - 15],
+];

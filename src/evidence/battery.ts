@@ -1,6 +1,6 @@
 import { createToneMasker, type DtmfDigit, type MaskFill, type ToneMaskerOptions } from '../dsp/index.js';
 import { detect, digitsOf } from '../dsp/detect-events.js';
-import { leaks, passedTones } from '../dsp/leak-meter.js';
+import { leaks, MASKING_LEAK_CASES, passedTones } from '../dsp/leak-meter.js';
 import { addNoise, concat, digitTone, keypresses, silence, toInt16, type ToneShape } from '../dsp/signals.js';
 import { independentDecoderAvailable, multimonDigits } from './independent-decoder.js';
 
@@ -63,16 +63,7 @@ function mask(input: Int16Array, options: ToneMaskerOptions) {
   return { output, masker };
 }
 
-const LEAK_CASES: [string, ToneShape, number | undefined][] = [
-  ['nominal tones', {}, undefined],
-  ['tones 1.5% high', { deviation: 0.015 }, undefined],
-  ['tones 1.5% low', { deviation: -0.015 }, undefined],
-  ['low group 8 dB louder', { twistDb: -8, levelDbm0: -6 }, undefined],
-  ['high group 4 dB louder', { twistDb: 4, levelDbm0: -6 }, undefined],
-  ['−25 dBm0 tones in noise at 15 dB SNR', { levelDbm0: -25 }, -25 + 3 - 15],
-];
-
-function leakCase([name, shape, noiseDbm0]: (typeof LEAK_CASES)[number]): LeakCase & { lookahead: number; unmaskedMinMs: number } {
+function leakCase([name, shape, noiseDbm0]: (typeof MASKING_LEAK_CASES)[number]): LeakCase & { lookahead: number; unmaskedMinMs: number } {
   const { signal, spans } = keypresses(LEAK_DIGITS, shape);
   const tones = toInt16(signal);
   const input = noiseDbm0 === undefined ? tones : toInt16(addNoise(signal, noiseDbm0, 3));
@@ -120,7 +111,7 @@ export function runBattery(): Battery {
   const noise = detect(toInt16(addNoise(silence(5000), -10, 9))).length;
   check('No false digits in noise', 'nothing detected in 5 s of −10 dBm0 white noise', `${noise} digits`, noise === 0);
 
-  const leakRuns = LEAK_CASES.map(leakCase);
+  const leakRuns = MASKING_LEAK_CASES.map(leakCase);
   const worst = Math.max(...leakRuns.map((c) => c.maxMs));
   check('Masking leak', `at most ${LEAK_LIMIT_MS} ms of tone above −45 dBm0 per digit`, `worst ${worst.toFixed(2)} ms over ${leakRuns.length} signal cases × ${LEAK_DIGITS.length} digits (the same meter reads at least ${Math.min(...leakRuns.map((c) => c.unmaskedMinMs)).toFixed(0)} ms per digit on the unmasked input)`, worst <= LEAK_LIMIT_MS);
   const lookaheadMs = leakRuns[0].lookahead / 8;

@@ -61,25 +61,25 @@ export function parseWav(bytes: Uint8Array): WavLayout | { error: string } {
     const size = view.getUint32(at + 4, true);
     const body = at + 8;
     if (id === 'fmt ') {
-      if (body + 16 > bytes.length) return { error: 'fmt chunk is cut short' };
+      if (body + 16 > bytes.length) return { error: 'WAV fmt chunk is cut short' };
       let tag = view.getUint16(body, true);
       if (tag === WAVE_FORMAT_EXTENSIBLE && size >= 40 && body + 26 <= bytes.length) tag = view.getUint16(body + 24, true);
       const encoding = WAV_FORMATS[tag];
       const bits = view.getUint16(body + 14, true);
-      if (encoding === undefined || bits !== (encoding === 'l16' ? 16 : 8)) return { error: 'WAV format is not 16-bit PCM, μ-law or A-law' };
+      if (encoding === undefined || bits !== (encoding === 'l16' ? 16 : 8)) return { error: 'WAV format is not μ-law, A-law or 16-bit PCM' };
       const channels = view.getUint16(body + 2, true);
       const sampleRate = view.getUint32(body + 4, true);
-      if (channels < 1 || sampleRate < 1) return { error: 'fmt chunk has no channels or no sample rate' };
+      if (channels < 1 || sampleRate < 1) return { error: 'WAV fmt chunk has no channels or no sample rate' };
       format = { encoding, channels, sampleRate };
     }
     if (id === 'data') {
-      if (!format) return { error: 'data chunk before fmt chunk' };
+      if (!format) return { error: 'WAV data chunk before fmt chunk' };
       const dataEnd = Math.min(bytes.length, body + size);
       return { ...format, dataStart: body, dataEnd, truncated: body + size > bytes.length };
     }
     at = body + size + (size & 1);
   }
-  return { error: format ? 'no data chunk' : 'no fmt chunk' };
+  return { error: format ? 'WAV file has no data chunk' : 'WAV file has no fmt chunk' };
 }
 
 export interface WavAudio {

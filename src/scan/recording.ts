@@ -33,7 +33,7 @@ export function decodeRecording(bytes: Uint8Array, headerless: HeaderlessFormat 
 
 function decodeWav(bytes: Uint8Array): DecodedRecording {
   const layout = parseWav(bytes);
-  if ('error' in layout) throw notAudio(`unreadable WAV: ${layout.error}`);
+  if ('error' in layout) throw notAudio(layout.error);
   const { encoding, sampleRate, channels: count, dataStart, dataEnd } = layout;
   const frameBytes = count * bytesPerSample(encoding);
   const frames = Math.floor((dataEnd - dataStart) / frameBytes);

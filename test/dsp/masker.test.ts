@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createToneMasker, type DtmfDigit, type MaskFill, type ToneMaskerOptions } from '../../src/dsp/index.js';
-import { leaks, passedTones, toneLeakMs } from './leak.js';
-import { addNoise, concat, digitTone, keypresses, msToSamples, silence, toInt16, type ToneShape } from './signals.js';
+import { leaks, MASKING_LEAK_CASES, passedTones, toneLeakMs } from './leak.js';
+import { addNoise, concat, digitTone, keypresses, msToSamples, silence, toInt16 } from './signals.js';
 import { multimonDigits } from './tools.js';
 
 function mask(input: Int16Array, options: ToneMaskerOptions = {}, frame = 160) {
@@ -14,16 +14,7 @@ function mask(input: Int16Array, options: ToneMaskerOptions = {}, frame = 160) {
 const DIGITS = '4111111111111111' + '5555555555554444' + '0123456789*#ABCD';
 
 describe('tone masker', () => {
-  const cases: [string, ToneShape, number | undefined][] = [
-    ['nominal tones', {}, undefined],
-    ['tones 1.5% high', { deviation: 0.015 }, undefined],
-    ['tones 1.5% low', { deviation: -0.015 }, undefined],
-    ['low group 8 dB louder', { twistDb: -8, levelDbm0: -6 }, undefined],
-    ['high group 4 dB louder', { twistDb: 4, levelDbm0: -6 }, undefined],
-    ['tones at −25 dBm0 in noise at 15 dB SNR', { levelDbm0: -25 }, -25 + 3 - 15],
-  ];
-
-  for (const [name, shape, noiseDbm0] of cases) {
+  for (const [name, shape, noiseDbm0] of MASKING_LEAK_CASES) {
     it(`removes ${name} from the first sample: ≤ 1 ms leak per digit`, () => {
       const { signal, spans } = keypresses(DIGITS, shape);
       const tones = toInt16(signal);
