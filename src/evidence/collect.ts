@@ -93,8 +93,8 @@ export async function collectEvidence(config: Config, options: { recordingSample
     config: {
       fingerprint: configFingerprint(config),
       checks: PRODUCTION_CHECKS.map((check) => {
-        const problem = check.problem(config);
-        return problem === undefined ? { name: check.name, pass: true } : { name: check.name, pass: false, problem };
+        const problems = check.problems(config);
+        return problems.length === 0 ? { name: check.name, pass: true } : { name: check.name, pass: false, problem: problems.join('; ') };
       }),
     },
     recordings: recordingEvidence(config, options.recordingSample),
