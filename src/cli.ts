@@ -13,6 +13,8 @@ import { devTokenCommand } from './cli/dev.js';
 import { restrictNewFiles } from './config/data-dir.js';
 import { vaultBackupCommand, vaultBackupVerifyCommand, vaultRestoreCommand, vaultShredCommand } from './cli/vault.js';
 import { incidentFreezeCommand, incidentRevokeSessionsCommand, incidentThawCommand } from './cli/incident.js';
+import { scanCommand } from './cli/scan.js';
+import { evidenceCommand } from './cli/evidence.js';
 
 /** A command returns its exit code, or 'running' when it keeps the process alive (serve). */
 type Command = (args: ParsedArgs) => Promise<number | 'running'>;
@@ -40,6 +42,8 @@ const COMMANDS: Partial<Record<string, Command>> = {
   'incident freeze': incidentFreezeCommand,
   'incident thaw': incidentThawCommand,
   'incident revoke-sessions': incidentRevokeSessionsCommand,
+  scan: scanCommand,
+  evidence: evidenceCommand,
 };
 
 const USAGE = `usage: toneguard <command>
@@ -47,6 +51,10 @@ const USAGE = `usage: toneguard <command>
   dsp detect --in FILE --encoding pcmu|pcma|l16 [--rate 8000]
   dsp mask --in FILE --out FILE --encoding pcmu|pcma|l16 [--rate 8000] [--lookahead-ms N]
   recording verify FILE
+  scan PATH... [--json] [--redact OUTDIR] [--encoding pcmu|pcma|l16 --rate HZ] [--jobs N]
+                                          find keyed card numbers in recordings (prints brand and last four only)
+  evidence --out DIR [--recordings N] [--chromium PATH]
+                                          write an HTML and PDF evidence report for an assessor
   audit verify [FILE]
   keys generate|rotate|list
   dev token --sub ID --role ROLE
@@ -54,7 +62,7 @@ const USAGE = `usage: toneguard <command>
   vault backup --out FILE | backup-verify FILE | restore --in FILE
   vault shred TOKEN | --subject ID        erase a token or a data subject (data-subject request)
   incident freeze|thaw|revoke-sessions    stop detokenization and new captures, lift it, end agent sessions
-  simulate-call [--url URL]
+  simulate-call [--url URL] [--data-dir DIR]
   demo [--watch]                          start the service and run simulate-call against it;
                                           --watch keeps it up, with "Simulate a caller" in the desktop
   dev token --sub ID --role ROLE          print a development JWT (development profile only)`;

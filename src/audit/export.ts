@@ -1,6 +1,4 @@
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { startSiblingWorker } from '../workers.js';
 import type { AuditRecord } from './chain.js';
 import { listTrailFiles, readAnchor, readFirstTrailLine, readTrailLines, type TrailFile } from './trail-files.js';
 import { verifyChain, type VerifyResult } from './verify.js';
@@ -59,19 +57,10 @@ export type AuditExportRequest = { op: 'page'; dir: string; limit: number; after
 export function runAuditExport(request: Extract<AuditExportRequest, { op: 'page' }>): Promise<AuditRecord[]>;
 export function runAuditExport(request: Extract<AuditExportRequest, { op: 'verify' }>): Promise<VerifyResult>;
 export function runAuditExport(request: AuditExportRequest): Promise<AuditRecord[] | VerifyResult> {
-  const worker = startWorker(request);
+  const worker = startSiblingWorker(import.meta.url, 'export-worker', { workerData: request });
   return new Promise((resolve, reject) => {
     worker.once('message', resolve);
     worker.once('error', reject);
     worker.once('exit', (code) => reject(new Error(`audit export worker exited (${code})`)));
   });
-}
-
-function startWorker(request: AuditExportRequest): Worker {
-  const ext = extname(fileURLToPath(import.meta.url));
-  const entry = new URL(`./export-worker${ext}`, import.meta.url);
-  if (ext === '.js') return new Worker(entry, { workerData: request });
-  // Running from TypeScript sources (tests, tsx): the worker needs the same loader.
-  const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); })`;
-  return new Worker(bootstrap, { eval: true, workerData: request });
 }

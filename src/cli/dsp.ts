@@ -13,6 +13,7 @@ import {
   type DigitEvent,
   type DigitListener,
 } from '../dsp/index.js';
+import { isWav, parseWav } from '../media/wav.js';
 
 /** `toneguard dsp detect|mask`: offline runs of the same DSP the media bridge uses per frame. */
 
@@ -24,7 +25,6 @@ interface AudioFile {
   samples: Int16Array;
 }
 
-const WAV_FORMAT: Record<number, AudioEncoding | undefined> = { 1: 'l16', 6: 'pcma', 7: 'pcmu' };
 const FRAME = 160;
 
 function readAudio(args: ParsedArgs): AudioFile {
@@ -47,39 +47,14 @@ function readAudio(args: ParsedArgs): AudioFile {
   return { encoding: encodingName, prefix: bytes.subarray(0, start), suffix: bytes.subarray(end), samples };
 }
 
-function isWav(bytes: Uint8Array): boolean {
-  return bytes.length >= 12 && ascii(bytes, 0) === 'RIFF' && ascii(bytes, 8) === 'WAVE';
-}
-
-function ascii(bytes: Uint8Array, at: number): string {
-  return String.fromCharCode(bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]);
-}
-
-/** Checks the fmt chunk against --encoding and finds the data chunk. */
+/** Checks the WAV's format against --encoding and finds its samples. */
 function wavData(bytes: Uint8Array, encoding: AudioEncoding): { start: number; end: number } {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let format: AudioEncoding | undefined;
-  for (let at = 12; at + 8 <= bytes.length; ) {
-    const id = ascii(bytes, at);
-    const size = view.getUint32(at + 4, true);
-    const body = at + 8;
-    if (id === 'fmt ' && body + 16 <= bytes.length) {
-      format = WAV_FORMAT[view.getUint16(body, true)];
-      const channels = view.getUint16(body + 2, true);
-      const rate = view.getUint32(body + 4, true);
-      const bits = view.getUint16(body + 14, true);
-      if (format === undefined || (format === 'l16' && bits !== 16)) throw usageError('WAV format is not μ-law, A-law or 16-bit PCM');
-      if (format !== encoding) throw usageError(`WAV format is ${format}, not --encoding ${encoding}`);
-      if (channels !== 1) throw usageError('WAV audio must be mono');
-      if (rate !== 8000) throw usageError('WAV sample rate must be 8000');
-    }
-    if (id === 'data') {
-      if (format === undefined) throw usageError('WAV data chunk before fmt chunk');
-      return { start: body, end: Math.min(bytes.length, body + size) };
-    }
-    at = body + size + (size & 1);
-  }
-  throw usageError('WAV file has no data chunk');
+  const layout = parseWav(bytes);
+  if ('error' in layout) throw usageError(layout.error);
+  if (layout.encoding !== encoding) throw usageError(`WAV format is ${layout.encoding}, not --encoding ${encoding}`);
+  if (layout.channels !== 1) throw usageError('WAV audio must be mono');
+  if (layout.sampleRate !== 8000) throw usageError('WAV sample rate must be 8000');
+  return { start: layout.dataStart, end: layout.dataEnd };
 }
 
 function collector(): { listener: DigitListener; events: DigitEvent[] } {

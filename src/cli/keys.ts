@@ -14,6 +14,7 @@ import {
   rewrapKeys,
   type LoadedKeyring,
 } from '../vault/index.js';
+import { listKeyVersions } from '../vault/key-versions.js';
 import { numberFlag, type ParsedArgs } from './args.js';
 import { audited } from './audited.js';
 
@@ -89,26 +90,6 @@ export async function keysRotateCommand(args: ParsedArgs): Promise<number> {
 
 /** `toneguard keys list`: one JSON line per KEK version: created date and how many keys it wraps. Never key material. */
 export async function keysListCommand(_args: ParsedArgs): Promise<number> {
-  const config = loadConfig();
-  const loaded = keyring(config);
-  const store = openStore(config);
-  try {
-    const counts = new Map((await store.countByKeyVersion()).map((c) => [c.keyVersion, c]));
-    const versions = loaded.keyring.versions();
-    for (const v of versions) {
-      const count = counts.get(v.version);
-      const line = { ...v, loaded: true, records: count?.records ?? 0, subjectKeys: count?.subjectKeys ?? 0, source: loaded.source };
-      process.stdout.write(`${JSON.stringify(line)}\n`);
-    }
-    // Keys wrapped under a version the keyring does not hold cannot be decrypted: show them.
-    for (const count of counts.values()) {
-      if (versions.some((v) => v.version === count.keyVersion)) continue;
-      const line = { version: count.keyVersion, createdAt: null, current: false, loaded: false, records: count.records, subjectKeys: count.subjectKeys };
-      process.stdout.write(`${JSON.stringify(line)}\n`);
-    }
-    return 0;
-  } finally {
-    await store.close();
-    loaded.close();
-  }
+  for (const line of await listKeyVersions(loadConfig())) process.stdout.write(`${JSON.stringify(line)}\n`);
+  return 0;
 }

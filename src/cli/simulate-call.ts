@@ -10,6 +10,7 @@ import {
   type TwilioRestStandIn,
 } from '../telephony/twilio/simulator/index.js';
 import { stringFlag, usageError, type ParsedArgs } from './args.js';
+import { configWithSettings, readSimulatorSettings, simulatorSettingsPath } from './simulator-settings.js';
 
 /** The simulated agent acts through the agent REST API, with a token from the development issuer. */
 async function agentControl(config: Config, baseUrl: string): Promise<AgentControl> {
@@ -53,12 +54,23 @@ function standInPort(config: Config): number {
   return Number(url.port);
 }
 
-/** `toneguard simulate-call [--url URL]`: plays a whole call against a running service, acting as Twilio. */
+/**
+ * `toneguard simulate-call [--url URL] [--data-dir DIR]`: plays a whole call against a running
+ * service, acting as Twilio. A development service on this machine publishes its settings in its
+ * data directory, so nothing needs setting up; otherwise the Twilio variables must match the service's.
+ */
 export async function simulateCallCommand(args: ParsedArgs): Promise<number> {
-  const config = loadConfig();
-  const baseUrl = stringFlag(args, 'url') ?? `http://127.0.0.1:${config.port}`;
-  if (!config.twilio.authToken || !config.twilio.accountSid) throw usageError('simulate-call: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN to the service\'s values');
-  const standIn = await startTwilioRestStandIn(standInPort(config));
+  const dataDir = stringFlag(args, 'data-dir');
+  const local = loadConfig(dataDir ? { overrides: { dataDir } } : {});
+  const settings = readSimulatorSettings(local.dataDir);
+  const config = settings ? configWithSettings(local, settings) : local;
+  const baseUrl = stringFlag(args, 'url') ?? settings?.url ?? `http://127.0.0.1:${config.port}`;
+  if (!config.twilio.authToken || !config.twilio.accountSid) {
+    throw usageError(
+      `simulate-call: no development service has published its settings in ${simulatorSettingsPath(config.dataDir)}; start one with toneguard serve (development profile, same data directory), or set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_API_BASE_URL to the service's values`,
+    );
+  }
+  const standIn = await startTwilioRestStandIn(settings?.standInPort ?? standInPort(config));
   try {
     return await runSimulation({ config, baseUrl, standIn });
   } finally {

@@ -36,36 +36,60 @@ function mfaProblems(config: Config): string[] {
   return missing.length === 0 ? [] : [`auth.mfaRoles must list ${PRODUCTION_MFA_ROLES.join(', ')} (missing: ${missing.join(', ')})`];
 }
 
+/** One production requirement: its name, and what is wrong (one line each) when the configuration misses it. */
+export interface ProductionCheck {
+  name: string;
+  problems(config: Config): string[];
+}
+
+const missing = (what: string) => `${what} is missing`;
+const unless = (ok: boolean, problem: string): string[] => (ok ? [] : [problem]);
+
+/** Every check a production start makes, in the order their problems are reported (`toneguard evidence` shows each). */
+export const PRODUCTION_CHECKS: readonly ProductionCheck[] = [
+  { name: 'Twilio account SID', problems: (c) => unless(Boolean(c.twilio.accountSid), missing('twilio.accountSid (TWILIO_ACCOUNT_SID)')) },
+  { name: 'Twilio auth token', problems: (c) => unless(Boolean(c.twilio.authToken), missing('twilio.authToken (TWILIO_AUTH_TOKEN)')) },
+  { name: 'vault key-encryption keys', problems: (c) => kekProblems(c) },
+  { name: 'vault fingerprint key', problems: (c) => unless(Boolean(c.vault.fingerprintKey), missing('vault.fingerprintKey (TONEGUARD_FINGERPRINT_KEY)')) },
+  { name: 'audit trail key', problems: (c) => unless(Boolean(c.audit.hmacKey), missing('audit.hmacKey (TONEGUARD_AUDIT_HMAC_KEY)')) },
+  { name: 'secret strength', problems: (c) => secretStrengthProblems(c) },
+  {
+    name: 'Generic Pay Connector credentials',
+    problems: (c) =>
+      unless(
+        !c.processors.some((p) => p.type === 'twilio-generic-pay') || Boolean(c.connector.username && c.connector.password),
+        missing('connector.username and connector.password (TONEGUARD_CONNECTOR_USERNAME / TONEGUARD_CONNECTOR_PASSWORD), needed by the twilio-generic-pay processor,'),
+      ),
+  },
+  { name: 'Twilio signature validation', problems: (c) => unless(c.twilio.validateSignatures, 'twilio.validateSignatures (TONEGUARD_VALIDATE_SIGNATURES) is off') },
+  {
+    name: 'development token issuer off',
+    problems: (c) => unless(!c.auth.devIssuer, 'auth.devIssuer (TONEGUARD_DEV_ISSUER) is on: the development token issuer is not allowed'),
+  },
+  { name: 'agent token issuer', problems: (c) => unless(c.auth.issuer !== 'toneguard-dev', 'auth.issuer (TONEGUARD_JWT_ISSUER) is the development issuer') },
+  { name: 'agent token keys (JWKS)', problems: (c) => unless(Boolean(c.auth.jwksUrl), missing('auth.jwksUrl (TONEGUARD_JWKS_URL)')) },
+  { name: 'no self-signed certificate', problems: (c) => unless(!c.http.tls.selfSigned, 'http.tls.selfSigned (TONEGUARD_TLS_SELF_SIGNED) is for development only') },
+  {
+    name: 'TLS',
+    problems: (c) =>
+      unless(
+        Boolean(c.http.tls.certFile && c.http.tls.keyFile) || c.http.tls.behindProxy,
+        'TLS is off: set http.tls.certFile and keyFile (TONEGUARD_TLS_CERT_FILE / TONEGUARD_TLS_KEY_FILE), or http.tls.behindProxy (TONEGUARD_BEHIND_TLS_PROXY)',
+      ),
+  },
+  { name: 'https public URL', problems: (c) => unless(c.publicUrl.startsWith('https://'), 'publicUrl (TONEGUARD_PUBLIC_URL) is not https') },
+  { name: 'https outbound URLs', problems: (c) => plainHttpProblems(c) },
+  { name: 'second factor for privileged roles', problems: (c) => mfaProblems(c) },
+  { name: 'secret files private', problems: (c) => secretFileProblems(c) },
+  { name: 'data directory private', problems: (c) => [dataDirProblem(c.dataDir)].filter((p): p is string => p !== null) },
+];
+
 /**
  * What stops a production start, one line each, naming the setting and its variable.
  * Empty means the configuration may run in production.
  */
 export function productionProblems(config: Config): string[] {
-  const problems: string[] = [];
-  const missing = (what: string) => problems.push(`${what} is missing`);
-  if (!config.twilio.accountSid) missing('twilio.accountSid (TWILIO_ACCOUNT_SID)');
-  if (!config.twilio.authToken) missing('twilio.authToken (TWILIO_AUTH_TOKEN)');
-  problems.push(...kekProblems(config));
-  if (!config.vault.fingerprintKey) missing('vault.fingerprintKey (TONEGUARD_FINGERPRINT_KEY)');
-  if (!config.audit.hmacKey) missing('audit.hmacKey (TONEGUARD_AUDIT_HMAC_KEY)');
-  problems.push(...secretStrengthProblems(config));
-  if (config.processors.some((p) => p.type === 'twilio-generic-pay') && !(config.connector.username && config.connector.password)) {
-    missing('connector.username and connector.password (TONEGUARD_CONNECTOR_USERNAME / TONEGUARD_CONNECTOR_PASSWORD), needed by the twilio-generic-pay processor,');
-  }
-  if (!config.twilio.validateSignatures) problems.push('twilio.validateSignatures (TONEGUARD_VALIDATE_SIGNATURES) is off');
-  if (config.auth.devIssuer) problems.push('auth.devIssuer (TONEGUARD_DEV_ISSUER) is on: the development token issuer is not allowed');
-  if (config.auth.issuer === 'toneguard-dev') problems.push('auth.issuer (TONEGUARD_JWT_ISSUER) is the development issuer');
-  if (!config.auth.jwksUrl) missing('auth.jwksUrl (TONEGUARD_JWKS_URL)');
-  const tls = config.http.tls;
-  if (tls.selfSigned) problems.push('http.tls.selfSigned (TONEGUARD_TLS_SELF_SIGNED) is for development only');
-  if (!(tls.certFile && tls.keyFile) && !tls.behindProxy) {
-    problems.push('TLS is off: set http.tls.certFile and keyFile (TONEGUARD_TLS_CERT_FILE / TONEGUARD_TLS_KEY_FILE), or http.tls.behindProxy (TONEGUARD_BEHIND_TLS_PROXY)');
-  }
-  if (!config.publicUrl.startsWith('https://')) problems.push('publicUrl (TONEGUARD_PUBLIC_URL) is not https');
-  problems.push(...plainHttpProblems(config), ...mfaProblems(config), ...secretFileProblems(config));
-  const exposedDataDir = dataDirProblem(config.dataDir);
-  if (exposedDataDir) problems.push(exposedDataDir);
-  return problems;
+  return PRODUCTION_CHECKS.flatMap((check) => check.problems(config));
 }
 
 /** Development settings that would be unsafe with real card data: logged loudly at start (the vault warns about its own keys). */

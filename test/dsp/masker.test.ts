@@ -1,25 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { createToneMasker, digitFrequencies, type DtmfDigit, type MaskFill, type ToneMaskerOptions } from '../../src/dsp/index.js';
-import { toneLeakMs } from './leak.js';
-import { addNoise, concat, digitTone, msToSamples, silence, toInt16, type ToneShape } from './signals.js';
+import { createToneMasker, type DtmfDigit, type MaskFill, type ToneMaskerOptions } from '../../src/dsp/index.js';
+import { leaks, MASKING_LEAK_CASES, passedTones, toneLeakMs } from './leak.js';
+import { addNoise, concat, digitTone, keypresses, msToSamples, silence, toInt16 } from './signals.js';
 import { multimonDigits } from './tools.js';
-
-/** A card-number-like digit run with varied durations, gaps, levels and phases; spans in input samples. */
-function keypresses(digits: string, shape: ToneShape = {}): { signal: Float64Array; spans: { digit: DtmfDigit; start: number; end: number }[] } {
-  const parts = [silence(200)];
-  const spans: { digit: DtmfDigit; start: number; end: number }[] = [];
-  let at = parts[0].length;
-  [...digits].forEach((d, i) => {
-    const digit = d as DtmfDigit;
-    const tone = digitTone(digit, 40 + ((i * 7) % 50), { levelDbm0: -4 - ((i * 5) % 22), phase: i, ...shape });
-    const gap = silence(40 + ((i * 13) % 60) + (i % 3) * 0.4);
-    spans.push({ digit, start: at, end: at + tone.length });
-    parts.push(tone, gap);
-    at += tone.length + gap.length;
-  });
-  parts.push(silence(200));
-  return { signal: concat(...parts), spans };
-}
 
 function mask(input: Int16Array, options: ToneMaskerOptions = {}, frame = 160) {
   const masker = createToneMasker(options);
@@ -28,39 +11,10 @@ function mask(input: Int16Array, options: ToneMaskerOptions = {}, frame = 160) {
   return { output, masker };
 }
 
-/** Leak per digit: tone above −45 dBm0 at the digit's frequencies, in time-aligned samples. */
-function leaks(aligned: Int16Array, spans: { digit: DtmfDigit; start: number; end: number }[]): number[] {
-  return spans.map((s) => toneLeakMs(aligned, s.start - msToSamples(20), s.end + msToSamples(40), digitFrequencies(s.digit)));
-}
-
-/**
- * The tones' share of a silence-filled output, time-aligned to the input: the masker applies a gain
- * g = output / input per sample, and the tones pass as tones·g. Measuring that, rather than the
- * output itself, keeps the added noise (which legitimately passes) out of the leak figure.
- */
-function passedTones(tones: Int16Array, input: Int16Array, output: Int16Array, lookahead: number): Int16Array {
-  const passed = new Int16Array(input.length - lookahead);
-  for (let n = 0; n < passed.length; n++) {
-    const x = input[n];
-    const gain = x === 0 ? (output[n + lookahead] === 0 ? 0 : 1) : Math.min(1, Math.max(0, output[n + lookahead] / x));
-    passed[n] = Math.round(tones[n] * gain);
-  }
-  return passed;
-}
-
 const DIGITS = '4111111111111111' + '5555555555554444' + '0123456789*#ABCD';
 
 describe('tone masker', () => {
-  const cases: [string, ToneShape, number | undefined][] = [
-    ['nominal tones', {}, undefined],
-    ['tones 1.5% high', { deviation: 0.015 }, undefined],
-    ['tones 1.5% low', { deviation: -0.015 }, undefined],
-    ['low group 8 dB louder', { twistDb: -8, levelDbm0: -6 }, undefined],
-    ['high group 4 dB louder', { twistDb: 4, levelDbm0: -6 }, undefined],
-    ['tones at −25 dBm0 in noise at 15 dB SNR', { levelDbm0: -25 }, -25 + 3 - 15],
-  ];
-
-  for (const [name, shape, noiseDbm0] of cases) {
+  for (const [name, shape, noiseDbm0] of MASKING_LEAK_CASES) {
     it(`removes ${name} from the first sample: ≤ 1 ms leak per digit`, () => {
       const { signal, spans } = keypresses(DIGITS, shape);
       const tones = toInt16(signal);

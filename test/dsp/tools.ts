@@ -1,22 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { int16Bytes, multimonDigits, rawLinear, withTempDir } from '../../src/evidence/independent-decoder.js';
 
-/** Wrappers around the independent judges and sources: sox, multimon-ng, espeak-ng. */
+/** Wrappers around the independent judges and sources: sox, multimon-ng, espeak-ng (multimon-ng lives in src, for `toneguard evidence`). */
 
-export function withTempDir<T>(fn: (dir: string) => T): T {
-  const dir = mkdtempSync(join(tmpdir(), 'toneguard-dsp-'));
-  try {
-    return fn(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-export function int16Bytes(samples: Int16Array): Buffer {
-  return Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength);
-}
+export { int16Bytes, multimonDigits, withTempDir };
 
 export function bytesToInt16(bytes: Buffer): Int16Array {
   const copy = new Int16Array(bytes.length >> 1);
@@ -24,19 +13,7 @@ export function bytesToInt16(bytes: Buffer): Int16Array {
   return copy;
 }
 
-const RAW_8K = ['-t', 'raw', '-r', '8000', '-e', 'signed', '-b', '16', '-c', '1'];
-
-/** Digits multimon-ng decodes from 8 kHz linear audio (resampled to the 22050 Hz it expects). */
-export function multimonDigits(samples: Int16Array): string {
-  return withTempDir((dir) => {
-    const input = join(dir, 'in.raw');
-    const resampled = join(dir, 'in22.raw');
-    writeFileSync(input, int16Bytes(samples));
-    execFileSync('sox', [...RAW_8K, input, '-t', 'raw', '-r', '22050', '-e', 'signed', '-b', '16', '-c', '1', resampled]);
-    const out = execFileSync('multimon-ng', ['-q', '-a', 'DTMF', '-t', 'raw', resampled], { encoding: 'utf8' });
-    return [...out.matchAll(/DTMF: (\S)/g)].map((m) => m[1]).join('');
-  });
-}
+const RAW_8K = rawLinear(8000);
 
 /** Converts 8 kHz linear samples with sox to another raw encoding (`mu-law`, `a-law`). */
 export function soxEncode(samples: Int16Array, encoding: 'mu-law' | 'a-law'): Buffer {
