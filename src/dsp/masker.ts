@@ -140,24 +140,29 @@ class Masker implements FlushableToneMasker {
   private emit(output: Int16Array, from: number, to: number): void {
     const { delay, weight } = this;
     const maskAllActive = this.maskAll || this.maskAllWeight > 0;
+    const beep = this.fill === 'beep';
     let previous = this.previousWeight;
+    let masked = 0;
     let t = this.emitted - this.lookaheadSamples;
     this.emitted += to - from;
     for (let n = from; n < to; n++, t++) {
-      const delayed = t >= 0 ? delay[t & RING_MASK] : 0;
-      let w = t >= 0 ? weight[t & RING_MASK] : 0;
+      const started = t >= 0;
+      const delayed = started ? delay[t & RING_MASK] : 0;
+      let w = started ? weight[t & RING_MASK] : 0;
       if (maskAllActive) w = Math.max(w, this.stepMaskAll());
       if (w === 0) {
         previous = 0;
         output[n] = delayed;
         continue;
       }
-      if (previous === 0 && this.fill === 'beep') this.beep.restart();
+      if (previous === 0 && beep) this.beep.restart();
       previous = w;
-      this.stats.maskedSamples++;
-      output[n] = Math.round(delayed * (1 - w) + this.fillSample() * w);
+      masked++;
+      // Fully masked samples are the fill itself (an integer): skip the blend.
+      output[n] = w === 1 ? this.fillSample() : Math.round(delayed * (1 - w) + this.fillSample() * w);
     }
     this.previousWeight = previous;
+    this.stats.maskedSamples += masked;
   }
 
   /** Moves the mask-all weight one sample towards its target, so switching it fades rather than clicks. */
