@@ -9,7 +9,8 @@
  *
  * The audio is one minute of 8 kHz speech-like noise (formant-shaped noise with a syllabic
  * envelope and pauses) with bursts of all sixteen DTMF digits. Every path runs it RUNS times,
- * one after another on one core, timed in CPU time; the median and best run are reported.
+ * taking turns on one core (one run of each per round), timed in CPU time; the median and best
+ * run are reported.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -89,17 +90,12 @@ function testAudio(): Int16Array {
   return samples;
 }
 
-/** CPU seconds of each run of `work` (warm-up runs first, untimed). */
-function timeRuns(work: () => void): number[] {
-  for (let i = 0; i < 3; i++) work();
-  const seconds: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const start = process.cpuUsage();
-    work();
-    const cpu = process.cpuUsage(start);
-    seconds.push((cpu.user + cpu.system) / 1e6);
-  }
-  return seconds;
+/** CPU seconds of one run of `work`. */
+function cpuSeconds(work: () => void): number {
+  const start = process.cpuUsage();
+  work();
+  const cpu = process.cpuUsage(start);
+  return (cpu.user + cpu.system) / 1e6;
 }
 
 function detectOnly(linear: Int16Array): { work: () => void; digits: () => string } {
@@ -156,29 +152,24 @@ function naive(mulaw: Uint8Array): () => void {
   };
 }
 
-interface SpandspRun {
-  seconds: number[];
-  digits: string;
-}
-
-/** Builds the harness against libspandsp and times it on the same audio, or says why it cannot. */
-function spandsp(linear: Int16Array): SpandspRun | string {
-  const dir = mkdtempSync(join(tmpdir(), 'toneguard-bench-dsp-'));
+/** Builds the spandsp harness into `dir` and returns a function timing one run of it on `audio`, or why it cannot. */
+function spandspHarness(dir: string, linear: Int16Array): { run: () => { seconds: number; digits: string } } | string {
+  const binary = join(dir, 'spandsp-dtmf-bench');
   try {
-    const binary = join(dir, 'spandsp-dtmf-bench');
-    try {
-      execFileSync('cc', ['-O2', '-o', binary, HARNESS_SOURCE, '-lspandsp', '-lm'], { stdio: 'pipe' });
-    } catch (error) {
-      const stderr = String((error as { stderr?: Buffer }).stderr ?? error).split('\n')[0];
-      return `spandsp harness did not build (install libspandsp-dev and a C compiler): ${stderr}`;
-    }
-    const audio = join(dir, 'audio.s16le');
-    writeFileSync(audio, new Uint8Array(linear.buffer, linear.byteOffset, linear.byteLength));
-    const result = JSON.parse(execFileSync(binary, [audio, String(RUNS + 3)], { encoding: 'utf8' })) as SpandspRun;
-    return { seconds: result.seconds.slice(3), digits: result.digits };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+    execFileSync('cc', ['-O2', '-o', binary, HARNESS_SOURCE, '-lspandsp', '-lm'], { stdio: 'pipe' });
+  } catch (error) {
+    const stderr = String((error as { stderr?: Buffer }).stderr ?? error).split('\n')[0];
+    return `the harness did not build (install libspandsp-dev and a C compiler): ${stderr}`;
   }
+  const audio = join(dir, 'audio.s16le');
+  writeFileSync(audio, new Uint8Array(linear.buffer, linear.byteOffset, linear.byteLength));
+  return {
+    run() {
+      // Two passes per process: the first warms the page cache and the library, the second is timed.
+      const result = JSON.parse(execFileSync(binary, [audio, '2'], { encoding: 'utf8' })) as { seconds: number[]; digits: string };
+      return { seconds: result.seconds[1], digits: result.digits };
+    },
+  };
 }
 
 function median(values: number[]): number {
@@ -196,11 +187,33 @@ const linear = testAudio();
 const mulaw = new Uint8Array(linear.length);
 encodeMulaw(linear, mulaw);
 
-const reference = spandsp(linear);
+// The paths take turns, one run each per round, so that load drifting on a shared machine
+// falls on all of them alike; the first round warms the JIT and is not counted.
+const dir = mkdtempSync(join(tmpdir(), 'toneguard-bench-dsp-'));
 const detector = detectOnly(linear);
-const ours = speed(timeRuns(detector.work));
-const masking = speed(timeRuns(detectAndMask(mulaw)));
-const baseline = speed(timeRuns(naive(mulaw)));
+const paths = { detect: detector.work, detectMask: detectAndMask(mulaw), naive: naive(mulaw) };
+const seconds: Record<keyof typeof paths | 'spandsp', number[]> = { detect: [], detectMask: [], naive: [], spandsp: [] };
+let reference: ReturnType<typeof spandspHarness>;
+let spandspDigits = '';
+try {
+  reference = spandspHarness(dir, linear);
+  for (let round = 0; round <= RUNS; round++) {
+    for (const [name, work] of Object.entries(paths) as [keyof typeof paths, () => void][]) {
+      const s = cpuSeconds(work);
+      if (round > 0) seconds[name].push(s);
+    }
+    if (typeof reference !== 'string') {
+      const run = reference.run();
+      spandspDigits = run.digits;
+      if (round > 0) seconds.spandsp.push(run.seconds);
+    }
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+const ours = speed(seconds.detect);
+const masking = speed(seconds.detectMask);
+const baseline = speed(seconds.naive);
 
 const round = (x: number): string => Math.round(x).toLocaleString('en-US');
 const ratio = (a: number, b: number): string => (a / b).toFixed(2);
@@ -219,14 +232,16 @@ const figures: Record<string, number | string> = {
 if (typeof reference === 'string') {
   console.log(`spandsp: not measured. ${reference}`);
 } else {
-  const theirs = speed(reference.seconds);
+  const theirs = speed(seconds.spandsp);
+  // Per round, ours against the spandsp run next to it, then the median: robust to drifting load.
+  const paired = (mine: number[]) => median(mine.map((s, i) => seconds.spandsp[i] / s));
   console.log(`spandsp dtmf_rx (C, -O2 harness, same audio and frames): ${round(theirs.median)}× real time (${round(theirs.best)}×)`);
-  console.log(`ratio to spandsp: detect ${ratio(ours.median, theirs.median)} (best ${ratio(ours.best, theirs.best)}), detect+mask ${ratio(masking.median, theirs.median)}`);
-  console.log(`digits decoded: ours ${detector.digits().length}, spandsp ${reference.digits.length} (of ${DIGITS.length * Math.ceil(STREAM_SECONDS / 4)} sent)`);
+  console.log(`ratio to spandsp (median of per-round ratios): detect ${paired(seconds.detect).toFixed(2)} (best runs ${ratio(ours.best, theirs.best)}), detect+mask ${paired(seconds.detectMask).toFixed(2)}`);
+  console.log(`digits decoded: ours ${detector.digits().length}, spandsp ${spandspDigits.length} (of ${DIGITS.length * Math.ceil(STREAM_SECONDS / 4)} sent)`);
   Object.assign(figures, {
     spandspRealTime: Math.round(theirs.median),
-    detectToSpandsp: Number(ratio(ours.median, theirs.median)),
-    detectMaskToSpandsp: Number(ratio(masking.median, theirs.median)),
+    detectToSpandsp: Number(paired(seconds.detect).toFixed(2)),
+    detectMaskToSpandsp: Number(paired(seconds.detectMask).toFixed(2)),
   });
 }
 console.log(`ratio to naive: detect ${ratio(ours.median, baseline.median)}, detect+mask ${ratio(masking.median, baseline.median)}`);
