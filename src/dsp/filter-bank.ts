@@ -5,6 +5,8 @@ import { SAMPLE_RATE } from './levels.js';
 export const BLOCK = 40;
 /** Blocks of history kept: enough for the longest window plus the end-of-digit look-back. */
 export const HISTORY = 32;
+/** HISTORY is a power of two: a block's slot is its index masked. */
+export const HISTORY_MASK = HISTORY - 1;
 const BINS = 8;
 
 const OMEGA = DTMF_FREQUENCIES.map((f) => (2 * Math.PI * f) / SAMPLE_RATE);
@@ -35,11 +37,11 @@ export class DtmfFilterBank {
 
   /** Offset of block `block`'s values (absolute index, still in history) in `re` and `im`. */
   slot(block: number): number {
-    return (block % HISTORY) * BINS;
+    return (block & HISTORY_MASK) * BINS;
   }
 
   energyOf(block: number): number {
-    return this.energy[block % HISTORY];
+    return this.energy[block & HISTORY_MASK];
   }
 
   /**
@@ -77,7 +79,7 @@ export class DtmfFilterBank {
   }
 
   private completeBlock(): void {
-    const slot = (this.blocks % HISTORY) * BINS;
+    const slot = (this.blocks & HISTORY_MASK) * BINS;
     const { s1, s2 } = this;
     for (let i = 0; i < BINS; i++) {
       // y = s1 − e^{−jω}·s2: the block's DFT at ω, up to a phase that is the same for every block.
@@ -86,7 +88,7 @@ export class DtmfFilterBank {
       s1[i] = 0;
       s2[i] = 0;
     }
-    this.energy[this.blocks % HISTORY] = this.blockEnergy;
+    this.energy[this.blocks & HISTORY_MASK] = this.blockEnergy;
     this.blockEnergy = 0;
     this.filled = 0;
     this.blocks++;

@@ -16,7 +16,7 @@ export const MAX_LOOKAHEAD_MS = 20;
  * (tuned on espeak-ng speech: 0.03% muted).
  */
 const SUSPICION_BLOCKS = 2;
-const SUSPICION_RULES = criteria({
+export const SUSPICION_RULES = criteria({
   minToneDbm0: -45,
   maxNormalTwistDb: 10,
   maxReverseTwistDb: 6,
@@ -54,6 +54,11 @@ class Masker implements FlushableToneMasker {
   private emitted = 0;
   /** Input samples before this are masked as they arrive; starts where no fade-out is due. */
   private holdUntil = -FADE_SAMPLES;
+  /** Every delayed sample from here on has weight 0: nothing marked it. */
+  private weightedUntil = 0;
+  /** Delayed samples in [fullFrom, written-at-the-last-maskBack) are all at weight 1. */
+  private fullFrom = 0;
+  private fullThrough = 0;
   private maskAll = false;
   private maskAllWeight = 0;
   private previousWeight = 0;
@@ -102,11 +107,9 @@ class Masker implements FlushableToneMasker {
     const { delay, weight, holdUntil } = this;
     let t = this.written;
     this.written += to - from;
+    // Weights need no zeroing here: emit clears each one as its sample leaves the delay line.
     if (t >= holdUntil + FADE_SAMPLES) {
-      for (let n = from; n < to; n++, t++) {
-        delay[t & RING_MASK] = input[n];
-        weight[t & RING_MASK] = 0;
-      }
+      for (let n = from; n < to; n++, t++) delay[t & RING_MASK] = input[n];
       return;
     }
     for (let n = from; n < to; n++, t++) {
@@ -115,6 +118,7 @@ class Masker implements FlushableToneMasker {
       const past = t - holdUntil;
       weight[t & RING_MASK] = past >= FADE_SAMPLES ? 0 : past < 0 ? 1 : 1 - (past + 1) / (FADE_SAMPLES + 1);
     }
+    this.weightedUntil = this.written;
   }
 
   private onBlock(): void {
@@ -131,33 +135,52 @@ class Masker implements FlushableToneMasker {
   /** Marks the delayed samples from `start` to the newest as masked, fading in just before `start`. */
   private maskBack(start: number): void {
     const first = Math.max(this.emitted - this.lookaheadSamples, start - FADE_SAMPLES);
-    for (let t = first; t < this.written; t++) {
+    // While a tone lasts, each block re-marks a span the last call already set to 1: skip it.
+    const extending = this.fullFrom <= start - FADE_SAMPLES && start <= this.fullThrough;
+    const weight = this.weight;
+    for (let t = extending ? Math.max(first, this.fullThrough) : first; t < this.written; t++) {
       const w = t < start ? (t - (start - FADE_SAMPLES) + 1) / (FADE_SAMPLES + 1) : 1;
-      if (w > this.weight[t & RING_MASK]) this.weight[t & RING_MASK] = w;
+      if (w > weight[t & RING_MASK]) weight[t & RING_MASK] = w;
     }
+    if (!extending) this.fullFrom = Math.max(start, first);
+    this.fullThrough = this.written;
+    this.weightedUntil = this.written;
   }
 
   private emit(output: Int16Array, from: number, to: number): void {
     const { delay, weight } = this;
     const maskAllActive = this.maskAll || this.maskAllWeight > 0;
-    let previous = this.previousWeight;
     let t = this.emitted - this.lookaheadSamples;
     this.emitted += to - from;
+    if (!maskAllActive && t >= this.weightedUntil && t >= 0) {
+      // Nothing to mask in this span (the usual case): the delay line is copied out as it is.
+      for (let n = from; n < to; n++, t++) output[n] = delay[t & RING_MASK];
+      if (to > from) this.previousWeight = 0;
+      return;
+    }
+    const beep = this.fill === 'beep';
+    let previous = this.previousWeight;
+    let masked = 0;
     for (let n = from; n < to; n++, t++) {
-      const delayed = t >= 0 ? delay[t & RING_MASK] : 0;
-      let w = t >= 0 ? weight[t & RING_MASK] : 0;
+      const slot = t & RING_MASK;
+      const delayed = t >= 0 ? delay[slot] : 0;
+      let w = t >= 0 ? weight[slot] : 0;
+      // The slot is next written one ring later, by then as unmasked unless marked again.
+      weight[slot] = 0;
       if (maskAllActive) w = Math.max(w, this.stepMaskAll());
       if (w === 0) {
         previous = 0;
         output[n] = delayed;
         continue;
       }
-      if (previous === 0 && this.fill === 'beep') this.beep.restart();
+      if (previous === 0 && beep) this.beep.restart();
       previous = w;
-      this.stats.maskedSamples++;
-      output[n] = Math.round(delayed * (1 - w) + this.fillSample() * w);
+      masked++;
+      // Fully masked samples are the fill itself (an integer): skip the blend.
+      output[n] = w === 1 ? this.fillSample() : Math.round(delayed * (1 - w) + this.fillSample() * w);
     }
     this.previousWeight = previous;
+    this.stats.maskedSamples += masked;
   }
 
   /** Moves the mask-all weight one sample towards its target, so switching it fades rather than clicks. */

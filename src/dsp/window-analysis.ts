@@ -1,4 +1,4 @@
-import { BLOCK, type DtmfFilterBank } from './filter-bank.js';
+import { BLOCK, HISTORY_MASK, type DtmfFilterBank } from './filter-bank.js';
 import { DTMF_FREQUENCIES } from './dtmf-frequencies.js';
 import { SAMPLE_RATE, dbm0ToPower } from './levels.js';
 
@@ -21,10 +21,10 @@ for (let i = 0; i < BINS; i++) {
 export interface ToneCriteria {
   /** Minimum power of each tone, as mean x². */
   minTonePower: number;
-  /** Low group louder than high by at most this (dB). */
-  maxNormalTwistDb: number;
-  /** High group louder than low by at most this (dB). */
-  maxReverseTwistDb: number;
+  /** Low group louder than high by at most this power ratio. */
+  maxNormalTwist: number;
+  /** High group louder than low by at most this power ratio. */
+  maxReverseTwist: number;
   /** Each winning bin must exceed every other bin of its group by this power ratio. */
   minPeakRatio: number;
   /** The pair's power over the window's mean power. */
@@ -43,8 +43,8 @@ export function criteria(c: {
 }): ToneCriteria {
   return {
     minTonePower: dbm0ToPower(c.minToneDbm0),
-    maxNormalTwistDb: c.maxNormalTwistDb,
-    maxReverseTwistDb: c.maxReverseTwistDb,
+    maxNormalTwist: 10 ** (c.maxNormalTwistDb / 10),
+    maxReverseTwist: 10 ** (c.maxReverseTwistDb / 10),
     minPeakRatio: 10 ** (c.minPeakDb / 10),
     minPairFraction: c.minPairFraction,
     maxDeviation: c.maxDeviation,
@@ -75,35 +75,24 @@ export class WindowAnalysis {
   /** Index 0–15 (low * 4 + high − 4) of the digit the window holds under `rules`, or −1. */
   analyse(rules: ToneCriteria): number {
     const { bank, blocks, power } = this;
-    if (bank.blocks < blocks) return -1;
-    const first = bank.blocks - blocks;
+    const newest = bank.blocks;
+    if (newest < blocks) return -1;
+    const first = newest - blocks;
     const samples = blocks * BLOCK;
+    const energies = bank.energy;
     let energy = 0;
-    for (let j = 0; j < blocks; j++) energy += bank.energyOf(first + j);
+    for (let j = 0; j < blocks; j++) energy += energies[(first + j) & HISTORY_MASK];
     const meanPower = energy / samples;
     if (meanPower < 2 * rules.minTonePower) return -1;
 
+    // Each group is judged as soon as its four powers are known: most speech fails the first.
     const scale = 2 / (samples * samples);
-    for (let i = 0; i < BINS; i++) {
-      let wr = 0;
-      let wi = 0;
-      for (let j = 0; j < blocks; j++) {
-        const k = bank.slot(first + j) + i;
-        const cr = ROT_RE[i * MAX_WINDOW_BLOCKS + j];
-        const ci = ROT_IM[i * MAX_WINDOW_BLOCKS + j];
-        const yr = bank.re[k];
-        const yi = bank.im[k];
-        wr += yr * cr - yi * ci;
-        wi += yr * ci + yi * cr;
-      }
-      power[i] = (wr * wr + wi * wi) * scale;
-    }
-
-    const low = strongest(power, 0);
-    const high = strongest(power, 4);
+    const low = this.groupWinner(0, first, scale, rules.minPeakRatio);
+    if (low < 0) return -1;
+    const high = this.groupWinner(4, first, scale, rules.minPeakRatio);
+    if (high < 0) return -1;
     this.low = low;
     this.high = high;
-    if (!dominates(power, low, 0, rules.minPeakRatio) || !dominates(power, high, 4, rules.minPeakRatio)) return -1;
     // Cheap purity bound before the trigonometry: off-centre tones lose at most ~6 dB in the fixed-frequency sum.
     if (power[low] + power[high] < NOMINAL_PURITY_SLACK * rules.minPairFraction * meanPower) return -1;
     const lowDeviation = this.deviation(low);
@@ -114,12 +103,41 @@ export class WindowAnalysis {
     const pl = this.trackedPower(low, lowDeviation);
     const ph = this.trackedPower(high, highDeviation);
     if (pl < rules.minTonePower || ph < rules.minTonePower) return -1;
-    if (pl > ph * 10 ** (rules.maxNormalTwistDb / 10) || ph > pl * 10 ** (rules.maxReverseTwistDb / 10)) return -1;
+    if (pl > ph * rules.maxNormalTwist || ph > pl * rules.maxReverseTwist) return -1;
     if (pl + ph < rules.minPairFraction * meanPower) return -1;
     // A full block of a sine of power P has Goertzel magnitude B·√(P/2).
     this.lowBlockAmplitude = BLOCK * Math.sqrt(pl / 2);
     this.highBlockAmplitude = BLOCK * Math.sqrt(ph / 2);
     return low * 4 + high - 4;
+  }
+
+  /**
+   * Fills the window power of bins from..from+3 and returns the strongest if it exceeds every
+   * other bin of its group by `ratio`, else −1.
+   */
+  private groupWinner(from: number, first: number, scale: number, ratio: number): number {
+    const { bank, blocks, power } = this;
+    const re = bank.re;
+    const im = bank.im;
+    for (let i = from; i < from + 4; i++) {
+      let wr = 0;
+      let wi = 0;
+      const rot = i * MAX_WINDOW_BLOCKS;
+      for (let j = 0; j < blocks; j++) {
+        const k = ((first + j) & HISTORY_MASK) * BINS + i;
+        const cr = ROT_RE[rot + j];
+        const ci = ROT_IM[rot + j];
+        const yr = re[k];
+        const yi = im[k];
+        wr += yr * cr - yi * ci;
+        wi += yr * ci + yi * cr;
+      }
+      power[i] = (wr * wr + wi * wi) * scale;
+    }
+    let best = from;
+    for (let i = from + 1; i < from + 4; i++) if (power[i] > power[best]) best = i;
+    for (let i = from; i < from + 4; i++) if (i !== best && power[best] < ratio * power[i]) return -1;
+    return best;
   }
 
   /** Window power of the tone in `bin` summed coherently at its measured frequency f·(1 + deviation). */
@@ -189,15 +207,4 @@ export class PairReference {
     const h = Math.hypot(bank.re[k + this.high], bank.im[k + this.high]) / this.highAmplitude;
     return Math.min(1, l, h);
   }
-}
-
-function strongest(power: Float64Array, from: number): number {
-  let best = from;
-  for (let i = from + 1; i < from + 4; i++) if (power[i] > power[best]) best = i;
-  return best;
-}
-
-function dominates(power: Float64Array, winner: number, from: number, ratio: number): boolean {
-  for (let i = from; i < from + 4; i++) if (i !== winner && power[winner] < ratio * power[i]) return false;
-  return true;
 }

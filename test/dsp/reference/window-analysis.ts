@@ -1,0 +1,181 @@
+/**
+ * Test reference: WindowAnalysis as it was before the fast paths (git main before issue 15),
+ * kept verbatim so test/dsp/fast-path.test.ts can show the optimised one decides identically.
+ */
+import { BLOCK, type DtmfFilterBank } from '../../../src/dsp/filter-bank.js';
+import { DTMF_FREQUENCIES } from '../../../src/dsp/dtmf-frequencies.js';
+import { SAMPLE_RATE, dbm0ToPower } from '../../../src/dsp/levels.js';
+
+const BINS = 8;
+const MAX_WINDOW_BLOCKS = 8;
+const NOMINAL_PURITY_SLACK = 0.25;
+
+/** Per bin, cos/sin of −ωBj for j < MAX_WINDOW_BLOCKS: undoes the nominal turn of block j in a window. */
+const ROT_RE = new Float64Array(BINS * MAX_WINDOW_BLOCKS);
+const ROT_IM = new Float64Array(BINS * MAX_WINDOW_BLOCKS);
+for (let i = 0; i < BINS; i++) {
+  const turn = (2 * Math.PI * DTMF_FREQUENCIES[i] * BLOCK) / SAMPLE_RATE;
+  for (let j = 0; j < MAX_WINDOW_BLOCKS; j++) {
+    ROT_RE[i * MAX_WINDOW_BLOCKS + j] = Math.cos(-turn * j);
+    ROT_IM[i * MAX_WINDOW_BLOCKS + j] = Math.sin(-turn * j);
+  }
+}
+
+/** What a window must show to count as a DTMF tone pair. */
+export interface ToneCriteria {
+  /** Minimum power of each tone, as mean x². */
+  minTonePower: number;
+  /** Low group louder than high by at most this (dB). */
+  maxNormalTwistDb: number;
+  /** High group louder than low by at most this (dB). */
+  maxReverseTwistDb: number;
+  /** Each winning bin must exceed every other bin of its group by this power ratio. */
+  minPeakRatio: number;
+  /** The pair's power over the window's mean power. */
+  minPairFraction: number;
+  /** Largest relative frequency offset accepted (|Δf| / f). */
+  maxDeviation: number;
+}
+
+export function criteria(c: {
+  minToneDbm0: number;
+  maxNormalTwistDb: number;
+  maxReverseTwistDb: number;
+  minPeakDb: number;
+  minPairFraction: number;
+  maxDeviation: number;
+}): ToneCriteria {
+  return {
+    minTonePower: dbm0ToPower(c.minToneDbm0),
+    maxNormalTwistDb: c.maxNormalTwistDb,
+    maxReverseTwistDb: c.maxReverseTwistDb,
+    minPeakRatio: 10 ** (c.minPeakDb / 10),
+    minPairFraction: c.minPairFraction,
+    maxDeviation: c.maxDeviation,
+  };
+}
+
+/**
+ * Judges the window made of the last `blocks` completed blocks of a filter bank.
+ * Reused per stream: `analyse` fills the fields and allocates nothing.
+ */
+export class WindowAnalysis {
+  /** Low bin (0–3) and high bin (4–7) of the strongest pair, valid after `analyse`. */
+  low = 0;
+  high = 4;
+  /** Mean tone power per bin over the window (mean x² of the sine it represents). */
+  readonly power = new Float64Array(BINS);
+  /** Per-block amplitude a full block of the winning tones would have: the fill reference. */
+  lowBlockAmplitude = 0;
+  highBlockAmplitude = 0;
+
+  constructor(
+    private readonly bank: DtmfFilterBank,
+    readonly blocks: number,
+  ) {
+    if (blocks < 2 || blocks > MAX_WINDOW_BLOCKS) throw new RangeError('window must be 2–8 blocks');
+  }
+
+  /** Index 0–15 (low * 4 + high − 4) of the digit the window holds under `rules`, or −1. */
+  analyse(rules: ToneCriteria): number {
+    const { bank, blocks, power } = this;
+    if (bank.blocks < blocks) return -1;
+    const first = bank.blocks - blocks;
+    const samples = blocks * BLOCK;
+    let energy = 0;
+    for (let j = 0; j < blocks; j++) energy += bank.energyOf(first + j);
+    const meanPower = energy / samples;
+    if (meanPower < 2 * rules.minTonePower) return -1;
+
+    const scale = 2 / (samples * samples);
+    for (let i = 0; i < BINS; i++) {
+      let wr = 0;
+      let wi = 0;
+      for (let j = 0; j < blocks; j++) {
+        const k = bank.slot(first + j) + i;
+        const cr = ROT_RE[i * MAX_WINDOW_BLOCKS + j];
+        const ci = ROT_IM[i * MAX_WINDOW_BLOCKS + j];
+        const yr = bank.re[k];
+        const yi = bank.im[k];
+        wr += yr * cr - yi * ci;
+        wi += yr * ci + yi * cr;
+      }
+      power[i] = (wr * wr + wi * wi) * scale;
+    }
+
+    const low = strongest(power, 0);
+    const high = strongest(power, 4);
+    this.low = low;
+    this.high = high;
+    if (!dominates(power, low, 0, rules.minPeakRatio) || !dominates(power, high, 4, rules.minPeakRatio)) return -1;
+    // Cheap purity bound before the trigonometry: off-centre tones lose at most ~6 dB in the fixed-frequency sum.
+    if (power[low] + power[high] < NOMINAL_PURITY_SLACK * rules.minPairFraction * meanPower) return -1;
+    const lowDeviation = this.deviation(low);
+    const highDeviation = this.deviation(high);
+    if (Math.abs(lowDeviation) > rules.maxDeviation || Math.abs(highDeviation) > rules.maxDeviation) return -1;
+    // Level, twist and purity use the power tracked at the measured frequency: a tone 1.5% off
+    // loses up to 4 dB in the fixed-frequency window sum, which would read as false twist.
+    const pl = this.trackedPower(low, lowDeviation);
+    const ph = this.trackedPower(high, highDeviation);
+    if (pl < rules.minTonePower || ph < rules.minTonePower) return -1;
+    if (pl > ph * 10 ** (rules.maxNormalTwistDb / 10) || ph > pl * 10 ** (rules.maxReverseTwistDb / 10)) return -1;
+    if (pl + ph < rules.minPairFraction * meanPower) return -1;
+    // A full block of a sine of power P has Goertzel magnitude B·√(P/2).
+    this.lowBlockAmplitude = BLOCK * Math.sqrt(pl / 2);
+    this.highBlockAmplitude = BLOCK * Math.sqrt(ph / 2);
+    return low * 4 + high - 4;
+  }
+
+  /** Window power of the tone in `bin` summed coherently at its measured frequency f·(1 + deviation). */
+  private trackedPower(bin: number, deviation: number): number {
+    const { bank, blocks } = this;
+    const first = bank.blocks - blocks;
+    const turn = (-2 * Math.PI * DTMF_FREQUENCIES[bin] * (1 + deviation) * BLOCK) / SAMPLE_RATE;
+    const stepRe = Math.cos(turn);
+    const stepIm = Math.sin(turn);
+    let cr = 1;
+    let ci = 0;
+    let wr = 0;
+    let wi = 0;
+    for (let j = 0; j < blocks; j++) {
+      const k = bank.slot(first + j) + bin;
+      wr += bank.re[k] * cr - bank.im[k] * ci;
+      wi += bank.re[k] * ci + bank.im[k] * cr;
+      const nextRe = cr * stepRe - ci * stepIm;
+      ci = cr * stepIm + ci * stepRe;
+      cr = nextRe;
+    }
+    const samples = blocks * BLOCK;
+    return ((wr * wr + wi * wi) * 2) / (samples * samples);
+  }
+
+  /** Relative frequency offset (Δf / f) of the tone in `bin`, from the turn between neighbouring blocks. */
+  private deviation(bin: number): number {
+    const { bank, blocks } = this;
+    const first = bank.blocks - blocks;
+    let pr = 0;
+    let pi = 0;
+    for (let j = 0; j + 1 < blocks; j++) {
+      const a = bank.slot(first + j) + bin;
+      const b = bank.slot(first + j + 1) + bin;
+      // y_b · conj(y_a)
+      pr += bank.re[b] * bank.re[a] + bank.im[b] * bank.im[a];
+      pi += bank.im[b] * bank.re[a] - bank.re[b] * bank.im[a];
+    }
+    const cr = ROT_RE[bin * MAX_WINDOW_BLOCKS + 1];
+    const ci = ROT_IM[bin * MAX_WINDOW_BLOCKS + 1];
+    const turn = Math.atan2(pr * ci + pi * cr, pr * cr - pi * ci);
+    return (turn * SAMPLE_RATE) / (2 * Math.PI * BLOCK) / DTMF_FREQUENCIES[bin];
+  }
+}
+
+function strongest(power: Float64Array, from: number): number {
+  let best = from;
+  for (let i = from + 1; i < from + 4; i++) if (power[i] > power[best]) best = i;
+  return best;
+}
+
+function dominates(power: Float64Array, winner: number, from: number, ratio: number): boolean {
+  for (let i = from; i < from + 4; i++) if (i !== winner && power[winner] < ratio * power[i]) return false;
+  return true;
+}
