@@ -212,8 +212,9 @@ describe.skipIf(!tmpfs)('item 5: a full disk (real tmpfs, slow, real service)', 
       expect((await fetch(`${s.url}/healthz`)).status).toBe(200);
 
       const before = call.agent.received.length;
-      await Promise.all([call.callerPlays(syntheticSpeech(1000), 4), call.agentPlays(silence(1000), 4)]);
-      await waitFor(() => call.agent.received.length >= before + 45);
+      // Three seconds while the disk is full: several of the recording's 0.5 s chunks must meet it, however late they flush.
+      await Promise.all([call.callerPlays(syntheticSpeech(3000), 4), call.agentPlays(silence(3000), 4)]);
+      await waitFor(() => call.agent.received.length >= before + 140);
 
       rmSync(filler);
       await waitFor(() => s.context.audit.available?.() === true, 5_000);
