@@ -1,6 +1,8 @@
-import { closeSync, existsSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readdirSync, readFileSync, readSync, writeFileSync, writeSync, renameSync } from 'node:fs';
+import { close, closeSync, existsSync, fdatasync, fstat, ftruncate, open, openSync, readdirSync, readFileSync, readSync, renameSync, write, writeFileSync } from 'node:fs';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzip, gunzipSync } from 'node:zlib';
 import type { ChainAnchor } from './chain.js';
 
 /** `audit-YYYY-MM-DD-NNNN.jsonl`, gzip-archived as `.jsonl.gz`: names sort in chain order. */
@@ -35,13 +37,24 @@ export function listTrailFiles(dir: string): TrailFile[] {
     .sort((a, b) => (a.day === b.day ? a.index - b.index : a.day < b.day ? -1 : 1));
 }
 
-/** A trail file's lines, transparently un-gzipping archives. The last empty line is dropped. */
-export function readTrailLines(path: string): string[] {
-  const raw = readFileSync(path);
-  const text = (path.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8');
+const gunzipAsync = promisify(gunzip);
+
+function splitLines(text: string): string[] {
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   return lines;
+}
+
+/** A trail file's lines, transparently un-gzipping archives. The last empty line is dropped. */
+export function readTrailLines(path: string): string[] {
+  const raw = readFileSync(path);
+  return splitLines((path.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8'));
+}
+
+/** `readTrailLines` off the event loop, for work the running service does (retention). */
+export async function loadTrailLines(path: string): Promise<string[]> {
+  const raw = await readFile(path);
+  return splitLines((path.endsWith('.gz') ? await gunzipAsync(raw) : raw).toString('utf8'));
 }
 
 /** A trail file's first line without reading the whole file (archives are un-gzipped whole). */
@@ -69,35 +82,43 @@ export function readAnchor(dir: string): ChainAnchor | undefined {
   return JSON.parse(readFileSync(path, 'utf8')) as ChainAnchor;
 }
 
-export function writeAnchor(dir: string, anchor: ChainAnchor): void {
+export async function writeAnchor(dir: string, anchor: ChainAnchor): Promise<void> {
   const path = join(dir, ANCHOR_FILE);
-  writeFileSync(`${path}.tmp`, JSON.stringify(anchor), { mode: 0o600 });
-  renameSync(`${path}.tmp`, path);
+  await writeFile(`${path}.tmp`, JSON.stringify(anchor), { mode: 0o600 });
+  await rename(`${path}.tmp`, path);
 }
 
 /**
  * The file operations the trail appends with: the one seam between the chain and the disk, so
- * a test can make writes fail and a different writer (group commit, say) can stand in.
+ * a test can make writes fail or hold a sync back. Every operation is asynchronous: the bytes
+ * and the fdatasync go through libuv's thread pool, never the event loop that carries call audio.
  */
 export interface TrailFileWriter {
   /** Opens (creating 0600) a file for appending; returns its descriptor. */
-  open(path: string): number;
-  size(fd: number): number;
-  /** Writes every byte, or throws. */
-  append(fd: number, bytes: Buffer): void;
-  sync(fd: number): void;
+  open(path: string): Promise<number>;
+  size(fd: number): Promise<number>;
+  /** Writes every byte, or rejects. */
+  append(fd: number, bytes: Buffer): Promise<void>;
+  sync(fd: number): Promise<void>;
   /** Cuts the file back to `size`: drops the torn end of a write that failed. */
-  truncate(fd: number, size: number): void;
-  close(fd: number): void;
+  truncate(fd: number, size: number): Promise<void>;
+  close(fd: number): Promise<void>;
 }
 
+const fsOpen = promisify(open);
+const fsFstat = promisify(fstat);
+const fsWrite = promisify(write);
+const fsFdatasync = promisify(fdatasync);
+const fsFtruncate = promisify(ftruncate);
+const fsClose = promisify(close);
+
 export const fsTrailFileWriter: TrailFileWriter = {
-  open: (path) => openSync(path, 'a', 0o600),
-  size: (fd) => fstatSync(fd).size,
-  append(fd, bytes) {
-    for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
+  open: (path) => fsOpen(path, 'a', 0o600),
+  size: async (fd) => (await fsFstat(fd)).size,
+  async append(fd, bytes) {
+    for (let written = 0; written < bytes.length; ) written += (await fsWrite(fd, bytes, written)).bytesWritten;
   },
-  sync: (fd) => fdatasyncSync(fd),
-  truncate: (fd, size) => ftruncateSync(fd, size),
-  close: (fd) => closeSync(fd),
+  sync: (fd) => fsFdatasync(fd),
+  truncate: (fd, size) => fsFtruncate(fd, size),
+  close: (fd) => fsClose(fd),
 };

@@ -29,11 +29,11 @@ export interface FileAuditTrailOptions {
   /** Start a new file once the current one would grow past this. */
   rotateBytes: number;
   now?: () => number;
-  /** fdatasync after every record (default). Off only for bulk tests. */
-  syncEachRecord?: boolean;
+  /** fdatasync each batch before its records count as written (default). Off only for bulk tests. */
+  syncEachBatch?: boolean;
   /** Told when the scrubber masked something in a record: a bug upstream. */
   onScrub?: ScrubListener;
-  /** Where bytes go (default: the file system). */
+  /** Where bytes go (default: the file system, asynchronously). */
   writer?: TrailFileWriter;
   /** Told on every failed write attempt; `first` marks the start of an outage. */
   onWriteFailed?: (code: string, first: boolean) => void;
@@ -49,31 +49,57 @@ interface OpenFile {
   size: number;
 }
 
+/** An event waiting for its batch, and the promise `record` handed out for it. */
 interface Pending {
   ts: string;
   event: AuditEvent;
+  resolve: () => void;
+  reject: (err: unknown) => void;
 }
+
+/** A pending event sealed at its place in the chain, ready to append. */
+interface Sealed {
+  pending: Pending;
+  bytes: Buffer;
+  body: string;
+  mac: string;
+}
+
+const lostError = () => new ToneguardError('audit_unavailable', 'The audit trail could not write this event; it was lost', 503);
 
 /**
  * The append-only, hash-chained audit trail: one JSON line per security event, each
  * carrying an HMAC over the previous record's MAC and its own content. Files rotate by size
- * and by UTC day, and the chain runs across them. Writes are synchronous, so records are
- * on disk, in order, before `record` returns.
+ * and by UTC day, and the chain runs across them.
  *
- * When a write fails (a full disk, an I/O error) `record` does not throw into its caller (a
- * refused upgrade, a media frame): the torn write is cut off, the trail reports itself
- * unavailable, keeps events in a bounded backlog and retries every second. On recovery it writes
- * an `audit.write_failed` record saying what happened, then the backlog, in order, in the chain.
+ * Group commit off the event loop: `record` queues the event (its timestamp and place in the
+ * queue fixed at once) and returns a promise that resolves once the record is on disk. One batch
+ * is in flight at a time: the queued events are sealed in order (the HMAC is cheap and stays
+ * here, so the chain order is exactly the call order), then written with one asynchronous write
+ * and one fdatasync per file, both on libuv's thread pool. Events recorded while a batch is
+ * being synced form the next batch, so a burst costs a few fsyncs and never blocks a frame.
+ * Callers that must not go on before the record is durable (a tokenize) await the promise; the
+ * rest ignore it (it never rejects unhandled).
+ *
+ * When a write fails (a full disk, an I/O error) nothing is thrown into a caller: the torn write
+ * is cut off, the trail reports itself unavailable, keeps events in a bounded backlog and retries
+ * every second. On recovery it writes an `audit.write_failed` record saying what happened, then
+ * the backlog, in order, in the chain. An event dropped from a full backlog rejects its promise
+ * with `audit_unavailable`.
  */
 export class FileAuditTrail implements AuditSink {
   private current: OpenFile | undefined;
+  /** The head of the chain on disk: the next record's seq and the last record's MAC. */
   private seq: number;
   private prev: string;
   private readonly listeners = new Set<AuditListener>();
   private readonly now: () => number;
   private readonly writer: TrailFileWriter;
   private outage: (TrailOutage & { since: string }) | undefined;
-  private backlog: Pending[] = [];
+  /** Events not yet on disk, in chain order; while unavailable, the backlog. */
+  private queue: Pending[] = [];
+  /** The batch loop (or a recovery) under way; only one touches the file at a time. */
+  private writing: Promise<void> | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
 
   private lock: WriterLock | undefined;
@@ -106,15 +132,23 @@ export class FileAuditTrail implements AuditSink {
     return this.outage === undefined;
   }
 
-  record(event: AuditEvent): void {
-    const pending = { ts: new Date(this.now()).toISOString(), event };
-    if (this.outage) return this.enqueue(pending);
-    try {
-      this.append(pending);
-    } catch (err) {
-      this.failed(err);
-      this.enqueue(pending);
+  /** Queues `event`; the promise resolves once its record is durable. Safe to ignore. */
+  record(event: AuditEvent): Promise<void> {
+    let settle: Pick<Pending, 'resolve' | 'reject'> | undefined;
+    const durable = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+    // Fire-and-forget callers never see a rejection as unhandled; those who await still get it.
+    durable.catch(() => undefined);
+    const pending: Pending = { ts: new Date(this.now()).toISOString(), event, ...settle! };
+    if (!this.outage) {
+      this.queue.push(pending);
+      this.writing ??= this.drain();
+    } else if (this.queue.length < BACKLOG_LIMIT) {
+      this.queue.push(pending);
+    } else {
+      this.outage.lost += 1;
+      pending.reject(lostError());
     }
+    return durable;
   }
 
   /** Every record, after it is written. Returns the unsubscribe function. */
@@ -123,66 +157,120 @@ export class FileAuditTrail implements AuditSink {
     return () => this.listeners.delete(listener);
   }
 
-  flush(): void {
-    if (this.current) this.writer.sync(this.current.fd);
+  /** Resolves once every event recorded so far is durable (or held in the backlog of an outage). */
+  async flush(): Promise<void> {
+    while (this.writing) await this.writing;
   }
 
-  /** Syncs and closes the current file. A record arriving later (a straggler at shutdown) opens a new file and keeps the chain. */
-  close(): void {
-    if (this.outage) this.retry();
+  /**
+   * Writes what is queued, makes one last attempt if the trail is unavailable, syncs and closes the
+   * current file. A record arriving later (a straggler at shutdown) opens a new file and keeps the chain.
+   */
+  async close(): Promise<void> {
+    await this.flush();
+    if (this.outage) await this.retry();
     clearInterval(this.retryTimer);
     this.retryTimer = undefined;
-    try {
-      this.closeCurrent();
-    } catch {
-      // Nothing more can be done for a file the disk refuses to sync; its complete records are on it.
-      this.current = undefined;
-    }
+    for (const pending of this.outage ? this.queue.splice(0) : []) pending.reject(lostError());
+    do {
+      await this.flush();
+      try {
+        await this.closeCurrent();
+      } catch {
+        // Nothing more can be done for a file the disk refuses to sync; its complete records are on it.
+      }
+    } while (this.writing);
     this.lock?.release();
     this.lock = undefined;
   }
 
-  /** Seals and writes one event; on failure nothing of it stays in the file and the chain head is unchanged. */
-  private append({ ts, event }: Pending): void {
+  /** Writes batches until the queue is empty or a write fails. */
+  private async drain(): Promise<void> {
+    // Events recorded in the same turn of the loop as the first join its batch.
+    await undefined;
+    try {
+      while (this.queue.length > 0 && !this.outage) {
+        const rest = await this.writeBatch(this.queue.splice(0));
+        this.queue = [...rest, ...this.queue];
+      }
+    } finally {
+      this.writing = undefined;
+    }
+  }
+
+  /**
+   * Seals `batch` on the chain head and appends it, one write and one sync per file it lands in.
+   * Returns what was not written (empty on success); on failure the torn end is cut off, the head
+   * stays at the last record on disk, and the trail is unavailable.
+   */
+  private async writeBatch(batch: Pending[]): Promise<Pending[]> {
     // A straggler after close (shutdown) takes the lock back; no other writer can have started in between in practice.
     this.lock ??= acquireWriterLock(this.options.dir);
-    const scrubbed = scrub(JSON.stringify({ seq: this.seq, ts, ...event }), { json: true });
-    if (scrubbed.hits.length > 0) this.options.onScrub?.(scrubbed.hits);
-    const body = `${scrubbed.text.slice(0, -1)},"prev":"${this.prev}"}`;
-    const sealed = sealRecord(this.options.key, body);
-    const bytes = Buffer.from(`${sealed.line}\n`, 'utf8');
-    const file = this.fileFor(ts.slice(0, 10), bytes.length);
-    try {
-      this.writer.append(file.fd, bytes);
-      if (this.options.syncEachRecord !== false) this.writer.sync(file.fd);
-    } catch (err) {
-      this.dropTornWrite(file);
-      throw err;
-    }
-    file.size += bytes.length;
-    this.seq += 1;
-    this.prev = sealed.mac;
-    const written = JSON.parse(body) as AuditRecord;
-    for (const listener of this.listeners) {
+    const sealed = this.seal(batch);
+    let file: OpenFile | undefined;
+    for (let i = 0; i < sealed.length; ) {
+      const day = sealed[i].pending.ts.slice(0, 10);
+      let end = i + 1;
+      file = undefined;
       try {
-        listener(written);
-      } catch {
-        // A subscriber's failure must never lose or block a record.
+        file = await this.fileFor(day, sealed[i].bytes.length);
+        let size = file.size + sealed[i].bytes.length;
+        for (; end < sealed.length && sealed[end].pending.ts.startsWith(day) && size + sealed[end].bytes.length <= this.options.rotateBytes; end++) {
+          size += sealed[end].bytes.length;
+        }
+        await this.writer.append(file.fd, Buffer.concat(sealed.slice(i, end).map((s) => s.bytes)));
+        if (this.options.syncEachBatch !== false) await this.writer.sync(file.fd);
+        file.size = size;
+      } catch (err) {
+        if (file) await this.dropTornWrite(file);
+        this.failed(err);
+        return batch.slice(i);
       }
+      this.committed(sealed.slice(i, end));
+      i = end;
+    }
+    return [];
+  }
+
+  /** Seals each event on the one before it, starting from the head on disk. */
+  private seal(batch: Pending[]): Sealed[] {
+    let seq = this.seq;
+    let prev = this.prev;
+    return batch.map((pending) => {
+      const scrubbed = scrub(JSON.stringify({ seq, ts: pending.ts, ...pending.event }), { json: true });
+      if (scrubbed.hits.length > 0) this.options.onScrub?.(scrubbed.hits);
+      const body = `${scrubbed.text.slice(0, -1)},"prev":"${prev}"}`;
+      const { line, mac } = sealRecord(this.options.key, body);
+      seq += 1;
+      prev = mac;
+      return { pending, bytes: Buffer.from(`${line}\n`, 'utf8'), body, mac };
+    });
+  }
+
+  /** Moves the head past records now on disk, tells subscribers, and resolves their promises. */
+  private committed(records: Sealed[]): void {
+    this.seq += records.length;
+    this.prev = records[records.length - 1].mac;
+    for (const { body, pending } of records) {
+      const written = JSON.parse(body) as AuditRecord;
+      for (const listener of this.listeners) {
+        try {
+          listener(written);
+        } catch {
+          // A subscriber's failure must never lose or block a record.
+        }
+      }
+      pending.resolve();
     }
   }
 
   /** Cuts a failed write off the file; if even that fails, the file is left behind and the next write opens a new one. */
-  private dropTornWrite(file: OpenFile): void {
+  private async dropTornWrite(file: OpenFile): Promise<void> {
     try {
-      this.writer.truncate(file.fd, file.size);
+      await this.writer.truncate(file.fd, file.size);
     } catch {
-      try {
-        this.writer.close(file.fd);
-      } catch {
-        // Already unusable; the descriptor is dropped either way.
-      }
       this.current = undefined;
+      await this.writer.close(file.fd).catch(() => undefined);
     }
   }
 
@@ -190,64 +278,67 @@ export class FileAuditTrail implements AuditSink {
     const code = (err as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
     const first = this.outage === undefined;
     this.outage ??= { code, since: new Date(this.now()).toISOString(), queued: 0, lost: 0 };
-    this.retryTimer ??= setInterval(() => this.retry(), RETRY_INTERVAL_MS).unref();
+    this.retryTimer ??= setInterval(() => void this.retry(), RETRY_INTERVAL_MS).unref();
     this.options.onWriteFailed?.(code, first);
   }
 
-  private enqueue(pending: Pending): void {
-    if (this.backlog.length < BACKLOG_LIMIT) this.backlog.push(pending);
-    else if (this.outage) this.outage.lost += 1;
+  /** Unless a write is under way, tries to write the outage record and the backlog. */
+  private retry(): Promise<void> {
+    if (this.outage && !this.writing) this.writing = this.recover();
+    return this.flush();
   }
 
-  /** Writes the outage record and the backlog; stops at the first failure and tries again later. */
-  private retry(): void {
-    const outage = this.outage;
-    if (!outage) return;
-    const report: Pending = {
-      ts: new Date(this.now()).toISOString(),
-      event: { action: 'audit.write_failed', actor: SYSTEM_ACTOR, outcome: 'failure', details: { code: outage.code, since: outage.since, queued: this.backlog.length, lost: outage.lost } },
-    };
+  /** Writes the outage record, then the backlog; stops at the first failure and tries again later. */
+  private async recover(): Promise<void> {
+    const outage = this.outage!;
+    let report: Pending | undefined;
     try {
-      this.append(report);
-    } catch (err) {
-      return this.failed(err);
+      report = {
+        ts: new Date(this.now()).toISOString(),
+        event: { action: 'audit.write_failed', actor: SYSTEM_ACTOR, outcome: 'failure', details: { code: outage.code, since: outage.since, queued: this.queue.length, lost: outage.lost } },
+        resolve: () => undefined,
+        reject: () => undefined,
+      };
+      const backlog = this.queue.splice(0);
+      const rest = await this.writeBatch([report, ...backlog]);
+      if (rest.length === 0) {
+        clearInterval(this.retryTimer);
+        this.retryTimer = undefined;
+        this.outage = undefined;
+        this.options.onRecovered?.({ code: outage.code, queued: backlog.length, lost: outage.lost });
+      } else if (rest[0] === report) {
+        this.queue = [...backlog, ...this.queue];
+      } else {
+        // The outage record is written; what is still queued goes out on a later attempt.
+        this.queue = [...rest, ...this.queue];
+        this.outage = { ...this.outage!, queued: this.queue.length, lost: 0 };
+      }
+    } finally {
+      this.writing = undefined;
     }
-    const queued = this.backlog.length;
-    let written = 0;
-    try {
-      for (; written < queued; written++) this.append(this.backlog[written]);
-    } catch (err) {
-      // The outage record is written; what is still queued goes out on a later attempt.
-      this.backlog = this.backlog.slice(written);
-      this.outage = { ...outage, queued: this.backlog.length, lost: 0 };
-      return this.failed(err);
-    }
-    this.backlog = [];
-    clearInterval(this.retryTimer);
-    this.retryTimer = undefined;
-    this.outage = undefined;
-    this.options.onRecovered?.({ code: outage.code, queued, lost: outage.lost });
+    // Events recorded while the backlog was written follow it.
+    if (!this.outage && this.queue.length > 0) this.writing ??= this.drain();
   }
 
-  private fileFor(day: string, bytes: number): OpenFile {
+  private async fileFor(day: string, bytes: number): Promise<OpenFile> {
     const current = this.current;
     if (current && current.day === day && (current.size === 0 || current.size + bytes <= this.options.rotateBytes)) return current;
     const index = current && current.day === day ? current.index + 1 : nextIndex(this.options.dir, day);
-    this.closeCurrent();
+    await this.closeCurrent();
     const name = trailFileName(day, index);
-    const fd = this.writer.open(join(this.options.dir, name));
-    this.current = { fd, name, day, index, size: this.writer.size(fd) };
+    const fd = await this.writer.open(join(this.options.dir, name));
+    this.current = { fd, name, day, index, size: await this.writer.size(fd) };
     return this.fileFor(day, bytes);
   }
 
-  private closeCurrent(): void {
+  private async closeCurrent(): Promise<void> {
     if (!this.current) return;
     const { fd } = this.current;
     this.current = undefined;
     try {
-      this.writer.sync(fd);
+      await this.writer.sync(fd);
     } finally {
-      this.writer.close(fd);
+      await this.writer.close(fd);
     }
   }
 }
