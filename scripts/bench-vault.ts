@@ -22,6 +22,7 @@ const CONCURRENCY = 64;
 const SEQUENTIAL_TOKENIZES = 500;
 const AUDITED_TOKENIZES = 20_000;
 const DETOKENIZES = 5_000;
+const DETOKENIZE_PACE_MS = 2;
 /** Goals from issue 15: durable tokenizes per second with the file trail on, detokenize p99 under that load. */
 const GOAL_TOKENIZES_PER_SECOND = 5_000;
 const GOAL_DETOKENIZE_P99_MS = 2;
@@ -63,12 +64,19 @@ function openBenchVault(dir: string, audit: AuditSink) {
   return createVault({ config, keyring, store: new SqliteTokenStore(join(dir, 'vault.db')), audit });
 }
 
-/** Sorted milliseconds of one-at-a-time detokenizes of random tokens: `count` of them, or until `until` says stop. */
-async function detokenizeLatencies(vault: ManagedVault, tokens: string[], count: number, until: () => boolean = () => false): Promise<number[]> {
+/**
+ * Sorted milliseconds of one-at-a-time detokenizes of random tokens: `count` of them, or until
+ * `until` says stop. Each starts from a turn of the event loop, as a request arriving on a socket
+ * does, and its time includes waiting for the loop: whatever blocks the loop shows up here.
+ */
+async function detokenizeLatencies(vault: ManagedVault, tokens: string[], count: number, until?: () => boolean): Promise<number[]> {
   const latencies: number[] = [];
-  for (let i = 0; i < count && !until(); i++) {
+  for (let i = 0; i < count && !until?.(); i++) {
+    // Under load, a steady trickle of reads (about 500/s) rather than a second flood of audited work.
+    if (until) await new Promise((resolve) => setTimeout(resolve, DETOKENIZE_PACE_MS));
     const token = tokens[Math.floor(Math.random() * tokens.length)];
     const t0 = process.hrtime.bigint();
+    await new Promise((resolve) => setImmediate(resolve));
     await vault.detokenize(token, { actor: ACTOR, processor: PROCESSOR });
     latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
@@ -133,7 +141,7 @@ async function main(): Promise<void> {
       [
         `durable tokenizes/s: ${result.durableTokenizesPerSecond} (${CONCURRENCY} in flight; one at a time: ${result.sequentialDurableTokenizesPerSecond})`,
         `with the fsynced file audit trail: ${result.withFileAuditTrailTokenizesPerSecond} durable tokenizes/s (${result.withFileAuditTrailToNoTrailRatio}× without it, ${result.withFileAuditTrailToAesRatio}× raw AES-256-GCM)`,
-        `detokenize under that load (${result.detokenizesUnderLoad}, one at a time): p50 ${result.detokenizeUnderLoadP50Ms} ms, p99 ${result.detokenizeUnderLoadP99Ms} ms`,
+        `detokenize under that load (${result.detokenizesUnderLoad}, one every ${DETOKENIZE_PACE_MS} ms): p50 ${result.detokenizeUnderLoadP50Ms} ms, p99 ${result.detokenizeUnderLoadP99Ms} ms`,
         `detokenize alone: p50 ${result.detokenizeP50Ms} ms, p99 ${result.detokenizeP99Ms} ms`,
         `raw AES-256-GCM encrypts/s: ${result.aesGcmEncryptsPerSecond}; tokenize/AES ratio without the trail: ${result.tokenizeToAesRatio}`,
         `goal (≥ ${GOAL_TOKENIZES_PER_SECOND} tokenizes/s with the trail, detokenize p99 < ${GOAL_DETOKENIZE_P99_MS} ms under load): ${met ? 'met' : 'NOT met'}`,
