@@ -1,4 +1,4 @@
-import { close, closeSync, existsSync, fdatasync, fstat, ftruncate, open, openSync, readdirSync, readFileSync, readSync, renameSync, write, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fdatasync, fstatSync, ftruncateSync, openSync, readdirSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -90,35 +90,32 @@ export async function writeAnchor(dir: string, anchor: ChainAnchor): Promise<voi
 
 /**
  * The file operations the trail appends with: the one seam between the chain and the disk, so
- * a test can make writes fail or hold a sync back. Every operation is asynchronous: the bytes
- * and the fdatasync go through libuv's thread pool, never the event loop that carries call audio.
+ * a test can make writes fail or hold a sync back. Appending is a synchronous `write` into the
+ * page cache (microseconds, and in order); the slow part, the fdatasync, runs on libuv's thread
+ * pool and never on the event loop that carries call audio.
  */
 export interface TrailFileWriter {
   /** Opens (creating 0600) a file for appending; returns its descriptor. */
-  open(path: string): Promise<number>;
-  size(fd: number): Promise<number>;
-  /** Writes every byte, or rejects. */
-  append(fd: number, bytes: Buffer): Promise<void>;
+  open(path: string): number;
+  size(fd: number): number;
+  /** Writes every byte, or throws. */
+  append(fd: number, bytes: Buffer): void;
+  /** fdatasync, off the event loop. */
   sync(fd: number): Promise<void>;
   /** Cuts the file back to `size`: drops the torn end of a write that failed. */
-  truncate(fd: number, size: number): Promise<void>;
-  close(fd: number): Promise<void>;
+  truncate(fd: number, size: number): void;
+  close(fd: number): void;
 }
 
-const fsOpen = promisify(open);
-const fsFstat = promisify(fstat);
-const fsWrite = promisify(write);
-const fsFdatasync = promisify(fdatasync);
-const fsFtruncate = promisify(ftruncate);
-const fsClose = promisify(close);
+const fdatasyncOffTheLoop = promisify(fdatasync);
 
 export const fsTrailFileWriter: TrailFileWriter = {
-  open: (path) => fsOpen(path, 'a', 0o600),
-  size: async (fd) => (await fsFstat(fd)).size,
-  async append(fd, bytes) {
-    for (let written = 0; written < bytes.length; ) written += (await fsWrite(fd, bytes, written)).bytesWritten;
+  open: (path) => openSync(path, 'a', 0o600),
+  size: (fd) => fstatSync(fd).size,
+  append(fd, bytes) {
+    for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
   },
-  sync: (fd) => fsFdatasync(fd),
-  truncate: (fd, size) => fsFtruncate(fd, size),
-  close: (fd) => fsClose(fd),
+  sync: (fd) => fdatasyncOffTheLoop(fd),
+  truncate: (fd, size) => ftruncateSync(fd, size),
+  close: (fd) => closeSync(fd),
 };

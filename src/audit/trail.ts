@@ -29,11 +29,11 @@ export interface FileAuditTrailOptions {
   /** Start a new file once the current one would grow past this. */
   rotateBytes: number;
   now?: () => number;
-  /** fdatasync each batch before its records count as written (default). Off only for bulk tests. */
+  /** fdatasync each batch before its records count as durable (default). Off only for bulk tests. */
   syncEachBatch?: boolean;
   /** Told when the scrubber masked something in a record: a bug upstream. */
   onScrub?: ScrubListener;
-  /** Where bytes go (default: the file system, asynchronously). */
+  /** Where bytes go (default: the file system; fdatasync on libuv's thread pool). */
   writer?: TrailFileWriter;
   /** Told on every failed write attempt; `first` marks the start of an outage. */
   onWriteFailed?: (code: string, first: boolean) => void;
@@ -49,20 +49,12 @@ interface OpenFile {
   size: number;
 }
 
-/** An event waiting for its batch, and the promise `record` handed out for it. */
+/** An event not yet written, and how to settle the promise `record` handed out for it. */
 interface Pending {
   ts: string;
   event: AuditEvent;
   resolve: () => void;
   reject: (err: unknown) => void;
-}
-
-/** A pending event sealed at its place in the chain, ready to append. */
-interface Sealed {
-  pending: Pending;
-  bytes: Buffer;
-  body: string;
-  mac: string;
 }
 
 const lostError = () => new ToneguardError('audit_unavailable', 'The audit trail could not write this event; it was lost', 503);
@@ -72,35 +64,34 @@ const lostError = () => new ToneguardError('audit_unavailable', 'The audit trail
  * carrying an HMAC over the previous record's MAC and its own content. Files rotate by size
  * and by UTC day, and the chain runs across them.
  *
- * Group commit off the event loop: `record` queues the event (its timestamp and place in the
- * queue fixed at once) and returns a promise that resolves once the record is on disk. One batch
- * is in flight at a time: the queued events are sealed in order (the HMAC is cheap and stays
- * here, so the chain order is exactly the call order), then written with one asynchronous write
- * and one fdatasync per file, both on libuv's thread pool. Events recorded while a batch is
- * being synced form the next batch, so a burst costs a few fsyncs and never blocks a frame.
- * Callers that must not go on before the record is durable (a tokenize) await the promise; the
- * rest ignore it (it never rejects unhandled).
+ * Group commit, with the fsync off the event loop: `record` seals the event and appends its line
+ * at once (a `write` into the page cache: in order, visible to readers, microseconds), then returns
+ * a promise that resolves once the line is durable. One fdatasync is in flight at a time, on
+ * libuv's thread pool; every record written while it runs shares the next one. So a burst of
+ * events costs a few fsyncs and never blocks a frame. Callers that must not go on before the
+ * record is durable (a tokenize) await the promise; the rest ignore it (it never rejects unhandled).
  *
- * When a write fails (a full disk, an I/O error) nothing is thrown into a caller: the torn write
- * is cut off, the trail reports itself unavailable, keeps events in a bounded backlog and retries
- * every second. On recovery it writes an `audit.write_failed` record saying what happened, then
- * the backlog, in order, in the chain. An event dropped from a full backlog rejects its promise
- * with `audit_unavailable`.
+ * When a write fails (a full disk, an I/O error) `record` does not throw into its caller (a
+ * refused upgrade, a media frame): the torn write is cut off, the trail reports itself
+ * unavailable, keeps events in a bounded backlog and retries every second. On recovery it writes
+ * an `audit.write_failed` record saying what happened, then the backlog, in order, in the chain.
  */
 export class FileAuditTrail implements AuditSink {
   private current: OpenFile | undefined;
-  /** The head of the chain on disk: the next record's seq and the last record's MAC. */
   private seq: number;
   private prev: string;
   private readonly listeners = new Set<AuditListener>();
   private readonly now: () => number;
   private readonly writer: TrailFileWriter;
   private outage: (TrailOutage & { since: string }) | undefined;
-  /** Events not yet on disk, in chain order; while unavailable, the backlog. */
-  private queue: Pending[] = [];
-  /** The batch loop (or a recovery) under way; only one touches the file at a time. */
-  private writing: Promise<void> | undefined;
+  private backlog: Pending[] = [];
   private retryTimer: NodeJS.Timeout | undefined;
+  /** Records written but not yet synced, with the file each is in. */
+  private unsynced: { fd: number; pending: Pending }[] = [];
+  /** Files rotated away from: synced, then closed, by the sync loop. */
+  private retired: number[] = [];
+  /** The sync loop under way: one fdatasync at a time. */
+  private syncing: Promise<void> | undefined;
 
   private lock: WriterLock | undefined;
 
@@ -132,21 +123,22 @@ export class FileAuditTrail implements AuditSink {
     return this.outage === undefined;
   }
 
-  /** Queues `event`; the promise resolves once its record is durable. Safe to ignore. */
+  /** Writes `event` now; the promise resolves once it is durable. Safe to ignore. */
   record(event: AuditEvent): Promise<void> {
     let settle: Pick<Pending, 'resolve' | 'reject'> | undefined;
     const durable = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
     // Fire-and-forget callers never see a rejection as unhandled; those who await still get it.
     durable.catch(() => undefined);
     const pending: Pending = { ts: new Date(this.now()).toISOString(), event, ...settle! };
-    if (!this.outage) {
-      this.queue.push(pending);
-      this.writing ??= this.drain();
-    } else if (this.queue.length < BACKLOG_LIMIT) {
-      this.queue.push(pending);
-    } else {
-      this.outage.lost += 1;
-      pending.reject(lostError());
+    if (this.outage) {
+      this.enqueue(pending);
+      return durable;
+    }
+    try {
+      this.append(pending);
+    } catch (err) {
+      this.failed(err);
+      this.enqueue(pending);
     }
     return durable;
   }
@@ -157,120 +149,68 @@ export class FileAuditTrail implements AuditSink {
     return () => this.listeners.delete(listener);
   }
 
-  /** Resolves once every event recorded so far is durable (or held in the backlog of an outage). */
+  /** Resolves once every record written so far is synced. */
   async flush(): Promise<void> {
-    while (this.writing) await this.writing;
+    while (this.syncing) await this.syncing;
   }
 
   /**
-   * Writes what is queued, makes one last attempt if the trail is unavailable, syncs and closes the
-   * current file. A record arriving later (a straggler at shutdown) opens a new file and keeps the chain.
+   * Makes one last attempt if the trail is unavailable, then syncs and closes the current file: when
+   * it resolves, every record written is durable. A record arriving later (a straggler at shutdown)
+   * opens a new file and keeps the chain.
    */
   async close(): Promise<void> {
-    await this.flush();
-    if (this.outage) await this.retry();
+    if (this.outage) this.retry();
     clearInterval(this.retryTimer);
     this.retryTimer = undefined;
-    for (const pending of this.outage ? this.queue.splice(0) : []) pending.reject(lostError());
-    do {
-      await this.flush();
-      try {
-        await this.closeCurrent();
-      } catch {
-        // Nothing more can be done for a file the disk refuses to sync; its complete records are on it.
-      }
-    } while (this.writing);
+    if (this.outage) for (const pending of this.backlog.splice(0)) pending.reject(lostError());
+    this.closeCurrent();
+    await this.flush();
     this.lock?.release();
     this.lock = undefined;
   }
 
-  /** Writes batches until the queue is empty or a write fails. */
-  private async drain(): Promise<void> {
-    // Events recorded in the same turn of the loop as the first join its batch.
-    await undefined;
-    try {
-      while (this.queue.length > 0 && !this.outage) {
-        const rest = await this.writeBatch(this.queue.splice(0));
-        this.queue = [...rest, ...this.queue];
-      }
-    } finally {
-      this.writing = undefined;
-    }
-  }
-
-  /**
-   * Seals `batch` on the chain head and appends it, one write and one sync per file it lands in.
-   * Returns what was not written (empty on success); on failure the torn end is cut off, the head
-   * stays at the last record on disk, and the trail is unavailable.
-   */
-  private async writeBatch(batch: Pending[]): Promise<Pending[]> {
+  /** Seals and writes one event; on failure nothing of it stays in the file and the chain head is unchanged. */
+  private append(pending: Pending): void {
+    const { ts, event } = pending;
     // A straggler after close (shutdown) takes the lock back; no other writer can have started in between in practice.
     this.lock ??= acquireWriterLock(this.options.dir);
-    const sealed = this.seal(batch);
-    let file: OpenFile | undefined;
-    for (let i = 0; i < sealed.length; ) {
-      const day = sealed[i].pending.ts.slice(0, 10);
-      let end = i + 1;
-      file = undefined;
-      try {
-        file = await this.fileFor(day, sealed[i].bytes.length);
-        let size = file.size + sealed[i].bytes.length;
-        for (; end < sealed.length && sealed[end].pending.ts.startsWith(day) && size + sealed[end].bytes.length <= this.options.rotateBytes; end++) {
-          size += sealed[end].bytes.length;
-        }
-        await this.writer.append(file.fd, Buffer.concat(sealed.slice(i, end).map((s) => s.bytes)));
-        if (this.options.syncEachBatch !== false) await this.writer.sync(file.fd);
-        file.size = size;
-      } catch (err) {
-        if (file) await this.dropTornWrite(file);
-        this.failed(err);
-        return batch.slice(i);
-      }
-      this.committed(sealed.slice(i, end));
-      i = end;
+    const scrubbed = scrub(JSON.stringify({ seq: this.seq, ts, ...event }), { json: true });
+    if (scrubbed.hits.length > 0) this.options.onScrub?.(scrubbed.hits);
+    const body = `${scrubbed.text.slice(0, -1)},"prev":"${this.prev}"}`;
+    const sealed = sealRecord(this.options.key, body);
+    const bytes = Buffer.from(`${sealed.line}\n`, 'utf8');
+    const file = this.fileFor(ts.slice(0, 10), bytes.length);
+    try {
+      this.writer.append(file.fd, bytes);
+    } catch (err) {
+      this.dropTornWrite(file);
+      throw err;
     }
-    return [];
-  }
-
-  /** Seals each event on the one before it, starting from the head on disk. */
-  private seal(batch: Pending[]): Sealed[] {
-    let seq = this.seq;
-    let prev = this.prev;
-    return batch.map((pending) => {
-      const scrubbed = scrub(JSON.stringify({ seq, ts: pending.ts, ...pending.event }), { json: true });
-      if (scrubbed.hits.length > 0) this.options.onScrub?.(scrubbed.hits);
-      const body = `${scrubbed.text.slice(0, -1)},"prev":"${prev}"}`;
-      const { line, mac } = sealRecord(this.options.key, body);
-      seq += 1;
-      prev = mac;
-      return { pending, bytes: Buffer.from(`${line}\n`, 'utf8'), body, mac };
-    });
-  }
-
-  /** Moves the head past records now on disk, tells subscribers, and resolves their promises. */
-  private committed(records: Sealed[]): void {
-    this.seq += records.length;
-    this.prev = records[records.length - 1].mac;
-    for (const { body, pending } of records) {
-      const written = JSON.parse(body) as AuditRecord;
-      for (const listener of this.listeners) {
-        try {
-          listener(written);
-        } catch {
-          // A subscriber's failure must never lose or block a record.
-        }
+    file.size += bytes.length;
+    this.seq += 1;
+    this.prev = sealed.mac;
+    this.unsynced.push({ fd: file.fd, pending });
+    this.syncing ??= this.syncLoop();
+    const written = JSON.parse(body) as AuditRecord;
+    for (const listener of this.listeners) {
+      try {
+        listener(written);
+      } catch {
+        // A subscriber's failure must never lose or block a record.
       }
-      pending.resolve();
     }
   }
 
   /** Cuts a failed write off the file; if even that fails, the file is left behind and the next write opens a new one. */
-  private async dropTornWrite(file: OpenFile): Promise<void> {
+  private dropTornWrite(file: OpenFile): void {
     try {
-      await this.writer.truncate(file.fd, file.size);
+      this.writer.truncate(file.fd, file.size);
     } catch {
+      // The sync loop may still sync records written to it earlier; it closes the descriptor after.
+      this.retired.push(file.fd);
       this.current = undefined;
-      await this.writer.close(file.fd).catch(() => undefined);
+      this.syncing ??= this.syncLoop();
     }
   }
 
@@ -278,68 +218,101 @@ export class FileAuditTrail implements AuditSink {
     const code = (err as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
     const first = this.outage === undefined;
     this.outage ??= { code, since: new Date(this.now()).toISOString(), queued: 0, lost: 0 };
-    this.retryTimer ??= setInterval(() => void this.retry(), RETRY_INTERVAL_MS).unref();
+    this.retryTimer ??= setInterval(() => this.retry(), RETRY_INTERVAL_MS).unref();
     this.options.onWriteFailed?.(code, first);
   }
 
-  /** Unless a write is under way, tries to write the outage record and the backlog. */
-  private retry(): Promise<void> {
-    if (this.outage && !this.writing) this.writing = this.recover();
-    return this.flush();
+  private enqueue(pending: Pending): void {
+    if (this.backlog.length < BACKLOG_LIMIT) return void this.backlog.push(pending);
+    if (this.outage) this.outage.lost += 1;
+    pending.reject(lostError());
   }
 
-  /** Writes the outage record, then the backlog; stops at the first failure and tries again later. */
-  private async recover(): Promise<void> {
-    const outage = this.outage!;
-    let report: Pending | undefined;
+  /**
+   * Syncs what was written, one fdatasync per file per round, off the event loop; records written
+   * meanwhile wait for the next round. A failed sync (an I/O error) rejects its records: the disk
+   * may have lost them, and the trail reports itself unavailable until a write succeeds again.
+   */
+  private async syncLoop(): Promise<void> {
+    // Records written in the same turn of the loop as the first share its fsync.
+    await undefined;
     try {
-      report = {
-        ts: new Date(this.now()).toISOString(),
-        event: { action: 'audit.write_failed', actor: SYSTEM_ACTOR, outcome: 'failure', details: { code: outage.code, since: outage.since, queued: this.queue.length, lost: outage.lost } },
-        resolve: () => undefined,
-        reject: () => undefined,
-      };
-      const backlog = this.queue.splice(0);
-      const rest = await this.writeBatch([report, ...backlog]);
-      if (rest.length === 0) {
-        clearInterval(this.retryTimer);
-        this.retryTimer = undefined;
-        this.outage = undefined;
-        this.options.onRecovered?.({ code: outage.code, queued: backlog.length, lost: outage.lost });
-      } else if (rest[0] === report) {
-        this.queue = [...backlog, ...this.queue];
-      } else {
-        // The outage record is written; what is still queued goes out on a later attempt.
-        this.queue = [...rest, ...this.queue];
-        this.outage = { ...this.outage!, queued: this.queue.length, lost: 0 };
+      while (this.unsynced.length + this.retired.length > 0) {
+        const batch = this.unsynced.splice(0);
+        const retired = this.retired.splice(0);
+        const fds = new Set([...batch.map((b) => b.fd), ...retired]);
+        try {
+          if (this.options.syncEachBatch !== false) for (const fd of fds) await this.writer.sync(fd);
+          for (const { pending } of batch) pending.resolve();
+        } catch (err) {
+          this.failed(err);
+          for (const { pending } of batch) pending.reject(lostError());
+        } finally {
+          for (const fd of retired) this.closeQuietly(fd);
+        }
       }
     } finally {
-      this.writing = undefined;
+      this.syncing = undefined;
     }
-    // Events recorded while the backlog was written follow it.
-    if (!this.outage && this.queue.length > 0) this.writing ??= this.drain();
   }
 
-  private async fileFor(day: string, bytes: number): Promise<OpenFile> {
+  private closeQuietly(fd: number): void {
+    try {
+      this.writer.close(fd);
+    } catch {
+      // Already unusable; the descriptor is dropped either way.
+    }
+  }
+
+  /** Writes the outage record and the backlog; stops at the first failure and tries again later. */
+  private retry(): void {
+    const outage = this.outage;
+    if (!outage) return;
+    const report: Pending = {
+      ts: new Date(this.now()).toISOString(),
+      event: { action: 'audit.write_failed', actor: SYSTEM_ACTOR, outcome: 'failure', details: { code: outage.code, since: outage.since, queued: this.backlog.length, lost: outage.lost } },
+      resolve: () => undefined,
+      reject: () => undefined,
+    };
+    try {
+      this.append(report);
+    } catch (err) {
+      return this.failed(err);
+    }
+    const queued = this.backlog.length;
+    let written = 0;
+    try {
+      for (; written < queued; written++) this.append(this.backlog[written]);
+    } catch (err) {
+      // The outage record is written; what is still queued goes out on a later attempt.
+      this.backlog = this.backlog.slice(written);
+      this.outage = { ...outage, queued: this.backlog.length, lost: 0 };
+      return this.failed(err);
+    }
+    this.backlog = [];
+    clearInterval(this.retryTimer);
+    this.retryTimer = undefined;
+    this.outage = undefined;
+    this.options.onRecovered?.({ code: outage.code, queued, lost: outage.lost });
+  }
+
+  private fileFor(day: string, bytes: number): OpenFile {
     const current = this.current;
     if (current && current.day === day && (current.size === 0 || current.size + bytes <= this.options.rotateBytes)) return current;
     const index = current && current.day === day ? current.index + 1 : nextIndex(this.options.dir, day);
-    await this.closeCurrent();
+    this.closeCurrent();
     const name = trailFileName(day, index);
-    const fd = await this.writer.open(join(this.options.dir, name));
-    this.current = { fd, name, day, index, size: await this.writer.size(fd) };
+    const fd = this.writer.open(join(this.options.dir, name));
+    this.current = { fd, name, day, index, size: this.writer.size(fd) };
     return this.fileFor(day, bytes);
   }
 
-  private async closeCurrent(): Promise<void> {
+  /** Hands the current file to the sync loop, which syncs and closes it off the event loop. */
+  private closeCurrent(): void {
     if (!this.current) return;
-    const { fd } = this.current;
+    this.retired.push(this.current.fd);
     this.current = undefined;
-    try {
-      await this.writer.sync(fd);
-    } finally {
-      await this.writer.close(fd);
-    }
+    this.syncing ??= this.syncLoop();
   }
 }
 

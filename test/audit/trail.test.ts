@@ -209,10 +209,10 @@ function fullDiskWriter() {
   const state = { full: false, failures: 0 };
   const writer: TrailFileWriter = {
     ...fsTrailFileWriter,
-    async append(fd, bytes) {
+    append(fd, bytes) {
       if (!state.full) return fsTrailFileWriter.append(fd, bytes);
       state.failures += 1;
-      await fsTrailFileWriter.append(fd, bytes.subarray(0, Math.floor(bytes.length / 2)));
+      fsTrailFileWriter.append(fd, bytes.subarray(0, Math.floor(bytes.length / 2)));
       throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
     },
   };

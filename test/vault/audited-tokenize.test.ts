@@ -13,7 +13,7 @@ function controlledWriter() {
   const state = { hold: false, full: false, syncs: 0, release: () => undefined as void };
   const writer: TrailFileWriter = {
     ...fsTrailFileWriter,
-    async append(fd, bytes) {
+    append(fd, bytes) {
       if (state.full) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
       return fsTrailFileWriter.append(fd, bytes);
     },
