@@ -133,7 +133,7 @@ async function main(): Promise<void> {
       aesGcmEncryptsPerSecond: Math.round(aesRate),
       tokenizeToAesRatio: Number((concurrentRate / aesRate).toFixed(4)),
       goalMet: met,
-      durability: 'SQLite WAL, synchronous=FULL, group commit; audit trail: one write + fdatasync per batch, off the event loop',
+      durability: 'SQLite WAL, synchronous=FULL, group commit; audit trail: group fdatasync off the event loop',
       // Other work on the machine skews every figure; the one-minute load average says how much.
       loadAverage: Number(loadavg()[0].toFixed(2)),
     };
