@@ -1,7 +1,9 @@
 /**
  * `npm run bench:vault`: durable tokenizes per second into a SQLite file (WAL, synchronous=FULL:
- * each write is fsynced before its promise resolves), detokenize latency percentiles, and both
- * compared with raw AES-256-GCM encrypts of the same payload measured in the same run.
+ * each write is fsynced before its promise resolves), with and without the fsynced file audit
+ * trail (a tokenize resolves once its audit record is durable too), detokenize latency
+ * percentiles, alone and under that tokenize load, all compared with raw AES-256-GCM encrypts
+ * of the same payload measured in the same run.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,9 +20,12 @@ import { createVault, Keyring, SqliteTokenStore, type ManagedVault, type RecordB
 const TOKENIZES = 20_000;
 const CONCURRENCY = 64;
 const SEQUENTIAL_TOKENIZES = 500;
-const AUDITED_TOKENIZES = 2_000;
+const AUDITED_TOKENIZES = 20_000;
 const DETOKENIZES = 5_000;
-const AUDITED_DETOKENIZES = 1_000;
+const DETOKENIZE_PACE_MS = 2;
+/** Goals from issue 15: durable tokenizes per second with the file trail on, detokenize p99 under that load. */
+const GOAL_TOKENIZES_PER_SECOND = 5_000;
+const GOAL_DETOKENIZE_P99_MS = 2;
 const AES_ENCRYPTS = 200_000;
 const ACTOR = { type: 'system', id: 'bench' } as const;
 const PROCESSOR = 'bench';
@@ -59,16 +64,31 @@ function openBenchVault(dir: string, audit: AuditSink) {
   return createVault({ config, keyring, store: new SqliteTokenStore(join(dir, 'vault.db')), audit });
 }
 
-/** Sorted milliseconds of `count` one-at-a-time detokenizes of random tokens. */
-async function detokenizeLatencies(vault: ManagedVault, tokens: string[], count: number): Promise<number[]> {
+/**
+ * Sorted milliseconds of one-at-a-time detokenizes of random tokens: `count` of them, or until
+ * `until` says stop. Each starts from a turn of the event loop, as a request arriving on a socket
+ * does, and its time includes waiting for the loop: whatever blocks the loop shows up here.
+ */
+async function detokenizeLatencies(vault: ManagedVault, tokens: string[], count: number, until?: () => boolean): Promise<number[]> {
   const latencies: number[] = [];
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; i < count && !until?.(); i++) {
+    // Under load, a steady trickle of reads (about 500/s) rather than a second flood of audited work.
+    if (until) await new Promise((resolve) => setTimeout(resolve, DETOKENIZE_PACE_MS));
     const token = tokens[Math.floor(Math.random() * tokens.length)];
     const t0 = process.hrtime.bigint();
+    await new Promise((resolve) => setImmediate(resolve));
     await vault.detokenize(token, { actor: ACTOR, processor: PROCESSOR });
     latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
   return latencies.sort((a, b) => a - b);
+}
+
+/** Tokenizes under load with the trail on while one client detokenizes, one at a time, what was tokenized before. */
+async function auditedUnderLoad(vault: ManagedVault, warm: string[]): Promise<{ tokenize: { perSecond: number }; latencies: number[] }> {
+  let done = false;
+  const tokenizing = tokenizeMany(vault, AUDITED_TOKENIZES, CONCURRENCY).finally(() => (done = true));
+  const latencies = await detokenizeLatencies(vault, warm, Number.POSITIVE_INFINITY, () => done);
+  return { tokenize: await tokenizing, latencies };
 }
 
 const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -83,37 +103,48 @@ async function main(): Promise<void> {
     const concurrent = await tokenizeMany(vault, TOKENIZES, CONCURRENCY);
     const tokens = [...sequential.tokens, ...concurrent.tokens];
     const concurrentRate = concurrent.perSecond;
-    const withTrail = await tokenizeMany(audited, AUDITED_TOKENIZES, CONCURRENCY);
+    const warm = await tokenizeMany(audited, SEQUENTIAL_TOKENIZES, CONCURRENCY);
+    const underLoad = await auditedUnderLoad(audited, warm.tokens);
+    const withTrail = underLoad.tokenize;
 
     const latencies = await detokenizeLatencies(vault, tokens, DETOKENIZES);
-    const auditedLatencies = await detokenizeLatencies(audited, withTrail.tokens, AUDITED_DETOKENIZES);
+    const auditedLatencies = underLoad.latencies;
 
     const key = randomBytes(32);
     const payload = Buffer.from('card_number=4111111111111111;expiry=1230;');
     const start = process.hrtime.bigint();
     for (let i = 0; i < AES_ENCRYPTS; i++) seal(key, payload, 'tok_bench');
     const aesRate = AES_ENCRYPTS / seconds(start);
+    const loadedP99 = percentile(auditedLatencies, 99);
+    const met = withTrail.perSecond >= GOAL_TOKENIZES_PER_SECOND && loadedP99 < GOAL_DETOKENIZE_P99_MS;
 
     const result = {
       durableTokenizesPerSecond: Math.round(concurrentRate),
       concurrency: CONCURRENCY,
       sequentialDurableTokenizesPerSecond: Math.round(sequential.perSecond),
       withFileAuditTrailTokenizesPerSecond: Math.round(withTrail.perSecond),
-      withFileAuditTrailDetokenizeP99Ms: Number(percentile(auditedLatencies, 99).toFixed(3)),
+      withFileAuditTrailToAesRatio: Number((withTrail.perSecond / aesRate).toFixed(4)),
+      withFileAuditTrailToNoTrailRatio: Number((withTrail.perSecond / concurrentRate).toFixed(3)),
+      detokenizesUnderLoad: auditedLatencies.length,
+      detokenizeUnderLoadP50Ms: Number(percentile(auditedLatencies, 50).toFixed(3)),
+      detokenizeUnderLoadP99Ms: Number(loadedP99.toFixed(3)),
       detokenizeP50Ms: Number(percentile(latencies, 50).toFixed(3)),
       detokenizeP99Ms: Number(percentile(latencies, 99).toFixed(3)),
       aesGcmEncryptsPerSecond: Math.round(aesRate),
       tokenizeToAesRatio: Number((concurrentRate / aesRate).toFixed(4)),
-      durability: 'SQLite WAL, synchronous=FULL, group commit',
+      goalMet: met,
+      durability: 'SQLite WAL, synchronous=FULL, group commit; audit trail: group fdatasync off the event loop',
       // Other work on the machine skews every figure; the one-minute load average says how much.
       loadAverage: Number(loadavg()[0].toFixed(2)),
     };
     process.stdout.write(
       [
         `durable tokenizes/s: ${result.durableTokenizesPerSecond} (${CONCURRENCY} in flight; one at a time: ${result.sequentialDurableTokenizesPerSecond})`,
-        `with the fsynced file audit trail as the sink: ${result.withFileAuditTrailTokenizesPerSecond} tokenizes/s, detokenize p99 ${result.withFileAuditTrailDetokenizeP99Ms} ms`,
-        `detokenize p50: ${result.detokenizeP50Ms} ms, p99: ${result.detokenizeP99Ms} ms`,
-        `raw AES-256-GCM encrypts/s: ${result.aesGcmEncryptsPerSecond}; tokenize/AES ratio: ${result.tokenizeToAesRatio} (goal: ≥ 5000 tokenizes/s, p99 < 2 ms)`,
+        `with the fsynced file audit trail: ${result.withFileAuditTrailTokenizesPerSecond} durable tokenizes/s (${result.withFileAuditTrailToNoTrailRatio}× without it, ${result.withFileAuditTrailToAesRatio}× raw AES-256-GCM)`,
+        `detokenize under that load (${result.detokenizesUnderLoad}, one every ${DETOKENIZE_PACE_MS} ms): p50 ${result.detokenizeUnderLoadP50Ms} ms, p99 ${result.detokenizeUnderLoadP99Ms} ms`,
+        `detokenize alone: p50 ${result.detokenizeP50Ms} ms, p99 ${result.detokenizeP99Ms} ms`,
+        `raw AES-256-GCM encrypts/s: ${result.aesGcmEncryptsPerSecond}; tokenize/AES ratio without the trail: ${result.tokenizeToAesRatio}`,
+        `goal (≥ ${GOAL_TOKENIZES_PER_SECOND} tokenizes/s with the trail, detokenize p99 < ${GOAL_DETOKENIZE_P99_MS} ms under load): ${met ? 'met' : 'NOT met'}`,
         JSON.stringify(result),
         '',
       ].join('\n'),
@@ -121,7 +152,7 @@ async function main(): Promise<void> {
   } finally {
     await vault.close();
     await audited.close();
-    trail.close();
+    await trail.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -44,7 +44,8 @@ export class FailureCoalescer {
     this.maxKeys = options.maxKeys ?? MAX_KEYS;
   }
 
-  record(event: AuditEvent): void {
+  /** Passes the durability promise on for an event recorded now; a folded one has none. */
+  record(event: AuditEvent): void | Promise<void> {
     const key = this.keyFor(event);
     let entry = this.open.get(key);
     if (!entry) {

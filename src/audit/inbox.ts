@@ -41,26 +41,27 @@ export function spoolAuditEvent(trailDir: string, event: AuditEvent, now = Date.
 
 /**
  * Records every spooled event into `trail`, oldest first, with the time it was spooled, then
- * deletes its file. A crash between the two records it twice rather than never. A file that is
- * not a spooled event is recorded as `audit.spool_rejected` and removed.
+ * deletes its file once its record is durable. A crash between the two records it twice rather
+ * than never. A file that is not a spooled event is recorded as `audit.spool_rejected` and removed.
  */
-export function drainInbox(trailDir: string, trail: AuditSink): number {
+export async function drainInbox(trailDir: string, trail: AuditSink): Promise<number> {
   const dir = join(trailDir, INBOX_DIR);
   if (!existsSync(dir)) return 0;
   const names = readdirSync(dir).filter((name) => SPOOLED.test(name)).sort();
+  const recorded: { path: string; durable: void | Promise<void> }[] = [];
   for (const name of names) {
     // A spooled file is safer on disk than in the backlog of a trail that cannot write.
     if (trail.available?.() === false) break;
     const path = join(dir, name);
     const parsed = spooledEvent.safeParse(parseJson(readFileSync(path, 'utf8')));
-    if (parsed.success) {
-      const { event, spooledAt } = parsed.data;
-      trail.record({ ...event, details: { ...event.details, spooledAt } });
-    } else {
-      trail.record({ action: 'audit.spool_rejected', actor: SYSTEM_ACTOR, outcome: 'failure', resource: { type: 'file', id: name } });
-    }
-    unlinkSync(path);
+    const durable = parsed.success
+      ? trail.record({ ...parsed.data.event, details: { ...parsed.data.event.details, spooledAt: parsed.data.spooledAt } })
+      : trail.record({ action: 'audit.spool_rejected', actor: SYSTEM_ACTOR, outcome: 'failure', resource: { type: 'file', id: name } });
+    recorded.push({ path, durable });
   }
+  // One group commit for the lot; a file whose record was lost stays for the next drain.
+  const outcomes = await Promise.allSettled(recorded.map((r) => r.durable));
+  outcomes.forEach((outcome, i) => outcome.status === 'fulfilled' && unlinkSync(recorded[i].path));
   return names.length;
 }
 

@@ -8,7 +8,7 @@ import { isToneguardError } from '../errors.js';
 export interface OperatorAudit extends AuditSink {
   /** `trail` when the events went straight into the chain; `inbox` when a running service will record them. */
   readonly via: 'trail' | 'inbox';
-  close(): void;
+  close(): Promise<void>;
 }
 
 /**
@@ -24,7 +24,7 @@ export function openOperatorAudit(config: Config): OperatorAudit {
     trail = new FileAuditTrail({ dir, key, rotateBytes: config.audit.rotateBytes });
   } catch (err) {
     if (!isToneguardError(err) || err.code !== 'audit_trail_busy') throw err;
-    return { via: 'inbox', record: (event: AuditEvent) => spoolAuditEvent(dir, event), close: () => undefined };
+    return { via: 'inbox', record: (event: AuditEvent) => spoolAuditEvent(dir, event), close: async () => undefined };
   }
   return { via: 'trail', record: (event) => trail.record(event), close: () => trail.close() };
 }

@@ -1,7 +1,9 @@
-import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { unlink } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 import { openRecord, sealAnchor } from './chain.js';
-import { listTrailFiles, readTrailLines, writeAnchor } from './trail-files.js';
+import { listTrailFiles, loadTrailLines, writeAnchor } from './trail-files.js';
 
 const DAY_MS = 86_400_000;
 
@@ -25,23 +27,25 @@ export interface RetentionResult {
 /**
  * Applies the retention policy (PCI DSS 10.5.1: keep 12 months, 3 immediately available).
  * Deleting the oldest files would orphan the chain, so before each deletion the last
- * record's seq and MAC are kept in a MACed anchor the verifier continues from.
+ * record's seq and MAC are kept in a MACed anchor the verifier continues from. Reading,
+ * compressing and writing all stream through libuv's thread pool: a day's file is never gzipped
+ * on the event loop that carries call audio.
  */
-export function applyRetention(options: RetentionOptions): RetentionResult {
+export async function applyRetention(options: RetentionOptions): Promise<RetentionResult> {
   const result: RetentionResult = { archived: [], deleted: [] };
   for (const file of listTrailFiles(options.dir)) {
     if (file.name === options.skip) continue;
     const ageDays = (options.now - (Date.parse(`${file.day}T00:00:00Z`) + DAY_MS)) / DAY_MS;
     if (ageDays > options.retentionDays) {
-      const lines = readTrailLines(file.path);
+      const lines = await loadTrailLines(file.path);
       const last = lines.length > 0 ? openRecord(options.key, lines[lines.length - 1]) : undefined;
       if (last && !last.ok) break; // Never prune past a break: the evidence stays for the verifier.
-      if (last?.ok) writeAnchor(options.dir, sealAnchor(options.key, last.record.seq, last.mac, file.name));
-      unlinkSync(file.path);
+      if (last?.ok) await writeAnchor(options.dir, sealAnchor(options.key, last.record.seq, last.mac, file.name));
+      await unlink(file.path);
       result.deleted.push(file.name);
     } else if (ageDays > options.onlineDays && !file.archived) {
-      writeFileSync(`${file.path}.gz`, gzipSync(readFileSync(file.path)), { mode: 0o600 });
-      unlinkSync(file.path);
+      await pipeline(createReadStream(file.path), createGzip(), createWriteStream(`${file.path}.gz`, { mode: 0o600 }));
+      await unlink(file.path);
       result.archived.push(file.name);
     }
   }

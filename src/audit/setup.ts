@@ -93,27 +93,28 @@ export function createAuditSystem(deps: { config: Config; logger: Logger; metric
     for (const alert of rules.observe(record)) alerter.raise(alert);
   });
 
+  // Archiving reads and gzips whole day files: asynchronous, and never two runs at once.
+  let retaining: Promise<void> | undefined;
   const retain = () => {
-    try {
-      const { archived, deleted } = applyRetention({ dir: trail.dir, key, onlineDays: config.audit.onlineDays, retentionDays: config.audit.retentionDays, now: Date.now(), skip: trail.currentFile });
-      if (archived.length + deleted.length > 0) {
-        trail.record({ action: 'audit.retention', actor: SYSTEM_ACTOR, outcome: 'success', details: { archived: archived.length, deleted: deleted.length } });
-      }
-    } catch (err) {
-      logger.error({ err }, 'audit retention failed');
-    }
+    retaining ??= applyRetention({ dir: trail.dir, key, onlineDays: config.audit.onlineDays, retentionDays: config.audit.retentionDays, now: Date.now(), skip: trail.currentFile })
+      .then(({ archived, deleted }) => {
+        if (archived.length + deleted.length > 0) {
+          trail.record({ action: 'audit.retention', actor: SYSTEM_ACTOR, outcome: 'success', details: { archived: archived.length, deleted: deleted.length } });
+        }
+      })
+      .catch((err: unknown) => logger.error({ err }, 'audit retention failed'))
+      .finally(() => (retaining = undefined));
   };
   retain();
   const timer = setInterval(retain, RETENTION_INTERVAL_MS).unref();
 
-  const drain = () => {
-    try {
-      drainInbox(trail.dir, trail);
-    } catch (err) {
-      logger.error({ err }, 'audit inbox could not be drained');
-    }
-  };
-  drain();
+  let draining: Promise<void> | undefined;
+  const drain = () =>
+    (draining ??= drainInbox(trail.dir, trail)
+      .then(() => undefined)
+      .catch((err: unknown) => logger.error({ err }, 'audit inbox could not be drained'))
+      .finally(() => (draining = undefined)));
+  void drain();
   const inboxTimer = setInterval(drain, INBOX_INTERVAL_MS).unref();
 
   return {
@@ -124,13 +125,15 @@ export function createAuditSystem(deps: { config: Config; logger: Logger; metric
     async close(deadline = Date.now() + 5_000) {
       clearInterval(timer);
       clearInterval(inboxTimer);
-      drain();
+      await draining;
+      await drain();
       let timeout: NodeJS.Timeout | undefined;
       await Promise.race([alerter.idle(), new Promise((resolve) => (timeout = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
       clearTimeout(timeout);
       closed = true;
       coalescer.flush();
-      trail.close();
+      await retaining;
+      await trail.close();
     },
   };
 }

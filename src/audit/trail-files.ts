@@ -1,6 +1,8 @@
-import { closeSync, existsSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readdirSync, readFileSync, readSync, writeFileSync, writeSync, renameSync } from 'node:fs';
+import { closeSync, existsSync, fdatasync, fstatSync, ftruncateSync, openSync, readdirSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzip, gunzipSync } from 'node:zlib';
 import type { ChainAnchor } from './chain.js';
 
 /** `audit-YYYY-MM-DD-NNNN.jsonl`, gzip-archived as `.jsonl.gz`: names sort in chain order. */
@@ -35,13 +37,24 @@ export function listTrailFiles(dir: string): TrailFile[] {
     .sort((a, b) => (a.day === b.day ? a.index - b.index : a.day < b.day ? -1 : 1));
 }
 
-/** A trail file's lines, transparently un-gzipping archives. The last empty line is dropped. */
-export function readTrailLines(path: string): string[] {
-  const raw = readFileSync(path);
-  const text = (path.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8');
+const gunzipAsync = promisify(gunzip);
+
+function splitLines(text: string): string[] {
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   return lines;
+}
+
+/** A trail file's lines, transparently un-gzipping archives. The last empty line is dropped. */
+export function readTrailLines(path: string): string[] {
+  const raw = readFileSync(path);
+  return splitLines((path.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8'));
+}
+
+/** `readTrailLines` off the event loop, for work the running service does (retention). */
+export async function loadTrailLines(path: string): Promise<string[]> {
+  const raw = await readFile(path);
+  return splitLines((path.endsWith('.gz') ? await gunzipAsync(raw) : raw).toString('utf8'));
 }
 
 /** A trail file's first line without reading the whole file (archives are un-gzipped whole). */
@@ -69,15 +82,17 @@ export function readAnchor(dir: string): ChainAnchor | undefined {
   return JSON.parse(readFileSync(path, 'utf8')) as ChainAnchor;
 }
 
-export function writeAnchor(dir: string, anchor: ChainAnchor): void {
+export async function writeAnchor(dir: string, anchor: ChainAnchor): Promise<void> {
   const path = join(dir, ANCHOR_FILE);
-  writeFileSync(`${path}.tmp`, JSON.stringify(anchor), { mode: 0o600 });
-  renameSync(`${path}.tmp`, path);
+  await writeFile(`${path}.tmp`, JSON.stringify(anchor), { mode: 0o600 });
+  await rename(`${path}.tmp`, path);
 }
 
 /**
  * The file operations the trail appends with: the one seam between the chain and the disk, so
- * a test can make writes fail and a different writer (group commit, say) can stand in.
+ * a test can make writes fail or hold a sync back. Appending is a synchronous `write` into the
+ * page cache (microseconds, and in order); the slow part, the fdatasync, runs on libuv's thread
+ * pool and never on the event loop that carries call audio.
  */
 export interface TrailFileWriter {
   /** Opens (creating 0600) a file for appending; returns its descriptor. */
@@ -85,11 +100,14 @@ export interface TrailFileWriter {
   size(fd: number): number;
   /** Writes every byte, or throws. */
   append(fd: number, bytes: Buffer): void;
-  sync(fd: number): void;
+  /** fdatasync, off the event loop. */
+  sync(fd: number): Promise<void>;
   /** Cuts the file back to `size`: drops the torn end of a write that failed. */
   truncate(fd: number, size: number): void;
   close(fd: number): void;
 }
+
+const fdatasyncOffTheLoop = promisify(fdatasync);
 
 export const fsTrailFileWriter: TrailFileWriter = {
   open: (path) => openSync(path, 'a', 0o600),
@@ -97,7 +115,7 @@ export const fsTrailFileWriter: TrailFileWriter = {
   append(fd, bytes) {
     for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
   },
-  sync: (fd) => fdatasyncSync(fd),
+  sync: (fd) => fdatasyncOffTheLoop(fd),
   truncate: (fd, size) => ftruncateSync(fd, size),
   close: (fd) => closeSync(fd),
 };

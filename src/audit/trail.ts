@@ -29,11 +29,11 @@ export interface FileAuditTrailOptions {
   /** Start a new file once the current one would grow past this. */
   rotateBytes: number;
   now?: () => number;
-  /** fdatasync after every record (default). Off only for bulk tests. */
-  syncEachRecord?: boolean;
+  /** fdatasync each batch before its records count as durable (default). Off only for bulk tests. */
+  syncEachBatch?: boolean;
   /** Told when the scrubber masked something in a record: a bug upstream. */
   onScrub?: ScrubListener;
-  /** Where bytes go (default: the file system). */
+  /** Where bytes go (default: the file system; fdatasync on libuv's thread pool). */
   writer?: TrailFileWriter;
   /** Told on every failed write attempt; `first` marks the start of an outage. */
   onWriteFailed?: (code: string, first: boolean) => void;
@@ -49,16 +49,27 @@ interface OpenFile {
   size: number;
 }
 
+/** An event not yet written, and how to settle the promise `record` handed out for it. */
 interface Pending {
   ts: string;
   event: AuditEvent;
+  resolve: () => void;
+  reject: (err: unknown) => void;
 }
+
+const lostError = () => new ToneguardError('audit_unavailable', 'The audit trail could not write this event; it was lost', 503);
 
 /**
  * The append-only, hash-chained audit trail: one JSON line per security event, each
  * carrying an HMAC over the previous record's MAC and its own content. Files rotate by size
- * and by UTC day, and the chain runs across them. Writes are synchronous, so records are
- * on disk, in order, before `record` returns.
+ * and by UTC day, and the chain runs across them.
+ *
+ * Group commit, with the fsync off the event loop: `record` seals the event and appends its line
+ * at once (a `write` into the page cache: in order, visible to readers, microseconds), then returns
+ * a promise that resolves once the line is durable. One fdatasync is in flight at a time, on
+ * libuv's thread pool; every record written while it runs shares the next one. So a burst of
+ * events costs a few fsyncs and never blocks a frame. Callers that must not go on before the
+ * record is durable (a tokenize) await the promise; the rest ignore it (it never rejects unhandled).
  *
  * When a write fails (a full disk, an I/O error) `record` does not throw into its caller (a
  * refused upgrade, a media frame): the torn write is cut off, the trail reports itself
@@ -75,6 +86,12 @@ export class FileAuditTrail implements AuditSink {
   private outage: (TrailOutage & { since: string }) | undefined;
   private backlog: Pending[] = [];
   private retryTimer: NodeJS.Timeout | undefined;
+  /** Records written but not yet synced, with the file each is in. */
+  private unsynced: { fd: number; pending: Pending }[] = [];
+  /** Files rotated away from: synced, then closed, by the sync loop. */
+  private retired: number[] = [];
+  /** The sync loop under way: one fdatasync at a time. */
+  private syncing: Promise<void> | undefined;
 
   private lock: WriterLock | undefined;
 
@@ -106,15 +123,24 @@ export class FileAuditTrail implements AuditSink {
     return this.outage === undefined;
   }
 
-  record(event: AuditEvent): void {
-    const pending = { ts: new Date(this.now()).toISOString(), event };
-    if (this.outage) return this.enqueue(pending);
+  /** Writes `event` now; the promise resolves once it is durable. Safe to ignore. */
+  record(event: AuditEvent): Promise<void> {
+    let settle: Pick<Pending, 'resolve' | 'reject'> | undefined;
+    const durable = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+    // Fire-and-forget callers never see a rejection as unhandled; those who await still get it.
+    durable.catch(() => undefined);
+    const pending: Pending = { ts: new Date(this.now()).toISOString(), event, ...settle! };
+    if (this.outage) {
+      this.enqueue(pending);
+      return durable;
+    }
     try {
       this.append(pending);
     } catch (err) {
       this.failed(err);
       this.enqueue(pending);
     }
+    return durable;
   }
 
   /** Every record, after it is written. Returns the unsubscribe function. */
@@ -123,27 +149,30 @@ export class FileAuditTrail implements AuditSink {
     return () => this.listeners.delete(listener);
   }
 
-  flush(): void {
-    if (this.current) this.writer.sync(this.current.fd);
+  /** Resolves once every record written so far is synced. */
+  async flush(): Promise<void> {
+    while (this.syncing) await this.syncing;
   }
 
-  /** Syncs and closes the current file. A record arriving later (a straggler at shutdown) opens a new file and keeps the chain. */
-  close(): void {
+  /**
+   * Makes one last attempt if the trail is unavailable, then syncs and closes the current file: when
+   * it resolves, every record written is durable. A record arriving later (a straggler at shutdown)
+   * opens a new file and keeps the chain.
+   */
+  async close(): Promise<void> {
     if (this.outage) this.retry();
     clearInterval(this.retryTimer);
     this.retryTimer = undefined;
-    try {
-      this.closeCurrent();
-    } catch {
-      // Nothing more can be done for a file the disk refuses to sync; its complete records are on it.
-      this.current = undefined;
-    }
+    if (this.outage) for (const pending of this.backlog.splice(0)) pending.reject(lostError());
+    this.closeCurrent();
+    await this.flush();
     this.lock?.release();
     this.lock = undefined;
   }
 
   /** Seals and writes one event; on failure nothing of it stays in the file and the chain head is unchanged. */
-  private append({ ts, event }: Pending): void {
+  private append(pending: Pending): void {
+    const { ts, event } = pending;
     // A straggler after close (shutdown) takes the lock back; no other writer can have started in between in practice.
     this.lock ??= acquireWriterLock(this.options.dir);
     const scrubbed = scrub(JSON.stringify({ seq: this.seq, ts, ...event }), { json: true });
@@ -154,7 +183,6 @@ export class FileAuditTrail implements AuditSink {
     const file = this.fileFor(ts.slice(0, 10), bytes.length);
     try {
       this.writer.append(file.fd, bytes);
-      if (this.options.syncEachRecord !== false) this.writer.sync(file.fd);
     } catch (err) {
       this.dropTornWrite(file);
       throw err;
@@ -162,6 +190,8 @@ export class FileAuditTrail implements AuditSink {
     file.size += bytes.length;
     this.seq += 1;
     this.prev = sealed.mac;
+    this.unsynced.push({ fd: file.fd, pending });
+    this.syncing ??= this.syncLoop();
     const written = JSON.parse(body) as AuditRecord;
     for (const listener of this.listeners) {
       try {
@@ -177,12 +207,10 @@ export class FileAuditTrail implements AuditSink {
     try {
       this.writer.truncate(file.fd, file.size);
     } catch {
-      try {
-        this.writer.close(file.fd);
-      } catch {
-        // Already unusable; the descriptor is dropped either way.
-      }
+      // The sync loop may still sync records written to it earlier; it closes the descriptor after.
+      this.retired.push(file.fd);
       this.current = undefined;
+      this.syncing ??= this.syncLoop();
     }
   }
 
@@ -195,8 +223,45 @@ export class FileAuditTrail implements AuditSink {
   }
 
   private enqueue(pending: Pending): void {
-    if (this.backlog.length < BACKLOG_LIMIT) this.backlog.push(pending);
-    else if (this.outage) this.outage.lost += 1;
+    if (this.backlog.length < BACKLOG_LIMIT) return void this.backlog.push(pending);
+    if (this.outage) this.outage.lost += 1;
+    pending.reject(lostError());
+  }
+
+  /**
+   * Syncs what was written, one fdatasync per file per round, off the event loop; records written
+   * meanwhile wait for the next round. A failed sync (an I/O error) rejects its records: the disk
+   * may have lost them, and the trail reports itself unavailable until a write succeeds again.
+   */
+  private async syncLoop(): Promise<void> {
+    // Records written in the same turn of the loop as the first share its fsync.
+    await undefined;
+    try {
+      while (this.unsynced.length + this.retired.length > 0) {
+        const batch = this.unsynced.splice(0);
+        const retired = this.retired.splice(0);
+        const fds = new Set([...batch.map((b) => b.fd), ...retired]);
+        try {
+          if (this.options.syncEachBatch !== false) for (const fd of fds) await this.writer.sync(fd);
+          for (const { pending } of batch) pending.resolve();
+        } catch (err) {
+          this.failed(err);
+          for (const { pending } of batch) pending.reject(lostError());
+        } finally {
+          for (const fd of retired) this.closeQuietly(fd);
+        }
+      }
+    } finally {
+      this.syncing = undefined;
+    }
+  }
+
+  private closeQuietly(fd: number): void {
+    try {
+      this.writer.close(fd);
+    } catch {
+      // Already unusable; the descriptor is dropped either way.
+    }
   }
 
   /** Writes the outage record and the backlog; stops at the first failure and tries again later. */
@@ -206,6 +271,8 @@ export class FileAuditTrail implements AuditSink {
     const report: Pending = {
       ts: new Date(this.now()).toISOString(),
       event: { action: 'audit.write_failed', actor: SYSTEM_ACTOR, outcome: 'failure', details: { code: outage.code, since: outage.since, queued: this.backlog.length, lost: outage.lost } },
+      resolve: () => undefined,
+      reject: () => undefined,
     };
     try {
       this.append(report);
@@ -240,15 +307,12 @@ export class FileAuditTrail implements AuditSink {
     return this.fileFor(day, bytes);
   }
 
+  /** Hands the current file to the sync loop, which syncs and closes it off the event loop. */
   private closeCurrent(): void {
     if (!this.current) return;
-    const { fd } = this.current;
+    this.retired.push(this.current.fd);
     this.current = undefined;
-    try {
-      this.writer.sync(fd);
-    } finally {
-      this.writer.close(fd);
-    }
+    this.syncing ??= this.syncLoop();
   }
 }
 

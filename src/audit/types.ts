@@ -26,7 +26,12 @@ export interface AuditEvent {
 
 /** The port every module writes security events through; `src/audit` implements it. */
 export interface AuditSink {
-  record(event: AuditEvent): void;
+  /**
+   * Records `event`. A sink that writes asynchronously returns a promise that resolves once the
+   * record is durable (and rejects with `audit_unavailable` if it was lost): callers that must not
+   * go on before that (a tokenize) await it; every other caller may ignore it.
+   */
+  record(event: AuditEvent): void | Promise<void>;
   /**
    * False while records cannot be written (a full disk): work that must be audited, such as a
    * capture, refuses to start. Sinks that cannot fail leave it out.

@@ -10,13 +10,14 @@ export async function audited<T>(config: Config, run: (audit: AuditSink, operato
   const where = audit.via === 'trail' ? 'recorded in the audit trail' : "queued for the running service's audit trail";
   const sink: AuditSink = {
     record(event) {
-      audit.record(event);
+      const durable = audit.record(event);
       process.stderr.write(`audit: ${event.action} ${where}\n`);
+      return durable;
     },
   };
   try {
     return await run(sink, OPERATOR);
   } finally {
-    audit.close();
+    await audit.close();
   }
 }

@@ -67,6 +67,9 @@ function fingerprintOf(keyring: Keyring, kind: RecordKind, subjectId: string | n
 /**
  * The token vault: envelope-encrypted records (a random data key per record, wrapped by the
  * current KEK, both bound to the token), CVVs in memory only, an audit event for every access.
+ * A tokenize returns only once its audit record is durable; every other access queues its record
+ * in order before returning and the trail's next group commit makes it durable (waiting for that
+ * fdatasync would put it into every detokenize's latency).
  */
 export function createVault(deps: VaultDeps): ManagedVault {
   const { keyring, store, audit } = deps;
@@ -189,8 +192,11 @@ export function createVault(deps: VaultDeps): ManagedVault {
     subjectId?: string,
   ) {
     try {
+      // A record nobody could audit is refused before anything is stored.
+      if (audit.available?.() === false) throw new ToneguardError('audit_unavailable', 'The audit trail cannot be written; tokenizing is refused until it recovers', 503);
       const stored = await put(kind, fields, subjectId ?? null, readers);
-      emit({
+      // A token goes back only once its audit record is durable (group-committed with its neighbours').
+      await emit({
         action: 'vault.tokenize',
         actor,
         resource: { type: 'token', id: stored.token },

@@ -8,19 +8,19 @@ import { lastJsonLine, runCli } from '../helpers/cli.js';
 
 const HMAC_KEY = 'cli-test-audit-key-0123456789abcdef';
 
-function trailIn(dataDir: string, records: number): string[] {
+async function trailIn(dataDir: string, records: number): Promise<string[]> {
   const dir = join(dataDir, 'audit');
-  const trail = new FileAuditTrail({ dir, key: Buffer.from(HMAC_KEY), rotateBytes: 1_000, syncEachRecord: false });
+  const trail = new FileAuditTrail({ dir, key: Buffer.from(HMAC_KEY), rotateBytes: 1_000, syncEachBatch: false });
   for (let i = 0; i < records; i++) trail.record({ action: 'capture.started', actor: { type: 'agent', id: `a${i}` }, outcome: 'success', resource: { type: 'capture', id: `cap_${i}` } });
-  trail.close();
+  await trail.close();
   return listTrailFiles(dir).map((f) => f.path);
 }
 
 describe('toneguard audit verify', () => {
-  it('exits 0 on an intact trail, 1 with file:line on a broken one, 2 on usage errors', () => {
+  it('exits 0 on an intact trail, 1 with file:line on a broken one, 2 on usage errors', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'toneguard-cli-audit-'));
     const env = { TONEGUARD_DATA_DIR: dataDir, TONEGUARD_AUDIT_HMAC_KEY: HMAC_KEY };
-    const files = trailIn(dataDir, 12);
+    const files = await trailIn(dataDir, 12);
     expect(files.length).toBeGreaterThan(2);
 
     const intact = runCli(['audit', 'verify'], { env });

@@ -19,7 +19,7 @@ const KEY = Buffer.from('test-audit-key-0123456789abcdef');
 const ROTATED: AuditEvent = { action: 'keys.rotate', actor: { type: 'operator', id: 'olive' }, outcome: 'success', details: { toVersion: 2 } };
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'toneguard-operator-'));
-const openTrail = (dir: string) => new FileAuditTrail({ dir, key: KEY, rotateBytes: 1 << 20, syncEachRecord: false });
+const openTrail = (dir: string) => new FileAuditTrail({ dir, key: KEY, rotateBytes: 1 << 20, syncEachBatch: false });
 const records = (dir: string) => listTrailFiles(dir).flatMap((f) => readTrailLines(f.path).map((line) => JSON.parse(line) as AuditRecord));
 const verify = (dir: string) => verifyChain(KEY, listTrailFiles(dir).map((f) => f.path));
 
@@ -30,31 +30,31 @@ function deadPid(): number {
 }
 
 describe('one writer per audit trail', () => {
-  it('a second writer is refused while the first holds the trail, and admitted once it closes', () => {
+  it('a second writer is refused while the first holds the trail, and admitted once it closes', async () => {
     const dir = tempDir();
     const first = openTrail(dir);
     first.record(ROTATED);
     expect(() => openTrail(dir)).toThrow(expect.objectContaining({ code: 'audit_trail_busy' }));
-    first.close();
+    await first.close();
     const second = openTrail(dir);
     second.record(ROTATED);
-    second.close();
+    await second.close();
     expect(verify(dir)).toMatchObject({ ok: true, records: 2 });
     expect(existsSync(join(dir, WRITER_LOCK_FILE))).toBe(false);
   });
 
-  it('takes over a lock left by a process that is gone, or by an earlier life of this pid (a container restart)', () => {
+  it('takes over a lock left by a process that is gone, or by an earlier life of this pid (a container restart)', async () => {
     for (const pid of [deadPid(), process.pid]) {
       const dir = tempDir();
       writeFileSync(join(dir, WRITER_LOCK_FILE), String(pid));
       const trail = openTrail(dir);
       trail.record(ROTATED);
-      trail.close();
+      await trail.close();
       expect(verify(dir)).toMatchObject({ ok: true, records: 1 });
     }
   });
 
-  it('refuses while a live process holds the lock', () => {
+  it('refuses while a live process holds the lock', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, WRITER_LOCK_FILE), String(process.ppid));
     expect(() => openTrail(dir)).toThrow(expect.objectContaining({ code: 'audit_trail_busy' }));
@@ -62,13 +62,13 @@ describe('one writer per audit trail', () => {
 });
 
 describe('the audit inbox', () => {
-  it('drains spooled events into the chain, oldest first, with when they were spooled, and removes them', () => {
+  it('drains spooled events into the chain, oldest first, with when they were spooled, and removes them', async () => {
     const dir = tempDir();
     spoolAuditEvent(dir, { ...ROTATED, details: { toVersion: 3 } }, Date.parse('2026-11-23T10:00:02Z'));
     spoolAuditEvent(dir, ROTATED, Date.parse('2026-11-23T10:00:01Z'));
     const trail = openTrail(dir);
-    expect(drainInbox(dir, trail)).toBe(2);
-    trail.close();
+    expect(await drainInbox(dir, trail)).toBe(2);
+    await trail.close();
     expect(records(dir).map((r) => r.details)).toEqual([
       { toVersion: 2, spooledAt: '2026-11-23T10:00:01.000Z' },
       { toVersion: 3, spooledAt: '2026-11-23T10:00:02.000Z' },
@@ -78,21 +78,21 @@ describe('the audit inbox', () => {
     expect(verify(dir)).toMatchObject({ ok: true, records: 2 });
   });
 
-  it('records a file that is not a spooled event as audit.spool_rejected, and leaves half-written ones alone', () => {
+  it('records a file that is not a spooled event as audit.spool_rejected, and leaves half-written ones alone', async () => {
     const dir = tempDir();
     mkdirSync(join(dir, INBOX_DIR));
     writeFileSync(join(dir, INBOX_DIR, '1700000000000-0123456789abcdef.json'), '{"spooledAt":"2026-11-23T10:00:00Z","event":{"action":"keys.rotate"}}');
     writeFileSync(join(dir, INBOX_DIR, '.1700000000001-0123456789abcdef.json.tmp'), '{"spooled');
     const trail = openTrail(dir);
-    expect(drainInbox(dir, trail)).toBe(1);
-    trail.close();
+    expect(await drainInbox(dir, trail)).toBe(1);
+    await trail.close();
     expect(records(dir)).toEqual([expect.objectContaining({ action: 'audit.spool_rejected', outcome: 'failure', resource: { type: 'file', id: '1700000000000-0123456789abcdef.json' } })]);
     expect(readdirSync(join(dir, INBOX_DIR))).toEqual(['.1700000000001-0123456789abcdef.json.tmp']);
   });
 });
 
 describe('operator commands are audited in the chained trail', () => {
-  it('with no service running, `keys generate` and `processors revoke` write straight into the trail, which verifies', () => {
+  it('with no service running, `keys generate` and `processors revoke` write straight into the trail, which verifies', async () => {
     const dataDir = tempDir();
     const env = { TONEGUARD_DATA_DIR: dataDir, USER: 'olive' };
     const generated = runCli(['keys', 'generate'], { env });

@@ -27,7 +27,7 @@ function event(i: number): AuditEvent {
 
 function freshTrail(options: { rotateBytes?: number; now?: () => number; onScrub?: (h: readonly ScrubKind[]) => void } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'toneguard-audit-'));
-  const trail = new FileAuditTrail({ dir, key: KEY, rotateBytes: options.rotateBytes ?? 1 << 20, now: options.now ?? (() => T0), syncEachRecord: false, onScrub: options.onScrub });
+  const trail = new FileAuditTrail({ dir, key: KEY, rotateBytes: options.rotateBytes ?? 1 << 20, now: options.now ?? (() => T0), syncEachBatch: false, onScrub: options.onScrub });
   return { dir, trail };
 }
 
@@ -38,10 +38,10 @@ function rewrite(path: string, edit: (lines: string[]) => string[]): void {
 }
 
 describe('audit trail', () => {
-  it('writes one sealed record per event with who, what, when, where, outcome and resource', () => {
+  it('writes one sealed record per event with who, what, when, where, outcome and resource', async () => {
     const { dir, trail } = freshTrail();
     trail.record(event(1));
-    trail.close();
+    await trail.close();
     const [line] = readTrailLines(paths(dir)[0]);
     const record = JSON.parse(line);
     expect(record).toMatchObject({ seq: 0, ts: '2026-01-10T10:00:00.000Z', action: 'vault.tokenize', actor: { id: 'agent-1', source: '10.0.0.1' }, outcome: 'success', resource: { id: 'tok_1' } });
@@ -49,95 +49,95 @@ describe('audit trail', () => {
     expect(verifyChain(KEY, paths(dir))).toMatchObject({ ok: true, records: 1 });
   });
 
-  it('scrubs records and reports the hit', () => {
+  it('scrubs records and reports the hit', async () => {
     const hits: ScrubKind[] = [];
     const { dir, trail } = freshTrail({ onScrub: (h) => hits.push(...h) });
     trail.record({ ...event(1), details: { note: 'typed 4111111111111111' } });
-    trail.close();
+    await trail.close();
     expect(readFileSync(paths(dir)[0], 'utf8')).not.toContain('4111111111111111');
     expect(hits).toEqual(['pan']);
     expect(verifyChain(KEY, paths(dir)).ok).toBe(true);
   });
 
-  it('tells subscribers about each record after writing it', () => {
+  it('tells subscribers about each record after writing it', async () => {
     const { trail } = freshTrail();
     const seen: number[] = [];
     const stop = trail.subscribe((r) => seen.push(r.seq));
     trail.record(event(0));
-    trail.record(event(1));
+    await trail.record(event(1));
     stop();
-    trail.record(event(2));
+    await trail.record(event(2));
     expect(seen).toEqual([0, 1]);
   });
 
-  it('continues the chain after a restart, in a new file', () => {
+  it('continues the chain after a restart, in a new file', async () => {
     const { dir, trail } = freshTrail();
     trail.record(event(0));
-    trail.close();
-    const again = new FileAuditTrail({ dir, key: KEY, rotateBytes: 1 << 20, now: () => T0, syncEachRecord: false });
+    await trail.close();
+    const again = new FileAuditTrail({ dir, key: KEY, rotateBytes: 1 << 20, now: () => T0, syncEachBatch: false });
     again.record(event(1));
-    again.close();
+    await again.close();
     expect(paths(dir)).toHaveLength(2);
     expect(verifyChain(KEY, paths(dir))).toMatchObject({ ok: true, records: 2, lastSeq: 1 });
   });
 
-  it('keeps the chain when a record arrives after close', () => {
+  it('keeps the chain when a record arrives after close', async () => {
     const { dir, trail } = freshTrail();
     trail.record(event(0));
-    trail.close();
+    await trail.close();
     trail.record(event(1));
-    trail.close();
+    await trail.close();
     expect(verifyChain(KEY, paths(dir))).toMatchObject({ ok: true, records: 2, files: 2 });
   });
 
-  it('refuses a key that does not match', () => {
+  it('refuses a key that does not match', async () => {
     const { dir, trail } = freshTrail();
     trail.record(event(0));
-    trail.close();
+    await trail.close();
     expect(verifyChain(Buffer.from('another key'), paths(dir))).toMatchObject({ ok: false, line: 1, reason: expect.stringMatching(/MAC mismatch/) });
   });
 });
 
 describe('the tamper test', () => {
-  function trailOf(count: number, rotateBytes = 1 << 20) {
+  async function trailOf(count: number, rotateBytes = 1 << 20) {
     const { dir, trail } = freshTrail({ rotateBytes });
     for (let i = 0; i < count; i++) trail.record(event(i));
-    trail.close();
+    await trail.close();
     return dir;
   }
 
-  it('finds an edited line', () => {
-    const dir = trailOf(6);
+  it('finds an edited line', async () => {
+    const dir = await trailOf(6);
     const [file] = paths(dir);
     rewrite(file, (lines) => lines.map((l, i) => (i === 3 ? l.replace('"outcome":"success"', '"outcome":"failure"') : l)));
     expect(verifyChain(KEY, [file])).toMatchObject({ ok: false, line: 4, reason: expect.stringMatching(/MAC/) });
   });
 
-  it('finds a deleted line, including the first', () => {
+  it('finds a deleted line, including the first', async () => {
     for (const deleted of [0, 2, 4]) {
-      const dir = trailOf(6);
+      const dir = await trailOf(6);
       const [file] = paths(dir);
       rewrite(file, (lines) => lines.filter((_, i) => i !== deleted));
       expect(verifyChain(KEY, [file]), `deleted ${deleted}`).toMatchObject({ ok: false, line: deleted + 1 });
     }
   });
 
-  it('finds reordered lines', () => {
-    const dir = trailOf(6);
+  it('finds reordered lines', async () => {
+    const dir = await trailOf(6);
     const [file] = paths(dir);
     rewrite(file, (lines) => [lines[0], lines[1], lines[3], lines[2], lines[4], lines[5]]);
     expect(verifyChain(KEY, [file])).toMatchObject({ ok: false, line: 3 });
   });
 
-  it('finds a line copied from elsewhere in the trail', () => {
-    const dir = trailOf(4);
+  it('finds a line copied from elsewhere in the trail', async () => {
+    const dir = await trailOf(4);
     const [file] = paths(dir);
     rewrite(file, (lines) => [...lines, lines[1]]);
     expect(verifyChain(KEY, [file])).toMatchObject({ ok: false, line: 5 });
   });
 
-  it('rotates by size, chains across files, and finds tampering in a later file', () => {
-    const dir = trailOf(30, 2_000);
+  it('rotates by size, chains across files, and finds tampering in a later file', async () => {
+    const dir = await trailOf(30, 2_000);
     const files = paths(dir);
     expect(files.length).toBeGreaterThan(3);
     expect(verifyChain(KEY, files)).toMatchObject({ ok: true, records: 30, files: files.length });
@@ -146,8 +146,8 @@ describe('the tamper test', () => {
     expect(verifyChain(KEY, files)).toMatchObject({ ok: false, file: listTrailFiles(dir)[2].name, line: 1 });
   });
 
-  it('finds a whole rotated file removed or files swapped', () => {
-    const dir = trailOf(30, 2_000);
+  it('finds a whole rotated file removed or files swapped', async () => {
+    const dir = await trailOf(30, 2_000);
     const files = paths(dir);
     expect(verifyChain(KEY, [files[0], ...files.slice(2)])).toMatchObject({ ok: false, file: listTrailFiles(dir)[2].name, line: 1 });
     expect(verifyChain(KEY, [files[1], files[0], ...files.slice(2)])).toMatchObject({ ok: false, line: 1 });
@@ -155,7 +155,7 @@ describe('the tamper test', () => {
 });
 
 describe('rotation by day and retention', () => {
-  it('starts a new file each UTC day and keeps the chain', () => {
+  it('starts a new file each UTC day and keeps the chain', async () => {
     let now = T0;
     const { dir, trail } = freshTrail({ now: () => now });
     trail.record(event(0));
@@ -163,12 +163,12 @@ describe('rotation by day and retention', () => {
     trail.record(event(1));
     now += DAY;
     trail.record(event(2));
-    trail.close();
+    await trail.close();
     expect(listTrailFiles(dir).map((f) => f.day)).toEqual(['2026-01-10', '2026-01-11', '2026-01-12']);
     expect(verifyChain(KEY, paths(dir)).ok).toBe(true);
   });
 
-  it('archives files past onlineDays, deletes past retentionDays, and the chain still verifies from the anchor', () => {
+  it('archives files past onlineDays, deletes past retentionDays, and the chain still verifies from the anchor', async () => {
     let now = T0;
     const { dir, trail } = freshTrail({ now: () => now });
     for (let d = 0; d < 10; d++) {
@@ -176,9 +176,10 @@ describe('rotation by day and retention', () => {
       trail.record(event(d + 100));
       now += DAY;
     }
-    const result = applyRetention({ dir, key: KEY, onlineDays: 3, retentionDays: 6, now, skip: trail.currentFile });
+    await trail.flush();
+    const result = await applyRetention({ dir, key: KEY, onlineDays: 3, retentionDays: 6, now, skip: trail.currentFile });
     trail.record(event(999));
-    trail.close();
+    await trail.close();
     expect(result.deleted).toHaveLength(4);
     expect(result.archived).toHaveLength(3);
     const files = listTrailFiles(dir);
@@ -188,15 +189,15 @@ describe('rotation by day and retention', () => {
     expect(verifyChain(KEY, files.map((f) => f.path))).toMatchObject({ ok: false, line: 1 });
   });
 
-  it('a forged anchor is refused', () => {
+  it('a forged anchor is refused', async () => {
     let now = T0;
     const { dir, trail } = freshTrail({ now: () => now });
     for (let d = 0; d < 3; d++) {
       trail.record(event(d));
       now += DAY;
     }
-    trail.close();
-    applyRetention({ dir, key: KEY, onlineDays: 1, retentionDays: 1, now });
+    await trail.close();
+    await applyRetention({ dir, key: KEY, onlineDays: 1, retentionDays: 1, now });
     const anchor = readAnchor(dir)!;
     expect(existsSync(join(dir, 'anchor.json'))).toBe(true);
     expect(verifyChain(KEY, paths(dir), { anchor: { ...anchor, seq: anchor.seq - 1 } })).toMatchObject({ ok: false, file: 'anchor.json' });
@@ -235,20 +236,25 @@ describe('audit trail on a failing disk (injected at the file-writer seam)', () 
     return { dir, trail, state, calls };
   }
 
-  it('never throws into the caller, cuts the torn line off, says it is unavailable, and recovers in order', () => {
+  it('never throws into the caller, cuts the torn line off, says it is unavailable, and recovers in order', async () => {
     const { dir, trail, state, calls } = failingTrail();
-    trail.record(event(0));
+    await trail.record(event(0));
     state.full = true;
-    expect(() => trail.record(event(1))).not.toThrow();
+    let settled = false;
+    expect(() => void trail.record(event(1)).finally(() => (settled = true))).not.toThrow();
     trail.record(event(2));
+    await trail.flush();
     expect(trail.available()).toBe(false);
+    // Held in memory, not yet durable: the promise waits for the recovery.
+    expect(settled).toBe(false);
     expect(calls).toEqual(['failed:ENOSPC:true']);
     // Only the first failure touched the disk; the second event went straight to the backlog.
     expect(state.failures).toBe(1);
     expect(readTrailLines(paths(dir)[0])).toHaveLength(1);
 
     state.full = false;
-    trail.close();
+    await trail.close();
+    expect(settled).toBe(true);
     const records = paths(dir).flatMap((p) => readTrailLines(p).map((l) => JSON.parse(l)));
     expect(records.map((r) => r.action)).toEqual(['vault.tokenize', 'audit.write_failed', 'vault.tokenize', 'vault.tokenize']);
     expect(records[1].details).toMatchObject({ code: 'ENOSPC', queued: 2, lost: 0 });
@@ -263,10 +269,11 @@ describe('audit trail on a failing disk (injected at the file-writer seam)', () 
     const start = () => captures.start({ callSid: 'CA1', fields: [{ name: 'card_number' }], actor: { type: 'agent', id: 'a' } });
     state.full = true;
     trail.record(event(0));
+    await trail.flush();
     expect(start).toThrow(expect.objectContaining({ code: 'audit_unavailable', status: 503 }));
     state.full = false;
     await vi.waitFor(() => expect(trail.available()).toBe(true), { timeout: 3_000 });
     expect(start().view().state).toBe('active');
-    trail.close();
+    await trail.close();
   });
 });
