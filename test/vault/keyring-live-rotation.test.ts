@@ -123,6 +123,8 @@ describe.each([fileProvider, pkcs11Provider])('live KEK rotation with $name (slo
     expect(failures).toEqual([]);
     expect(during).toBeGreaterThan(READERS);
     for (const [token, pan] of expected) expect((await vault.detokenize(token, { actor: PROCESSOR, processor: PROCESSOR.id })).fields.card_number).toBe(pan);
+    // The poll that records the reload runs every pollMs; the rotation may have been seen first by a detokenize's miss.
+    await vi.waitFor(() => expect(readAuditRecords(dataDir).some((r) => r.action === 'keys.reload')).toBe(true), { timeout: 5_000, interval: 50 });
     await server.close();
     expect(readAuditRecords(dataDir).filter((r) => r.action === 'keys.reload').map((r) => [r.outcome, r.resource?.id])).toEqual([['success', '2']]);
   });
