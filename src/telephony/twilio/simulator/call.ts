@@ -10,6 +10,8 @@ export interface DialOptions {
   standIn: TwilioRestStandIn;
   from?: string;
   to?: string;
+  /** Twilio's STIR/SHAKEN verification result for the caller ID, e.g. `TN-Validation-Passed-A`. */
+  stirVerstat?: string;
   /** How long to wait for the agent leg (ms). */
   agentTimeoutMs?: number;
 }
@@ -40,6 +42,7 @@ export class SimulatedCall {
       To: options.to ?? '+15005550001',
       CallStatus: 'ringing',
       Direction: 'inbound',
+      ...(options.stirVerstat ? { StirVerstat: options.stirVerstat } : {}),
     });
     const callerStream = inbound.status === 200 ? parseStreamTwiml(inbound.body) : undefined;
     if (!callerStream) throw fail('inbound webhook', `status ${inbound.status}`);
