@@ -35,7 +35,7 @@ export async function startCrmStandIn(accounts: Record<string, string[]>, servic
         const jws = JSON.parse(await readBody(req)) as FlattenedJWS;
         const verified = await flattenedVerify(jws, createLocalJWKSet(await serviceJwks()));
         const claims = JSON.parse(new TextDecoder().decode(verified.payload)) as LookupSeen['claims'];
-        seen.push({ typ: verified.protectedHeader.typ, claims });
+        seen.push({ typ: verified.protectedHeader?.typ, claims });
         const numbers = accounts[claims.accountRef];
         res.writeHead(numbers ? 200 : 404, { 'content-type': 'application/json' }).end(JSON.stringify(numbers ? { numbers } : { error: 'no such account' }));
       } catch {

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
 import WebSocket from 'ws';
+import type { JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintDevToken } from '../../src/agent/dev-issuer.js';
 import { EVENTS_SUBPROTOCOL, type AgentEvent } from '../../src/agent/contract.js';
@@ -60,7 +61,7 @@ describe('caller verification with a masked one-time code (slow, real service)',
 
   beforeAll(async () => {
     let jwksUrl = '';
-    crm = await startCrmStandIn({ [ACCOUNT]: [CALLER, MOBILE_ON_FILE] }, async () => (await fetch(jwksUrl)).json());
+    crm = await startCrmStandIn({ [ACCOUNT]: [CALLER, MOBILE_ON_FILE] }, async () => (await (await fetch(jwksUrl)).json()) as { keys: JWK[] });
     bed = await startTwilioTestBed({
       twilio: { agentTarget: 'client:alice' },
       verification: { lookupUrl: crm.url, smsFrom: '+15005550001' },
