@@ -137,7 +137,9 @@ describe('caller verification with a masked one-time code (slow, real service)',
 
   it('multimon-ng finds no digit in what the agent heard, though the caller audio held the code', () => {
     expect(heardDuringCode.length).toBeGreaterThan(8000);
-    expect(decodeDigits(heardDuringCode).digits).toBe('');
+    const heard = decodeDigits(heardDuringCode);
+    expect(heard.decoder).toBe('multimon-ng');
+    expect(heard.digits).toBe('');
     expect(decodeDigits(keypadTones(code).audio).digits).toBe(code);
   });
 
