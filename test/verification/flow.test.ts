@@ -2,7 +2,6 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
 import WebSocket from 'ws';
-import type { JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintDevToken } from '../../src/agent/dev-issuer.js';
 import { EVENTS_SUBPROTOCOL, type AgentEvent } from '../../src/agent/contract.js';
@@ -21,7 +20,7 @@ import {
   type RecordedTwilioRequest,
   type TwilioTestBed,
 } from '../helpers/twilio.js';
-import { startCrmStandIn, type CrmStandIn } from './crm.js';
+import { startCrmStandIn, type CrmStandIn } from '../../src/verification/crm-stand-in.js';
 
 const CALLER = '+15005550006';
 const MOBILE_ON_FILE = '+447700900123';
@@ -61,7 +60,7 @@ describe('caller verification with a masked one-time code (slow, real service)',
 
   beforeAll(async () => {
     let jwksUrl = '';
-    crm = await startCrmStandIn({ [ACCOUNT]: [CALLER, MOBILE_ON_FILE] }, async () => (await (await fetch(jwksUrl)).json()) as { keys: JWK[] });
+    crm = await startCrmStandIn({ [ACCOUNT]: [CALLER, MOBILE_ON_FILE] }, () => jwksUrl);
     bed = await startTwilioTestBed({
       twilio: { agentTarget: 'client:alice' },
       verification: { lookupUrl: crm.url, smsFrom: '+15005550001' },

@@ -16,6 +16,9 @@ export interface DialOptions {
   agentTimeoutMs?: number;
 }
 
+/** The caller ID a simulated call comes from unless told otherwise. */
+export const SIMULATED_CALLER = '+15005550006';
+
 function fail(step: string, detail: string): Error {
   return new Error(`simulated call: ${step} failed (${detail})`);
 }
@@ -38,7 +41,7 @@ export class SimulatedCall {
     const inbound = await postTwilioWebhook(options.target, '/twilio/voice/inbound', {
       AccountSid: options.accountSid,
       CallSid: callSid,
-      From: options.from ?? '+15005550006',
+      From: options.from ?? SIMULATED_CALLER,
       To: options.to ?? '+15005550001',
       CallStatus: 'ringing',
       Direction: 'inbound',

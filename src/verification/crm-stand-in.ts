@@ -8,6 +8,7 @@ export interface LookupSeen {
 }
 
 export interface CrmStandIn {
+  /** The URL to configure as `verification.lookupUrl`. */
   url: string;
   /** Every lookup whose signature verified against the service's JWKS. */
   seen: LookupSeen[];
@@ -23,17 +24,17 @@ async function readBody(req: IncomingMessage): Promise<string> {
 }
 
 /**
- * A CRM for tests, on a real local HTTP server: it verifies each lookup's JWS against the
- * service's public keys (fetched from its JWKS document) and answers the numbers on file.
+ * A CRM for tests and `simulate-call --verify`, on a real local HTTP server: it verifies each
+ * lookup's JWS against the service's public keys (read from its JWKS URL at each lookup) and answers the numbers on file.
  */
-export async function startCrmStandIn(accounts: Record<string, string[]>, serviceJwks: () => Promise<{ keys: JWK[] }>): Promise<CrmStandIn> {
+export async function startCrmStandIn(accounts: Record<string, string[]>, serviceJwksUrl: () => string, listenPort = 0): Promise<CrmStandIn> {
   const seen: LookupSeen[] = [];
   const state = { refused: 0 };
   const server = createServer((req, res) => {
     void (async () => {
       try {
         const jws = JSON.parse(await readBody(req)) as FlattenedJWS;
-        const verified = await flattenedVerify(jws, createLocalJWKSet(await serviceJwks()));
+        const verified = await flattenedVerify(jws, createLocalJWKSet((await (await fetch(serviceJwksUrl())).json()) as { keys: JWK[] }));
         const claims = JSON.parse(new TextDecoder().decode(verified.payload)) as LookupSeen['claims'];
         seen.push({ typ: verified.protectedHeader?.typ, claims });
         const numbers = accounts[claims.accountRef];
@@ -44,7 +45,7 @@ export async function startCrmStandIn(accounts: Record<string, string[]>, servic
       }
     })();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(listenPort, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/lookup`,
@@ -52,6 +53,10 @@ export async function startCrmStandIn(accounts: Record<string, string[]>, servic
     get refused() {
       return state.refused;
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
