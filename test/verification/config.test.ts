@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { deepMerge, loadConfig, parseConfig } from '../../src/config/index.js';
 import { productionProblems } from '../../src/config/validate.js';
+import { redactConfig } from '../../src/config/redacted-view.js';
 import { completeProductionConfig } from '../helpers/production.js';
 
 const production = (verification: Record<string, unknown>) => productionProblems(parseConfig(deepMerge(completeProductionConfig(), { verification })));
@@ -28,5 +29,13 @@ describe('verification settings', () => {
   it('reads the lookup URL and sender from the environment', () => {
     const config = loadConfig({ env: { TONEGUARD_VERIFICATION_LOOKUP_URL: 'https://crm.example.com/lookup', TONEGUARD_VERIFICATION_SMS_FROM: '+15005550001' } });
     expect(config.verification).toMatchObject({ lookupUrl: 'https://crm.example.com/lookup', smsFrom: '+15005550001' });
+  });
+});
+
+describe('the admin view of the verification settings', () => {
+  it('removes the CRM lookup URL like the alert webhook (its path may be its secret)', () => {
+    const view = redactConfig(parseConfig({ verification: { lookupUrl: 'https://crm.example.com/hooks/secretpath' } }));
+    expect(JSON.stringify(view.config)).not.toContain('secretpath');
+    expect(view.removed).toContain('verification.lookupUrl');
   });
 });
