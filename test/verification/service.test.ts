@@ -153,4 +153,16 @@ describe('caller verification service', () => {
     key(callSid, code);
     expect(service.levelOf(callSid)).not.toBe('otp_verified');
   });
+
+  it('a text message that cannot be sent cancels the otp capture and is audited as a failure', async () => {
+    const callSid = liveCall();
+    await service.lookup(callSid, 'ACME-1', ALICE);
+    sender.createMessage = async () => {
+      throw new Error('provider down');
+    };
+    expect(await refusal(service.sendCode(callSid, 0, ALICE))).toBe('twilio_api_error');
+    expect(captures.activeForCall(callSid)).toBeUndefined();
+    expect(calls.get(callSid)?.verification?.otp).toBeNull();
+    expect(audit.events.find((r) => r.action === 'verification.otp_sent')?.outcome).toBe('failure');
+  });
 });
