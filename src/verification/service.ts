@@ -56,10 +56,6 @@ interface CallVerification {
   otp?: { challenge: OneTimeCodeChallenge; view: OtpView };
 }
 
-function refused(code: string, message: string, status: number): ToneguardError {
-  return new ToneguardError(code, message, status);
-}
-
 /**
  * Caller verification: the carrier's attestation, the caller ID against the numbers on file,
  * and a one-time code texted to a number on file and keyed as masked DTMF into an `otp` capture.
@@ -98,7 +94,7 @@ export function createVerificationService(deps: VerificationDeps): VerificationS
   /** The state of a live call the caller may verify on, or a 404. */
   const liveState = (callSid: string): CallVerification => {
     const call = calls.get(callSid);
-    if (!call || call.state === 'ended') throw refused('call_not_found', 'no such live call', 404);
+    if (!call || call.state === 'ended') throw new ToneguardError('call_not_found', 'no such live call', 404);
     let state = states.get(callSid);
     if (!state) {
       state = { attestation: null };
@@ -109,7 +105,7 @@ export function createVerificationService(deps: VerificationDeps): VerificationS
 
   const refuseOverQuota = (actor: Actor, callSid: string, reason: string): never => {
     record('verification.refused', 'denied', actor, callSid, { reason });
-    throw refused('rate_limited', 'too many verification attempts; retry later', 429);
+    throw new ToneguardError('rate_limited', 'too many verification attempts; retry later', 429);
   };
 
   const codeTyped = (callSid: string, state: CallVerification, otp: NonNullable<CallVerification['otp']>, typed: Uint8Array) => {
@@ -159,7 +155,7 @@ export function createVerificationService(deps: VerificationDeps): VerificationS
     },
 
     async lookup(callSid, accountRef, actor) {
-      if (!deps.lookup) throw refused('verification_unavailable', 'verification.lookupUrl is not configured', 503);
+      if (!deps.lookup) throw new ToneguardError('verification_unavailable', 'verification.lookupUrl is not configured', 503);
       liveState(callSid);
       const account = pseudonym(accountRef);
       if (!lookupsPerAgent.take(actor.id, clock.now())) refuseOverQuota(actor, callSid, 'lookups_per_agent');
@@ -183,13 +179,13 @@ export function createVerificationService(deps: VerificationDeps): VerificationS
     },
 
     async sendCode(callSid, numberIndex, actor) {
-      if (!deps.messages || !config.smsFrom) throw refused('verification_unavailable', 'verification.smsFrom is not configured', 503);
+      if (!deps.messages || !config.smsFrom) throw new ToneguardError('verification_unavailable', 'verification.smsFrom is not configured', 503);
       const state = liveState(callSid);
       const account = state.account;
-      if (!account) throw refused('account_not_looked_up', 'look the account up before sending a code', 409);
+      if (!account) throw new ToneguardError('account_not_looked_up', 'look the account up before sending a code', 409);
       const to = account.numbers[numberIndex];
-      if (to === undefined) throw refused('number_not_on_file', 'no number on file at that index', 422);
-      if (captures.activeForCall(callSid)) throw refused('capture_active', 'a capture is already running on this call', 409);
+      if (to === undefined) throw new ToneguardError('number_not_on_file', 'no number on file at that index', 422);
+      if (captures.activeForCall(callSid)) throw new ToneguardError('capture_active', 'a capture is already running on this call', 409);
       const now = clock.now();
       if (!codesPerAccount.allows(account.key, now)) refuseOverQuota(actor, callSid, 'codes_per_account');
       if (!codesPerAgent.allows(actor.id, now)) refuseOverQuota(actor, callSid, 'codes_per_agent');
@@ -216,7 +212,7 @@ export function createVerificationService(deps: VerificationDeps): VerificationS
         if (capture.isActive()) capture.cancel('otp_not_sent', actor);
         record('verification.otp_sent', 'failure', actor, callSid, details);
         logger.error({ callSid, errorType: err instanceof Error ? err.name : typeof err }, 'one-time code could not be sent');
-        throw err instanceof ToneguardError ? err : refused('twilio_api_error', 'the one-time code could not be sent', 502);
+        throw err instanceof ToneguardError ? err : new ToneguardError('twilio_api_error', 'the one-time code could not be sent', 502);
       }
       // Keyed to the account the code was sent for: a lookup meanwhile voids it.
       if (state.account === account) state.otp = otp;

@@ -165,4 +165,17 @@ describe('caller verification service', () => {
     expect(calls.get(callSid)?.verification?.otp).toBeNull();
     expect(audit.events.find((r) => r.action === 'verification.otp_sent')?.outcome).toBe('failure');
   });
+
+  it('an otp field cannot be requested without a one-time code behind it', () => {
+    const callSid = liveCall();
+    expect(() => captures.start({ callSid, fields: [{ name: 'otp' }], actor: ALICE })).toThrow(expect.objectContaining({ code: 'invalid_fields' }));
+  });
+
+  it('without a configured CRM or sender, lookups and codes are unavailable', async () => {
+    const config = configSchema.parse({});
+    const bare = createVerificationService({ config: config.verification, calls, captures, audit, logger: silentLogger(), clock });
+    const callSid = liveCall();
+    expect(await refusal(bare.lookup(callSid, 'ACME-1', ALICE))).toBe('verification_unavailable');
+    expect(await refusal(bare.sendCode(callSid, 0, ALICE))).toBe('verification_unavailable');
+  });
 });
