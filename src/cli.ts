@@ -62,7 +62,8 @@ const USAGE = `usage: toneguard <command>
   vault backup --out FILE | backup-verify FILE | restore --in FILE
   vault shred TOKEN | --subject ID        erase a token or a data subject (data-subject request)
   incident freeze|thaw|revoke-sessions    stop detokenization and new captures, lift it, end agent sessions
-  simulate-call [--url URL] [--data-dir DIR]
+  simulate-call [--url URL] [--data-dir DIR] [--verify ACCOUNT_REF]
+                                          --verify: verify the caller with a masked one-time code first
   demo [--watch]                          start the service and run simulate-call against it;
                                           --watch keeps it up, with "Simulate a caller" in the desktop
   dev token --sub ID --role ROLE          print a development JWT (development profile only)`;

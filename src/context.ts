@@ -11,6 +11,7 @@ import type { CaptureService } from './capture/types.js';
 import type { KeyringPort, Vault } from './vault/types.js';
 import type { CallerSimulator } from './agent/simulated-calls.js';
 import type { IncidentControl } from './incident/switch.js';
+import type { VerificationService } from './verification/service.js';
 
 /**
  * Everything the HTTP and WebSocket adapters need, built once by the composition root
@@ -39,4 +40,6 @@ export interface AppContext {
   callerSimulator?: CallerSimulator;
   /** The incident switch: frozen detokenization and capture starts, revoked agent sessions. */
   incident: IncidentControl;
+  /** Caller verification: attestation, the number on file, one-time codes. */
+  verification: VerificationService;
 }

@@ -23,6 +23,9 @@ import { processorClientTls } from './processors/enrollment.js';
 import { createPaymentsWiring } from './processors/wiring.js';
 import type { CallerSimulator } from './agent/simulated-calls.js';
 import { guardCaptures, guardVault } from './incident/guard.js';
+import { createCrmLookup } from './verification/crm-lookup.js';
+import { createVerificationService } from './verification/service.js';
+import { createTwilioRestClient } from './telephony/twilio/rest-client.js';
 import { incidentPath } from './incident/state.js';
 import { IncidentSwitch } from './incident/switch.js';
 import { disposeExpiredTokens, startSweeper } from './vault/sweeper.js';
@@ -102,13 +105,23 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     },
   });
   shutdownHooks.register('sweeper', () => sweeper.close());
+  const calls = new MemoryCallRegistry();
+  const verification = createVerificationService({
+    config: config.verification,
+    calls,
+    captures,
+    audit: audit.sink,
+    logger,
+    ...(config.verification.lookupUrl ? { lookup: createCrmLookup({ url: config.verification.lookupUrl, signer: audit.signer, timeoutMs: config.verification.lookupTimeoutMs }) } : {}),
+    ...(config.verification.smsFrom ? { messages: createTwilioRestClient(config) } : {}),
+  });
   let ready = false;
   const context: AppContext = {
     config,
     logger,
     audit: audit.sink,
     metrics,
-    calls: new MemoryCallRegistry(),
+    calls,
     ready: () => ready,
     onShutdown: (hook, name = 'anonymous') => shutdownHooks.register(name, hook),
     serviceKey: audit.signer,
@@ -119,6 +132,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     payments,
     ...(options.callerSimulator ? { callerSimulator: options.callerSimulator } : {}),
     incident,
+    verification,
   };
   const app = createApp(context);
   const tls = loadTlsMaterial(config);

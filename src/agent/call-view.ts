@@ -7,6 +7,6 @@ import type { CallRecord } from '../state/calls.js';
  * inside the service, so a viewer cannot use it to claim a stream.
  */
 export function agentCallView(call: CallRecord): CallView {
-  const { callSid, agentId, from, state, startedAt, endedAt, masking } = call;
-  return { callSid, agentId, from, state, startedAt, endedAt, masking };
+  const { callSid, agentId, from, state, startedAt, endedAt, masking, verification } = call;
+  return { callSid, agentId, from, state, startedAt, endedAt, masking, verification };
 }

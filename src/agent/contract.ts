@@ -5,9 +5,11 @@
  */
 import type { CaptureView } from '../capture/types.js';
 import type { Role } from './roles.js';
+import type { Attestation, VerificationLevel } from '../verification/levels.js';
 
 export type { CaptureResult, CaptureState, CaptureView, FieldState, FieldView } from '../capture/types.js';
 export type { Role } from './roles.js';
+export type { Attestation, VerificationLevel } from '../verification/levels.js';
 
 export const EVENTS_PATH = '/v1/events';
 export const EVENTS_SUBPROTOCOL = 'toneguard.v1';
@@ -40,6 +42,29 @@ export interface CallView {
   endedAt?: string;
   /** What masking did to the audio the agent heard; absent until the caller's audio flows. */
   masking?: MaskingView;
+  /** How sure Toneguard is that the caller is the customer; absent on calls from before the feature. */
+  verification?: VerificationView;
+}
+
+/** What the agent sees of caller verification: a level and its reasons, never a code, never a whole number. */
+export interface VerificationView {
+  level: VerificationLevel;
+  /** The caller's STIR/SHAKEN attestation when the carrier's signature verified; null otherwise. */
+  attestation: Attestation | null;
+  /** Whether the caller ID is one of the account's numbers on file; null until an account is looked up. */
+  callerIdOnFile: boolean | null;
+  /** The last two digits of each number on file, by the index a one-time code is sent to. */
+  numbersOnFile: string[];
+  /** The one-time code step, once a code was sent. */
+  otp: OtpView | null;
+}
+
+export interface OtpView {
+  state: 'sent' | 'verified' | 'failed' | 'expired';
+  /** The `otp` capture the caller keys the code into. */
+  captureId: string;
+  /** The last two digits of the number the code went to. */
+  numberLast2: string;
 }
 
 /**

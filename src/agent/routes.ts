@@ -10,6 +10,8 @@ import { actorOf, authenticate, deny403, denialReason, principalOf, requireRole,
 import { maySeeCall } from './visibility.js';
 import { agentCallView } from './call-view.js';
 import { createAdminRouter } from './admin-routes.js';
+import { createVerificationRouter } from './verification-routes.js';
+import { meetsLevel } from '../verification/levels.js';
 import { devIssuerEnabled, loadDevIssuerKey, mintDevToken } from './dev-issuer.js';
 
 const fieldRequest = z.union([
@@ -88,6 +90,10 @@ export function createAgentRouter(ctx: AppContext, verifier: TokenVerifier): Rou
     const parsed = startCaptureBody.safeParse(req.body ?? {});
     if (!parsed.success) return sendError(res, 422, 'invalid_request', 'the capture request does not match the schema');
     if (ctx.captures.activeForCall(call.callSid)) return sendError(res, 409, 'capture_active', 'a capture is already running on this call');
+    const required = ctx.config.capture.requireVerification;
+    if (!meetsLevel(ctx.verification.levelOf(call.callSid), required)) {
+      return sendError(res, 409, 'verification_required', `verify the caller (level ${required}) before a capture`);
+    }
     const { fields, options, mode } = parsed.data;
     try {
       const session = ctx.captures.start({
@@ -142,6 +148,7 @@ export function createAgentRouter(ctx: AppContext, verifier: TokenVerifier): Rou
     res.json({ id: session.id, view: session.view() });
   });
 
+  router.use(createVerificationRouter(ctx, auth, operators));
   router.use(createAdminRouter(ctx, verifier));
   return router;
 }

@@ -66,6 +66,8 @@ export class AnomalyRules {
   private readonly detokenizePerClient: SlidingWindow;
   private readonly failuresPerCall: SlidingWindow;
   private readonly signatureFailuresPerSource: SlidingWindow;
+  private readonly otpFailuresPerAccount: SlidingWindow;
+  private readonly verificationsPerAgent: SlidingWindow;
   private readonly withinBusinessHours: (at: number) => boolean;
 
   constructor(private readonly thresholds: AnomalyThresholds) {
@@ -73,6 +75,8 @@ export class AnomalyRules {
     this.detokenizePerClient = new SlidingWindow(MINUTE, thresholds.detokenizePerClientPerMinute);
     this.failuresPerCall = new SlidingWindow(HOUR, thresholds.failedValidationsPerCall);
     this.signatureFailuresPerSource = new SlidingWindow(MINUTE, thresholds.signatureFailuresPerSourcePerMinute);
+    this.otpFailuresPerAccount = new SlidingWindow(HOUR, thresholds.otpFailuresPerAccountPerHour);
+    this.verificationsPerAgent = new SlidingWindow(HOUR, thresholds.verificationsPerAgentPerHour);
     this.withinBusinessHours = businessHoursCheck(thresholds.businessHours, thresholds.timezone);
   }
 
@@ -111,6 +115,19 @@ export class AnomalyRules {
           rule: 'signature_failures',
           message: 'repeated webhook signature failures from one source',
         }, coalescedCount(record));
+        break;
+      case 'verification.otp_failed':
+        // Keyed by the account's pseudonym: codes guessed across many calls still add up.
+        over(this.otpFailuresPerAccount, String(record.details?.account ?? 'unknown'), this.thresholds.otpFailuresPerAccountPerHour, {
+          rule: 'otp_failures_per_account',
+          message: 'many wrong one-time codes for one account within an hour (possible account takeover)',
+        });
+        break;
+      case 'verification.lookup':
+        over(this.verificationsPerAgent, record.actor.id, this.thresholds.verificationsPerAgentPerHour, {
+          rule: 'verifications_per_agent',
+          message: 'an agent started an unusual number of caller verifications within an hour',
+        });
         break;
     }
     return alerts;

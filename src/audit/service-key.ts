@@ -34,10 +34,13 @@ export class ServiceSigningKey {
     return created;
   }
 
-  /** Signs a JSON document as a flattened JWS (a JSON body that carries its own signature). */
-  async signJson(payload: unknown): Promise<FlattenedJWS> {
+  /**
+   * Signs a JSON document as a flattened JWS (a JSON body that carries its own signature).
+   * `typ` tells receivers what it is, so an alert cannot be replayed as a lookup or the reverse.
+   */
+  async signJson(payload: unknown, typ = 'toneguard-alert+json'): Promise<FlattenedJWS> {
     return new FlattenedSign(new TextEncoder().encode(JSON.stringify(payload)))
-      .setProtectedHeader({ alg: this.alg, kid: this.kid, typ: 'toneguard-alert+json' })
+      .setProtectedHeader({ alg: this.alg, kid: this.kid, typ })
       .sign(this.key);
   }
 }

@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema.js';
 import { CARD_MAX_LENGTH, brandMaxLength, cvvLengthFor, detectBrand, type CardBrand } from './brands.js';
-import type { FieldKind, MaskPolicy } from './types.js';
+import type { FieldKind, MaskPolicy, OneTimeCodeCheck } from './types.js';
 import {
   validateAccountNumber,
   validateCardNumber,
@@ -36,7 +36,7 @@ export interface FieldSpec {
   validate(digits: Uint8Array, context: FieldContext): ValidationResult;
 }
 
-type BuiltinKind = Exclude<FieldKind, 'digits'>;
+type BuiltinKind = Exclude<FieldKind, 'digits' | 'otp'>;
 
 function fixed(kind: BuiltinKind, length: number, validate: FieldSpec['validate']): FieldSpec {
   return { name: kind, kind, defaultMask: 'tones', maxLength: length, autoCompleteLength: () => length, validate };
@@ -67,8 +67,17 @@ function builtinSpecs(config: CaptureConfig): Record<BuiltinKind, FieldSpec> {
   };
 }
 
-/** The schema for a requested field name: a built-in kind or a configured `digits` field. */
-export function resolveFieldSpec(name: string, config: CaptureConfig): FieldSpec | undefined {
+/** A one-time code: a fixed length, checked against its challenge, never tokenized. */
+function oneTimeCodeSpec(check: OneTimeCodeCheck): FieldSpec {
+  return { name: 'otp', kind: 'otp', defaultMask: 'tones', maxLength: check.length, autoCompleteLength: () => check.length, validate: (digits) => check.check(digits) };
+}
+
+/**
+ * The schema for a requested field name: a built-in kind, a configured `digits` field, or `otp`
+ * when the request carries a one-time code check.
+ */
+export function resolveFieldSpec(name: string, config: CaptureConfig, oneTimeCode?: OneTimeCodeCheck): FieldSpec | undefined {
+  if (name === 'otp') return oneTimeCode ? oneTimeCodeSpec(oneTimeCode) : undefined;
   const builtins = builtinSpecs(config);
   if (Object.hasOwn(builtins, name)) return builtins[name as BuiltinKind];
   const digits = config.digitsFields.find((f) => f.name === name);

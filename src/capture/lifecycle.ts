@@ -120,12 +120,13 @@ export abstract class SessionLifecycle {
     return new ToneguardError('field_not_found', `Capture ${this.id} has no such field`, 404);
   }
 
-  protected completeWith(result: CaptureResult): void {
+  /** `null` for a capture with nothing to tokenize (a one-time code is checked, not kept). */
+  protected completeWith(result: CaptureResult | null): void {
     this.end('complete', null);
-    this.result = { ...result };
+    this.result = result ? { ...result } : null;
     this.currentField = null;
-    this.record('capture.completed', 'success', { token: result.token, brand: result.brand ?? null, last4: result.last4 ?? null });
-    this.deps.logger.info({ captureId: this.id, brand: result.brand }, 'capture completed');
+    this.record('capture.completed', 'success', { token: result?.token ?? null, brand: result?.brand ?? null, last4: result?.last4 ?? null });
+    this.deps.logger.info({ captureId: this.id, brand: result?.brand }, 'capture completed');
     this.changed();
   }
 

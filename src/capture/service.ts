@@ -38,7 +38,7 @@ function resolveFields(request: StartCaptureRequest, config: CaptureConfig): Res
   const names = request.fields.map((f) => f.name);
   // Positions, not names: a requested name is untrusted input and may be a card number typed in the wrong place.
   const positions = (pick: (name: string, i: number) => boolean) => names.flatMap((name, i) => (pick(name, i) ? [String(i)] : []));
-  const unknown = positions((name) => !resolveFieldSpec(name, config));
+  const unknown = positions((name) => !resolveFieldSpec(name, config, request.oneTimeCode));
   const duplicated = positions((name, i) => names.indexOf(name) !== i);
   if (names.length === 0 || unknown.length > 0 || duplicated.length > 0) {
     const problems = [
@@ -50,7 +50,7 @@ function resolveFields(request: StartCaptureRequest, config: CaptureConfig): Res
   }
   const options = request.options ?? {};
   return request.fields.map((field) => {
-    const spec = resolveFieldSpec(field.name, config) as FieldSpec;
+    const spec = resolveFieldSpec(field.name, config, request.oneTimeCode) as FieldSpec;
     return {
       spec,
       mask: field.mask ?? options.mask ?? spec.defaultMask,
@@ -97,6 +97,7 @@ export function createCaptureService(deps: CaptureServiceDeps): CaptureService {
       const mode = request.mode ?? 'inline';
       const driver = mode === 'inline' ? undefined : drivers.get(mode);
       if (mode !== 'inline' && !driver) throw new ToneguardError('unknown_mode', `Capture mode ${mode} is not available`, 400);
+      if (driver && request.oneTimeCode) throw new ToneguardError('unknown_mode', 'A one-time code is keyed in-line only', 400);
       const fields = resolveFields(request, deps.config);
       if (activeForCall(request.callSid)) {
         throw new ToneguardError('capture_in_progress', `Call ${request.callSid} already has a capture in progress`, 409);

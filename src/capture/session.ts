@@ -320,14 +320,19 @@ export class InlineCaptureSession extends SessionLifecycle implements CaptureSes
   }
 
   private async tokenize(): Promise<void> {
+    // Nothing to tokenize: the release that ends the session zeroes the code.
+    if (this.slots.every((s) => s.kind === 'otp')) return this.completeWith(null);
     this.state = 'tokenizing';
     this.totalTimer.disarm();
     this.changed();
     const values = new Map<string, Uint8Array>();
     const kinds = new Map<string, FieldKind>();
     for (const slot of this.slots) {
-      values.set(slot.name, slot.entry.copy());
-      kinds.set(slot.name, slot.kind);
+      // A one-time code was compared on entry; it never leaves the session.
+      if (slot.kind !== 'otp') {
+        values.set(slot.name, slot.entry.copy());
+        kinds.set(slot.name, slot.kind);
+      }
       slot.entry.clear();
     }
     const request = { captureId: this.id, callSid: this.callSid, actor: this.actor, values, kinds, subjectId: this.settings.subjectId };

@@ -10,6 +10,7 @@ export const FIELD_KINDS = [
   'account_number',
   'ssn',
   'digits',
+  'otp',
 ] as const;
 export type FieldKind = (typeof FIELD_KINDS)[number];
 
@@ -105,12 +106,24 @@ export interface CaptureOptions {
   subjectId?: string;
 }
 
+/**
+ * How an `otp` field checks a one-time code: the code is compared, never kept as a value nor
+ * tokenized. Only caller verification opens such a field; an agent cannot request one by name.
+ */
+export interface OneTimeCodeCheck {
+  length: number;
+  /** Compares typed ASCII digits; a refusal carries a stable code such as `otp_mismatch`. */
+  check(typed: Uint8Array): { valid: true } | { valid: false; error: string };
+}
+
 export interface StartCaptureRequest {
   callSid: string;
   fields: FieldRequest[];
   mode?: CaptureMode;
   options?: CaptureOptions;
   actor: Actor;
+  /** The check behind an `otp` field (in-line mode only). */
+  oneTimeCode?: OneTimeCodeCheck;
 }
 
 export type KeySource = 'inband' | 'event';

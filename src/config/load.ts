@@ -40,6 +40,8 @@ const ENV_PATHS: Record<string, { path: string[]; kind: 'string' | 'int' | 'bool
   TONEGUARD_CONNECTOR_PASSWORD: { path: ['connector', 'password'], kind: 'string' },
   TONEGUARD_AUDIT_HMAC_KEY: { path: ['audit', 'hmacKey'], kind: 'string' },
   TONEGUARD_ALERT_WEBHOOK_URL: { path: ['audit', 'alertWebhookUrl'], kind: 'string' },
+  TONEGUARD_VERIFICATION_LOOKUP_URL: { path: ['verification', 'lookupUrl'], kind: 'string' },
+  TONEGUARD_VERIFICATION_SMS_FROM: { path: ['verification', 'smsFrom'], kind: 'string' },
   TONEGUARD_TLS_CERT_FILE: { path: ['http', 'tls', 'certFile'], kind: 'string' },
   TONEGUARD_TLS_KEY_FILE: { path: ['http', 'tls', 'keyFile'], kind: 'string' },
   TONEGUARD_TLS_SELF_SIGNED: { path: ['http', 'tls', 'selfSigned'], kind: 'bool' },

@@ -2,9 +2,9 @@ import { SENSITIVE_KEYS } from '../audit/redact.js';
 
 /**
  * Settings whose values are secret though their names do not say so: the connector's Basic
- * user, and the alert webhook, whose URL often is its own secret (Slack-style paths).
+ * user, and the alert and CRM lookup webhooks, whose URLs often are their own secret (Slack-style paths).
  */
-const KNOWN_SECRETS = new Set(['username', 'alertwebhookurl', ...SENSITIVE_KEYS]);
+const KNOWN_SECRETS = new Set(['username', 'alertwebhookurl', 'lookupurl', ...SENSITIVE_KEYS]);
 
 /** The last word of a setting's name (`authToken` → `token`, `tokenTtlMs` → `ms`) names what it holds. */
 const SECRET_NOUNS = new Set(['secret', 'secrets', 'token', 'password', 'passwd', 'passphrase', 'pwd', 'key', 'keys', 'kek', 'keks', 'credential', 'credentials', 'apikey']);

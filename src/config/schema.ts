@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ROLES } from '../agent/roles.js';
+import { VERIFICATION_LEVELS } from '../verification/levels.js';
 
 /** Asymmetric JWS algorithms only: an HMAC algorithm would let anyone holding the public JWKS mint tokens. */
 const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'] as const;
@@ -90,6 +91,24 @@ export const configSchema = z.strictObject({
       allowedBrands: z.array(brand).default(['visa', 'mastercard', 'amex', 'discover', 'jcb', 'diners', 'unionpay', 'maestro']),
       postalCodeMinLength: z.union([z.literal(5), z.literal(9)]).default(5),
       digitsFields: z.array(digitsField).default([]),
+      /** The caller verification level a card capture needs before it may start (409 `verification_required`). */
+      requireVerification: z.enum(VERIFICATION_LEVELS).default('none'),
+    })
+    .prefault({}),
+  verification: z
+    .strictObject({
+      /** The CRM webhook answering the numbers on file for an account reference (JWS-signed POST); null turns lookups off. */
+      lookupUrl: z.url().nullable().default(null),
+      lookupTimeoutMs: z.int().min(100).max(30_000).default(5_000),
+      /** The Twilio number one-time codes are sent from; null turns the code step off. */
+      smsFrom: z.string().regex(/^\+[1-9]\d{6,14}$/).nullable().default(null),
+      codeLength: z.int().min(6).max(8).default(6),
+      codeTtlMs: z.int().min(30_000).max(900_000).default(300_000),
+      /** Wrong entries of one code before it is void. */
+      maxAttempts: z.int().min(1).max(5).default(3),
+      codesPerAccountPerHour: z.int().positive().default(3),
+      codesPerAgentPerHour: z.int().positive().default(20),
+      lookupsPerAgentPerHour: z.int().positive().default(60),
     })
     .prefault({}),
   vault: z
@@ -210,6 +229,8 @@ export const configSchema = z.strictObject({
           detokenizePerClientPerMinute: z.int().positive().default(60),
           failedValidationsPerCall: z.int().positive().default(5),
           signatureFailuresPerSourcePerMinute: z.int().positive().default(10),
+          otpFailuresPerAccountPerHour: z.int().positive().default(5),
+          verificationsPerAgentPerHour: z.int().positive().default(20),
           /** `HH:MM-HH:MM` in `timezone`; null means always open. */
           businessHours: z.string().regex(/^\d\d:\d\d-\d\d:\d\d$/).nullable().default(null),
           timezone: z.string().default('UTC'),

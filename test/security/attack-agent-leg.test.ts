@@ -26,7 +26,7 @@ import {
 
 const INBOUND = '/twilio/voice/inbound';
 /** Everything an agent-facing call view may hold. */
-const CALL_VIEW_KEYS = ['callSid', 'agentId', 'from', 'state', 'startedAt', 'endedAt', 'masking'];
+const CALL_VIEW_KEYS = ['callSid', 'agentId', 'from', 'state', 'startedAt', 'endedAt', 'masking', 'verification'];
 
 const inboundParams = () => ({ AccountSid: TEST_ACCOUNT_SID, CallSid: randomSid('CA'), From: '+15005550006', To: '+15005550001', CallStatus: 'ringing', Direction: 'inbound' });
 

@@ -40,14 +40,31 @@ export interface CreateCallRequest {
   statusCallback?: string;
 }
 
+export interface CreateMessageRequest {
+  to: string;
+  from: string;
+  body: string;
+}
+
+/** Sends a text message (caller verification's one-time codes); resolves to its MessageSid. */
+export interface TwilioMessagesClient {
+  createMessage(request: CreateMessageRequest): Promise<string>;
+}
+
 /** The parts of Twilio's REST API the media bridge uses. */
 export interface TwilioRestClient {
   /** Places an outbound call (the agent leg); resolves to its CallSid. */
   createCall(request: CreateCallRequest): Promise<string>;
 }
 
-export function createTwilioRestClient(config: Pick<Config, 'twilio'>): TwilioRestClient {
+export function createTwilioRestClient(config: Pick<Config, 'twilio'>): TwilioRestClient & TwilioMessagesClient {
   return {
+    async createMessage(request) {
+      // The body carries a one-time code: it is sent and never logged (errors name the status only).
+      const answer = await twilioFormPost(config.twilio, 'Messages.json', { To: request.to, From: request.from, Body: request.body });
+      if (typeof answer.sid !== 'string') throw new ToneguardError('twilio_api_error', 'Twilio REST Messages answered without a sid', 502);
+      return answer.sid;
+    },
     async createCall(request) {
       const answer = await twilioFormPost(config.twilio, 'Calls.json', {
         To: request.to,

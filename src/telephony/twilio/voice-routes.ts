@@ -16,7 +16,13 @@ export const VOICE_PATHS = {
 
 const callSid = z.string().regex(/^CA[0-9a-fA-F]{32}$/);
 /** Twilio posts many more fields than these; unknown ones are ignored. */
-const inboundForm = z.object({ CallSid: callSid, From: z.string().max(256).optional(), To: z.string().max(256).optional() });
+const inboundForm = z.object({
+  CallSid: callSid,
+  From: z.string().max(256).optional(),
+  To: z.string().max(256).optional(),
+  /** STIR/SHAKEN verification of the caller ID (`TN-Validation-Passed-A`, …); only on calls that carried a PASSporT. */
+  StirVerstat: z.string().max(64).optional(),
+});
 /** The agent leg's webhook names the customer call it belongs to (our own URL, signed by Twilio). */
 const agentQuery = z.object({ call: callSid });
 const agentForm = z.object({ CallSid: callSid });
@@ -24,7 +30,7 @@ const callStatusForm = z.object({ CallSid: callSid, CallStatus: z.string().max(3
 const streamStatusForm = z.object({ CallSid: callSid, StreamEvent: z.string().max(32).optional() });
 const ENDED_CALL_STATUSES = new Set(['completed', 'busy', 'failed', 'no-answer', 'canceled']);
 
-type VoiceContext = Pick<AppContext, 'config' | 'logger' | 'audit' | 'metrics' | 'calls'>;
+type VoiceContext = Pick<AppContext, 'config' | 'logger' | 'audit' | 'metrics' | 'calls' | 'verification'>;
 
 /** Why a signed voice webhook is answered with a hang-up. */
 type WebhookRefusal = 'already_handled' | 'agent_call_not_placed';
@@ -108,9 +114,10 @@ export function voiceRouter(ctx: VoiceContext, deps: VoiceRouterDeps): Router {
   router.post(VOICE_PATHS.inbound, form, twilioSignature(ctx, VOICE_PATHS.inbound), (req, res) => {
     const parsed = inboundForm.safeParse(req.body);
     if (!parsed.success) return badRequest(res, req);
-    const { CallSid, From, To } = parsed.data;
+    const { CallSid, From, To, StirVerstat } = parsed.data;
     if (!handled.claim(CallSid)) return refuse(res, req, VOICE_PATHS.inbound, CallSid, 'already_handled');
     ctx.calls.upsert({ callSid: CallSid, from: From, state: 'ringing', startedAt: new Date().toISOString() });
+    ctx.verification.noteInboundCall(CallSid, StirVerstat);
     const credential = credentials.issue({ leg: 'caller', legCallSid: CallSid });
     twiml(res, connectStreamTwiml({ publicUrl, leg: 'caller', credential, statusCallback: streamStatusCallback }));
     dialAgent(CallSid, To);

@@ -1,6 +1,7 @@
 import { button, h, labelled } from './dom.js';
 import { isLive, type DesktopStore } from './store.js';
 import type { CallView } from '../../contract.js';
+import { verificationSummary } from './words.js';
 
 const CAPTURE_FIELDS = { card: ['card_number', 'expiry', 'cvv'], id: ['ssn'] };
 
@@ -20,6 +21,7 @@ export class CallPanel {
   private readonly select = h('select');
   private readonly chooser = labelled('call-select', 'Call', this.select);
   private readonly text = h('p', { className: 'call', text: 'No active call.' });
+  private readonly verification = h('p', { className: 'verification' });
   private readonly captureCard = button('Capture card');
   private readonly captureId = button('Capture ID');
 
@@ -28,6 +30,7 @@ export class CallPanel {
       h('h2', { text: 'Call', attrs: { id: 'call-title' } }),
       this.chooser,
       this.text,
+      this.verification,
       h('div', { className: 'actions' }, [this.captureCard, this.captureId]),
     ]);
     this.select.addEventListener('change', () => actions.select(this.select.value));
@@ -46,6 +49,8 @@ export class CallPanel {
     this.select.value = store.selectedCall ?? '';
     const call = store.selected();
     this.text.textContent = call ? `${callTitle(call)} · ${call.state}` : 'No active call.';
+    this.verification.hidden = !call;
+    this.verification.textContent = call ? verificationSummary(call.verification) : '';
     const view = store.currentView();
     const idle = Boolean(call && call.state === 'bridged' && !(view && isLive(view)));
     this.captureCard.disabled = !idle;

@@ -1,4 +1,4 @@
-import type { CaptureView } from '../../contract.js';
+import type { CaptureView, VerificationView } from '../../contract.js';
 
 /** What the agent reads: field names, error codes and capture states as sentences. Never a value. */
 
@@ -10,6 +10,7 @@ const FIELD_LABELS: Record<string, string> = {
   routing_number: 'routing number',
   account_number: 'account number',
   ssn: 'social security number',
+  otp: 'one-time code',
 };
 
 /** Stable error codes from the API, the events socket and field views, as sentences for the agent. */
@@ -39,7 +40,29 @@ const MESSAGES: Record<string, string> = {
   network: 'Toneguard cannot be reached. Check your connection.',
   simulation_running: 'A simulated call is already playing. Wait for it to end.',
   simulation_failed: 'The simulated call could not be placed.',
+  verification_required: 'Verify the caller before taking a card.',
+  verification_unavailable: 'Caller verification is not set up on this Toneguard.',
+  verification_lookup_failed: 'The customer record could not be reached. Try again.',
+  account_not_found: 'No customer has that account reference.',
+  account_not_looked_up: 'Look the account up before sending a code.',
+  number_not_on_file: 'There is no such number on file.',
+  otp_mismatch: 'The caller keyed a wrong code.',
 };
+
+const LEVEL_LABELS: Record<VerificationView['level'], string> = {
+  none: 'Not verified',
+  attested: 'Caller ID attested by the carrier',
+  number_on_file: 'Calling from a number on file (attested)',
+  otp_verified: 'Verified by one-time code',
+};
+
+/** The caller verification line: the level and, for a code, the last two digits of where it went. Never a code. */
+export function verificationSummary(verification: VerificationView | undefined): string {
+  if (!verification) return 'Caller verification: not available.';
+  const otp = verification.otp;
+  const code = otp ? ` · code to number ending ${otp.numberLast2.replace(/\D/g, '').slice(-2)}: ${otp.state}` : '';
+  return `Caller verification: ${LEVEL_LABELS[verification.level] ?? verification.level}${code}.`;
+}
 
 export function sentence(code: string): string {
   const known = MESSAGES[code];

@@ -10,9 +10,14 @@ export interface DialOptions {
   standIn: TwilioRestStandIn;
   from?: string;
   to?: string;
+  /** Twilio's STIR/SHAKEN verification result for the caller ID, e.g. `TN-Validation-Passed-A`. */
+  stirVerstat?: string;
   /** How long to wait for the agent leg (ms). */
   agentTimeoutMs?: number;
 }
+
+/** The caller ID a simulated call comes from unless told otherwise. */
+export const SIMULATED_CALLER = '+15005550006';
 
 function fail(step: string, detail: string): Error {
   return new Error(`simulated call: ${step} failed (${detail})`);
@@ -36,10 +41,11 @@ export class SimulatedCall {
     const inbound = await postTwilioWebhook(options.target, '/twilio/voice/inbound', {
       AccountSid: options.accountSid,
       CallSid: callSid,
-      From: options.from ?? '+15005550006',
+      From: options.from ?? SIMULATED_CALLER,
       To: options.to ?? '+15005550001',
       CallStatus: 'ringing',
       Direction: 'inbound',
+      ...(options.stirVerstat ? { StirVerstat: options.stirVerstat } : {}),
     });
     const callerStream = inbound.status === 200 ? parseStreamTwiml(inbound.body) : undefined;
     if (!callerStream) throw fail('inbound webhook', `status ${inbound.status}`);

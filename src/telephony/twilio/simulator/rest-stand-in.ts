@@ -39,7 +39,7 @@ function basicAuth(req: IncomingMessage): string | null {
 
 /**
  * A local stand-in for Twilio's REST API (Twilio itself is unreachable from tests and demos):
- * records every request and answers `Calls.json` creates with a fresh CallSid.
+ * records every request and answers `Calls.json` and `Messages.json` creates with a fresh sid.
  */
 export async function startTwilioRestStandIn(listenPort = 0): Promise<TwilioRestStandIn> {
   const requests: RecordedTwilioRequest[] = [];
@@ -61,6 +61,11 @@ export async function startTwilioRestStandIn(listenPort = 0): Promise<TwilioRest
         res.end(JSON.stringify({ sid, status: 'queued', to: recorded.params.To, from: recorded.params.From }));
         created.push({ request: recorded, callSid: sid });
         for (const listener of listeners) listener(recorded, sid);
+        return;
+      }
+      if (recorded.method === 'POST' && /\/Messages\.json$/.test(recorded.path)) {
+        res.statusCode = 201;
+        res.end(JSON.stringify({ sid: randomSid('SM'), status: 'queued', to: recorded.params.To, from: recorded.params.From }));
         return;
       }
       res.statusCode = 404;

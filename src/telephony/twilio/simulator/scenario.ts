@@ -4,6 +4,8 @@ import { concatSamples, decodeDigits, keypadTones, speech } from './audio.js';
 import { SimulatedCall } from './call.js';
 import type { TwilioRestStandIn } from './rest-stand-in.js';
 import type { TwilioTarget } from './webhooks.js';
+import type { VerificationLevel } from '../../../verification/levels.js';
+import { verifyCaller } from './verification-step.js';
 
 const RATE = 8000;
 /** Test card 4111 1111 1111 1111 (a Visa may be 16 or 19 digits, so the caller ends it with #), Dec 2030, CVV. */
@@ -18,6 +20,8 @@ export interface ScenarioOptions {
   say?: (line: string) => void;
   /** 1 = real time. */
   speed?: number;
+  /** Verify the caller with a one-time code (to a number on file for this account) before the card. */
+  verify?: { accountRef: string };
 }
 
 export interface ScenarioResult {
@@ -26,6 +30,8 @@ export interface ScenarioResult {
   agentHeard: { digits: string; decoder: string; seconds: number };
   speechSource: string;
   capture: CaptureView;
+  /** The caller verification level reached, when the scenario verified the caller. */
+  verification?: VerificationLevel;
   success: boolean;
 }
 
@@ -41,9 +47,12 @@ export async function runCardCaptureScenario(options: ScenarioOptions): Promise<
   const callerTalk = speech('Hello, I would like to pay my bill please.', 2000, 7);
   const agentTalk = speech('Of course. Please type your card number, then the hash key, then the expiry date and the security code.', 3000, 11);
 
-  const call = await SimulatedCall.dial({ target: options.target, accountSid: options.accountSid, standIn: options.standIn });
+  // A verified demo call comes in fully attested (STIR/SHAKEN "A"), as a real customer's would.
+  const attested = options.verify ? { stirVerstat: 'TN-Validation-Passed-A' } : {};
+  const call = await SimulatedCall.dial({ target: options.target, accountSid: options.accountSid, standIn: options.standIn, ...attested });
   say(`call ${call.callSid} answered; agent leg ${call.agentCallSid} placed through the Twilio REST stand-in and bridged`);
   const agent = await options.agent(call);
+  const verification = options.verify ? await verifyCaller(call, agent, { ...options.verify, standIn: options.standIn, speed, say }) : undefined;
 
   const keys = keypadTones(DEMO_KEYS.card + DEMO_KEYS.expiry + DEMO_KEYS.cvv);
   // The caller speaks, the agent answers, the agent starts the capture, then the caller keys.
@@ -76,6 +85,7 @@ export async function runCardCaptureScenario(options: ScenarioOptions): Promise<
     agentHeard: { digits: heard.digits, decoder: heard.decoder, seconds: Math.round(heardAudio.length / RATE) },
     speechSource: callerTalk.source,
     capture,
-    success: heard.digits === '' && capture.state === 'complete',
+    ...(verification ? { verification } : {}),
+    success: heard.digits === '' && capture.state === 'complete' && (!options.verify || verification === 'otp_verified'),
   };
 }
