@@ -5,12 +5,12 @@ const SAMPLES_PER_MS = 8;
 /** 128-sample analysis windows give 64 bins of 62.5 Hz below the 4 kHz Nyquist. */
 const WINDOW = 128;
 /**
- * A window at the end of every 200 samples (25 ms), four per column: half the audio is analysed,
- * which a 100 ms column needs, at a quarter of the FFTs of overlapping windows every 12.5 ms
- * (those were the observer's cost on the media path).
+ * A window at the end of every 400 samples (50 ms), two per column. The gaps (34 ms) are shorter
+ * than the shortest keypress tone (40 ms), so every tone shows; overlapping windows every 12.5 ms
+ * made the observer cost as much as the masker on the media path (a quarter of the FFTs now).
  */
-const HOP = 200;
-const HOPS_PER_COLUMN = 4;
+const HOP = 400;
+const HOPS_PER_COLUMN = 2;
 /** Where in each hop its window starts. */
 const WINDOW_AT = HOP - WINDOW;
 export const COLUMN_MS = (HOP * HOPS_PER_COLUMN) / SAMPLES_PER_MS;

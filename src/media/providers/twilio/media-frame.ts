@@ -55,14 +55,16 @@ function keyAt(bytes: Uint8Array, start: number, end: number, keys: [Uint8Array,
   return 0;
 }
 
-/** End of the JSON string whose opening quote is at `at` (index of the closing quote), or -1 unless plain printable ASCII. */
-function plainStringEnd(bytes: Uint8Array, at: number): number {
-  for (let i = at + 1; i < bytes.length; i++) {
+/** Index of the quote closing the JSON string opened at `at`, or -1 (found natively; what lies between is checked by its reader). */
+const stringEnd = (bytes: Uint8Array, at: number): number => bytes.indexOf(QUOTE, at + 1);
+
+/** True when `bytes[start, end)` is printable ASCII without a backslash: the string means its bytes, no escapes. */
+function plainText(bytes: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
     const b = bytes[i];
-    if (b === QUOTE) return i;
-    if (b < 0x20 || b > 0x7e || b === BACKSLASH) return -1;
+    if (b < 0x20 || b > 0x7e || b === BACKSLASH) return false;
   }
-  return -1;
+  return true;
 }
 
 /** `/^[A-Za-z0-9_-]{1,64}$/`, the stream id schema. */
@@ -96,7 +98,7 @@ export function readMediaFrame(bytes: Uint8Array, into: Uint8Array): number {
   if (bytes[i++] !== OPEN) return NOT_FAST;
   for (;;) {
     if (bytes[i] !== QUOTE) return NOT_FAST;
-    const keyEnd = plainStringEnd(bytes, i);
+    const keyEnd = stringEnd(bytes, i);
     if (keyEnd < 0 || bytes[keyEnd + 1] !== COLON) return NOT_FAST;
     const field = keyAt(bytes, i + 1, keyEnd, depth === 0 ? TOP_KEYS : MEDIA_KEYS);
     if (field === 0 || (seen & field) !== 0) return NOT_FAST;
@@ -110,9 +112,11 @@ export function readMediaFrame(bytes: Uint8Array, into: Uint8Array): number {
     }
     if (bytes[i] !== QUOTE) return NOT_FAST;
     const valueStart = i + 1;
-    const valueEnd = plainStringEnd(bytes, i);
+    const valueEnd = stringEnd(bytes, i);
     if (valueEnd < 0) return NOT_FAST;
     const length = valueEnd - valueStart;
+    // The payload's bytes are checked as base64 (which has no quote, backslash or control character).
+    if (field !== Field.Payload && !plainText(bytes, valueStart, valueEnd)) return NOT_FAST;
     switch (field) {
       case Field.Event:
         if (!sameBytes(bytes, valueStart, valueEnd, MEDIA_EVENT)) return NOT_FAST;

@@ -17,6 +17,14 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 /** Outbound text frames: the options object is made once, not per frame. */
 const TEXT_FRAME = { binary: false, compress: false, fin: true } as const;
 
+/** Why a media payload (base64 of μ-law) is refused, or null: the checks a payload passes before it is decoded. */
+export function payloadRefusal(payload: string): 'frame_size' | 'bad_payload' | null {
+  const size = (payload.length * 3) / 4 - (payload.endsWith('==') ? 2 : payload.endsWith('=') ? 1 : 0);
+  if (size < 1 || size > MAX_FRAME_BYTES) return 'frame_size';
+  if (payload.length % 4 !== 0 || !BASE64.test(payload)) return 'bad_payload';
+  return null;
+}
+
 export interface StreamSettings {
   maxQueuedFrames: number;
   maxMessagesPerSecond: number;
@@ -114,9 +122,8 @@ export function runTwilioStream(ws: WebSocket, attach: StreamAttach, settings: S
 
   const audio = (payload: string) => {
     if (!input) return reject('media_before_start');
-    const size = (payload.length * 3) / 4 - (payload.endsWith('==') ? 2 : payload.endsWith('=') ? 1 : 0);
-    if (size < 1 || size > MAX_FRAME_BYTES) return reject('frame_size');
-    if (payload.length % 4 !== 0 || !BASE64.test(payload)) return reject('bad_payload');
+    const refusal = payloadRefusal(payload);
+    if (refusal) return reject(refusal);
     deliver(input, inBuffer.write(payload, 'base64'));
   };
 
