@@ -15,12 +15,6 @@ const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 /** Plaintext bytes per chunk: about 0.5 s of stereo 8 kHz audio, so each encryption is short. */
 export const CHUNK_BYTES = 16 * 1024;
-/**
- * Chunks reach the disk in groups of this many (one `writev`, every 2 s of a call): a write per
- * chunk was a large share of the recorder's cost on the media loop. Nothing is lost by waiting:
- * an unfinished recording has no final chunk, so it is unreadable however much of it is on disk.
- */
-const CHUNKS_PER_WRITE = 4;
 
 interface RecordingHeader {
   id: string;
@@ -113,9 +107,7 @@ export class EncryptedRecordingWriter {
     const cipher = createCipheriv('aes-256-gcm', this.key, nonce);
     cipher.setAAD(chunkAad(this.id, this.index, final));
     const ciphertext = Buffer.concat([cipher.update(this.pending.subarray(0, this.pendingBytes)), cipher.final()]);
-    if (this.index % CHUNKS_PER_WRITE === 0) this.out.cork();
     this.out.write(Buffer.concat([u32(ciphertext.length), nonce, ciphertext, cipher.getAuthTag()]));
-    if (this.index % CHUNKS_PER_WRITE === CHUNKS_PER_WRITE - 1) this.out.uncork();
     this.index++;
     this.pendingBytes = 0;
   }
