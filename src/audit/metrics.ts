@@ -8,9 +8,11 @@ export class Metrics {
   readonly registry = new Registry();
 
   readonly activeCalls = this.gauge('toneguard_active_calls', 'Calls with at least one live media leg');
-  readonly framesIn = this.counter('toneguard_media_frames_in_total', 'Media frames received', ['leg']);
-  readonly framesOut = this.counter('toneguard_media_frames_out_total', 'Media frames sent', ['leg']);
-  readonly framesDropped = this.counter('toneguard_media_frames_dropped_total', 'Media frames dropped', ['leg', 'reason']);
+  readonly framesIn: FrameTally<'leg'> = new FrameTally(this.counter('toneguard_media_frames_in_total', 'Media frames received', ['leg'], () => this.framesIn.flush()));
+  readonly framesOut: FrameTally<'leg'> = new FrameTally(this.counter('toneguard_media_frames_out_total', 'Media frames sent', ['leg'], () => this.framesOut.flush()));
+  readonly framesDropped: FrameTally<'leg' | 'reason'> = new FrameTally(
+    this.counter('toneguard_media_frames_dropped_total', 'Media frames dropped', ['leg', 'reason'], () => this.framesDropped.flush()),
+  );
   readonly maskedMs = this.counter('toneguard_masked_milliseconds_total', 'Caller audio replaced by the masker, in ms');
   readonly digitsCaptured = this.counter('toneguard_digits_captured_total', 'Keypresses delivered to capture sessions', ['source']);
   readonly signatureFailures = this.counter('toneguard_webhook_signature_failures_total', 'Requests refused for a missing or bad signature', ['route']);
@@ -53,11 +55,52 @@ export class Metrics {
     return this.registry.contentType;
   }
 
-  private counter<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
-    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  private counter<L extends string>(name: string, help: string, labelNames: readonly L[] = [], collect?: () => void): Counter<L> {
+    return new Counter({ name, help, labelNames, registers: [this.registry], collect });
   }
 
   private gauge(name: string, help: string): Gauge {
     return new Gauge({ name, help, registers: [this.registry] });
+  }
+}
+
+/** One label set of a `FrameTally`: `inc()` is a plain addition. */
+export interface FrameCount {
+  inc(): void;
+}
+
+/**
+ * A counter bumped once per media frame. prom-client hashes the labels on every `inc()`, even on a
+ * bound child; here each label set is bound once and counted with a plain addition, and the
+ * counter catches up whenever it is read (each scrape).
+ */
+export class FrameTally<L extends string> {
+  private readonly counts = new Map<string, { n: number; inc(): void; child: { inc(value: number): void } }>();
+
+  constructor(private readonly counter: Counter<L>) {}
+
+  /** The count for these label values (low-cardinality: the same object for every call on them). */
+  labels(...values: string[]): FrameCount {
+    const key = values.join('\0');
+    let count = this.counts.get(key);
+    if (!count) {
+      count = {
+        n: 0,
+        inc() {
+          this.n++;
+        },
+        child: this.counter.labels(...values),
+      };
+      this.counts.set(key, count);
+    }
+    return count;
+  }
+
+  flush(): void {
+    for (const count of this.counts.values()) {
+      if (count.n === 0) continue;
+      count.child.inc(count.n);
+      count.n = 0;
+    }
   }
 }

@@ -41,6 +41,8 @@ export class CallBridge {
   private agent?: LegOutput;
   private readonly masker: ToneMasker;
   private readonly masked = new Int16Array(MAX_FRAME_SAMPLES);
+  /** `masked` cut to the current frame length, remade only when the length changes. */
+  private maskedView = this.masked;
   private readonly merger = new KeypressMerger();
   private readonly callerBeep = new NeutralBeep();
   private readonly agentBeep = new NeutralBeep();
@@ -98,6 +100,7 @@ export class CallBridge {
   }
 
   private callerAudio(samples: Int16Array): void {
+    if (samples.length <= MAX_FRAME_SAMPLES) return this.callerBlock(samples);
     for (let offset = 0; offset < samples.length; offset += MAX_FRAME_SAMPLES) {
       this.callerBlock(samples.subarray(offset, Math.min(samples.length, offset + MAX_FRAME_SAMPLES)));
     }
@@ -110,7 +113,8 @@ export class CallBridge {
     const stats = this.masker.stats;
     const maskedBefore = stats.maskedSamples;
     const digitsBefore = stats.digits;
-    const out = this.masked.subarray(0, samples.length);
+    if (this.maskedView.length !== samples.length) this.maskedView = this.masked.subarray(0, samples.length);
+    const out = this.maskedView;
     this.masker.process(samples, out);
     const maskedNow = stats.maskedSamples - maskedBefore;
     if (maskedNow > 0) {

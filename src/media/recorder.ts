@@ -23,6 +23,8 @@ export class StereoRecorder {
   private leftFill = 0;
   private rightFill = 0;
   private readonly interleaved = new Int16Array(CHANNEL_SAMPLES * 2);
+  /** The bytes of `interleaved` last written, remade only when the length changes (nearly every flush is one frame). */
+  private written = new Uint8Array(0);
   private closed = false;
 
   constructor(private readonly sink: RecordingSink) {
@@ -53,7 +55,8 @@ export class StereoRecorder {
       if (fill === CHANNEL_SAMPLES) this.flush(CHANNEL_SAMPLES);
       const at = caller ? this.leftFill : this.rightFill;
       const n = Math.min(CHANNEL_SAMPLES - at, samples.length - offset);
-      (caller ? this.left : this.right).set(samples.subarray(offset, offset + n), at);
+      const channel = caller ? this.left : this.right;
+      channel.set(offset === 0 && n === samples.length ? samples : samples.subarray(offset, offset + n), at);
       if (caller) this.leftFill += n;
       else this.rightFill += n;
       offset += n;
@@ -69,7 +72,8 @@ export class StereoRecorder {
       out[2 * i] = i < this.leftFill ? this.left[i] : 0;
       out[2 * i + 1] = i < this.rightFill ? this.right[i] : 0;
     }
-    this.sink.write(new Uint8Array(out.buffer, 0, n * 4));
+    if (this.written.length !== n * 4) this.written = new Uint8Array(out.buffer, 0, n * 4);
+    this.sink.write(this.written);
     this.left.copyWithin(0, Math.min(n, this.leftFill), this.leftFill);
     this.right.copyWithin(0, Math.min(n, this.rightFill), this.rightFill);
     this.leftFill = Math.max(0, this.leftFill - n);

@@ -1,10 +1,11 @@
 import type { WebSocket, RawData } from 'ws';
 import type { Logger } from '../../../audit/logger.js';
-import type { Metrics } from '../../../audit/metrics.js';
+import type { FrameCount, Metrics } from '../../../audit/metrics.js';
 import { decodeMulaw, encodeMulaw } from '../../../dsp/index.js';
 import { createMessageRateLimiter } from '../../../http/ws.js';
 import type { LegInput, LegOutput, LegRole, MediaRejectReason, StreamStart } from '../../types.js';
-import { parseTwilioMessage, twilioClearMessage, twilioMarkMessage, twilioMediaMessage } from './messages.js';
+import { MediaMessageWriter, NOT_FAST, readMediaFrame } from './media-frame.js';
+import { parseTwilioMessage, twilioClearMessage, twilioMarkMessage } from './messages.js';
 
 /** Largest accepted frame: 200 ms of μ-law (Twilio sends about 20 ms). */
 export const MAX_FRAME_BYTES = 1600;
@@ -13,6 +14,16 @@ const FRAME_MESSAGE_BYTES = 300;
 /** A stream that keeps sending garbage is closed after this many refused messages. */
 const MAX_REJECTS = 200;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+/** Outbound text frames: the options object is made once, not per frame. */
+const TEXT_FRAME = { binary: false, compress: false, fin: true } as const;
+
+/** Why a media payload (base64 of μ-law) is refused, or null: the checks a payload passes before it is decoded. */
+export function payloadRefusal(payload: string): 'frame_size' | 'bad_payload' | null {
+  const size = (payload.length * 3) / 4 - (payload.endsWith('==') ? 2 : payload.endsWith('=') ? 1 : 0);
+  if (size < 1 || size > MAX_FRAME_BYTES) return 'frame_size';
+  if (payload.length % 4 !== 0 || !BASE64.test(payload)) return 'bad_payload';
+  return null;
+}
 
 export interface StreamSettings {
   maxQueuedFrames: number;
@@ -24,16 +35,34 @@ export interface StreamSettings {
 /** Where a started stream goes: the media service pairs it with its call, or refuses it. */
 export type StreamAttach = (start: StreamStart, output: LegOutput) => { input: LegInput; leg: LegRole } | { reason: MediaRejectReason };
 
+/** Views of the first `length` elements of a fixed buffer, remade only when the length changes (frames are nearly always 20 ms). */
+class FrameViews<T extends Uint8Array | Int16Array> {
+  private view: T;
+  constructor(private readonly whole: T) {
+    this.view = whole;
+  }
+
+  of(length: number): T {
+    if (this.view.length !== length) this.view = this.whole.subarray(0, length) as T;
+    return this.view;
+  }
+}
+
 /**
- * Runs one Twilio Media Streams WebSocket: parses each message once, decodes audio into
- * buffers owned by the stream, and bounds what it queues towards Twilio. Errors on this
- * stream stay on this stream.
+ * Runs one Twilio Media Streams WebSocket: parses each message once (a plain `media` frame
+ * straight from its bytes, anything else through the schema), decodes audio into buffers owned
+ * by the stream, and bounds what it queues towards Twilio. Errors on this stream stay on this stream.
  */
 export function runTwilioStream(ws: WebSocket, attach: StreamAttach, settings: StreamSettings, logger: Logger, metrics: Metrics): void {
   const inBytes = new Uint8Array(MAX_FRAME_BYTES);
   const inBuffer = Buffer.from(inBytes.buffer, inBytes.byteOffset, inBytes.byteLength);
   const inSamples = new Int16Array(MAX_FRAME_BYTES);
-  const outBytes = Buffer.alloc(MAX_FRAME_BYTES);
+  const inByteViews = new FrameViews(inBytes);
+  const inSampleViews = new FrameViews(inSamples);
+  const outBytes = new Uint8Array(MAX_FRAME_BYTES);
+  const outByteViews = new FrameViews(outBytes);
+  // Made at `start`, once the stream id is known.
+  let writer: MediaMessageWriter | undefined;
   const limiter = createMessageRateLimiter(settings.maxMessagesPerSecond);
   const maxBuffered = settings.maxQueuedFrames * FRAME_MESSAGE_BYTES;
   const warned = new Set<MediaRejectReason>();
@@ -43,20 +72,20 @@ export function runTwilioStream(ws: WebSocket, attach: StreamAttach, settings: S
   let ended = false;
   let log = logger;
   // Labelled once the leg is known (at `start`); nothing is sent or counted before.
-  let framesIn: { inc(): void } | undefined;
-  let framesOut: { inc(): void } | undefined;
-  let dropped: { inc(): void } | undefined;
+  let framesIn: FrameCount | undefined;
+  let framesOut: FrameCount | undefined;
+  let dropped: FrameCount | undefined;
 
   const output: LegOutput = {
     sendAudio(samples) {
-      if (ws.readyState !== ws.OPEN || ws.bufferedAmount > maxBuffered || samples.length > MAX_FRAME_BYTES) {
+      if (!writer || ws.readyState !== ws.OPEN || ws.bufferedAmount > maxBuffered || samples.length > MAX_FRAME_BYTES) {
         dropped?.inc();
         return false;
       }
-      const bytes = outBytes.subarray(0, samples.length);
-      encodeMulaw(samples, bytes);
-      // A Buffer (not a string) lets ws write the frame without a per-chunk string conversion.
-      ws.send(Buffer.from(twilioMediaMessage(streamSid, bytes.toString('base64')), 'latin1'), { binary: false });
+      encodeMulaw(samples, outByteViews.of(samples.length));
+      ws.send(writer.message(outBytes, samples.length), TEXT_FRAME);
+      // Written at once, the socket keeps no reference to the buffer; queued, it does, so the next frame gets its own.
+      if (ws.bufferedAmount > 0) writer.detach();
       framesOut?.inc();
       return true;
     },
@@ -93,14 +122,17 @@ export function runTwilioStream(ws: WebSocket, attach: StreamAttach, settings: S
 
   const audio = (payload: string) => {
     if (!input) return reject('media_before_start');
-    const size = (payload.length * 3) / 4 - (payload.endsWith('==') ? 2 : payload.endsWith('=') ? 1 : 0);
-    if (size < 1 || size > MAX_FRAME_BYTES) return reject('frame_size');
-    if (payload.length % 4 !== 0 || !BASE64.test(payload)) return reject('bad_payload');
-    const n = inBuffer.write(payload, 'base64');
-    const samples = inSamples.subarray(0, n);
-    decodeMulaw(inBytes.subarray(0, n), samples);
+    const refusal = payloadRefusal(payload);
+    if (refusal) return reject(refusal);
+    deliver(input, inBuffer.write(payload, 'base64'));
+  };
+
+  /** The first `n` bytes of `inBytes` are a frame's μ-law audio. */
+  const deliver = (to: LegInput, n: number) => {
+    const samples = inSampleViews.of(n);
+    decodeMulaw(inByteViews.of(n), samples);
     framesIn?.inc();
-    input.audio(samples);
+    to.audio(samples);
   };
 
   const startTimer = setTimeout(() => {
@@ -111,6 +143,10 @@ export function runTwilioStream(ws: WebSocket, attach: StreamAttach, settings: S
     if (ended) return;
     if (!limiter.allow()) return reject('rate_limited', true);
     if (isBinary) return reject('invalid_message');
+    if (input && data instanceof Uint8Array) {
+      const n = readMediaFrame(data, inBytes);
+      if (n !== NOT_FAST) return deliver(input, n);
+    }
     const parsed = parseTwilioMessage(data.toString());
     if (!parsed.ok) return reject(parsed.reason);
     const event = parsed.event;
@@ -120,6 +156,7 @@ export function runTwilioStream(ws: WebSocket, attach: StreamAttach, settings: S
       case 'start': {
         if (input) return reject('duplicate_start', true);
         streamSid = event.start.streamSid;
+        writer = new MediaMessageWriter(streamSid, MAX_FRAME_BYTES);
         const attached = attach(event.start, output);
         if ('reason' in attached) return reject(attached.reason, true);
         input = attached.input;
