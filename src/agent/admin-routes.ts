@@ -8,6 +8,8 @@ import { runAuditExport } from '../audit/export.js';
 import { redactConfig } from '../config/redacted-view.js';
 import { INCIDENT_ACTIONS } from '../incident/actions.js';
 import { incidentDetails } from '../incident/state.js';
+import { readEvidenceSummary } from '../evidence/summary.js';
+import { EVIDENCE_PATH, EVIDENCE_ROLES } from './contract.js';
 
 const AUDIT_PAGE_MAX = 1000;
 const AUDIT_PAGE_DEFAULT = 100;
@@ -25,7 +27,8 @@ const auditQuery = z.strictObject({
 /**
  * Routes for the roles that never touch a call: `admin` reads the effective configuration
  * without its secrets and pulls the incident switch (with MFA, whatever `auth.mfaRoles` says);
- * `auditor` exports and verifies the audit trail (read-only). Each call is itself audited.
+ * `auditor` exports and verifies the audit trail (read-only); both read the latest evidence
+ * summary. Each call is itself audited.
  */
 export function createAdminRouter(ctx: AppContext, verifier: TokenVerifier): Router {
   const router = express.Router();
@@ -67,6 +70,13 @@ export function createAdminRouter(ctx: AppContext, verifier: TokenVerifier): Rou
     const result = await runAuditExport({ op: 'verify', dir: auditDir(ctx.config), key: resolveAuditKey(ctx.config, { create: false }).key });
     ctx.audit.record({ action: 'audit.verified', actor: actorOf(principalOf(res), req.ip), outcome: result.ok ? 'success' : 'failure', details: { ok: result.ok } });
     res.json(result);
+  });
+
+  router.get(EVIDENCE_PATH, auth, requireRole(ctx.audit, ...EVIDENCE_ROLES), (req, res) => {
+    const summary = readEvidenceSummary(ctx.config.dataDir);
+    ctx.audit.record({ action: 'evidence.read', actor: actorOf(principalOf(res), req.ip), outcome: summary ? 'success' : 'failure', details: { found: summary !== null } });
+    if (!summary) return sendError(res, 404, 'evidence_not_found', 'no evidence report yet: run toneguard evidence --out DIR');
+    res.json(summary);
   });
 
   return router;

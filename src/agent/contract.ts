@@ -123,3 +123,27 @@ export type WidgetMessage =
   | { type: 'toneguard.ready' }
   | { type: 'toneguard.token'; token: string }
   | { type: 'toneguard.result'; captureId: string; brand: string | null; last4: string | null; token: string };
+
+/** `GET` here (roles `auditor` and `admin`) returns the latest `EvidenceSummary`; 404 `evidence_not_found` before one exists. */
+export const EVIDENCE_PATH = '/v1/evidence';
+export const EVIDENCE_ROLES: readonly Role[] = ['auditor', 'admin'];
+
+/**
+ * The machine-readable digest of the last `toneguard evidence` run, written into the data
+ * directory beside nothing else. Verdicts, counts and check names only: no card data, no secret,
+ * no file path, no free-text error.
+ */
+export interface EvidenceSummary {
+  generatedAt: string;
+  build: { version: string };
+  /** The report's verdict: battery, audit chain and every sampled recording pass. */
+  pass: boolean;
+  battery: { checks: { name: string; pass: boolean }[] };
+  /** `records` is null when the chain could not be verified (no trail, no key, a broken link). */
+  audit: { verified: boolean; records: number | null };
+  /** null when the keyring could not be read. */
+  keyVersions: number | null;
+  config: { fingerprint: string; checksPassed: number; checksFailed: number };
+  /** `sampled`: recordings decrypted and scanned; `verified`: of those, decrypted and free of DTMF. null when they could not be read. */
+  recordings: { total: number; sampled: number; verified: number } | null;
+}

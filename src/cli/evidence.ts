@@ -4,6 +4,7 @@ import { loadConfig } from '../config/index.js';
 import { collectEvidence, evidencePasses } from '../evidence/collect.js';
 import { renderEvidenceHtml } from '../evidence/html.js';
 import { printPdf } from '../evidence/pdf.js';
+import { summarizeEvidence, writeEvidenceSummary } from '../evidence/summary.js';
 import { numberFlag, stringFlag, usageError, type ParsedArgs } from './args.js';
 
 const USAGE = 'usage: toneguard evidence --out DIR [--recordings N] [--chromium PATH]';
@@ -12,7 +13,8 @@ const KNOWN_FLAGS = new Set(['out', 'recordings', 'chromium']);
 /**
  * `toneguard evidence --out DIR`: runs the masking battery, verifies the audit chain and a sample
  * of recordings, lists key versions and the production checks, and writes `evidence.html` (self-
- * contained) and `evidence.pdf` (printed by Chromium; skipped with a clear line when it cannot be).
+ * contained) and `evidence.pdf` (printed by Chromium; skipped with a clear line when it cannot be),
+ * and leaves its digest in `{dataDir}/evidence/latest.json` for `GET /v1/evidence` (the desktop's evidence panel).
  * Exit 0 when the report passes, 1 when a battery check, the audit chain or a recording fails,
  * 2 on usage errors.
  */
@@ -33,6 +35,7 @@ export async function evidenceCommand(args: ParsedArgs): Promise<number> {
   } catch {
     throw usageError(`cannot write the report into ${out}`);
   }
+  writeEvidenceSummary(config.dataDir, summarizeEvidence(data));
   const pdf = await printPdf(html, pdfPath, stringFlag(args, 'chromium'));
   if (!pdf.ok) process.stderr.write(`evidence: PDF not written: ${pdf.reason}; the HTML report is at ${htmlPath}\n`);
   const pass = evidencePasses(data);

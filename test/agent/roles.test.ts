@@ -54,6 +54,8 @@ const ROUTES: Route[] = [
   { route: 'GET /v1/admin/config', method: 'get', path: '/v1/admin/config', expect: only('admin') },
   { route: 'GET /v1/audit', method: 'get', path: '/v1/audit?limit=10', expect: only('auditor') },
   { route: 'GET /v1/audit/verify', method: 'get', path: '/v1/audit/verify', expect: only('auditor') },
+  // Allowed, but no `toneguard evidence` ran against this data directory: 404 evidence_not_found (test/agent/evidence.test.ts covers the 200).
+  { route: 'GET /v1/evidence', method: 'get', path: '/v1/evidence', expect: { ...only('auditor'), auditor: 404, admin: 404 } },
   // The processor's route takes processor client authentication (mTLS or private_key_jwt) only: an agent JWT of any role is refused.
   { route: 'POST /v1/detokenize (agent JWT)', method: 'post', path: '/v1/detokenize', body: { token: 'tok_roles_test' }, expect: { ...operatorsOnOwnCall, 'agent (own call)': 401, 'agent (other call)': 401, supervisor: 401, admin: 401, processor: 401, auditor: 401, 'no role': 401 } },
 ];

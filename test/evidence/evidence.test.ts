@@ -1,7 +1,8 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { evidenceSummaryPath, readEvidenceSummary } from '../../src/evidence/summary.js';
 import { lastJsonLine, runCli } from '../helpers/cli.js';
 
 /** The demo call's card, and the parts of it that must never appear anywhere. */
@@ -63,6 +64,16 @@ describe('toneguard evidence on a data directory from a real call (slow, real Ch
     expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-');
     expect(pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g)?.length ?? 0).toBeGreaterThanOrEqual(1);
     expectNoSecrets(html, pdf, result.stdout, result.stderr);
+
+    // The digest for GET /v1/evidence, beside the data it reports on, readable by the service's user only.
+    expect(readEvidenceSummary(dataDir)).toMatchObject({
+      pass: true,
+      config: { fingerprint: summary.configFingerprint },
+      audit: { verified: true },
+      recordings: { sampled: summary.recordings.verified, verified: summary.recordings.clean },
+    });
+    expect(statSync(evidenceSummaryPath(dataDir)).mode & 0o777).toBe(0o600);
+    expectNoSecrets(readFileSync(evidenceSummaryPath(dataDir)));
   }, 120_000);
 
   it('still writes the HTML, and says why in one line, when Chromium is missing', () => {

@@ -9,6 +9,7 @@ import { CallPanel } from './call-panel.js';
 import { CapturePanel } from './capture-panel.js';
 import { button, h } from './dom.js';
 import { EventsSocket } from './events-socket.js';
+import { EvidencePanel } from './evidence-panel.js';
 import { MaskingPanel } from './masking-panel.js';
 import { SignInPanel } from './signin-panel.js';
 import { SimulatorPanel } from './simulator-panel.js';
@@ -19,6 +20,9 @@ import { captureSummary, digitsText, fieldLabel, sentence } from './words.js';
 const TOKEN_KEY = 'toneguard.token';
 /** While the socket is down, REST polls this often. */
 const POLL_MS = 2_000;
+
+/** The roles `WS /v1/events` admits (WATCHER_ROLES in src/agent/visibility.ts): only they have calls to watch. */
+const watchesCalls = (roles: readonly Role[]) => roles.includes('agent') || roles.includes('supervisor');
 
 interface Me {
   sub: string;
@@ -107,8 +111,10 @@ const capturePanel = new CapturePanel({
 });
 const simulatorPanel = new SimulatorPanel((control) => void simulateCaller(control));
 const maskingPanel = new MaskingPanel();
+const evidencePanel = new EvidencePanel(api);
 const note = h('p', { className: 'note', text: 'A ✓ means the number is well-formed, not that the payment is authorised.' });
-const workspace = h('div', { className: 'workspace' }, [sessionBar, simulatorPanel.section, callPanel.section, capturePanel.section, maskingPanel.section, note]);
+const callParts = [connectionText, simulatorPanel.section, callPanel.section, capturePanel.section, maskingPanel.section, note];
+const workspace = h('div', { className: 'workspace' }, [sessionBar, simulatorPanel.section, callPanel.section, capturePanel.section, maskingPanel.section, evidencePanel.section, note]);
 
 app.append(alertBox, statusRegion, signIn.section, workspace);
 
@@ -158,19 +164,24 @@ async function signInWith(token: string): Promise<void> {
   signIn.signedIn();
   for (const call of me.calls ?? []) store.applyCall(call);
   announce(`Signed in as ${me.sub}.`);
-  socket.connect(token);
   clearInterval(session.pollTimer);
-  session.pollTimer = setInterval(() => void poll(), POLL_MS);
+  if (watchesCalls(me.roles)) {
+    socket.connect(token);
+    session.pollTimer = setInterval(() => void poll(), POLL_MS);
+  }
+  if (EvidencePanel.shownTo(me.roles)) void evidencePanel.load();
   render();
 }
 
 function signOut(): void {
   session.token = null;
   session.sub = null;
+  session.roles = [];
   sessionStorage.removeItem(TOKEN_KEY);
   clearInterval(session.pollTimer);
   socket.drop();
   store.clear();
+  evidencePanel.clear();
   render();
 }
 
@@ -243,6 +254,10 @@ function render(): void {
   signIn.section.hidden = signedIn;
   workspace.hidden = !signedIn;
   if (!signedIn) return;
+  evidencePanel.render(session.roles);
+  const watching = watchesCalls(session.roles);
+  for (const part of callParts) part.hidden = !watching;
+  if (!watching) return;
   connectionText.textContent = socket.open ? 'Live' : 'Reconnecting…';
   simulatorPanel.render(session.settings, session.sub);
   callPanel.render(store);

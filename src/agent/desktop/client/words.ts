@@ -47,6 +47,7 @@ const MESSAGES: Record<string, string> = {
   account_not_looked_up: 'Look the account up before sending a code.',
   number_not_on_file: 'There is no such number on file.',
   otp_mismatch: 'The caller keyed a wrong code.',
+  evidence_unreadable: 'The evidence summary is damaged: run toneguard evidence --out DIR again.',
 };
 
 const LEVEL_LABELS: Record<VerificationView['level'], string> = {
