@@ -26,10 +26,10 @@ describe('resampled DTMF keeps the detector’s Q.24 behaviour', () => {
       }
     });
 
-    it(`at ${rate} Hz: tone pairs that would alias onto a digit’s frequencies (8 kHz − f) are not heard as that digit`, () => {
+    it(`at ${rate} Hz: tone pairs that at −6 dBm0 that would alias onto a digit’s frequencies (8 kHz − f) are not heard as that digit`, () => {
       for (const digit of ALL_DIGITS) {
         const [low, high] = digitFrequencies(digit);
-        const peak = dbm0ToPeak(0);
+        const peak = dbm0ToPeak(-6);
         const mirror = new Float64Array(Math.round(0.06 * rate));
         for (let n = 0; n < mirror.length; n++) {
           const t = n / rate;
