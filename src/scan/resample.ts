@@ -82,8 +82,8 @@ function kaiserLength(width: number, rate: number): number {
 
 /**
  * A half-band low-pass at `rate` (cut-off rate/4) whose stop band starts where its aliases would fall
- * into 0–ALIAS_FREE_HZ after halving; by symmetry its pass band then ends ALIAS_FREE_HZ... from the
- * other side, at rate/2 − stop, which is at least PASS_HZ for every rate ≥ 16 kHz.
+ * into 0–ALIAS_FREE_HZ after halving (rate/2 − ALIAS_FREE_HZ); by the half-band's symmetry its pass
+ * band then ends at ALIAS_FREE_HZ, above PASS_HZ. Later stages remove what it lets alias above that.
  */
 function halfBandFor(rate: number): HalfBand {
   const stop = rate / 2 - ALIAS_FREE_HZ;
@@ -159,14 +159,14 @@ export function resamplerReach(rate: number): number {
 }
 
 /** `input` with `before` zeros ahead and `after` behind, so the filters never bounds-check. */
-function padded(input: ArrayLike<number>, before: number, after: number): Float32Array {
+function padded(input: Int16Array | Float32Array, before: number, after: number): Float32Array {
   const out = new Float32Array(input.length + before + after);
   out.set(input, before);
   return out;
 }
 
 /** Every other sample of `input` low-passed by `stage`: output n is input 2n. */
-function halve(input: ArrayLike<number>, { pairs, reach }: HalfBand): Float32Array {
+function halve(input: Int16Array | Float32Array, { pairs, reach }: HalfBand): Float32Array {
   const x = padded(input, reach, reach + 1);
   const output = new Float32Array(Math.ceil(input.length / 2));
   const count = pairs.length;
@@ -191,7 +191,7 @@ function toInt16(x: number): number {
 }
 
 /** `length` samples at 8 kHz from `input` at the kernel's rate: output n is input time n/8000 s. */
-function polyphase(input: ArrayLike<number>, length: number, { taps, phases, coefficients, exact, up, down }: Kernel, rate: number): Int16Array {
+function polyphase(input: Int16Array | Float32Array, length: number, { taps, phases, coefficients, exact, up, down }: Kernel, rate: number): Int16Array {
   const half = taps / 2;
   const x = padded(input, half, half + 1 + Math.ceil((length * rate) / SAMPLE_RATE) - input.length + 1);
   const output = new Int16Array(length);
@@ -241,10 +241,12 @@ export function resampleTo8k(input: Int16Array, rate: number): Int16Array {
   if (!(Number.isInteger(rate) && rate > 0)) throw new RangeError('sample rate must be a positive integer');
   const { halvings, polyphase: last } = chainFor(rate);
   const length = Math.floor((input.length * SAMPLE_RATE) / rate);
-  let signal: ArrayLike<number> = input;
+  let signal: Int16Array | Float32Array = input;
   for (const { stage } of halvings) signal = halve(signal, stage);
   if (last) return polyphase(signal, length, last.kernel, last.rate);
+  // Only the stages' Float32 output reaches here, so this loop sees one element type.
+  const halved = signal as Float32Array;
   const output = new Int16Array(length);
-  for (let n = 0; n < length; n++) output[n] = toInt16(signal[n]);
+  for (let n = 0; n < length; n++) output[n] = toInt16(halved[n]);
   return output;
 }
