@@ -1,34 +1,56 @@
 import { SAMPLE_RATE } from '../dsp/index.js';
 
 /**
- * A band-limited decimating resampler to the detector's 8 kHz: a Kaiser-windowed sinc low-pass
- * evaluated as a polyphase filter, so each output sample costs one dot product.
+ * A band-limited decimating resampler to the detector's 8 kHz, in stages: half-band decimators by
+ * two while the rate stays at or above 16 kHz (each a short symmetric FIR with every other tap zero,
+ * computed only at the samples it keeps), then, when the rate is not yet 8 kHz, a Kaiser-windowed
+ * sinc low-pass evaluated as a polyphase filter (16 kHz: one half-band; 44.1 kHz: two, then 11.025 →
+ * 8 kHz; 48 kHz: two, then 12 → 8 kHz).
  *
- * The pass band (to 2.1 kHz) holds every DTMF tone with room for Q.24's 3.5% deviation; the cut-off
- * sits at 3.6 kHz and the stop band (60 dB down) starts at 5.1 kHz, whose alias lands at 2.9 kHz,
- * well above the DTMF band. The wide transition keeps the filter short: a scan is a DTMF search,
- * not a listening copy. For rates with an exact ratio of at most MAX_PHASES phases (16, 32, 44.1,
- * 48, 96 kHz, 11.025, 22.05 kHz…) every output sample uses its exact phase; other rates round to the
+ * The contract of every chain: flat pass band to 2.1 kHz (every DTMF tone with room for Q.24's
+ * 3.5% deviation) and 60 dB of attenuation on anything that would alias into 0–2.9 kHz of the 8 kHz
+ * output. Aliases may land in 2.9–4 kHz, above the DTMF band: a scan is a DTMF search, not a
+ * listening copy, and the wide transitions keep the filters short. For rates with an exact ratio of
+ * at most MAX_PHASES phases every output sample uses its exact phase; other rates round to the
  * nearest of MAX_PHASES phases, a timing error under 1/MAX_PHASES of an input sample.
  */
 
+const PASS_HZ = 2100;
+/** Upper end of the band kept free of aliases in the 8 kHz output. */
+const ALIAS_FREE_HZ = 2900;
 const CUTOFF_HZ = 3600;
 const TRANSITION_HZ = 3000;
 const ATTENUATION_DB = 60;
 const MAX_PHASES = 1024;
+const BETA = 0.1102 * (ATTENUATION_DB - 8.7);
+
+interface HalfBand {
+  /** Taps at odd offsets ±1, ±3, …, ±(2·pairs.length − 1); the centre tap is ½ and even offsets are zero. */
+  pairs: Float32Array;
+  /** Input samples each side of an output sample that shape it. */
+  reach: number;
+}
 
 interface Kernel {
   taps: number;
   phases: number;
   /** phases × taps coefficients: phase p holds h(j − taps/2 + 1 − p/phases) for j < taps. */
-  coefficients: Float64Array;
+  coefficients: Float32Array;
   /** Exact ratio L/M (8000·g/rate·g) when `exact`, else positions advance by rate/8000 in floating point. */
   exact: boolean;
   up: number;
   down: number;
 }
 
-const kernels = new Map<number, Kernel>();
+interface Chain {
+  /** Rates at which a half-band stage halves the signal, in order. */
+  halvings: { rate: number; stage: HalfBand }[];
+  /** The polyphase stage from the rate the halvings reach, absent when that is 8 kHz. */
+  polyphase?: { rate: number; kernel: Kernel };
+  reach: number;
+}
+
+const chains = new Map<number, Chain>();
 
 function gcd(a: number, b: number): number {
   while (b) [a, b] = [b, a % b];
@@ -47,60 +69,137 @@ function besselI0(x: number): number {
   return sum;
 }
 
+/** The Kaiser window at t of a window reaching ±half (zero outside). */
+function kaiser(t: number, half: number): number {
+  const r = t / half;
+  return Math.abs(r) >= 1 ? 0 : besselI0(BETA * Math.sqrt(1 - r * r)) / besselI0(BETA);
+}
+
+/** Kaiser's length estimate, in samples, for a transition of `width` Hz at `rate`. */
+function kaiserLength(width: number, rate: number): number {
+  return (ATTENUATION_DB - 8) / (2.285 * ((2 * Math.PI * width) / rate));
+}
+
+/**
+ * A half-band low-pass at `rate` (cut-off rate/4) whose stop band starts where its aliases would fall
+ * into 0–ALIAS_FREE_HZ after halving (rate/2 − ALIAS_FREE_HZ); by the half-band's symmetry its pass
+ * band then ends at ALIAS_FREE_HZ, above PASS_HZ. Later stages remove what it lets alias above that.
+ */
+function halfBandFor(rate: number): HalfBand {
+  const stop = rate / 2 - ALIAS_FREE_HZ;
+  const pass = rate / 2 - stop;
+  if (pass < PASS_HZ) throw new RangeError(`no half-band stage at ${rate} Hz`);
+  // Pairs of non-zero taps: one more than Kaiser's estimate (which falls a few dB short at the stop
+  // band's edge), rounded up to even for the two-accumulator loop. Reach: the last one's offset; the
+  // window ends one sample beyond it.
+  const count = 2 * Math.ceil((Math.ceil(kaiserLength(stop - pass, rate) / 4) + 1) / 2);
+  const reach = 2 * count - 1;
+  const pairs = new Float64Array(count);
+  let sum = 0.5;
+  for (let i = 0; i < pairs.length; i++) {
+    const k = 2 * i + 1;
+    pairs[i] = (Math.sin((Math.PI * k) / 2) / (Math.PI * k)) * kaiser(k, reach + 1);
+    sum += 2 * pairs[i];
+  }
+  // Unity gain at DC: the centre tap stays ½ so the zeros stay zeros; the pairs absorb the rest.
+  const scale = 0.5 / (sum - 0.5);
+  return { pairs: Float32Array.from(pairs, (h) => h * scale), reach };
+}
+
 function kernelFor(rate: number): Kernel {
-  const cached = kernels.get(rate);
-  if (cached) return cached;
-  const beta = 0.1102 * (ATTENUATION_DB - 8.7);
-  // Kaiser's length estimate, in input samples, rounded up to a multiple of four (even, so the taps
-  // straddle the output position; four, for the unrolled dot product).
-  const estimate = Math.ceil((ATTENUATION_DB - 8) / (2.285 * ((2 * Math.PI * TRANSITION_HZ) / rate)));
-  const taps = Math.ceil((estimate + 2) / 4) * 4;
+  // Rounded up to a multiple of four (even, so the taps straddle the output position; four, for the
+  // unrolled dot product).
+  const taps = Math.ceil((Math.ceil(kaiserLength(TRANSITION_HZ, rate)) + 2) / 4) * 4;
   const half = taps / 2;
   const g = gcd(SAMPLE_RATE, rate);
   const exact = SAMPLE_RATE / g <= MAX_PHASES;
   const phases = exact ? SAMPLE_RATE / g : MAX_PHASES;
   const fc = CUTOFF_HZ / rate;
-  const coefficients = new Float64Array(phases * taps);
-  const i0Beta = besselI0(beta);
+  const coefficients = new Float32Array(phases * taps);
+  const row = new Float64Array(taps);
   for (let p = 0; p < phases; p++) {
     let sum = 0;
     for (let j = 0; j < taps; j++) {
       const t = j - half + 1 - p / phases;
-      const x = 2 * Math.PI * fc * t;
-      const sinc = t === 0 ? 2 * fc : Math.sin(x) / (Math.PI * t);
-      const r = t / half;
-      const window = Math.abs(r) >= 1 ? 0 : besselI0(beta * Math.sqrt(1 - r * r)) / i0Beta;
-      coefficients[p * taps + j] = sinc * window;
-      sum += sinc * window;
+      const sinc = t === 0 ? 2 * fc : Math.sin(2 * Math.PI * fc * t) / (Math.PI * t);
+      row[j] = sinc * kaiser(t, half);
+      sum += row[j];
     }
     // Unity gain at DC for every phase, so no phase-dependent ripple.
-    for (let j = 0; j < taps; j++) coefficients[p * taps + j] /= sum;
+    for (let j = 0; j < taps; j++) coefficients[p * taps + j] = row[j] / sum;
   }
-  const kernel = { taps, phases, coefficients, exact, up: SAMPLE_RATE / g, down: rate / g };
-  kernels.set(rate, kernel);
-  return kernel;
+  return { taps, phases, coefficients, exact, up: SAMPLE_RATE / g, down: rate / g };
+}
+
+function chainFor(rate: number): Chain {
+  const cached = chains.get(rate);
+  if (cached) return cached;
+  const halvings: Chain['halvings'] = [];
+  let reach = 0;
+  let at = rate;
+  while (at % 2 === 0 && at / 2 >= SAMPLE_RATE) {
+    const stage = halfBandFor(at);
+    reach += stage.reach * (rate / at);
+    halvings.push({ rate: at, stage });
+    at /= 2;
+  }
+  let polyphase: Chain['polyphase'];
+  if (at !== SAMPLE_RATE) {
+    polyphase = { rate: at, kernel: kernelFor(at) };
+    reach += (polyphase.kernel.taps / 2) * (rate / at);
+  }
+  const chain = { halvings, polyphase, reach: Math.ceil(reach) };
+  chains.set(rate, chain);
+  return chain;
 }
 
 /** Input samples each side of an output sample that shape it: how far a resampled edge can spread. */
 export function resamplerReach(rate: number): number {
-  return rate === SAMPLE_RATE ? 0 : kernelFor(rate).taps / 2;
+  return rate === SAMPLE_RATE ? 0 : chainFor(rate).reach;
 }
 
-/** Resamples `input` (at `rate` Hz) to 8 kHz; returns `input` itself when it already is. Output sample n is input time n/8000 s. */
-export function resampleTo8k(input: Int16Array, rate: number): Int16Array {
-  if (rate === SAMPLE_RATE) return input;
-  if (!(Number.isInteger(rate) && rate > 0)) throw new RangeError('sample rate must be a positive integer');
-  const { taps, phases, coefficients, exact, up, down } = kernelFor(rate);
+/** `input` with `before` zeros ahead and `after` behind, so the filters never bounds-check. */
+function padded(input: Int16Array | Float32Array, before: number, after: number): Float32Array {
+  const out = new Float32Array(input.length + before + after);
+  out.set(input, before);
+  return out;
+}
+
+/** Every other sample of `input` low-passed by `stage`: output n is input 2n. */
+function halve(input: Int16Array | Float32Array, { pairs, reach }: HalfBand): Float32Array {
+  const x = padded(input, reach, reach + 1);
+  const output = new Float32Array(Math.ceil(input.length / 2));
+  const count = pairs.length;
+  for (let n = 0; n < output.length; n++) {
+    const c = 2 * n + reach;
+    // Two partial sums break the dependency chain of one accumulator (count is even).
+    let a0 = 0.5 * x[c];
+    let a1 = 0;
+    for (let i = 0; i < count; i += 2) {
+      const k = 2 * i + 1;
+      a0 += pairs[i] * (x[c - k] + x[c + k]);
+      a1 += pairs[i + 1] * (x[c - k - 2] + x[c + k + 2]);
+    }
+    output[n] = a0 + a1;
+  }
+  return output;
+}
+
+function toInt16(x: number): number {
+  const v = Math.round(x);
+  return v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+}
+
+/** `length` samples at 8 kHz from `input` at the kernel's rate: output n is input time n/8000 s. */
+function polyphase(input: Int16Array | Float32Array, length: number, { taps, phases, coefficients, exact, up, down }: Kernel, rate: number): Int16Array {
   const half = taps / 2;
-  // Zero padding each side so the dot product never bounds-checks.
-  const padded = new Float64Array(input.length + taps + 1);
-  for (let i = 0; i < input.length; i++) padded[i + half] = input[i];
-  const output = new Int16Array(Math.floor((input.length * SAMPLE_RATE) / rate));
+  const x = padded(input, half, half + 1 + Math.ceil((length * rate) / SAMPLE_RATE) - input.length + 1);
+  const output = new Int16Array(length);
   const step = rate / SAMPLE_RATE;
   // Exact ratios step base and phase by whole numbers: no division, no drift.
   let base = 0;
   let phase = 0;
-  for (let n = 0; n < output.length; n++) {
+  for (let n = 0; n < length; n++) {
     if (!exact) {
       const position = n * step;
       base = Math.floor(position);
@@ -119,13 +218,12 @@ export function resampleTo8k(input: Int16Array, rate: number): Int16Array {
     let a2 = 0;
     let a3 = 0;
     for (let j = 0; j < taps; j += 4) {
-      a0 += padded[from + j] * coefficients[c + j];
-      a1 += padded[from + j + 1] * coefficients[c + j + 1];
-      a2 += padded[from + j + 2] * coefficients[c + j + 2];
-      a3 += padded[from + j + 3] * coefficients[c + j + 3];
+      a0 += x[from + j] * coefficients[c + j];
+      a1 += x[from + j + 1] * coefficients[c + j + 1];
+      a2 += x[from + j + 2] * coefficients[c + j + 2];
+      a3 += x[from + j + 3] * coefficients[c + j + 3];
     }
-    const v = Math.round(a0 + a1 + a2 + a3);
-    output[n] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+    output[n] = toInt16(a0 + a1 + a2 + a3);
     if (exact) {
       phase += down;
       while (phase >= up) {
@@ -134,5 +232,21 @@ export function resampleTo8k(input: Int16Array, rate: number): Int16Array {
       }
     }
   }
+  return output;
+}
+
+/** Resamples `input` (at `rate` Hz) to 8 kHz; returns `input` itself when it already is. Output sample n is input time n/8000 s. */
+export function resampleTo8k(input: Int16Array, rate: number): Int16Array {
+  if (rate === SAMPLE_RATE) return input;
+  if (!(Number.isInteger(rate) && rate > 0)) throw new RangeError('sample rate must be a positive integer');
+  const { halvings, polyphase: last } = chainFor(rate);
+  const length = Math.floor((input.length * SAMPLE_RATE) / rate);
+  let signal: Int16Array | Float32Array = input;
+  for (const { stage } of halvings) signal = halve(signal, stage);
+  if (last) return polyphase(signal, length, last.kernel, last.rate);
+  // Only the stages' Float32 output reaches here, so this loop sees one element type.
+  const halved = signal as Float32Array;
+  const output = new Int16Array(length);
+  for (let n = 0; n < length; n++) output[n] = toInt16(halved[n]);
   return output;
 }
