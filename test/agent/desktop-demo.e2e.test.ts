@@ -76,7 +76,8 @@ describe('the desktop demo in Chromium: "Simulate a caller" and the masking pane
 
   it('offers the development sign-in as the agent the simulated calls ring', async () => {
     await page.goto(`${server.url}/desktop/`);
-    expect(await page.getByLabel('Agent ID').inputValue()).toBe('demo-agent');
+    // The page fills the field once /desktop/settings.json has answered; under load that is not at once.
+    await expect.poll(() => page.getByLabel('Agent ID').inputValue(), { timeout: 10_000 }).toBe('demo-agent');
     await page.getByRole('button', { name: 'Get dev token' }).click();
     await page.getByText('Signed in as demo-agent (agent)').waitFor();
     await page.getByText('Live', { exact: true }).waitFor();
