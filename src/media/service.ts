@@ -4,7 +4,7 @@ import type { Logger } from '../audit/logger.js';
 import type { Metrics } from '../audit/metrics.js';
 import type { CaptureService } from '../capture/types.js';
 import type { Config } from '../config/index.js';
-import type { CallRegistry } from '../state/calls.js';
+import type { CallRecord, CallRegistry } from '../state/calls.js';
 import type { KeyringPort } from '../vault/types.js';
 import { CallBridge } from './bridge.js';
 import { MaskingObserver } from './masking-observer.js';
@@ -33,6 +33,12 @@ export interface MediaService {
    * for the CallSid it reports; the caller leg then opens the call's bridge, the agent leg joins it.
    */
   attach(start: StreamStart, output: LegOutput): AttachResult;
+  /**
+   * A leg of a call whose media path was authenticated out of band (the SIP relay, driven over
+   * its allow-listed ng socket): no stream credential. The call must already be registered; the
+   * caller leg opens its bridge, the agent leg joins it.
+   */
+  attachTrusted(callSid: string, leg: LegRole, output: LegOutput): AttachResult;
   /** Ends the call's bridge (hang-up reported by a status callback). */
   endCall(callSid: string, reason: string): void;
   readonly activeCalls: number;
@@ -62,8 +68,8 @@ export function createMediaService(deps: MediaServiceDeps): MediaService {
     }
   };
 
-  const attachCaller = (start: StreamStart, output: LegOutput): AttachResult => {
-    const call = deps.calls.get(start.callSid);
+  const attachCaller = (callSid: string, output: LegOutput): AttachResult => {
+    const call = deps.calls.get(callSid);
     if (!call || call.state === 'ended') return { reason: 'unknown_call' };
     if (byCall.has(call.callSid)) return { reason: 'duplicate_start' };
     const masking = new MaskingObserver((view) => deps.calls.update(call.callSid, { masking: view }));
@@ -95,9 +101,13 @@ export function createMediaService(deps: MediaServiceDeps): MediaService {
     const call = deps.calls.findByAnyLeg(start.callSid);
     const bridge = call && call.agentCallSid === start.callSid ? byCall.get(call.callSid) : undefined;
     if (!bridge) return { reason: 'unknown_call' };
-    if (bridge.hasAgent) return { reason: 'duplicate_start' };
-    deps.calls.update(bridge.callSid, { agentId, state: 'bridged' });
     logger.info({ callSid: bridge.callSid, agentCallSid: start.callSid }, 'agent stream joined');
+    return joinAgent(bridge, { agentId, state: 'bridged' }, output);
+  };
+
+  const joinAgent = (bridge: CallBridge, patch: Partial<CallRecord>, output: LegOutput): AttachResult => {
+    if (bridge.hasAgent) return { reason: 'duplicate_start' };
+    deps.calls.update(bridge.callSid, patch);
     return { input: bridge.attachAgent(output), leg: 'agent' };
   };
 
@@ -108,7 +118,12 @@ export function createMediaService(deps: MediaServiceDeps): MediaService {
       const agentId = leg === 'agent' ? agent : undefined;
       const redeemed = deps.credentials.redeem({ leg, legCallSid: start.callSid, agentId }, credential);
       if (!redeemed.ok) return { reason: redeemed.reason };
-      return leg === 'caller' ? attachCaller(start, output) : attachAgent(start, agentId, output);
+      return leg === 'caller' ? attachCaller(start.callSid, output) : attachAgent(start, agentId, output);
+    },
+    attachTrusted(callSid, leg, output) {
+      if (leg === 'caller') return attachCaller(callSid, output);
+      const bridge = byCall.get(callSid);
+      return bridge ? joinAgent(bridge, { state: 'bridged' }, output) : { reason: 'unknown_call' };
     },
     endCall(callSid, reason) {
       const call = deps.calls.findByAnyLeg(callSid);
