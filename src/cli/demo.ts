@@ -4,7 +4,7 @@ import { createLogger } from '../audit/logger.js';
 import { parseConfig, type Config } from '../config/index.js';
 import { startServer, type RunningServer } from '../server.js';
 import { randomSid, startTwilioRestStandIn, type ScenarioResult } from '../telephony/twilio/simulator/index.js';
-import { agentIdentity } from '../telephony/twilio/twiml.js';
+import { agentIdentity } from '../telephony/provider.js';
 import type { ParsedArgs } from './args.js';
 import { demoCaller } from './demo-caller.js';
 import { runSimulation } from './simulate-call.js';

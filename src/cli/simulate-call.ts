@@ -1,6 +1,6 @@
 import { loadConfig, type Config } from '../config/index.js';
 import { mintDevToken } from '../agent/dev-issuer.js';
-import { agentIdentity } from '../telephony/twilio/twiml.js';
+import { agentIdentity } from '../telephony/provider.js';
 import {
   restAgentControl,
   runCardCaptureScenario,

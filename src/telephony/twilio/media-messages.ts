@@ -1,5 +1,25 @@
 import { z } from 'zod';
-import type { ParsedMediaMessage } from '../../types.js';
+import type { Keypress } from '../../capture/types.js';
+import type { MediaRejectReason } from '../../media/types.js';
+
+/** Twilio's stream start as it arrives (μ-law at 8 kHz is the only format Media Streams sends). */
+export interface TwilioStart {
+  callSid: string;
+  streamSid: string;
+  /** The TwiML `<Parameter>`s. */
+  parameters: Readonly<Record<string, string>>;
+}
+
+/** One Twilio Media Streams message, validated; audio stays base64 until the wire decodes it into its buffer. */
+export type TwilioEvent =
+  | { kind: 'connected' }
+  | { kind: 'start'; start: TwilioStart }
+  | { kind: 'audio'; payload: string }
+  | { kind: 'dtmf'; key: Keypress }
+  | { kind: 'mark'; name: string }
+  | { kind: 'stop' };
+
+export type ParsedTwilioMessage = { ok: true; event: TwilioEvent } | { ok: false; reason: MediaRejectReason };
 
 /** Twilio sends numeric fields as strings; accept either, we ignore their values anyway. */
 const numeric = z.union([z.string().max(20), z.number()]);
@@ -42,10 +62,10 @@ const stop = z.object({ event: z.literal('stop') });
 const KNOWN_EVENTS = new Set(['connected', 'start', 'media', 'dtmf', 'mark', 'stop']);
 
 /**
- * Parses one Twilio Media Streams text message into a neutral event, or a reason code.
+ * Parses one Twilio Media Streams text message, or gives a reason code.
  * Never throws; the payload is never echoed into the result of a failure.
  */
-export function parseTwilioMessage(text: string): ParsedMediaMessage {
+export function parseTwilioMessage(text: string): ParsedTwilioMessage {
   let json: unknown;
   try {
     json = JSON.parse(text);
