@@ -115,7 +115,7 @@ export function createMediaService(deps: MediaServiceDeps): MediaService {
     return { input: bridge.attachAgent(output), leg: 'agent' };
   };
 
-  /** The caller leg's stream reports the platform's id of the caller's call (for Twilio, the neutral id itself). */
+  /** The caller leg's stream reports the platform's id of the caller's call (the neutral id itself, as the call flow registers it). */
   const callerCall = (legCallId: string): CallRecord | undefined => {
     const call = deps.calls.findByAnyLeg(legCallId);
     return call && (call.callSid === legCallId || call.providerCallId === legCallId) ? call : undefined;

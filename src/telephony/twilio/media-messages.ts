@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import type { Keypress } from '../../capture/types.js';
-import type { MediaRejectReason } from '../../media/types.js';
+import type { InboundMediaEvent, MediaRejectReason } from '../../media/types.js';
 
 /** Twilio's stream start as it arrives (μ-law at 8 kHz is the only format Media Streams sends). */
 export interface TwilioStart {
@@ -11,13 +10,7 @@ export interface TwilioStart {
 }
 
 /** One Twilio Media Streams message, validated; audio stays base64 until the wire decodes it into its buffer. */
-export type TwilioEvent =
-  | { kind: 'connected' }
-  | { kind: 'start'; start: TwilioStart }
-  | { kind: 'audio'; payload: string }
-  | { kind: 'dtmf'; key: Keypress }
-  | { kind: 'mark'; name: string }
-  | { kind: 'stop' };
+export type TwilioEvent = Exclude<InboundMediaEvent, { kind: 'start' | 'audio' }> | { kind: 'start'; start: TwilioStart } | { kind: 'audio'; payload: string };
 
 export type ParsedTwilioMessage = { ok: true; event: TwilioEvent } | { ok: false; reason: MediaRejectReason };
 
