@@ -12,6 +12,9 @@ export const SIGNALWIRE_PATHS = voicePaths('signalwire');
 /** 200 ms of L16 at 16 kHz: the longest frame in any format SignalWire streams here. */
 const MAX_FRAME_BYTES = 6400;
 
+/** SignalWire's streams: Twilio's messages with UUID ids, μ-law at 8 kHz or L16 at 16 kHz. */
+export const SIGNALWIRE_WIRE = twilioFormatWire({ parse: parseSignalWireMessage, maxFrameBytes: MAX_FRAME_BYTES });
+
 /** SignalWire is mounted once its project, API token and signing key are set. */
 export const signalWireConfigured = (config: Pick<Config, 'signalwire'>): boolean =>
   config.signalwire.projectId !== '' && config.signalwire.apiToken !== '' && config.signalwire.signingKey !== '';
@@ -46,7 +49,7 @@ export function createSignalWireProvider(ctx: ProviderContext): TelephonyProvide
           connectStreamCxml({ publicUrl: config.publicUrl, parameters, statusCallback, bearerToken: tokens.issue(), codec: config.signalwire.codec }),
       }),
     verifyUpgrade: (req) => signalWireUpgradeValid(ctx, req, SIGNALWIRE_MEDIA_PATH, tokens),
-    wire: twilioFormatWire({ parse: parseSignalWireMessage, maxFrameBytes: MAX_FRAME_BYTES }),
+    wire: SIGNALWIRE_WIRE,
     dialer: twilioAgentDialer(dialerConfig, signalWireRest(config), SIGNALWIRE_PATHS),
     agentId: agentIdentity(target),
     handledCallRetentionDays: config.signalwire.handledCallRetentionDays,
