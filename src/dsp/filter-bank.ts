@@ -1,5 +1,6 @@
 import { DTMF_FREQUENCIES } from './dtmf-frequencies.js';
 import { SAMPLE_RATE } from './levels.js';
+import { TelephoneBandEnergy } from './telephone-band.js';
 import type { SampleRate } from './types.js';
 
 /**
@@ -53,7 +54,7 @@ export class DtmfFilterBank {
   /** Real and imaginary parts per (block slot, bin): slot = block % HISTORY. */
   readonly re = new Float64Array(HISTORY * BINS);
   readonly im = new Float64Array(HISTORY * BINS);
-  /** Sum of x² per block slot. */
+  /** Sum of x² per block slot; at 16 kHz, of x within the telephone band (see telephone-band.ts). */
   readonly energy = new Float64Array(HISTORY);
 
   private readonly s1 = new Float64Array(BINS);
@@ -61,10 +62,13 @@ export class DtmfFilterBank {
   private filled = 0;
   private blockEnergy = 0;
   private readonly constants: Coefficients;
+  /** At 16 kHz: the block energy is taken within 0–4 kHz, so purity is judged as at 8 kHz. */
+  private readonly band: TelephoneBandEnergy | undefined;
 
   constructor(readonly sampleRate: SampleRate = SAMPLE_RATE) {
     this.blockLength = blockSamples(sampleRate);
     this.constants = COEFFICIENTS[sampleRate];
+    this.band = sampleRate === SAMPLE_RATE ? undefined : new TelephoneBandEnergy();
   }
 
   /** Offset of block `block`'s values (absolute index, still in history) in `re` and `im`. */
@@ -105,7 +109,7 @@ export class DtmfFilterBank {
     }
     s1[0] = a0; s1[1] = a1; s1[2] = a2; s1[3] = a3; s1[4] = a4; s1[5] = a5; s1[6] = a6; s1[7] = a7;
     s2[0] = b0; s2[1] = b1; s2[2] = b2; s2[3] = b3; s2[4] = b4; s2[5] = b5; s2[6] = b6; s2[7] = b7;
-    this.blockEnergy = e;
+    this.blockEnergy = this.band ? this.blockEnergy + this.band.sum(samples, start, stop) : e;
     this.filled += stop - start;
     if (this.filled === block) this.completeBlock();
     return stop;
