@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createToneMasker, type DtmfDigit, type MaskFill, type SampleRate, type ToneMaskerOptions } from '../../src/dsp/index.js';
+import { createToneMasker, dbm0ToPeak, type DtmfDigit, type MaskFill, type SampleRate, type ToneMaskerOptions } from '../../src/dsp/index.js';
 import { judged, narrow } from './judges.js';
 import { leaks, MASKING_LEAK_CASES, passedTones, toneLeakMs } from './leak.js';
 import { addNoise, concat, digitTone, keypresses, msToSamples, silence, toInt16, type KeySpan, type ToneShape } from './signals.js';
@@ -65,6 +65,19 @@ export function describeMaskingBattery(sampleRate: SampleRate): void {
         expect(judged(mask(input, { fill }).output, sampleRate)).toEqual({ multimon: '', spandsp: '', receiver: '' });
       }
     });
+
+    if (wideband) {
+      it('masks tone pairs under loud content above 4 kHz (which an 8 kHz copy drops): nothing decodable after sox', () => {
+        const { signal } = keypresses(DIGITS, { sampleRate, levelDbm0: -20 });
+        for (const levelDbm0 of [-20, -10, -5]) {
+          const input = toInt16(addAboveBand(signal, levelDbm0, sampleRate));
+          expect(judged(input, sampleRate).multimon).toBe(DIGITS);
+          const { output, masker } = mask(input);
+          expect(judged(output, sampleRate)).toEqual({ multimon: '', spandsp: '', receiver: '' });
+          expect(masker.stats.digits).toBe(DIGITS.length);
+        }
+      });
+    }
 
     it('masks tones shorter than a digit too (20 ms bursts multimon-ng would hear)', () => {
       const parts = [gap(100)];
@@ -137,4 +150,17 @@ function countBursts(signal: Int16Array, freqHz: number, sampleRate: SampleRate)
     quietSince = loud ? 0 : quietSince + step;
   }
   return bursts;
+}
+
+/** `signal` plus 24 sines spread over 4.2–7.8 kHz at random phases, `levelDbm0` in all: content only a wideband stream carries. */
+function addAboveBand(signal: Float64Array, levelDbm0: number, sampleRate: SampleRate): Float64Array {
+  const count = 24;
+  const peak = dbm0ToPeak(levelDbm0 - 10 * Math.log10(count));
+  const out = Float64Array.from(signal);
+  for (let k = 0; k < count; k++) {
+    const w = (2 * Math.PI * (4200 + k * 150 + ((k * 37) % 50))) / sampleRate;
+    const phase = k * 2.4;
+    for (let n = 0; n < out.length; n++) out[n] += peak * Math.sin(w * n + phase);
+  }
+  return out;
 }
