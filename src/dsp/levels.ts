@@ -2,7 +2,6 @@ import type { SampleRate } from './types.js';
 
 /** The narrowband telephony rate: the default everywhere a rate is optional. */
 export const SAMPLE_RATE = 8000;
-export const SAMPLE_RATES: readonly SampleRate[] = [8000, 16000];
 
 export function isSampleRate(value: unknown): value is SampleRate {
   return value === 8000 || value === 16000;

@@ -32,6 +32,7 @@ export class TelephoneBandEnergy {
     const a10 = A1[0], a11 = A1[1], a12 = A1[2], a13 = A1[3];
     const a20 = A2[0], a21 = A2[1], a22 = A2[2], a23 = A2[3];
     let e = 0;
+    // The four sections are written out, as the Goertzel filters in filter-bank.ts are: locals, no inner loop per sample.
     for (let n = start; n < stop; n++) {
       const x = samples[n];
       const gx = G * x;

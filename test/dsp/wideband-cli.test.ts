@@ -5,23 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encode } from '../../src/dsp/index.js';
 import { wavHeader } from '../../src/media/wav.js';
 import { lastJsonLine, runCli } from '../helpers/cli.js';
+import { expectKeyedEvents, keyedAudio, type DetectResult, type MaskResult } from './cli-fixture.js';
 import { judged } from './judges.js';
-import { concat, digitTone, silence, toInt16 } from './signals.js';
 import { bytesToInt16 } from './tools.js';
-
-interface DetectResult {
-  digits: string;
-  events: { digit: string; startMs: number; endMs: number }[];
-}
-interface MaskResult extends DetectResult {
-  lookaheadMs: number;
-  maskedMs: number;
-}
 
 const RATE = 16000;
 const dir = mkdtempSync(join(tmpdir(), 'toneguard-dsp-cli16-'));
 const path = (name: string): string => join(dir, name);
-const audio = toInt16(concat(silence(40, RATE), digitTone('4', 60, { sampleRate: RATE }), silence(60, RATE), digitTone('2', 50, { phase: 1, sampleRate: RATE }), silence(100, RATE)));
+const audio = keyedAudio(RATE);
 const l16 = (samples: Int16Array): Buffer => {
   const bytes = Buffer.alloc(samples.length * 2);
   encode('l16', samples, bytes);
@@ -38,10 +29,7 @@ describe('toneguard dsp at 16 kHz (--encoding l16 --rate 16000)', () => {
   it('detect prints the digits with start and end times in ms', () => {
     const result = runCli(['dsp', 'detect', '--in', path('in.l16'), '--encoding', 'l16', '--rate', '16000']);
     expect(result.status).toBe(0);
-    const json = lastJsonLine<DetectResult>(result.stdout);
-    expect(json.digits).toBe('42');
-    expect(json.events[0]).toEqual({ digit: '4', startMs: 40, endMs: 100 });
-    expect(json.events[1]).toMatchObject({ digit: '2', startMs: 160 });
+    expectKeyedEvents(lastJsonLine<DetectResult>(result.stdout));
   });
 
   it('mask writes same-length 16 kHz audio that no judge decodes once sox brings it to 8 kHz', () => {
