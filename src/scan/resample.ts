@@ -47,16 +47,22 @@ class Pending {
 
 class HalfBandStep {
   readonly input: Pending;
+  /** The stage's pairs padded with zeros to whole groups of four, and the reach that covers them. */
+  readonly pairs: Float64Array;
+  readonly reach: number;
   made = 0;
 
   constructor(
-    readonly stage: HalfBand,
+    stage: HalfBand,
     block: number,
     /** Outputs in all: one per even input index. */
     readonly total: number,
   ) {
+    this.pairs = new Float64Array(Math.ceil(stage.pairs.length / 4) * 4);
+    this.pairs.set(stage.pairs);
+    this.reach = 2 * this.pairs.length - 1;
     // Buffer index `reach` is the first output's centre.
-    this.input = new Pending(block + 2 * stage.reach + 4, stage.reach);
+    this.input = new Pending(block + 2 * this.reach + 4, this.reach);
   }
 }
 
@@ -65,29 +71,50 @@ class HalfBandStep {
  * zeros and the outputs are only counted. Returns their count.
  */
 function halve(step: HalfBandStep, to: Pending, make: boolean): number {
-  const { pairs, reach } = step.stage;
-  const x = step.input.data;
-  const count = pairs.length;
-  const out = to.data;
-  let o = to.filled;
+  const { pairs, reach } = step;
   // Centres c = reach, reach + 2, … while c + reach < filled, and no more than the total.
   const n = Math.min(Math.max(0, (step.input.filled - 2 * reach + 1) >> 1), step.total - step.made);
   if (make) {
-    for (let m = 0, c = reach; m < n; m++, c += 2) {
-      // Two partial sums break the dependency chain of one accumulator (count is even).
-      let a0 = 0.5 * x[c];
-      let a1 = 0;
-      for (let i = 0, k = 1; i < count; i += 2, k += 4) {
-        a0 += pairs[i] * (x[c - k] + x[c + k]);
-        a1 += pairs[i + 1] * (x[c - k - 2] + x[c + k + 2]);
-      }
-      out[o++] = a0 + a1;
-    }
-    to.filled = o;
+    for (let g = 0; g < pairs.length; g += 4) addPairGroup(step.input.data, reach, n, to.data, to.filled, pairs, g);
+    to.filled += n;
   }
   step.made += n;
   step.input.drop(2 * n);
   return n;
+}
+
+/**
+ * Adds the share of pairs g … g + 3 to the n outputs from out[o] (the first group also sets the
+ * centre tap's). The eight samples a group reads around one centre are held in locals that slide by
+ * two inputs per output, so each output loads two new samples instead of eight.
+ */
+function addPairGroup(x: Float64Array, reach: number, n: number, out: Float64Array, o: number, pairs: Float64Array, g: number): void {
+  const h0 = pairs[g];
+  const h1 = pairs[g + 1];
+  const h2 = pairs[g + 2];
+  const h3 = pairs[g + 3];
+  // Pair g + i sits at offsets ±(k + 2i) from the centre.
+  const k = 2 * g + 1;
+  const first = g === 0;
+  let c = reach;
+  let below1 = x[c - k - 2];
+  let below2 = x[c - k - 4];
+  let below3 = x[c - k - 6];
+  let above0 = x[c + k];
+  let above1 = x[c + k + 2];
+  let above2 = x[c + k + 4];
+  for (let m = 0; m < n; m++, c += 2) {
+    const below0 = x[c - k];
+    const above3 = x[c + k + 6];
+    const sum = h0 * (below0 + above0) + h1 * (below1 + above1) + h2 * (below2 + above2) + h3 * (below3 + above3);
+    out[o + m] = (first ? 0.5 * x[c] : out[o + m]) + sum;
+    below3 = below2;
+    below2 = below1;
+    below1 = below0;
+    above0 = above1;
+    above1 = above2;
+    above2 = above3;
+  }
 }
 
 class PolyphaseStep {
@@ -281,7 +308,7 @@ class ChannelChain {
     const { halves, last, result, output } = this;
     for (let i = 0; i < halves.length; i++) {
       const step = halves[i];
-      if (end) step.input.pad(step.stage.reach + 1);
+      if (end) step.input.pad(step.reach + 1);
       halve(step, halves[i + 1]?.input ?? last?.input ?? result, true);
     }
     if (last) {
