@@ -29,24 +29,9 @@ export function silentUnits(source: Int16Array, { channels, channel }: ChannelLa
   const units = Math.ceil(frames / unit);
   const loud = new Uint8Array(units);
   const threshold = dbm0ToPower(GATE_DBM0);
-  for (let u = 0, k = channel; u < units; u++) {
+  for (let u = 0; u < units; u++) {
     const n = Math.min(unit, frames - u * unit);
-    const end = k + n * channels;
-    // Two partial sums (pairs of frames) break the dependency chain of one accumulator.
-    let e0 = 0;
-    let e1 = 0;
-    for (; k + channels < end; k += 2 * channels) {
-      const x0 = source[k];
-      const x1 = source[k + channels];
-      e0 += x0 * x0;
-      e1 += x1 * x1;
-    }
-    if (k < end) {
-      const x = source[k];
-      e0 += x * x;
-      k += channels;
-    }
-    loud[u] = e0 + e1 > threshold * n ? 1 : 0;
+    loud[u] = exceeds(source, (u * unit) * channels + channel, n, channels, threshold * n) ? 1 : 0;
   }
   const margin = Math.ceil(MARGIN_MS / UNIT_MS);
   const silent = new Uint8Array(units);
@@ -60,4 +45,33 @@ export function silentUnits(source: Int16Array, { channels, channel }: ChannelLa
     if (until <= margin) silent[u] = 0;
   }
   return silent;
+}
+
+/** Frames summed between checks against the limit: loud audio is known loud after its first few. */
+const CHUNK = 64;
+
+/** Whether the sum of x² over `n` frames from `start` (`stride` apart) exceeds `limit`. */
+function exceeds(source: Int16Array, start: number, n: number, stride: number, limit: number): boolean {
+  const end = start + n * stride;
+  let energy = 0;
+  for (let k = start; k < end; ) {
+    const stop = Math.min(end, k + CHUNK * stride);
+    // Two partial sums break the dependency chain of one accumulator.
+    let e0 = 0;
+    let e1 = 0;
+    for (; k + stride < stop; k += 2 * stride) {
+      const x0 = source[k];
+      const x1 = source[k + stride];
+      e0 += x0 * x0;
+      e1 += x1 * x1;
+    }
+    if (k < stop) {
+      const x = source[k];
+      e0 += x * x;
+      k += stride;
+    }
+    energy += e0 + e1;
+    if (energy > limit) return true;
+  }
+  return false;
 }

@@ -150,19 +150,16 @@ class PolyphaseStep {
 }
 
 /**
- * Every output whose taps are in `step.input`, appended to `to` (emptied into `output` whenever
- * full); when not `make`, the input is all zeros and the outputs are only counted. Returns their count.
+ * Every output whose taps are in `step.input`, rounded straight into `output`; when not `make`, the
+ * input is all zeros and the outputs are only counted (`output` holds zeros there).
  */
-function interpolate(step: PolyphaseStep, to: Pending, output: Output, make: boolean): number {
+function interpolate(step: PolyphaseStep, output: Output, make: boolean): void {
   const { taps, phases, coefficients, exact } = step.kernel;
-  // Locals throughout: the call that empties `to` would otherwise reload every field.
   const { total, advance, nextPhase, dropped } = step;
   const x = step.input.data;
   const filled = step.input.filled;
-  const out = to.data;
-  let o = to.filled;
+  const out = output.samples;
   let { base, phase, made } = step;
-  const first = made;
   while (made < total) {
     if (!exact) {
       const position = made * step.step;
@@ -190,13 +187,8 @@ function interpolate(step: PolyphaseStep, to: Pending, output: Output, make: boo
         a2 += x[from + j + 2] * coefficients[c + j + 2];
         a3 += x[from + j + 3] * coefficients[c + j + 3];
       }
-      out[o++] = a0 + a1 + a2 + a3;
-      // Upsampling (rates under 8 kHz) can make more than `to` holds.
-      if (o === out.length) {
-        to.filled = o;
-        output.take(to);
-        o = 0;
-      }
+      // Output n of the polyphase step is output sample n: the totals are the same.
+      out[made] = toSample(a0 + a1 + a2 + a3);
     }
     made++;
     if (exact) {
@@ -204,20 +196,25 @@ function interpolate(step: PolyphaseStep, to: Pending, output: Output, make: boo
       phase = nextPhase[phase];
     }
   }
-  if (make) to.filled = o;
+  output.at = made;
   const drop = Math.min(base + 1, filled);
   step.input.drop(drop);
   step.dropped += drop;
   step.base = base - drop;
   step.phase = phase;
   step.made = made;
-  return made - first;
+}
+
+/** `v` rounded to a 16-bit sample, clipped. */
+function toSample(v: number): number {
+  return v >= 32767 ? 32767 : v <= -32768 ? -32768 : Math.round(v);
 }
 
 /** The 8 kHz result. */
 class Output {
   readonly samples: Int16Array;
-  private at = 0;
+  /** Samples made so far. */
+  at = 0;
 
   constructor(length: number) {
     this.samples = new Int16Array(length);
@@ -228,10 +225,7 @@ class Output {
     const { samples, at } = this;
     const data = from.data;
     const n = Math.min(from.filled, samples.length - at);
-    for (let i = 0; i < n; i++) {
-      const v = data[i];
-      samples[at + i] = v >= 32767 ? 32767 : v <= -32768 ? -32768 : Math.round(v);
-    }
+    for (let i = 0; i < n; i++) samples[at + i] = toSample(data[i]);
     this.at = at + n;
     from.filled = 0;
   }
@@ -246,6 +240,7 @@ class Output {
 class ChannelChain {
   readonly halves: HalfBandStep[] = [];
   readonly last?: PolyphaseStep;
+  /** The last half-band's outputs, when no polyphase step follows. */
   readonly result: Pending;
   readonly output: Output;
   readonly input: Pending;
@@ -289,10 +284,9 @@ class ChannelChain {
     }
     if (last) {
       last.input.filled += n;
-      n = interpolate(last, this.result, output, false);
+      interpolate(last, output, false);
       last.input.settleZeros();
-    }
-    output.skip(n);
+    } else output.skip(n);
   }
 
   /** The input has ended: each step's input gets the zeros that follow the signal, and every remaining output is made. */
@@ -312,13 +306,12 @@ class ChannelChain {
       halve(step, halves[i + 1]?.input ?? last?.input ?? result, true);
     }
     if (last) {
-      interpolate(last, result, output, true);
+      interpolate(last, output, true);
       while (end && last.made < last.total) {
         last.input.pad(last.input.data.length - last.input.filled);
-        interpolate(last, result, output, true);
+        interpolate(last, output, true);
       }
-    }
-    output.take(result);
+    } else output.take(result);
   }
 }
 
