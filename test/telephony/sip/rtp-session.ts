@@ -1,0 +1,85 @@
+import { encodeMulaw } from '../../../src/dsp/index.js';
+import { serializeRtp } from '../../../src/telephony/sip/rtp/packet.js';
+import { serializeRed, type RedBlock } from '../../../src/telephony/sip/rtp/redundancy.js';
+import { serializeTelephoneEvent } from '../../../src/telephony/sip/rtp/telephone-event.js';
+
+/** A test sender of G.711 RTP and RFC 4733 events, packet by packet, as a phone would send them. */
+
+export const PCMU = 0;
+export const TE = 101;
+export const RED = 100;
+
+export type Step = { audio: Int16Array } | { key: number; ms: number };
+
+export interface SentPacket {
+  bytes: Buffer;
+  /** When the sender would send it, in ms from the start. */
+  atMs: number;
+  kind: 'audio' | 'event';
+}
+
+export interface SessionOptions {
+  ssrc?: number;
+  sequence?: number;
+  timestamp?: number;
+  /** Event update interval (RFC 4733 §2.5.1.2; 50 ms is common). */
+  updateMs?: number;
+  /** Wrap events in RFC 2198 red with this many earlier event blocks. */
+  redundancy?: number;
+}
+
+export function rtpSession(steps: readonly Step[], options: SessionOptions = {}): SentPacket[] {
+  const ssrc = options.ssrc ?? 0x1234abcd;
+  let seq = options.sequence ?? 1000;
+  let ts = options.timestamp ?? 50_000;
+  let clockMs = 0;
+  const updateMs = options.updateMs ?? 50;
+  const out: SentPacket[] = [];
+  const history: RedBlock[] = [];
+  let marker = true;
+  const push = (payloadType: number, payload: Uint8Array, timestamp: number, kind: SentPacket['kind'], m: boolean) => {
+    out.push({ bytes: serializeRtp({ marker: m, payloadType, sequence: seq, timestamp, ssrc, payload }), atMs: clockMs, kind });
+    seq = (seq + 1) & 0xffff;
+  };
+  for (const step of steps) {
+    if ('audio' in step) {
+      for (let at = 0; at < step.audio.length; at += 160) {
+        const frame = step.audio.subarray(at, Math.min(step.audio.length, at + 160));
+        const payload = new Uint8Array(frame.length);
+        encodeMulaw(frame, payload);
+        push(PCMU, payload, ts, 'audio', marker);
+        marker = false;
+        ts = (ts + frame.length) >>> 0;
+        clockMs += frame.length / 8;
+      }
+      continue;
+    }
+    const total = step.ms * 8;
+    const onset = ts;
+    const sendEvent = (duration: number, end: boolean, first: boolean) => {
+      const block = serializeTelephoneEvent({ code: step.key, end, volume: 10, duration });
+      if (options.redundancy) {
+        const blocks = [...history.slice(-options.redundancy), { payloadType: TE, timestamp: onset, data: block, primary: true }];
+        push(RED, serializeRed(blocks, onset), onset, 'event', first);
+        history.push({ payloadType: TE, timestamp: onset, data: block, primary: false });
+      } else {
+        push(TE, block, onset, 'event', first);
+      }
+    };
+    let duration = 0;
+    let first = true;
+    while (duration + updateMs * 8 < total) {
+      duration += updateMs * 8;
+      clockMs += updateMs;
+      sendEvent(duration, false, first);
+      first = false;
+    }
+    clockMs += (total - duration) / 8;
+    for (let i = 0; i < 3; i++) {
+      sendEvent(total, true, first && i === 0);
+      if (i < 2) clockMs += updateMs / 5;
+    }
+    ts = (onset + total) >>> 0;
+  }
+  return out;
+}
