@@ -1,7 +1,10 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { decodeMulaw } from '../../../src/dsp/index.js';
+import { createMediaService, StreamCredentials, type MediaService } from '../../../src/media/index.js';
+import { createRtpRelay, relayMedia, type SipRtpRelay } from '../../../src/telephony/sip/relay/index.js';
 import { isRtcp, parseRtp, type RtpPacket } from '../../../src/telephony/sip/rtp/packet.js';
 import type { PeerMedia } from '../../../src/telephony/sip/relay/types.js';
+import { startTestServer, type TestServer } from '../../helpers/server.js';
 import { PCMU, RED, TE, type SentPacket } from './rtp-session.js';
 
 /** A fake SIP endpoint's media: one RTP and one RTCP socket on loopback, recording what arrives. */
@@ -85,4 +88,29 @@ export async function fakeEndpoint(): Promise<FakeEndpoint> {
 export function privateRange(): { min: number; max: number } {
   const min = 20000 + 2 * Math.floor(Math.random() * 10000);
   return { min, max: min + 199 };
+}
+
+export interface RelayBed {
+  server: TestServer;
+  media: MediaService;
+  relay: SipRtpRelay;
+  close(): Promise<void>;
+}
+
+/** The real service (registry, capture engine, keyring, recorder) with a media service and an RTP relay on loopback. */
+export async function startRelayBed(): Promise<RelayBed> {
+  const server = await startTestServer();
+  const ctx = server.context;
+  const media = createMediaService({ ...ctx, config: ctx.config, credentials: new StreamCredentials(60_000) });
+  const relay = createRtpRelay({ media: relayMedia(media), portRange: privateRange(), bindAddress: '127.0.0.1', logger: ctx.logger });
+  return {
+    server,
+    media,
+    relay,
+    close: async () => {
+      relay.closeAll();
+      await media.closeAll();
+      await server.close();
+    },
+  };
 }

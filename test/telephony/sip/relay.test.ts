@@ -2,14 +2,14 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeMulaw } from '../../../src/dsp/index.js';
-import { createMediaService, recordingsDir, StreamCredentials, type MediaService } from '../../../src/media/index.js';
+import { recordingsDir, type MediaService } from '../../../src/media/index.js';
 import { verifyRecording } from '../../../src/media/recording-verify.js';
-import { createRtpRelay, relayMedia, type SipRelayCall, type SipRtpRelay } from '../../../src/telephony/sip/relay/index.js';
+import type { SipRelayCall, SipRtpRelay } from '../../../src/telephony/sip/relay/index.js';
 import { seqDiff } from '../../../src/telephony/sip/rtp/packet.js';
 import { multimonDigits } from '../../dsp/tools.js';
-import { startTestServer, type TestServer } from '../../helpers/server.js';
+import type { TestServer } from '../../helpers/server.js';
 import { concatSamples, finalView, keypadTones, syntheticSpeech, TEST_AGENT, waitFor } from '../../helpers/twilio.js';
-import { fakeEndpoint, privateRange, type FakeEndpoint } from './endpoints.js';
+import { fakeEndpoint, startRelayBed, type FakeEndpoint, type RelayBed } from './endpoints.js';
 import { PCMU, rtpSession, TE, type SentPacket, type Step } from './rtp-session.js';
 
 const PAN = '4111111111111111';
@@ -28,6 +28,7 @@ function callerScript(): SentPacket[] {
 }
 
 describe('the SIP RTP relay: a call through real UDP sockets, masked by the media bridge', () => {
+  let bed: RelayBed;
   let server: TestServer;
   let media: MediaService;
   let relay: SipRtpRelay;
@@ -39,10 +40,9 @@ describe('the SIP RTP relay: a call through real UDP sockets, masked by the medi
   const callId = 'sip-relay-test-1';
 
   beforeAll(async () => {
-    server = await startTestServer();
+    bed = await startRelayBed();
+    ({ server, media, relay } = bed);
     const ctx = server.context;
-    media = createMediaService({ ...ctx, config: ctx.config, credentials: new StreamCredentials(60_000) });
-    relay = createRtpRelay({ media: relayMedia(media), portRange: privateRange(), bindAddress: '127.0.0.1', logger: ctx.logger });
     caller = await fakeEndpoint();
     agent = await fakeEndpoint();
     ctx.calls.upsert({ callSid: callId, agentId: 'agent', state: 'ringing', startedAt: new Date().toISOString() });
@@ -66,10 +66,9 @@ describe('the SIP RTP relay: a call through real UDP sockets, masked by the medi
   }, 60_000);
 
   afterAll(async () => {
-    relay?.closeAll();
     caller?.close();
     agent?.close();
-    await server?.close();
+    await bed?.close();
   });
 
   it('completes the capture with a token from in-band keys and RFC 4733 events together', () => {

@@ -8,6 +8,7 @@ import { OutboundStream } from '../rtp/outbound-stream.js';
 import { isRtcp, parseRtp, writeHeader, type RtpPacket } from '../rtp/packet.js';
 import { decodeG711, encodeG711, isAudio, payloadKind, sendCodec } from '../rtp/payloads.js';
 import { mapRtcpSsrcs } from '../rtp/rtcp.js';
+import type { Latch } from './latch.js';
 import type { RelayMedia } from './media-legs.js';
 import { PortPool, type PortRange } from './port-pool.js';
 import { RelaySide, type SideCounters } from './side.js';
@@ -286,23 +287,22 @@ class Call implements SipRelayCall {
     return true;
   }
 
-  private onRtpPort(side: RelaySide, buf: Buffer, from: RemoteInfo, nowMs: number): void {
-    if (this.closed) return;
+  /** The checks every datagram passes before it is read, cheapest first, so a flood costs little. */
+  private admit(side: RelaySide, buf: Buffer, from: RemoteInfo, latch: Latch, nowMs: number): boolean {
     const c = side.counters;
-    if (buf.length > MAX_PACKET_BYTES) {
-      c.oversized++;
-      return;
-    }
+    if (this.closed) return false;
+    if (buf.length > MAX_PACKET_BYTES) c.oversized++;
+    else if (!latch.admits(from.address, from.port)) c.foreign++;
+    else if (!side.bucket.take(nowMs)) c.rateLimited++;
+    else return true;
+    return false;
+  }
+
+  private onRtpPort(side: RelaySide, buf: Buffer, from: RemoteInfo, nowMs: number): void {
     // RFC 5761 §4: RTCP on the RTP port is told apart by its packet type.
     if (isRtcp(buf)) return this.onRtcp(side, buf, from, nowMs);
-    if (!side.rtpLatch.admits(from.address, from.port)) {
-      c.foreign++;
-      return;
-    }
-    if (!side.bucket.take(nowMs)) {
-      c.rateLimited++;
-      return;
-    }
+    if (!this.admit(side, buf, from, side.rtpLatch, nowMs)) return;
+    const c = side.counters;
     const packet = parseRtp(buf);
     if (!packet) {
       c.garbage++;
@@ -350,20 +350,8 @@ class Call implements SipRelayCall {
   }
 
   private onRtcp(side: RelaySide, buf: Buffer, from: RemoteInfo, nowMs: number): void {
-    if (this.closed) return;
+    if (!this.admit(side, buf, from, side.rtcpLatch, nowMs)) return;
     const c = side.counters;
-    if (buf.length > MAX_PACKET_BYTES) {
-      c.oversized++;
-      return;
-    }
-    if (!side.rtcpLatch.admits(from.address, from.port)) {
-      c.foreign++;
-      return;
-    }
-    if (!side.bucket.take(nowMs)) {
-      c.rateLimited++;
-      return;
-    }
     const egress = this.outbound.ssrc;
     const caller = this.callerSsrc;
     // The caller's SSRC exists towards the agent only as the re-originated stream's, and back.
