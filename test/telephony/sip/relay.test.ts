@@ -10,7 +10,7 @@ import { multimonDigits } from '../../dsp/tools.js';
 import type { TestServer } from '../../helpers/server.js';
 import { concatSamples, finalView, keypadTones, syntheticSpeech, TEST_AGENT, waitFor } from '../../helpers/twilio.js';
 import { fakeEndpoint, startRelayBed, type FakeEndpoint, type RelayBed } from './endpoints.js';
-import { PCMU, rtpSession, TE, type SentPacket, type Step } from './rtp-session.js';
+import { PCMU, receiverReport, rtpSession, senderReport, TE, type SentPacket, type Step } from './rtp-session.js';
 
 const PAN = '4111111111111111';
 /** The card number keyed in-band; expiry and CVV sent as RFC 4733 events (the second three of the CVV in RFC 2198 red). */
@@ -155,23 +155,4 @@ function sentAudio(packets: SentPacket[]): Int16Array {
     at += a.length;
   }
   return out;
-}
-
-function senderReport(ssrc: number): Buffer {
-  const sr = Buffer.alloc(28);
-  sr[0] = 0x80;
-  sr[1] = 200;
-  sr.writeUInt16BE(6, 2);
-  sr.writeUInt32BE(ssrc, 4);
-  return sr;
-}
-
-function receiverReport(ssrc: number, about: number): Buffer {
-  const rr = Buffer.alloc(32);
-  rr[0] = 0x81;
-  rr[1] = 201;
-  rr.writeUInt16BE(7, 2);
-  rr.writeUInt32BE(ssrc, 4);
-  rr.writeUInt32BE(about, 8);
-  return rr;
 }

@@ -1,4 +1,4 @@
-import { encodeMulaw } from '../../../src/dsp/index.js';
+import { encodeAlaw, encodeMulaw } from '../../../src/dsp/index.js';
 import { serializeRtp } from '../../../src/telephony/sip/rtp/packet.js';
 import { serializeRed, type RedBlock } from '../../../src/telephony/sip/rtp/redundancy.js';
 import { serializeTelephoneEvent } from '../../../src/telephony/sip/rtp/telephone-event.js';
@@ -6,6 +6,7 @@ import { serializeTelephoneEvent } from '../../../src/telephony/sip/rtp/telephon
 /** A test sender of G.711 RTP and RFC 4733 events, packet by packet, as a phone would send them. */
 
 export const PCMU = 0;
+export const PCMA = 8;
 export const TE = 101;
 export const RED = 100;
 
@@ -26,6 +27,7 @@ export interface SessionOptions {
   updateMs?: number;
   /** Wrap events in RFC 2198 red with this many earlier event blocks. */
   redundancy?: number;
+  codec?: 'pcmu' | 'pcma';
 }
 
 export function rtpSession(steps: readonly Step[], options: SessionOptions = {}): SentPacket[] {
@@ -46,8 +48,8 @@ export function rtpSession(steps: readonly Step[], options: SessionOptions = {})
       for (let at = 0; at < step.audio.length; at += 160) {
         const frame = step.audio.subarray(at, Math.min(step.audio.length, at + 160));
         const payload = new Uint8Array(frame.length);
-        encodeMulaw(frame, payload);
-        push(PCMU, payload, ts, 'audio', marker);
+        (options.codec === 'pcma' ? encodeAlaw : encodeMulaw)(frame, payload);
+        push(options.codec === 'pcma' ? PCMA : PCMU, payload, ts, 'audio', marker);
         marker = false;
         ts = (ts + frame.length) >>> 0;
         clockMs += frame.length / 8;
@@ -82,4 +84,25 @@ export function rtpSession(steps: readonly Step[], options: SessionOptions = {})
     ts = (onset + total) >>> 0;
   }
   return out;
+}
+
+/** An RTCP sender report with no report blocks. */
+export function senderReport(ssrc: number): Buffer {
+  const sr = Buffer.alloc(28);
+  sr[0] = 0x80;
+  sr[1] = 200;
+  sr.writeUInt16BE(6, 2);
+  sr.writeUInt32BE(ssrc, 4);
+  return sr;
+}
+
+/** An RTCP receiver report from `ssrc` with one report block about `about`. */
+export function receiverReport(ssrc: number, about: number): Buffer {
+  const rr = Buffer.alloc(32);
+  rr[0] = 0x81;
+  rr[1] = 201;
+  rr.writeUInt16BE(7, 2);
+  rr.writeUInt32BE(ssrc, 4);
+  rr.writeUInt32BE(about, 8);
+  return rr;
 }

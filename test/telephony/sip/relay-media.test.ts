@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SipRelayCall } from '../../../src/telephony/sip/relay/index.js';
+import type { LocalMedia } from '../../../src/telephony/sip/relay/types.js';
+import { syntheticSpeech, waitFor } from '../../helpers/twilio.js';
+import { fakeEndpoint, startRelayBed, type FakeEndpoint, type RelayBed } from './endpoints.js';
+import { PCMA, PCMU, rtpSession, senderReport, TE } from './rtp-session.js';
+
+describe('codecs, rtcp-mux and hold', () => {
+  let bed: RelayBed;
+  let call: SipRelayCall;
+  let caller: FakeEndpoint;
+  let agent: FakeEndpoint;
+  let callerLocal: LocalMedia;
+  let agentLocal: LocalMedia;
+
+  beforeAll(async () => {
+    bed = await startRelayBed();
+    bed.server.context.calls.upsert({ callSid: 'sip-media-1', state: 'ringing', startedAt: new Date().toISOString() });
+    call = bed.relay.open({ callId: 'sip-media-1', caller: 'offerer' });
+    callerLocal = await call.local('offerer');
+    agentLocal = await call.local('answerer');
+    caller = await fakeEndpoint();
+    agent = await fakeEndpoint();
+    // The caller speaks A-law and multiplexes RTCP; the agent speaks μ-law only.
+    call.setPeer('offerer', caller.peer({ rtcpMux: true, payloads: { pcma: PCMA, telephoneEvent: TE } }));
+    call.setPeer('answerer', agent.peer({ payloads: { pcmu: PCMU } }));
+  });
+
+  afterAll(async () => {
+    caller?.close();
+    agent?.close();
+    await bed?.close();
+  });
+
+  it('transcodes between A-law and μ-law through the bridge in both directions', async () => {
+    await Promise.all([
+      caller.play(rtpSession([{ audio: syntheticSpeech(600) }], { codec: 'pcma', ssrc: 1 }), callerLocal.rtpPort),
+      agent.play(rtpSession([{ audio: syntheticSpeech(600, 2) }], { codec: 'pcmu', ssrc: 2 }), agentLocal.rtpPort),
+    ]);
+    await waitFor(() => agent.received.length >= 28 && caller.received.length >= 28);
+    expect(new Set(agent.received.map((p) => p.payloadType))).toEqual(new Set([PCMU]));
+    expect(new Set(caller.received.map((p) => p.payloadType))).toEqual(new Set([PCMA]));
+  });
+
+  it('takes the caller’s RTCP from its RTP port (rtcp-mux) and sends the agent’s RTCP back there', async () => {
+    caller.rtp.send(senderReport(1), callerLocal.rtpPort, '127.0.0.1');
+    await waitFor(() => agent.rtcpReceived.length > 0);
+    expect(agent.rtcpReceived[0].readUInt32BE(4)).toBe(agent.received[0].ssrc);
+    agent.rtcp.send(senderReport(2), agentLocal.rtcpPort, '127.0.0.1');
+    await waitFor(() => caller.rtcpReceived.length > 0);
+    expect(caller.rtcpReceived[0].readUInt32BE(4)).toBe(2);
+  });
+
+  it('sends nothing to a side on hold (sendonly), and resumes when it is taken off hold', async () => {
+    call.setPeer('answerer', agent.peer({ payloads: { pcmu: PCMU }, direction: 'sendonly' }));
+    const before = agent.received.length;
+    await caller.play(rtpSession([{ audio: syntheticSpeech(200) }], { codec: 'pcma', ssrc: 1, sequence: 5000, timestamp: 900_000 }), callerLocal.rtpPort);
+    await new Promise((resolve) => setTimeout(() => resolve(undefined), 100));
+    expect(agent.received.length).toBe(before);
+    call.setPeer('answerer', agent.peer({ payloads: { pcmu: PCMU } }));
+    await caller.play(rtpSession([{ audio: syntheticSpeech(200) }], { codec: 'pcma', ssrc: 1, sequence: 5010, timestamp: 901_600 }), callerLocal.rtpPort);
+    await waitFor(() => agent.received.length >= before + 8);
+  });
+});
