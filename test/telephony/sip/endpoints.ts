@@ -102,7 +102,7 @@ export async function startRelayBed(): Promise<RelayBed> {
   const server = await startTestServer();
   const ctx = server.context;
   const media = createMediaService({ ...ctx, config: ctx.config, credentials: new StreamCredentials(60_000) });
-  const relay = createRtpRelay({ media: relayMedia(media), portRange: privateRange(), bindAddress: '127.0.0.1', logger: ctx.logger });
+  const relay = createRtpRelay({ media: relayMedia(media), portRange: privateRange(), bindAddress: '127.0.0.1', logger: ctx.logger, metrics: ctx.metrics });
   return {
     server,
     media,

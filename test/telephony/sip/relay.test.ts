@@ -129,6 +129,12 @@ describe('the SIP RTP relay: a call through real UDP sockets, masked by the medi
     expect(relay.totals()).toEqual({ calls: 1, ports: 4 });
   });
 
+  it('feeds the media frame metrics by leg', async () => {
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    expect(text).toMatch(/^toneguard_media_frames_in_total\{leg="caller"\} [1-9]/m);
+    expect(text).toMatch(/^toneguard_media_frames_out_total\{leg="agent"\} [1-9]/m);
+  });
+
   it('records the masked call; the recording verifies clean (the keyed digits are gone from both channels)', async () => {
     call.close('test_done');
     expect(relay.totals()).toEqual({ calls: 0, ports: 0 });

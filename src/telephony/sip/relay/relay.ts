@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { RemoteInfo } from 'node:dgram';
 import type { Logger } from '../../../audit/logger.js';
+import type { Metrics } from '../../../audit/metrics.js';
 import type { LegInput, LegOutput } from '../../../media/types.js';
 import { CallerStream, DEFAULT_JITTER, type CallerStreamStats } from '../rtp/caller-stream.js';
 import type { JitterBufferOptions } from '../rtp/jitter-buffer.js';
@@ -27,6 +28,8 @@ export interface RtpRelayOptions {
   /** The address the RTP sockets bind (default every IPv4 interface). */
   bindAddress?: string;
   logger?: Logger;
+  /** Feeds the media frame counters (in, out, dropped by reason) under the legs `caller` and `agent`. */
+  metrics?: Metrics;
   jitter?: JitterBufferOptions;
   now?: () => number;
 }
@@ -60,6 +63,7 @@ export function createRtpRelay(options: RtpRelayOptions): SipRtpRelay {
     pool,
     media: options.media,
     logger: options.logger,
+    metrics: options.metrics,
     jitter: options.jitter ?? DEFAULT_JITTER,
     now,
     watch(call) {
@@ -100,6 +104,7 @@ interface RelayContext {
   pool: PortPool;
   media: RelayMedia;
   logger?: Logger;
+  metrics?: Metrics;
   jitter: JitterBufferOptions;
   now: () => number;
   watch(call: Call): void;
@@ -114,7 +119,7 @@ interface RelayContext {
  */
 class Call implements SipRelayCall {
   readonly callId: string;
-  private readonly sides: Record<SdpParty, RelaySide> = { offerer: new RelaySide('offerer'), answerer: new RelaySide('answerer') };
+  private readonly sides: Record<SdpParty, RelaySide>;
   private readonly callerSide: RelaySide;
   private readonly agentSide: RelaySide;
   private readonly callerStream: CallerStream;
@@ -134,8 +139,10 @@ class Call implements SipRelayCall {
     private readonly ctx: RelayContext,
   ) {
     this.callId = options.callId;
-    this.callerSide = this.sides[options.caller];
-    this.agentSide = this.sides[options.caller === 'offerer' ? 'answerer' : 'offerer'];
+    const agentParty = options.caller === 'offerer' ? 'answerer' : 'offerer';
+    this.callerSide = new RelaySide(options.caller, 'caller', ctx.metrics);
+    this.agentSide = new RelaySide(agentParty, 'agent', ctx.metrics);
+    this.sides = { [options.caller]: this.callerSide, [agentParty]: this.agentSide } as Record<SdpParty, RelaySide>;
     this.lastPacketAt = ctx.now();
     this.callerStream = new CallerStream(
       {},
@@ -268,7 +275,7 @@ class Call implements SipRelayCall {
 
   private toAgent(samples: Int16Array): boolean {
     const payloads = this.agentSide.peer?.payloads;
-    const codec = payloads && sendCodec(payloads, this.agentSide.heard, this.callerStream.stats.codec);
+    const codec = payloads && sendCodec(payloads, this.agentSide.heard, this.callerStream.codec);
     if (!payloads || !codec) return false;
     this.outbound.push(samples, codec, payloads[codec] as number);
     return true;
@@ -289,11 +296,10 @@ class Call implements SipRelayCall {
 
   /** The checks every datagram passes before it is read, cheapest first, so a flood costs little. */
   private admit(side: RelaySide, buf: Buffer, from: RemoteInfo, latch: Latch, nowMs: number): boolean {
-    const c = side.counters;
     if (this.closed) return false;
-    if (buf.length > MAX_PACKET_BYTES) c.oversized++;
-    else if (!latch.admits(from.address, from.port)) c.foreign++;
-    else if (!side.bucket.take(nowMs)) c.rateLimited++;
+    if (buf.length > MAX_PACKET_BYTES) side.drop('oversized');
+    else if (!latch.admits(from.address, from.port)) side.drop('foreign');
+    else if (!side.bucket.take(nowMs)) side.drop('rateLimited');
     else return true;
     return false;
   }
@@ -302,15 +308,10 @@ class Call implements SipRelayCall {
     // RFC 5761 §4: RTCP on the RTP port is told apart by its packet type.
     if (isRtcp(buf)) return this.onRtcp(side, buf, from, nowMs);
     if (!this.admit(side, buf, from, side.rtpLatch, nowMs)) return;
-    const c = side.counters;
     const packet = parseRtp(buf);
-    if (!packet) {
-      c.garbage++;
-      return;
-    }
+    if (!packet) return side.drop('garbage');
     side.rtpLatch.learn(from.address, from.port);
-    c.packets++;
-    c.bytes += buf.length;
+    side.accepted(buf.length);
     this.lastPacketAt = nowMs;
     this.joinMedia();
     if (side === this.callerSide) {
@@ -345,23 +346,19 @@ class Call implements SipRelayCall {
       copy[1] = (copy[1] & 0x80) | pt;
       this.callerSide.sendRtp(copy);
     } else {
-      side.counters.unknownPayload++;
+      side.drop('unknownPayload');
     }
   }
 
   private onRtcp(side: RelaySide, buf: Buffer, from: RemoteInfo, nowMs: number): void {
     if (!this.admit(side, buf, from, side.rtcpLatch, nowMs)) return;
-    const c = side.counters;
     const egress = this.outbound.ssrc;
     const caller = this.callerSsrc;
     // The caller's SSRC exists towards the agent only as the re-originated stream's, and back.
     const mapped = mapRtcpSsrcs(buf, (ssrc) => (ssrc === caller ? egress : ssrc === egress && caller !== null ? caller : ssrc));
-    if (!mapped) {
-      c.garbage++;
-      return;
-    }
+    if (!mapped) return side.drop('garbage');
     side.rtcpLatch.learn(from.address, from.port);
-    c.rtcpPackets++;
+    side.counters.rtcpPackets++;
     (side === this.callerSide ? this.agentSide : this.callerSide).sendRtcp(mapped);
   }
 }

@@ -1,4 +1,6 @@
 import type { RemoteInfo, Socket } from 'node:dgram';
+import type { FrameCount, Metrics } from '../../../audit/metrics.js';
+import type { LegRole } from '../../../media/types.js';
 import type { AudioCodec } from '../rtp/payloads.js';
 import { Latch, type Endpoint } from './latch.js';
 import type { PortPair } from './port-pool.js';
@@ -21,6 +23,39 @@ export interface SideCounters {
   /** Payload types this side did not negotiate (the caller side counts them in its stream). */
   unknownPayload: number;
   sendErrors: number;
+}
+
+export type DropReason = 'oversized' | 'garbage' | 'foreign' | 'rateLimited' | 'unknownPayload';
+const DROP_LABELS: Record<DropReason, string> = {
+  oversized: 'oversized',
+  garbage: 'garbage',
+  foreign: 'foreign_source',
+  rateLimited: 'rate_limited',
+  unknownPayload: 'unknown_payload',
+};
+
+/** The media frame metrics the Twilio streams also feed, by leg: packets in, packets out, drops by reason. */
+class SideTally {
+  readonly in: FrameCount;
+  readonly out: FrameCount;
+  private readonly dropped = new Map<DropReason, FrameCount>();
+
+  constructor(
+    private readonly metrics: Metrics,
+    private readonly leg: LegRole,
+  ) {
+    this.in = metrics.framesIn.labels(leg);
+    this.out = metrics.framesOut.labels(leg);
+  }
+
+  drop(reason: DropReason): void {
+    let count = this.dropped.get(reason);
+    if (!count) {
+      count = this.metrics.framesDropped.labels(this.leg, DROP_LABELS[reason]);
+      this.dropped.set(reason, count);
+    }
+    count.inc();
+  }
 }
 
 export type PacketHandler = (side: RelaySide, buf: Buffer, from: RemoteInfo, nowMs: number) => void;
@@ -48,7 +83,28 @@ export class RelaySide {
     sendErrors: 0,
   };
 
-  constructor(readonly party: SdpParty) {}
+  private readonly tally?: SideTally;
+
+  constructor(
+    readonly party: SdpParty,
+    role: LegRole,
+    metrics?: Metrics,
+  ) {
+    this.tally = metrics && new SideTally(metrics, role);
+  }
+
+  /** Counts a refused datagram. */
+  drop(reason: DropReason): void {
+    this.counters[reason]++;
+    this.tally?.drop(reason);
+  }
+
+  /** Counts an accepted RTP packet. */
+  accepted(bytes: number): void {
+    this.counters.packets++;
+    this.counters.bytes += bytes;
+    this.tally?.in.inc();
+  }
 
   get errors(): number {
     const c = this.counters;
@@ -101,6 +157,7 @@ export class RelaySide {
 
   private send(socket: Socket, packet: Uint8Array, to: Endpoint): void {
     this.counters.sent++;
+    this.tally?.out.inc();
     try {
       socket.send(packet, to.port, to.address, (err) => {
         if (err) this.counters.sendErrors++;

@@ -96,6 +96,11 @@ export class CallerStream {
     return { ...this.counters, jitter: { ...this.jitter.stats } };
   }
 
+  /** The codec the caller is sending, once heard. */
+  get codec(): AudioCodec | null {
+    return this.counters.codec;
+  }
+
   /** Packets waiting in the jitter buffer (the relay polls only streams that hold some). */
   get pending(): number {
     return this.jitter.size;

@@ -17,11 +17,10 @@ export class Concealer {
   private readonly noise = new ComfortNoise(undefined, 0x1b873593);
   private readonly frame = new Int16Array(FRAME_SAMPLES);
 
-  /** Audio that was played: the source of later repeats. */
+  /** Audio that was played: its last 20 ms (or all of a shorter packet) is what a repeat continues from. */
   played(samples: Int16Array): void {
     const n = Math.min(samples.length, FRAME_SAMPLES);
     this.last.set(samples.subarray(samples.length - n));
-    // The last 20 ms (or the whole of a shorter packet) is what a repeat continues from.
     this.lastLength = n;
     this.repeated = 0;
   }
