@@ -62,3 +62,43 @@ describe('codecs, rtcp-mux and hold', () => {
     await waitFor(() => agent.received.length >= before + 8);
   });
 });
+
+describe('a forked call (ng via-branch): one bridge for all branches', () => {
+  let bed: RelayBed;
+  const endpoints: FakeEndpoint[] = [];
+
+  beforeAll(async () => {
+    bed = await startRelayBed();
+  });
+
+  afterAll(async () => {
+    for (const e of endpoints) e.close();
+    await bed?.close();
+  });
+
+  it('sends the masked audio only to the branch the caller’s media reached, and ends the bridge with the last branch', async () => {
+    const callId = 'sip-fork-1';
+    const calls = bed.server.context.calls;
+    calls.upsert({ callSid: callId, state: 'ringing', startedAt: new Date().toISOString() });
+    const first = bed.relay.open({ callId, caller: 'offerer' });
+    const second = bed.relay.open({ callId, branch: 'z9hG4bK-2', caller: 'offerer' });
+    expect(() => bed.relay.open({ callId, caller: 'offerer' })).toThrow();
+    const [caller, agentA, agentB] = await Promise.all([fakeEndpoint(), fakeEndpoint(), fakeEndpoint()]);
+    endpoints.push(caller, agentA, agentB);
+    for (const [call, agent] of [[first, agentA], [second, agentB]] as const) {
+      await call.local('offerer');
+      await call.local('answerer');
+      call.setPeer('offerer', caller.peer());
+      call.setPeer('answerer', agent.peer());
+    }
+    expect(calls.get(callId)?.state).toBe('bridged');
+    const winnerPort = (await second.local('offerer')).rtpPort;
+    await caller.play(rtpSession([{ audio: syntheticSpeech(400) }], { ssrc: 3 }), winnerPort);
+    await waitFor(() => agentB.received.length >= 18);
+    expect(agentA.received.length).toBe(0);
+    first.close('lost_fork');
+    expect(calls.get(callId)?.state).toBe('bridged');
+    second.close('bye');
+    expect(calls.get(callId)?.state).toBe('ended');
+  });
+});

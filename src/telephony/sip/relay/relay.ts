@@ -2,13 +2,13 @@ import { randomInt } from 'node:crypto';
 import type { RemoteInfo } from 'node:dgram';
 import type { Logger } from '../../../audit/logger.js';
 import type { Metrics } from '../../../audit/metrics.js';
-import type { LegInput, LegOutput } from '../../../media/types.js';
 import { CallerStream, DEFAULT_JITTER, type CallerStreamStats } from '../rtp/caller-stream.js';
 import type { JitterBufferOptions } from '../rtp/jitter-buffer.js';
 import { OutboundStream } from '../rtp/outbound-stream.js';
 import { isRtcp, parseRtp, writeHeader, type RtpPacket } from '../rtp/packet.js';
 import { decodeG711, encodeG711, isAudio, payloadKind, sendCodec } from '../rtp/payloads.js';
 import { mapRtcpSsrcs } from '../rtp/rtcp.js';
+import { MediaBinding, type BindingState, type BranchMedia } from './binding.js';
 import type { Latch } from './latch.js';
 import type { RelayMedia } from './media-legs.js';
 import { PortPool, type PortRange } from './port-pool.js';
@@ -40,7 +40,7 @@ export interface RelayCallCounters {
   /** Packets sent in the re-originated stream towards the agent. */
   agentStreamPackets: number;
   /** How the call's media is joined to its bridge. */
-  media: 'pending' | 'attached' | 'failed' | 'ended';
+  media: BindingState;
   relatches: number;
 }
 
@@ -55,13 +55,14 @@ export interface SipRelayCall extends RelayCall {
 export function createRtpRelay(options: RtpRelayOptions): SipRtpRelay {
   const pool = new PortPool(options.portRange, options.bindAddress ?? '0.0.0.0');
   const calls = new Map<string, Call>();
+  const bindings = new Map<string, MediaBinding>();
   const polled = new Set<Call>();
   let timer: NodeJS.Timeout | undefined;
   const now = options.now ?? (() => performance.now());
+  const key = (o: RelayCallOptions) => `${o.callId}\0${o.branch ?? ''}`;
 
   const context: RelayContext = {
     pool,
-    media: options.media,
     logger: options.logger,
     metrics: options.metrics,
     jitter: options.jitter ?? DEFAULT_JITTER,
@@ -82,15 +83,28 @@ export function createRtpRelay(options: RtpRelayOptions): SipRtpRelay {
     },
     forget(call) {
       polled.delete(call);
-      if (calls.get(call.callId) === call) calls.delete(call.callId);
+      if (calls.get(call.key) === call) calls.delete(call.key);
     },
+  };
+
+  const bindingFor = (callId: string): MediaBinding => {
+    let binding = bindings.get(callId);
+    if (!binding) {
+      const created = new MediaBinding(callId, options.media, options.logger, () => {
+        if (bindings.get(callId) === created) bindings.delete(callId);
+      });
+      bindings.set(callId, created);
+      binding = created;
+    }
+    return binding;
   };
 
   return {
     open(callOptions) {
-      if (calls.has(callOptions.callId)) throw new Error(`a relay call ${callOptions.callId} is already open`);
-      const call = new Call(callOptions, context);
-      calls.set(call.callId, call);
+      const id = key(callOptions);
+      if (calls.has(id)) throw new Error('this relay call (call id and branch) is already open');
+      const call = new Call(callOptions, id, bindingFor(callOptions.callId), context);
+      calls.set(id, call);
       return call;
     },
     totals: () => ({ calls: calls.size, ports: pool.allocated }),
@@ -102,7 +116,6 @@ export function createRtpRelay(options: RtpRelayOptions): SipRtpRelay {
 
 interface RelayContext {
   pool: PortPool;
-  media: RelayMedia;
   logger?: Logger;
   metrics?: Metrics;
   jitter: JitterBufferOptions;
@@ -117,16 +130,13 @@ interface RelayContext {
  * records it and may mix the capture's feedback beep) and back to the caller with its own
  * header. Nothing from the caller reaches the agent except what the bridge sent.
  */
-class Call implements SipRelayCall {
+class Call implements SipRelayCall, BranchMedia {
   readonly callId: string;
   private readonly sides: Record<SdpParty, RelaySide>;
   private readonly callerSide: RelaySide;
   private readonly agentSide: RelaySide;
   private readonly callerStream: CallerStream;
   private readonly outbound: OutboundStream;
-  private callerInput?: LegInput;
-  private agentInput?: LegInput;
-  private mediaState: RelayCallCounters['media'] = 'pending';
   /** The agent packet whose audio is inside the bridge right now: its header goes back to the caller. */
   private agentPacket: RtpPacket | null = null;
   private readonly agentDecoded = new Int16Array(MAX_AUDIO_BYTES);
@@ -136,8 +146,11 @@ class Call implements SipRelayCall {
 
   constructor(
     options: RelayCallOptions,
+    readonly key: string,
+    private readonly binding: MediaBinding,
     private readonly ctx: RelayContext,
   ) {
+    binding.add(this);
     this.callId = options.callId;
     const agentParty = options.caller === 'offerer' ? 'answerer' : 'offerer';
     this.callerSide = new RelaySide(options.caller, 'caller', ctx.metrics);
@@ -147,8 +160,8 @@ class Call implements SipRelayCall {
     this.callerStream = new CallerStream(
       {},
       {
-        audio: (samples) => this.callerInput?.audio(samples),
-        key: (key) => this.callerInput?.dtmf(key),
+        audio: (samples) => this.binding.callerInputFor(this)?.audio(samples),
+        key: (key) => this.binding.callerInputFor(this)?.dtmf(key),
         discontinuity: (samples) => this.outbound.skip(samples),
       },
       ctx.jitter,
@@ -174,7 +187,7 @@ class Call implements SipRelayCall {
     const side = this.sides[party];
     side.setPeer(peer);
     if (side === this.callerSide) this.callerStream.setPayloads(peer.payloads);
-    this.joinMedia();
+    this.binding.join();
   }
 
   idleMs(): number {
@@ -196,7 +209,7 @@ class Call implements SipRelayCall {
       sides: { offerer: { ...this.sides.offerer.counters }, answerer: { ...this.sides.answerer.counters } },
       caller: this.callerStream.stats,
       agentStreamPackets: this.outbound.packets,
-      media: this.mediaState,
+      media: this.binding.state,
       relatches: Object.values(this.sides).reduce((n, s) => n + s.rtpLatch.relatches + s.rtcpLatch.relatches, 0),
     };
   }
@@ -214,8 +227,7 @@ class Call implements SipRelayCall {
       if (side.pair) this.ctx.pool.release(side.pair);
       side.pair = undefined;
     }
-    if (this.mediaState === 'attached') this.ctx.media.end(this.callId, reason);
-    this.mediaState = 'ended';
+    this.binding.leave(this, reason);
   }
 
   private async allocate(side: RelaySide): Promise<LocalMedia> {
@@ -229,51 +241,7 @@ class Call implements SipRelayCall {
     return { rtpPort: pair.rtpPort, rtcpPort: pair.rtcpPort };
   }
 
-  /**
-   * Joins the bridge once the call is registered: the caller leg opens it, the agent leg joins at
-   * once (the PBX plays its own ringback; the bridge's would only mix into it).
-   */
-  private joinMedia(): void {
-    if (this.mediaState !== 'pending') return;
-    const caller = this.ctx.media.attach(this.callId, 'caller', this.output('caller'));
-    if ('reason' in caller) {
-      // Not registered yet: try again with the next packet. Anything else will not heal: caller audio is dropped, never passed unmasked.
-      if (caller.reason !== 'unknown_call') this.mediaFailed(caller.reason);
-      return;
-    }
-    this.callerInput = caller.input;
-    const agent = this.ctx.media.attach(this.callId, 'agent', this.output('agent'));
-    if ('reason' in agent) {
-      this.mediaFailed(agent.reason);
-      this.ctx.media.end(this.callId, 'relay_media_failed');
-      return;
-    }
-    this.agentInput = agent.input;
-    this.mediaState = 'attached';
-  }
-
-  private mediaFailed(reason: string): void {
-    this.mediaState = 'failed';
-    this.callerInput = undefined;
-    this.ctx.logger?.warn({ callId: this.callId, reason }, 'SIP call media could not join its bridge; caller audio is dropped');
-  }
-
-  /** What the bridge may do to a leg: `caller` receives the agent's audio, `agent` the masked caller audio. */
-  private output(leg: 'caller' | 'agent'): LegOutput {
-    return {
-      sendAudio: (samples) => (leg === 'agent' ? this.toAgent(samples) : this.toCaller(samples)),
-      sendMark: () => undefined,
-      clear: () => undefined,
-      close: () => {
-        // The bridge ended (hang-up reported elsewhere, shutdown): no more audio crosses, in either direction.
-        this.mediaState = 'ended';
-        this.callerInput = undefined;
-        this.agentInput = undefined;
-      },
-    };
-  }
-
-  private toAgent(samples: Int16Array): boolean {
+  toAgent(samples: Int16Array): boolean {
     const payloads = this.agentSide.peer?.payloads;
     const codec = payloads && sendCodec(payloads, this.agentSide.heard, this.callerStream.codec);
     if (!payloads || !codec) return false;
@@ -282,7 +250,7 @@ class Call implements SipRelayCall {
   }
 
   /** Agent audio back to the caller under the agent packet's own header (sequence, timestamp, SSRC, marker). */
-  private toCaller(samples: Int16Array): boolean {
+  toCaller(samples: Int16Array): boolean {
     const header = this.agentPacket;
     const payloads = this.callerSide.peer?.payloads;
     const codec = payloads && sendCodec(payloads, this.callerSide.heard, this.agentSide.heard);
@@ -313,7 +281,7 @@ class Call implements SipRelayCall {
     side.rtpLatch.learn(from.address, from.port);
     side.accepted(buf.length);
     this.lastPacketAt = nowMs;
-    this.joinMedia();
+    this.binding.join();
     if (side === this.callerSide) {
       this.callerSsrc = packet.ssrc;
       this.callerStream.push(packet, nowMs);
@@ -329,12 +297,12 @@ class Call implements SipRelayCall {
     if (isAudio(kind)) {
       side.heard = kind;
       const n = packet.payload.length;
-      if (n === 0 || n > MAX_AUDIO_BYTES || !this.agentInput) return;
+      if (n === 0 || n > MAX_AUDIO_BYTES) return;
       const samples = this.agentDecoded.subarray(0, n);
       decodeG711(kind, packet.payload, samples);
       this.agentPacket = packet;
       try {
-        this.agentInput.audio(samples);
+        this.binding.agentAudio(this, samples);
       } finally {
         this.agentPacket = null;
       }
