@@ -125,10 +125,10 @@ interface RelayContext {
 }
 
 /**
- * One call: the caller's RTP goes through the jitter buffer and the bridge's masker and leaves
- * towards the agent as a re-originated stream; the agent's RTP goes through the bridge (which
- * records it and may mix the capture's feedback beep) and back to the caller with its own
- * header. Nothing from the caller reaches the agent except what the bridge sent.
+ * One call (one branch of a forked call): the caller's RTP goes through the jitter buffer and the
+ * bridge's masker and leaves towards the agent as a re-originated stream; the agent's RTP goes
+ * through the bridge (which records it and may mix the capture's feedback beep) and back to the
+ * caller with its own header. Nothing from the caller reaches the agent except what the bridge sent.
  */
 class Call implements SipRelayCall, BranchMedia {
   readonly callId: string;
