@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Keypress } from '../../../src/capture/types.js';
 import { CallerStream } from '../../../src/telephony/sip/rtp/caller-stream.js';
-import { parseRtp } from '../../../src/telephony/sip/rtp/packet.js';
+import { parseRtp, serializeRtp } from '../../../src/telephony/sip/rtp/packet.js';
 import { parseRed, serializeRed } from '../../../src/telephony/sip/rtp/redundancy.js';
 import { EventDeduplicator, parseTelephoneEvents, serializeTelephoneEvent } from '../../../src/telephony/sip/rtp/telephone-event.js';
 import { PCMU, RED, rtpSession, TE, type Step } from './rtp-session.js';
@@ -107,6 +107,17 @@ describe('the caller stream: events consumed, time filled, order restored', () =
       ),
       { numRuns: 100 },
     );
+  });
+
+  it('conceals a lost packet, but turns a long silence into a discontinuity rather than a burst of fill', () => {
+    const frame = new Uint8Array(160).fill(0x7f);
+    const at = (seq: number, ts: number, ms: number) => ({ bytes: serializeRtp({ marker: false, payloadType: PCMU, sequence: seq, timestamp: ts, ssrc: 9, payload: frame }), atMs: ms });
+    const lost = feed([at(1, 0, 0), at(3, 320, 40), at(4, 480, 60), at(5, 640, 80)]);
+    expect(lost).toMatchObject({ samples: 5 * 160, skipped: 0 });
+    expect(lost.stats.concealedSamples).toBe(160);
+    const silent = feed([at(1, 0, 0), at(2, 160, 20), at(3, 160 + 24_000, 3020)]);
+    expect(silent).toMatchObject({ samples: 3 * 160, skipped: 24_000 - 160 });
+    expect(silent.stats.concealedSamples).toBe(0);
   });
 
   it('drops unknown payload types without waiting on them, and never feeds faster than real time plus 500 ms', () => {

@@ -43,8 +43,11 @@ interface Item {
 }
 
 const RATE_PER_MS = 8;
-/** Gaps up to this long are concealed (1 s); longer ones are a discontinuity, not 50 frames of made-up audio. */
-const MAX_FILL_SAMPLES = 8000;
+/**
+ * Gaps up to this long (200 ms) are filled; a longer one (silence suppression, hold, an outage) is
+ * a discontinuity: the outbound stream jumps with it rather than bursting made-up audio at once.
+ */
+const MAX_FILL_SAMPLES = 1600;
 /** A sender may run this far ahead of real time (500 ms) before its audio is refused: bounds the masker's work per call. */
 const BURST_SAMPLES = 4000;
 /** 200 ms at 8 kHz: the largest audio payload accepted. */
@@ -205,14 +208,20 @@ export class CallerStream {
     const last = events[events.length - 1];
     const reached = (last.timestamp + last.duration) >>> 0;
     this.nextTs ??= first.timestamp;
+    // The press began after a silence the sender did not fill: jump to its onset, then fill its time.
+    const silence = tsDiff(first.timestamp, this.nextTs);
+    if (silence > MAX_FILL_SAMPLES) this.fillGap(silence, 'event');
     const gap = tsDiff(reached, this.nextTs);
     if (gap > 0) this.fillGap(gap, 'event');
     this.afterEvent = true;
   }
 
-  /** Fills `gap` samples of the caller's time up to the real-time allowance; the rest is a discontinuity. */
+  /**
+   * Fills `gap` samples of the caller's time (up to the real-time allowance; the rest is a
+   * discontinuity), or, beyond MAX_FILL_SAMPLES, marks it all as a discontinuity.
+   */
   private fillGap(gap: number, kind: 'loss' | 'event'): void {
-    const fill = Math.min(gap, MAX_FILL_SAMPLES, Math.max(0, Math.floor(this.tokens)));
+    const fill = gap > MAX_FILL_SAMPLES ? 0 : Math.min(gap, Math.max(0, Math.floor(this.tokens)));
     this.tokens -= fill;
     if (fill > 0) {
       this.concealer.fill(fill, kind, (frame) => this.sink.audio(frame));
