@@ -6,7 +6,7 @@
  * extension bits, RTCP compounds, plain garbage; from the latched peer and from a stranger.
  * Meanwhile a healthy call streams in real time. Asserted: the healthy call's agent hears every
  * frame in order; the fuzzed call's agent stream stays well-formed (only G.711 under one SSRC,
- * continuous sequence numbers, no faster than real time plus the burst allowance) and carries no
+ * continuous sequence numbers, no faster than real time plus the 2 s burst allowance) and carries no
  * decodable digit; the service stays healthy.
  */
 import { createSocket, type Socket } from 'node:dgram';
@@ -151,7 +151,7 @@ describe('fuzzing a SIP call’s RTP and RTCP ports disturbs no other call', () 
     expect(new Set(received.map((p) => p.ssrc)).size).toBeLessThanOrEqual(1);
     received.sort((a, b) => seqDiff(a.sequence, received[0].sequence));
     for (let i = 1; i < received.length; i++) expect(seqDiff(received[i].sequence, received[i - 1].sequence)).toBe(1);
-    expect(received.length * 20).toBeLessThanOrEqual(fuzzMs + 500 + 200);
+    expect(received.length * 20).toBeLessThanOrEqual(fuzzMs + 2000 + 200);
     expect(decodeDigits(legs[1].agent.audio()).digits).toBe('');
     expect(legs[1].call.stats().offerer.errors).toBeGreaterThan(0);
   });

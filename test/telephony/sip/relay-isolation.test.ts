@@ -122,11 +122,11 @@ describe('one call’s flood and garbage never disturb another call', () => {
     expect(c.relatches).toBe(0);
   });
 
-  it('the flooded call’s own agent stream stays well-formed and no faster than real time plus the burst allowance', () => {
+  it('the flooded call’s own agent stream stays well-formed and no faster than real time plus the 2 s burst allowance', () => {
     const received = flooded.agent.received;
     expect(received.every((p) => p.payloadType === PCMU)).toBe(true);
     expect(new Set(received.map((p) => p.ssrc)).size).toBe(1);
-    expect(received.length * 20).toBeLessThanOrEqual(floodMs + 500 + 200);
+    expect(received.length * 20).toBeLessThanOrEqual(floodMs + 2000 + 200);
   });
 });
 

@@ -120,7 +120,18 @@ describe('the caller stream: events consumed, time filled, order restored', () =
     expect(silent.stats.concealedSamples).toBe(0);
   });
 
-  it('drops unknown payload types without waiting on them, and never feeds faster than real time plus 500 ms', () => {
+  it('after refusing a burst beyond the real-time allowance, plays the real-time packets that follow (no concealment cascade)', () => {
+    const packets = rtpSession([{ audio: new Int16Array(160 * 400).fill(500) }]);
+    // 200 packets (4 s) at once, then the rest at real time.
+    const arrivals = packets.map((p, i) => ({ bytes: p.bytes, atMs: i < 200 ? 0 : (i - 200) * 20 + 20 }));
+    const result = feed(arrivals);
+    expect(result.stats.overrun).toBe(100);
+    expect(result.stats.concealedSamples).toBe(0);
+    expect(result.samples).toBe(300 * 160);
+    expect(result.skipped).toBe(100 * 160);
+  });
+
+  it('drops unknown payload types without waiting on them, and never feeds faster than real time plus 2 s', () => {
     const junk = rtpSession([{ audio: new Int16Array(160 * 200) }]).map((p, i) => {
       const bytes = Buffer.from(p.bytes);
       if (i % 10 === 0) bytes[1] = 18;
@@ -128,7 +139,7 @@ describe('the caller stream: events consumed, time filled, order restored', () =
     });
     const result = feed(junk);
     expect(result.stats.unknownPayload).toBe(20);
-    expect(result.samples).toBeLessThanOrEqual(4000);
+    expect(result.samples).toBeLessThanOrEqual(16_000);
     expect(result.stats.overrun).toBeGreaterThan(0);
   });
 });

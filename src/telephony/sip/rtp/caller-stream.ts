@@ -48,8 +48,11 @@ const RATE_PER_MS = 8;
  * a discontinuity: the outbound stream jumps with it rather than bursting made-up audio at once.
  */
 const MAX_FILL_SAMPLES = 1600;
-/** A sender may run this far ahead of real time (500 ms) before its audio is refused: bounds the masker's work per call. */
-const BURST_SAMPLES = 4000;
+/**
+ * A sender (or our own event loop after a stall) may run this far ahead of real time (2 s) before
+ * its audio is refused: bounds the masker's work per call to real time plus this, once.
+ */
+const BURST_SAMPLES = 16_000;
 /** 200 ms at 8 kHz: the largest audio payload accepted. */
 const MAX_AUDIO_BYTES = 1600;
 
@@ -178,7 +181,10 @@ export class CallerStream {
       if (gap > 0) this.fillGap(gap, this.afterEvent ? 'event' : 'loss');
     }
     if (!this.take(n)) {
+      // Its time is gone, not lost: skipped outright, or the next packet would spend its own allowance concealing it.
       this.counters.overrun++;
+      this.nextTs = (timestamp + n) >>> 0;
+      this.sink.discontinuity(n);
       return;
     }
     const samples = this.decoded.subarray(0, n);
