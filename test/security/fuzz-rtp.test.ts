@@ -121,7 +121,9 @@ describe('fuzzing a SIP call’s RTP and RTCP ports disturbs no other call', () 
         await pause(20);
       }
     })();
-    await Promise.all([healthy.caller.play(rtpSession([{ audio: syntheticSpeech(SPEECH_MS, 8) }], { ssrc: 11 }), healthy.rtp), fuzz]);
+    // The fuzzed call's own caller keeps talking underneath the fuzz, continuing its opening packets.
+    const underneath = rtpSession([{ audio: syntheticSpeech(SPEECH_MS, 9) }], { ssrc: LATCHED_SSRC, sequence: 1003, timestamp: 50_480 });
+    await Promise.all([healthy.caller.play(rtpSession([{ audio: syntheticSpeech(SPEECH_MS, 8) }], { ssrc: 11 }), healthy.rtp), target.caller.play(underneath, target.rtp), fuzz]);
     fuzzMs = performance.now() - started;
     stranger.close();
     await pause(200);
@@ -145,8 +147,8 @@ describe('fuzzing a SIP call’s RTP and RTCP ports disturbs no other call', () 
   it('the fuzzed call’s agent stream stayed well-formed, real-time bounded and free of digits', () => {
     expect(fuzzed).toBe(6000);
     const received = [...legs[1].agent.received];
-    // Some of the fuzz (its three opening packets, G.711 and event fill that happened to fit the stream) reached the agent: the checks below are not vacuous.
-    expect(received.length).toBeGreaterThan(3);
+    // The caller's own stream kept reaching its agent through the fuzz: the checks below are not vacuous.
+    expect(received.length).toBeGreaterThan(SPEECH_MS / 20 / 4);
     expect(received.every((p) => p.payloadType === PCMU && p.payload.length === 160)).toBe(true);
     expect(new Set(received.map((p) => p.ssrc)).size).toBeLessThanOrEqual(1);
     received.sort((a, b) => seqDiff(a.sequence, received[0].sequence));
