@@ -8,7 +8,7 @@ describe('port latching', () => {
     const latch = new Latch(SDP);
     expect(latch.admits('198.51.100.7', 5555)).toBe(true);
     latch.learn('198.51.100.7', 5555);
-    expect(latch.endpoint).toEqual({ address: '198.51.100.7', port: 5555 });
+    expect(latch.endpoint).toMatchObject({ address: '198.51.100.7', port: 5555 });
     expect(latch.admits('198.51.100.7', 5556)).toBe(false);
     expect(latch.admits('198.51.100.8', 5555)).toBe(false);
   });
