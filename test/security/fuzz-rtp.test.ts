@@ -151,7 +151,8 @@ describe('fuzzing a SIP call’s RTP and RTCP ports disturbs no other call', () 
     expect(received.length).toBeGreaterThan(SPEECH_MS / 20 / 4);
     expect(received.every((p) => p.payloadType === PCMU && p.payload.length === 160)).toBe(true);
     expect(new Set(received.map((p) => p.ssrc)).size).toBeLessThanOrEqual(1);
-    received.sort((a, b) => seqDiff(a.sequence, received[0].sequence));
+    const first = received[0].sequence;
+    received.sort((a, b) => seqDiff(a.sequence, first) - seqDiff(b.sequence, first));
     for (let i = 1; i < received.length; i++) expect(seqDiff(received[i].sequence, received[i - 1].sequence)).toBe(1);
     expect(received.length * 20).toBeLessThanOrEqual(fuzzMs + 2000 + 200);
     expect(decodeDigits(legs[1].agent.audio()).digits).toBe('');

@@ -89,7 +89,8 @@ describe('the SIP RTP relay: a call through real UDP sockets, masked by the medi
   });
 
   it('the agent’s stream has continuous sequence numbers and timestamps (through both wraps), marker on the first packet only', () => {
-    const ordered = [...agent.received].sort((a, b) => seqDiff(a.sequence, agent.received[0].sequence));
+    const first = agent.received[0].sequence;
+    const ordered = [...agent.received].sort((a, b) => seqDiff(a.sequence, first) - seqDiff(b.sequence, first));
     for (let i = 1; i < ordered.length; i++) {
       expect(seqDiff(ordered[i].sequence, ordered[i - 1].sequence)).toBe(1);
       expect((ordered[i].timestamp - ordered[i - 1].timestamp) >>> 0).toBe(160);
