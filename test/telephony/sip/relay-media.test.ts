@@ -1,9 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SipRelayCall } from '../../../src/telephony/sip/relay/index.js';
 import type { LocalMedia } from '../../../src/telephony/sip/relay/types.js';
-import { syntheticSpeech, waitFor } from '../../helpers/twilio.js';
+import { multimonDigits } from '../../dsp/tools.js';
+import { finalView, syntheticSpeech, TEST_AGENT, waitFor } from '../../helpers/twilio.js';
 import { fakeEndpoint, startRelayBed, type FakeEndpoint, type RelayBed } from './endpoints.js';
-import { PCMA, PCMU, rtpSession, senderReport, TE } from './rtp-session.js';
+import { PCMA, PCMU, rtpSession, senderReport, TE, type Step } from './rtp-session.js';
+
+const PAN = '4111111111111111';
 
 describe('codecs, rtcp-mux and hold', () => {
   let bed: RelayBed;
@@ -100,5 +103,46 @@ describe('a forked call (ng via-branch): one bridge for all branches', () => {
     expect(calls.get(callId)?.state).toBe('bridged');
     second.close('bye');
     expect(calls.get(callId)?.state).toBe('ended');
+  });
+});
+
+describe('a phone that sends each key both as a tone and as RFC 4733 events', () => {
+  let bed: RelayBed;
+  const endpoints: FakeEndpoint[] = [];
+
+  beforeAll(async () => {
+    bed = await startRelayBed();
+  });
+
+  afterAll(async () => {
+    for (const e of endpoints) e.close();
+    await bed?.close();
+  });
+
+  it('counts each keypress once (the bridge merges the two reports), and the agent hears neither', async () => {
+    const callId = 'sip-both-1';
+    const ctx = bed.server.context;
+    ctx.calls.upsert({ callSid: callId, agentId: 'agent', state: 'ringing', startedAt: new Date().toISOString() });
+    const call = bed.relay.open({ callId, caller: 'offerer' });
+    const callerLocal = await call.local('offerer');
+    await call.local('answerer');
+    const [caller, agent] = await Promise.all([fakeEndpoint(), fakeEndpoint()]);
+    endpoints.push(caller, agent);
+    call.setPeer('offerer', caller.peer());
+    call.setPeer('answerer', agent.peer());
+    const capture = ctx.captures.start({ callSid: callId, fields: [{ name: 'card_number' }], actor: TEST_AGENT });
+    const keys = `${PAN}#`;
+    const steps: Step[] = [{ audio: new Int16Array(1600) }, ...[...keys].flatMap((d): Step[] => [{ key: '0123456789*#'.indexOf(d), ms: 100 }, { audio: new Int16Array(960) }])];
+    await caller.play(rtpSession(steps, { withTone: true, updateMs: 20 }), callerLocal.rtpPort);
+    const view = await waitFor(() => finalView(bed.server, capture.id));
+    expect(view).toMatchObject({ state: 'complete', result: { last4: '1111' } });
+    expect(call.counters().caller.keys).toBe(keys.length);
+    // The tones were in the audio too (the masker replaced them), yet the call counted each keypress once.
+    call.close('bye');
+    const masking = await waitFor(() => ctx.calls.get(callId)?.masking);
+    expect(masking.maskedMs).toBeGreaterThan(keys.length * 50);
+    expect(masking.keypresses).toBe(keys.length);
+    expect(agent.received.every((p) => p.payloadType === PCMU)).toBe(true);
+    expect(multimonDigits(agent.audio())).toBe('');
   });
 });

@@ -1,4 +1,4 @@
-import { encodeAlaw, encodeMulaw } from '../../../src/dsp/index.js';
+import { digitFrequencies, encodeAlaw, encodeMulaw, generateTone, type DtmfDigit } from '../../../src/dsp/index.js';
 import { serializeRtp } from '../../../src/telephony/sip/rtp/packet.js';
 import { serializeRed, type RedBlock } from '../../../src/telephony/sip/rtp/redundancy.js';
 import { serializeTelephoneEvent } from '../../../src/telephony/sip/rtp/telephone-event.js';
@@ -9,6 +9,7 @@ export const PCMU = 0;
 export const PCMA = 8;
 export const TE = 101;
 export const RED = 100;
+const KEYPAD = '0123456789*#';
 
 export type Step = { audio: Int16Array } | { key: number; ms: number };
 
@@ -28,6 +29,8 @@ export interface SessionOptions {
   /** Wrap events in RFC 2198 red with this many earlier event blocks. */
   redundancy?: number;
   codec?: 'pcmu' | 'pcma';
+  /** Send each key's tone in the audio as well as the events (some phones do both). */
+  withTone?: boolean;
 }
 
 export function rtpSession(steps: readonly Step[], options: SessionOptions = {}): SentPacket[] {
@@ -43,17 +46,20 @@ export function rtpSession(steps: readonly Step[], options: SessionOptions = {})
     out.push({ bytes: serializeRtp({ marker: m, payloadType, sequence: seq, timestamp, ssrc, payload }), atMs: clockMs, kind });
     seq = (seq + 1) & 0xffff;
   };
+  const sendAudio = (audio: Int16Array) => {
+    for (let at = 0; at < audio.length; at += 160) {
+      const frame = audio.subarray(at, Math.min(audio.length, at + 160));
+      const payload = new Uint8Array(frame.length);
+      (options.codec === 'pcma' ? encodeAlaw : encodeMulaw)(frame, payload);
+      push(options.codec === 'pcma' ? PCMA : PCMU, payload, ts, 'audio', marker);
+      marker = false;
+      ts = (ts + frame.length) >>> 0;
+      clockMs += frame.length / 8;
+    }
+  };
   for (const step of steps) {
     if ('audio' in step) {
-      for (let at = 0; at < step.audio.length; at += 160) {
-        const frame = step.audio.subarray(at, Math.min(step.audio.length, at + 160));
-        const payload = new Uint8Array(frame.length);
-        (options.codec === 'pcma' ? encodeAlaw : encodeMulaw)(frame, payload);
-        push(options.codec === 'pcma' ? PCMA : PCMU, payload, ts, 'audio', marker);
-        marker = false;
-        ts = (ts + frame.length) >>> 0;
-        clockMs += frame.length / 8;
-      }
+      sendAudio(step.audio);
       continue;
     }
     const total = step.ms * 8;
@@ -68,20 +74,28 @@ export function rtpSession(steps: readonly Step[], options: SessionOptions = {})
         push(TE, block, onset, 'event', first);
       }
     };
+    const tone = new Int16Array(total);
+    if (options.withTone) generateTone(tone, digitFrequencies(KEYPAD[step.key] as DtmfDigit), -8);
+    /** Covers the event's time up to `until`: with the tone's audio, or with the clock alone. */
+    const advance = (until: number) => {
+      const from = (ts - onset) >>> 0;
+      if (options.withTone) sendAudio(tone.subarray(from, until));
+      else clockMs += (until - from) / 8;
+      ts = (onset + until) >>> 0;
+    };
     let duration = 0;
     let first = true;
     while (duration + updateMs * 8 < total) {
       duration += updateMs * 8;
-      clockMs += updateMs;
+      advance(duration);
       sendEvent(duration, false, first);
       first = false;
     }
-    clockMs += (total - duration) / 8;
+    advance(total);
     for (let i = 0; i < 3; i++) {
       sendEvent(total, true, first && i === 0);
       if (i < 2) clockMs += updateMs / 5;
     }
-    ts = (onset + total) >>> 0;
   }
   return out;
 }
