@@ -9,7 +9,6 @@
  * continuous sequence numbers, no faster than real time plus the 2 s burst allowance) and carries no
  * decodable digit; the service stays healthy.
  */
-import { createSocket, type Socket } from 'node:dgram';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SipRelayCall } from '../../src/telephony/sip/relay/index.js';
@@ -17,7 +16,7 @@ import { seqDiff, serializeRtp } from '../../src/telephony/sip/rtp/packet.js';
 import { serializeRed } from '../../src/telephony/sip/rtp/redundancy.js';
 import { serializeTelephoneEvent } from '../../src/telephony/sip/rtp/telephone-event.js';
 import { decodeDigits, syntheticSpeech, waitFor } from '../helpers/twilio.js';
-import { fakeEndpoint, startRelayBed, type FakeEndpoint, type RelayBed } from '../telephony/sip/endpoints.js';
+import { fakeEndpoint, loopbackSocket, startRelayBed, type FakeEndpoint, type RelayBed } from '../telephony/sip/endpoints.js';
 import { PCMU, RED, rtpSession, TE } from '../telephony/sip/rtp-session.js';
 
 const LATCHED_SSRC = 0x5eed;
@@ -74,13 +73,6 @@ const datagram = fc.record({
   from: fc.constantFrom('peer', 'peer', 'peer', 'stranger'),
 });
 
-function socket(): Promise<Socket> {
-  return new Promise((resolve) => {
-    const s = createSocket('udp4');
-    s.bind(0, '127.0.0.1', () => resolve(s));
-  });
-}
-
 const pause = (ms: number) => new Promise((resolve) => setTimeout(() => resolve(undefined), ms));
 
 describe('fuzzing a SIP call’s RTP and RTCP ports disturbs no other call', () => {
@@ -104,7 +96,7 @@ describe('fuzzing a SIP call’s RTP and RTCP ports disturbs no other call', () 
       legs.push({ call, caller, agent, rtp: local.rtpPort, rtcp: local.rtcpPort });
     }
     const [healthy, target] = legs;
-    const stranger = await socket();
+    const stranger = await loopbackSocket();
     for (const p of rtpSession([{ audio: new Int16Array(480) }], { ssrc: LATCHED_SSRC }).map((s) => s.bytes)) target.caller.rtp.send(p, target.rtp, '127.0.0.1');
     target.caller.rtcp.send(Buffer.from([0x80, 201, 0, 1, 0, 0, 0x5e, 0xed]), target.rtcp, '127.0.0.1');
     await waitFor(() => target.call.stats().offerer.packets === 3);

@@ -21,7 +21,8 @@ export interface FakeEndpoint {
   close(): void;
 }
 
-function bound(): Promise<Socket> {
+/** A UDP socket on an ephemeral loopback port. */
+export function loopbackSocket(): Promise<Socket> {
   return new Promise((resolve) => {
     const socket = createSocket('udp4');
     socket.bind(0, '127.0.0.1', () => resolve(socket));
@@ -29,8 +30,8 @@ function bound(): Promise<Socket> {
 }
 
 export async function fakeEndpoint(): Promise<FakeEndpoint> {
-  const rtp = await bound();
-  const rtcp = await bound();
+  const rtp = await loopbackSocket();
+  const rtcp = await loopbackSocket();
   const received: RtpPacket[] = [];
   const rtcpReceived: Buffer[] = [];
   rtp.on('message', (buf) => {

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { createSocket, type Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SipRelayCall, SipRtpRelay } from '../../../src/telephony/sip/relay/index.js';
 import { seqDiff, serializeRtp } from '../../../src/telephony/sip/rtp/packet.js';
 import type { TestServer } from '../../helpers/server.js';
 import { syntheticSpeech, waitFor } from '../../helpers/twilio.js';
-import { fakeEndpoint, startRelayBed, type FakeEndpoint, type RelayBed } from './endpoints.js';
+import { fakeEndpoint, loopbackSocket, startRelayBed, type FakeEndpoint, type RelayBed } from './endpoints.js';
 import { PCMU, rtpSession } from './rtp-session.js';
 
 interface Leg {
@@ -28,13 +28,6 @@ async function openCall(server: TestServer, relay: SipRtpRelay, callId: string):
   return { call, caller, agent, callerPort: callerLocal.rtpPort, callerRtcpPort: callerLocal.rtcpPort };
 }
 
-function socket(): Promise<Socket> {
-  return new Promise((resolve) => {
-    const s = createSocket('udp4');
-    s.bind(0, '127.0.0.1', () => resolve(s));
-  });
-}
-
 const pause = (ms: number) => new Promise((resolve) => setTimeout(() => resolve(undefined), ms));
 
 describe('one call’s flood and garbage never disturb another call', () => {
@@ -52,7 +45,7 @@ describe('one call’s flood and garbage never disturb another call', () => {
     ({ server, relay } = bed);
     victim = await openCall(server, relay, 'sip-victim');
     flooded = await openCall(server, relay, 'sip-flooded');
-    const foreign = await socket();
+    const foreign = await loopbackSocket();
 
     // The flooded call latches onto its caller first, with real audio.
     const valid = rtpSession([{ audio: syntheticSpeech(SPEECH_MS, 5) }], { ssrc: 77 });
@@ -149,8 +142,8 @@ describe('port latching', () => {
   });
 
   it('learns the first source, drops strangers, and yields to the source the SDP named', async () => {
-    const nat = await socket();
-    const stranger = await socket();
+    const nat = await loopbackSocket();
+    const stranger = await loopbackSocket();
     const packets = rtpSession([{ audio: new Int16Array(160 * 30) }], { ssrc: 5 });
     const send = (s: Socket, i: number) => s.send(packets[i].bytes, leg.callerPort, '127.0.0.1');
     for (let i = 0; i < 5; i++) send(nat, i);

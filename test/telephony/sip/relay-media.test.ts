@@ -66,7 +66,7 @@ describe('codecs, rtcp-mux and hold', () => {
   });
 });
 
-describe('a forked call (ng via-branch): one bridge for all branches', () => {
+describe('forked calls and phones that send keys two ways', () => {
   let bed: RelayBed;
   const endpoints: FakeEndpoint[] = [];
 
@@ -79,7 +79,7 @@ describe('a forked call (ng via-branch): one bridge for all branches', () => {
     await bed?.close();
   });
 
-  it('sends the masked audio only to the branch the caller’s media reached, and ends the bridge with the last branch', async () => {
+  it('a forked call (ng via-branch) has one bridge: the masked audio goes only to the branch the caller’s media reached, and ends the bridge with the last branch', async () => {
     const callId = 'sip-fork-1';
     const calls = bed.server.context.calls;
     calls.upsert({ callSid: callId, state: 'ringing', startedAt: new Date().toISOString() });
@@ -104,22 +104,8 @@ describe('a forked call (ng via-branch): one bridge for all branches', () => {
     second.close('bye');
     expect(calls.get(callId)?.state).toBe('ended');
   });
-});
 
-describe('a phone that sends each key both as a tone and as RFC 4733 events', () => {
-  let bed: RelayBed;
-  const endpoints: FakeEndpoint[] = [];
-
-  beforeAll(async () => {
-    bed = await startRelayBed();
-  });
-
-  afterAll(async () => {
-    for (const e of endpoints) e.close();
-    await bed?.close();
-  });
-
-  it('counts each keypress once (the bridge merges the two reports), and the agent hears neither', async () => {
+  it('a key sent both as a tone and as RFC 4733 events counts once (the bridge merges the two reports), and the agent hears neither', async () => {
     const callId = 'sip-both-1';
     const ctx = bed.server.context;
     ctx.calls.upsert({ callSid: callId, agentId: 'agent', state: 'ringing', startedAt: new Date().toISOString() });

@@ -98,6 +98,8 @@ describe('the caller stream: events consumed, time filled, order restored', () =
             const fate = fates[i % fates.length];
             // Lose only event updates that are not the end packets: the end still arrives.
             const endPacket = p.kind === 'event' && (p.bytes[13] & 0x80) !== 0;
+            // The stream's first packet arrives first: it sets the play-out point (a packet sent before it would be late).
+            if (i === 0) return [{ bytes: p.bytes, atMs: -1 }];
             if (fate.lose === 0 && p.kind === 'event' && !endPacket) return [];
             return Array.from({ length: fate.copies }, (_, c) => ({ bytes: p.bytes, atMs: p.atMs + fate.delay + c }));
           });
