@@ -7,6 +7,11 @@ export type { CallState } from '../agent/contract.js';
 export interface CallRecord extends CallView {
   /** The agent call Toneguard placed through the platform's REST API: the only one whose stream may join. */
   agentCallSid?: string;
+  /**
+   * No agent is bound to the call (a SIP call whose proxy named no `toneguard-agent`): its audio
+   * is still masked, but no capture may start on it (409 `call_unbound`).
+   */
+  unbound?: boolean;
 }
 
 export interface CallRegistry {
