@@ -23,7 +23,7 @@ const SCRUB_ALERT_INTERVAL_MS = 60_000;
  * in an `audit.failureWindowMs`, repeats fold into one record with a `count`, so they cannot flood
  * the trail (or its fsyncs).
  */
-export const COALESCED_FAILURES: ReadonlySet<string> = new Set(['auth.failed', 'twilio.signature_failed', 'connector.auth_failed']);
+export const COALESCED_FAILURES: ReadonlySet<string> = new Set(['auth.failed', 'twilio.signature_failed', 'connector.auth_failed', 'sip.ng_refused']);
 
 /** Distinct reasons stay distinct records: a new kind of refusal is seen at once. */
 const refusalKey = (event: AuditEvent) => `${event.action}\u0000${event.source ?? event.actor.source ?? ''}\u0000${String(event.details?.reason ?? '')}`;
