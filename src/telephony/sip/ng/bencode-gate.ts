@@ -40,7 +40,7 @@ export function isWellFormedBencode(data: Uint8Array, maxDepth = MAX_BENCODE_DEP
       return false;
     } else if (byte === D || byte === L) {
       if (stack.length >= maxDepth) return false;
-      if (frame?.dict) frame.expectKey = true;
+      // The parent's key/value turn flips when this container ends, like any other value.
       stack.push({ dict: byte === D, expectKey: true });
       pos++;
       continue;
