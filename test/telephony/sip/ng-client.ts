@@ -26,18 +26,26 @@ export class NgClient {
     return client;
   }
 
-  /** Sends raw bytes; resolves with the reply to `cookie`, or undefined after `timeoutMs`. */
-  sendRaw(bytes: Buffer, cookie: string, timeoutMs = 2_000): Promise<Buffer | undefined> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(undefined), timeoutMs);
-      const list = this.waiting.get(cookie) ?? [];
-      list.push((reply) => {
-        clearTimeout(timer);
-        resolve(reply);
+  /**
+   * Sends raw bytes; resolves with the reply to `cookie`, or undefined after `timeoutMs`. With
+   * `retransmissions`, sends the same bytes again each `timeoutMs` without a reply, as the modules
+   * do (`rtpengine_retr`): UDP may lose a datagram under load.
+   */
+  async sendRaw(bytes: Buffer, cookie: string, timeoutMs = 2_000, retransmissions = 0): Promise<Buffer | undefined> {
+    for (let attempt = 0; attempt <= retransmissions; attempt++) {
+      const reply = await new Promise<Buffer | undefined>((resolve) => {
+        const timer = setTimeout(() => resolve(undefined), timeoutMs);
+        const list = this.waiting.get(cookie) ?? [];
+        list.push((message) => {
+          clearTimeout(timer);
+          resolve(message);
+        });
+        this.waiting.set(cookie, list);
+        this.socket.send(bytes, this.port, this.host);
       });
-      this.waiting.set(cookie, list);
-      this.socket.send(bytes, this.port, this.host);
-    });
+      if (reply) return reply;
+    }
+    return undefined;
   }
 
   /** Sends `<cookie> <bencoded dict>` and decodes the reply's dictionary (strings as text). */

@@ -45,7 +45,8 @@ function newDict(): NgDict {
 }
 
 function fromBencode(value: unknown, depth: number): NgValue | undefined {
-  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');
+  // Not `instanceof`: the package assigns a `__proto__` key as a prototype, so a dictionary can inherit from Uint8Array.
+  if (ArrayBuffer.isView(value)) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');
   if (typeof value === 'number') return Number.isSafeInteger(value) ? value : undefined;
   return fromContainer(value, depth, fromBencode);
 }
