@@ -21,7 +21,8 @@ export function registryBinding(deps: { calls: CallRegistry; captures: Pick<Capt
   const { calls, captures } = deps;
   return {
     open(callId, agentId) {
-      calls.upsert({ callSid: callId, state: 'ringing', startedAt: new Date().toISOString(), ...(agentId ? { agentId } : { unbound: true }) });
+      // No providerCallId: the SIP Call-ID often carries a host name, sometimes a number.
+      calls.upsert({ callSid: callId, provider: 'sip', state: 'ringing', startedAt: new Date().toISOString(), ...(agentId ? { agentId } : { unbound: true }) });
     },
     bind(callId, agentId) {
       const call = calls.get(callId);
