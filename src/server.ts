@@ -30,7 +30,8 @@ import { incidentPath } from './incident/state.js';
 import { IncidentSwitch } from './incident/switch.js';
 import { disposeExpiredTokens, startSweeper } from './vault/sweeper.js';
 import { disposeOldRecordings } from './media/retention.js';
-import { recordingsDir } from './media/service.js';
+import { recordingsDir, type MediaService } from './media/service.js';
+import { relayDeps, startSipMode, type RtpRelayFactory, type SipMode } from './telephony/sip/index.js';
 
 /**
  * Socket limits, so slow or idle clients cannot hold connections open. Node enforces the headers
@@ -51,6 +52,8 @@ export interface RunningServer {
   port: number;
   context: AppContext;
   server: HttpServer | HttpsServer;
+  /** SIP mode, when `sip.ng.listen` is set. */
+  sip?: SipMode;
   /** Graceful shutdown: stop accepting, run shutdown hooks, flush the audit trail, all within `http.shutdownTimeoutMs`. */
   close(): Promise<void>;
 }
@@ -62,6 +65,8 @@ export interface StartOptions {
   tls?: Pick<TlsMaterial, 'ca' | 'requestCert'>;
   /** `toneguard demo --watch`: lets the desktop play a simulated caller (development profile only). */
   callerSimulator?: CallerSimulator;
+  /** Builds the RTP relay SIP mode drives; needed when `sip.ng.listen` is set. */
+  rtpRelay?: RtpRelayFactory;
 }
 
 function buildLogger(config: Config, given: Logger | undefined): Logger {
@@ -71,6 +76,12 @@ function buildLogger(config: Config, given: Logger | undefined): Logger {
   }
   const destination = config.log.file ? pino.destination({ dest: config.log.file, mkdir: true, sync: false }) : undefined;
   return createLogger({ level: config.log.level, destination });
+}
+
+/** SIP mode over the injected relay; refused without one, since a SIP call must never bypass masking. */
+async function startSip(context: AppContext, media: MediaService, factory: RtpRelayFactory | undefined): Promise<SipMode> {
+  if (!factory) throw new ToneguardError('sip_relay_missing', 'sip.ng.listen (TONEGUARD_NG_LISTEN) is set but no RTP relay was provided', 500);
+  return startSipMode({ context, relay: factory(relayDeps(context, media)) });
 }
 
 /** The composition root: the one place that picks concrete implementations and wires them together. */
@@ -135,6 +146,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     verification,
   };
   const app = createApp(context);
+  const sip = config.sip.ng.listen ? await startSip(context, app.media, options.rtpRelay) : undefined;
+  if (sip) shutdownHooks.register('sip', () => sip.close());
   const tls = loadTlsMaterial(config);
   const limits = socketOptions(config.http);
   const server = tls
@@ -187,6 +200,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     port,
     context,
     server,
+    ...(sip ? { sip } : {}),
     close: () => (closing ??= close()),
   };
 }
