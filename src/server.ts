@@ -32,6 +32,7 @@ import { disposeExpiredTokens, startSweeper } from './vault/sweeper.js';
 import { disposeOldRecordings } from './media/retention.js';
 import { recordingsDir, type MediaService } from './media/service.js';
 import { relayDeps, startSipMode, type RtpRelayFactory, type SipMode } from './telephony/sip/index.js';
+import { createRtpRelay, relayMedia } from './telephony/sip/relay/index.js';
 
 /**
  * Socket limits, so slow or idle clients cannot hold connections open. Node enforces the headers
@@ -65,7 +66,7 @@ export interface StartOptions {
   tls?: Pick<TlsMaterial, 'ca' | 'requestCert'>;
   /** `toneguard demo --watch`: lets the desktop play a simulated caller (development profile only). */
   callerSimulator?: CallerSimulator;
-  /** Builds the RTP relay SIP mode drives; needed when `sip.ng.listen` is set. */
+  /** Builds the RTP relay SIP mode drives (default: the masking relay). */
   rtpRelay?: RtpRelayFactory;
 }
 
@@ -78,9 +79,12 @@ function buildLogger(config: Config, given: Logger | undefined): Logger {
   return createLogger({ level: config.log.level, destination });
 }
 
-/** SIP mode over the injected relay; refused without one, since a SIP call must never bypass masking. */
-async function startSip(context: AppContext, media: MediaService, factory: RtpRelayFactory | undefined): Promise<SipMode> {
-  if (!factory) throw new ToneguardError('sip_relay_missing', 'sip.ng.listen (TONEGUARD_NG_LISTEN) is set but no RTP relay was provided', 500);
+/** SIP mode's media path: the masking RTP relay, joined to the same media service as every provider. */
+const maskingRelay: RtpRelayFactory = ({ context, media, portRange }) =>
+  createRtpRelay({ media: relayMedia(media), portRange: { min: portRange.low, max: portRange.high }, logger: context.logger, metrics: context.metrics });
+
+/** SIP mode over the masking relay (tests may inject another). */
+async function startSip(context: AppContext, media: MediaService, factory: RtpRelayFactory = maskingRelay): Promise<SipMode> {
   return startSipMode({ context, relay: factory(relayDeps(context, media)) });
 }
 
