@@ -27,6 +27,12 @@ const PATHS = ['/signalwire/voice/inbound', '/signalwire/voice/agent', '/signalw
 const runs = (numRuns: number) => ({ numRuns, endOnFailure: true, ...(process.env.FUZZ_SEED ? { seed: Number(process.env.FUZZ_SEED) } : {}) });
 const uuid = fc.uuid();
 const request = webhookRequests(PATHS, uuid);
+/**
+ * Signed requests carry each field once: SignalWire's SDK (a fork of Twilio's 3.x helper) folds a
+ * repeated field into one `a,b` value where Twilio's current SDK signs each value, and SignalWire's
+ * voice webhooks repeat no field. Repeated fields stay in the unsigned and wrongly signed runs.
+ */
+const signedRequest = request.map((req) => ({ ...req, fields: req.fields.filter(([key], i) => req.fields.findIndex(([k]) => k === key) === i) }));
 const SIGNATURE_HEADER = SIGNALWIRE_CALL_DIALECT.stream.signatureHeader;
 
 describe('SignalWire fuzz: nothing crashes, nothing leaks, the healthy call keeps flowing', () => {
@@ -80,7 +86,7 @@ describe('SignalWire fuzz: nothing crashes, nothing leaks, the healthy call keep
         runs(200),
       );
       await fc.assert(
-        fc.asyncProperty(request, async (req) => {
+        fc.asyncProperty(signedRequest, async (req) => {
           const answer = await sendWebhook(bed.target, req, 'valid', SIGNATURE_HEADER);
           expectSafeAnswer(answer);
           expect(answer.status).not.toBe(403);
@@ -98,7 +104,7 @@ describe('SignalWire fuzz: nothing crashes, nothing leaks, the healthy call keep
       fc.constant(undefined),
       fc.stringMatching(/^[\x21-\x7e]{0,80}$/).map((t) => `Bearer ${t}`),
       fc.stringMatching(/^[\x21-\x7e]{1,80}$/),
-      fc.tuple(fc.stringMatching(/^[0-9a-z]{1,12}$/), fc.base64String({ minLength: 43, maxLength: 43 })).map(([e, m]) => `Bearer ${e}.${m.replace(/[+/=]/g, 'A')}`),
+      fc.tuple(fc.stringMatching(/^[0-9a-z]{1,12}$/), fc.stringMatching(/^[A-Za-z0-9_-]{43}$/)).map(([e, m]) => `Bearer ${e}.${m}`),
     );
     await healthy.across(() =>
       fc.assert(
