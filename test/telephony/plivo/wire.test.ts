@@ -175,7 +175,8 @@ describe('Plivo XML', () => {
       statusCallbackUrl: 'https://tg.example/plivo/status/stream?a=1&b=2',
     });
     const attributes = Object.fromEntries([...xml.matchAll(/ (\w+)="([^"]*)"/g)].filter(([, name]) => name !== 'version' && name !== 'encoding').map(([, name, value]) => [name, value.replaceAll('&amp;', '&')]));
-    const sdk = new plivo.Response();
+    const SdkResponse = plivo.Response as unknown as new () => { addStream(body: string, attributes: Record<string, string>): void; toXML(): string };
+    const sdk = new SdkResponse();
     sdk.addStream('wss://tg.example/media/plivo', attributes);
     expect(xml.replace(/^<\?xml[^>]*\?>/, '')).toBe(sdk.toXML());
     expect(attributes).toMatchObject({ bidirectional: 'true', keepCallAlive: 'true', audioTrack: 'inbound', contentType: 'audio/x-mulaw;rate=8000' });
