@@ -43,7 +43,7 @@ export interface WireEncoder {
 
 export interface WireSession {
   parse(data: Buffer, isBinary: boolean): ParsedMediaMessage;
-  encoder(start: StreamStart): WireEncoder | { reason: MediaRejectReason };
+  encoder(start: StreamStart): WireEncoder;
 }
 
 export interface MediaWire {

@@ -111,7 +111,6 @@ describe('jambonz media wire: outbound', () => {
   it('streams binary L16 frames; marks and killAudio as text', () => {
     for (const rate of [8000, 16000] as const) {
       const encoder = jambonzWire({ streaming: true }).session().encoder(start(rate));
-      if ('reason' in encoder) throw new Error('refused');
       expect(encoder.binary).toBe(true);
       const samples = Int16Array.from({ length: rate / 50 }, (_, i) => i * 101 - 8000);
       const frame = encoder.audio(samples) as Buffer;
@@ -131,7 +130,6 @@ describe('jambonz media wire: outbound', () => {
 
   it('without streaming, sends each chunk as a queued raw playAudio', () => {
     const encoder = jambonzWire({ streaming: false }).session().encoder(start(8000));
-    if ('reason' in encoder) throw new Error('refused');
     expect(encoder.binary).toBe(false);
     const samples = Int16Array.from({ length: 160 }, (_, i) => i * 50);
     const message = encoder.audio(samples) as Buffer;

@@ -126,7 +126,6 @@ describe('Plivo media wire: outbound', () => {
   it('writes playAudio in the stream format, checkpoint and clearAudio', () => {
     for (const format of [{ encoding: 'pcmu', sampleRate: 8000 }, { encoding: 'l16', sampleRate: 8000 }, { encoding: 'l16', sampleRate: 16000 }] as StreamFormat[]) {
       const encoder = plivoWire.session().encoder(start(format));
-      if ('reason' in encoder) throw new Error('refused');
       const samples = Int16Array.from({ length: format.sampleRate / 50 }, (_, i) => (i * 331) % 20000 - 10000);
       const message = encoder.audio(samples);
       if (message === undefined) throw new Error('not written');
@@ -157,7 +156,6 @@ describe('Plivo media wire: outbound', () => {
 
   it('keeps each message intact after release, when the socket still holds it', () => {
     const encoder = plivoWire.session().encoder(start({ encoding: 'pcmu', sampleRate: 8000 }));
-    if ('reason' in encoder) throw new Error('refused');
     const first = encoder.audio(new Int16Array(160).fill(1000)) as Buffer;
     const copy = Buffer.from(first);
     encoder.release();
