@@ -12,7 +12,8 @@ import { parseStreamXml, postPlivoWebhook } from '../../src/simulator/plivo/webh
 import { jambonzListenDocument } from '../../src/telephony/jambonz/listen.js';
 import { jambonzWire } from '../../src/telephony/jambonz/wire.js';
 import { JAMBONZ_SUBPROTOCOL } from '../../src/telephony/jambonz/ws-auth.js';
-import type { InboundMediaEvent, MediaWire } from '../../src/telephony/pending-seam.js';
+import type { InboundMediaEvent } from '../../src/media/types.js';
+import type { MediaWire } from '../../src/telephony/media-socket.js';
 import { plivoWire } from '../../src/telephony/plivo/wire.js';
 import { plivoStreamXml } from '../../src/telephony/plivo/xml.js';
 

@@ -1,6 +1,6 @@
 import type { WebSocket } from 'ws';
 import { decodeL16, encodeL16 } from '../../dsp/index.js';
-import { concatSamples } from '../../telephony/twilio/simulator/audio.js';
+import { concatSamples } from '../audio.js';
 import { JAMBONZ_SUBPROTOCOL } from '../../telephony/jambonz/ws-auth.js';
 import { pathUnder } from '../plivo/webhooks.js';
 import { closeSocket, closedWith, openSocket } from '../socket.js';

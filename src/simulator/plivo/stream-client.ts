@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import { decode, encode } from '../../dsp/index.js';
-import { concatSamples } from '../../telephony/twilio/simulator/audio.js';
+import { concatSamples } from '../audio.js';
 import { NONCE_HEADER, plivoV3Signature, SIGNATURE_HEADER } from '../../telephony/plivo/signature.js';
 import { plivoFormat } from '../../telephony/plivo/wire.js';
-import type { StreamFormat } from '../../telephony/pending-seam.js';
+import type { StreamFormat } from '../../media/types.js';
 import { closeSocket, closedWith, openSocket } from '../socket.js';
 import { pathUnder, plivoNonce, type PlivoStreamInstruction, type PlivoTarget } from './webhooks.js';
 

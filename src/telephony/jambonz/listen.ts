@@ -1,4 +1,4 @@
-import type { SampleRate } from '../pending-seam.js';
+import type { SampleRate } from '../../media/types.js';
 import type { WsCredentials } from './ws-auth.js';
 
 export interface ListenOptions {

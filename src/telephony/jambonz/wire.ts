@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { decodeL16, encodeL16 } from '../../dsp/index.js';
 import { Base64FrameWriter } from '../base64-frame-writer.js';
-import type { MediaWire, ParsedMediaMessage, SampleRate, StreamStart, WireEncoder, WireSession } from '../pending-seam.js';
+import type { ParsedMediaMessage, SampleRate, StreamStart } from '../../media/types.js';
+import type { MediaWire, WireEncoder, WireSession } from '../media-socket.js';
 
 /** Longest accepted frame: 200 ms of 16 kHz L16 (jambonz sends 20 ms; the size is not promised). */
 const MAX_FRAME_MS = 200;

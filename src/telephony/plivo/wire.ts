@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { decodeBase64Into } from '../../media/base64.js';
 import { bytesPerSample, decode, encode } from '../../dsp/index.js';
 import { Base64FrameWriter } from '../base64-frame-writer.js';
-import type { MediaWire, ParsedMediaMessage, StreamFormat, StreamStart, WireEncoder, WireSession } from '../pending-seam.js';
+import type { ParsedMediaMessage, StreamFormat, StreamStart } from '../../media/types.js';
+import type { MediaWire, WireEncoder, WireSession } from '../media-socket.js';
 import { decodeExtraHeaders } from './xml.js';
 
 /** Longest accepted inbound or outbound frame: 200 ms (Plivo does not promise a chunk size; 20 ms is usual). */

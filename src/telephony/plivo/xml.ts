@@ -1,4 +1,4 @@
-import type { StreamFormat } from '../pending-seam.js';
+import type { StreamFormat } from '../../media/types.js';
 
 /** The `<Stream contentType>` values Plivo documents, by the format they carry. */
 export type PlivoContentType = 'audio/x-mulaw;rate=8000' | 'audio/x-l16;rate=8000' | 'audio/x-l16;rate=16000';

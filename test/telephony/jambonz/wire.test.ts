@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { WebhookResponse } from '@jambonz/node-client';
 import { describe, expect, it } from 'vitest';
 import { decodeL16, encodeL16 } from '../../../src/dsp/index.js';
-import type { ParsedMediaMessage, SampleRate, StreamStart } from '../../../src/telephony/pending-seam.js';
+import type { ParsedMediaMessage, SampleRate, StreamStart } from '../../../src/media/types.js';
 import { jambonzHangupDocument, jambonzListenDocument } from '../../../src/telephony/jambonz/listen.js';
 import { jambonzWire } from '../../../src/telephony/jambonz/wire.js';
 

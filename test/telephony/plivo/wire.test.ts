@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import plivo from 'plivo';
 import { describe, expect, it } from 'vitest';
 import { decodeL16, decodeMulaw, encodeL16, encodeMulaw } from '../../../src/dsp/index.js';
-import type { ParsedMediaMessage, StreamFormat, StreamStart } from '../../../src/telephony/pending-seam.js';
+import type { ParsedMediaMessage, StreamFormat, StreamStart } from '../../../src/media/types.js';
 import { plivoWire } from '../../../src/telephony/plivo/wire.js';
 import { decodeExtraHeaders, encodeExtraHeaders, plivoStreamXml } from '../../../src/telephony/plivo/xml.js';
 
