@@ -47,6 +47,15 @@ const ENV_PATHS: Record<string, { path: string[]; kind: 'string' | 'int' | 'bool
   TONEGUARD_TLS_SELF_SIGNED: { path: ['http', 'tls', 'selfSigned'], kind: 'bool' },
   TONEGUARD_BEHIND_TLS_PROXY: { path: ['http', 'tls', 'behindProxy'], kind: 'bool' },
   TONEGUARD_CORS_ORIGINS: { path: ['http', 'corsOrigins'], kind: 'list' },
+  PLIVO_AUTH_ID: { path: ['plivo', 'authId'], kind: 'string' },
+  PLIVO_AUTH_TOKEN: { path: ['plivo', 'authToken'], kind: 'string' },
+  PLIVO_API_BASE_URL: { path: ['plivo', 'apiBaseUrl'], kind: 'string' },
+  PLIVO_AGENT_TARGET: { path: ['plivo', 'agentTarget'], kind: 'string' },
+  JAMBONZ_ACCOUNT_SID: { path: ['jambonz', 'accountSid'], kind: 'string' },
+  JAMBONZ_API_KEY: { path: ['jambonz', 'apiKey'], kind: 'string' },
+  JAMBONZ_API_BASE_URL: { path: ['jambonz', 'apiBaseUrl'], kind: 'string' },
+  JAMBONZ_WEBHOOK_SECRET: { path: ['jambonz', 'webhookSecret'], kind: 'string' },
+  JAMBONZ_AGENT_TARGET: { path: ['jambonz', 'agentTarget'], kind: 'string' },
 };
 
 export interface LoadConfigOptions {

@@ -1,5 +1,7 @@
 import type { Config } from '../config/index.js';
 import type { ProviderContext, TelephonyProvider } from './provider.js';
+import { createJambonzProvider, jambonzEnabled } from './jambonz/index.js';
+import { createPlivoProvider, plivoEnabled } from './plivo/index.js';
 import { createTwilioProvider } from './twilio/index.js';
 
 /** One row of the provider table: when it is on, and how it is made. */
@@ -11,7 +13,11 @@ export interface ProviderEntry {
 }
 
 /** Every telephony provider Toneguard speaks; `src/telephony/index.ts` mounts the enabled ones. */
-export const PROVIDERS: readonly ProviderEntry[] = [{ name: 'twilio', enabled: () => true, create: (ctx) => createTwilioProvider(ctx) }];
+export const PROVIDERS: readonly ProviderEntry[] = [
+  { name: 'twilio', enabled: () => true, create: (ctx) => createTwilioProvider(ctx) },
+  { name: 'plivo', enabled: (config) => plivoEnabled(config.plivo), create: (ctx) => createPlivoProvider(ctx) },
+  { name: 'jambonz', enabled: (config) => jambonzEnabled(config.jambonz), create: (ctx) => createJambonzProvider(ctx) },
+];
 
 export function enabledProviders(config: Config): ProviderEntry[] {
   return PROVIDERS.filter((entry) => entry.enabled(config));

@@ -37,14 +37,6 @@ export const jambonzSettingsSchema = z
 
 export type JambonzSettings = z.infer<typeof jambonzSettingsSchema>;
 
-/** Environment variables of the `jambonz` section (public contract). */
-export const JAMBONZ_ENV = {
-  JAMBONZ_ACCOUNT_SID: { path: ['jambonz', 'accountSid'], kind: 'string' },
-  JAMBONZ_API_KEY: { path: ['jambonz', 'apiKey'], kind: 'string' },
-  JAMBONZ_API_BASE_URL: { path: ['jambonz', 'apiBaseUrl'], kind: 'string' },
-  JAMBONZ_WEBHOOK_SECRET: { path: ['jambonz', 'webhookSecret'], kind: 'string' },
-  JAMBONZ_AGENT_TARGET: { path: ['jambonz', 'agentTarget'], kind: 'string' },
-} as const;
 
 export const jambonzEnabled = (settings: Pick<JambonzSettings, 'accountSid' | 'apiKey' | 'webhookSecret'>) =>
   settings.accountSid !== '' && settings.apiKey !== '' && settings.webhookSecret !== '';

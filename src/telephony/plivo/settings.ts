@@ -27,12 +27,5 @@ export const plivoSettingsSchema = z
 
 export type PlivoSettings = z.infer<typeof plivoSettingsSchema>;
 
-/** Environment variables of the `plivo` section (public contract). */
-export const PLIVO_ENV = {
-  PLIVO_AUTH_ID: { path: ['plivo', 'authId'], kind: 'string' },
-  PLIVO_AUTH_TOKEN: { path: ['plivo', 'authToken'], kind: 'string' },
-  PLIVO_API_BASE_URL: { path: ['plivo', 'apiBaseUrl'], kind: 'string' },
-  PLIVO_AGENT_TARGET: { path: ['plivo', 'agentTarget'], kind: 'string' },
-} as const;
 
 export const plivoEnabled = (settings: Pick<PlivoSettings, 'authId' | 'authToken'>) => settings.authId !== '' && settings.authToken !== '';

@@ -107,7 +107,9 @@ class PlivoSession implements WireSession {
     if (!format) return { ok: false, reason: 'unsupported_format' };
     this.format = format;
     const parameters = decodeExtraHeaders(event.data.extra_headers);
-    return { ok: true, event: { kind: 'start', start: { legCallId: callId, streamId, format, parameters } } };
+    // Toneguard knows the agent's call by the request_uuid it placed (Plivo's CallUUID comes later), and its credential names that id.
+    const legCallId = parameters.leg === 'agent' && parameters.request ? parameters.request : callId;
+    return { ok: true, event: { kind: 'start', start: { legCallId, streamId, format, parameters } } };
   }
 
   private audio(json: object): ParsedMediaMessage {
