@@ -1,9 +1,11 @@
 import type { Keypress } from '../capture/types.js';
+import type { AudioEncoding } from '../dsp/types.js';
+
+export type { AudioEncoding };
 
 /** Which side of the call a media stream carries. */
 export type LegRole = 'caller' | 'agent';
 
-export type AudioEncoding = 'pcmu' | 'pcma' | 'l16';
 export type SampleRate = 8000 | 16000;
 
 /** What a stream carries on the wire; the bridge runs at its sample rate. */
