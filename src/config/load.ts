@@ -56,6 +56,15 @@ const ENV_PATHS: Record<string, { path: string[]; kind: 'string' | 'int' | 'bool
   TONEGUARD_RTP_PORTS: { path: ['sip', 'rtp', 'portRange'], kind: 'string' },
   TONEGUARD_RTP_ADDRESS: { path: ['sip', 'rtp', 'advertisedAddress'], kind: 'string' },
   TONEGUARD_RTP_TIMEOUT_MS: { path: ['sip', 'rtp', 'timeoutMs'], kind: 'int' },
+  PLIVO_AUTH_ID: { path: ['plivo', 'authId'], kind: 'string' },
+  PLIVO_AUTH_TOKEN: { path: ['plivo', 'authToken'], kind: 'string' },
+  PLIVO_API_BASE_URL: { path: ['plivo', 'apiBaseUrl'], kind: 'string' },
+  PLIVO_AGENT_TARGET: { path: ['plivo', 'agentTarget'], kind: 'string' },
+  JAMBONZ_ACCOUNT_SID: { path: ['jambonz', 'accountSid'], kind: 'string' },
+  JAMBONZ_API_KEY: { path: ['jambonz', 'apiKey'], kind: 'string' },
+  JAMBONZ_API_BASE_URL: { path: ['jambonz', 'apiBaseUrl'], kind: 'string' },
+  JAMBONZ_WEBHOOK_SECRET: { path: ['jambonz', 'webhookSecret'], kind: 'string' },
+  JAMBONZ_AGENT_TARGET: { path: ['jambonz', 'agentTarget'], kind: 'string' },
 };
 
 export interface LoadConfigOptions {

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { jambonzSettingsSchema } from '../telephony/jambonz/settings.js';
+import { plivoSettingsSchema } from '../telephony/plivo/settings.js';
 import { ROLES } from '../agent/roles.js';
 import { VERIFICATION_LEVELS } from '../verification/levels.js';
 import { parseNgListen, parsePortRange } from '../telephony/sip/listen.js';
@@ -83,6 +85,8 @@ export const configSchema = z.strictObject({
       handledCallRetentionDays: z.int().positive().default(30),
     })
     .prefault({}),
+  plivo: plivoSettingsSchema,
+  jambonz: jambonzSettingsSchema,
   dsp: z
     .strictObject({
       lookaheadMs: z.number().min(0).max(20).default(20),

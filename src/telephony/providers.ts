@@ -1,5 +1,7 @@
 import type { Config } from '../config/index.js';
 import type { ProviderContext, TelephonyProvider } from './provider.js';
+import { createJambonzProvider, jambonzEnabled } from './jambonz/index.js';
+import { createPlivoProvider, plivoEnabled } from './plivo/index.js';
 import { createSignalWireProvider, signalWireConfigured } from './signalwire/index.js';
 import { createTwilioProvider } from './twilio/index.js';
 
@@ -15,6 +17,8 @@ export interface ProviderEntry {
 export const PROVIDERS: readonly ProviderEntry[] = [
   { name: 'twilio', enabled: () => true, create: (ctx) => createTwilioProvider(ctx) },
   { name: 'signalwire', enabled: signalWireConfigured, create: (ctx) => createSignalWireProvider(ctx) },
+  { name: 'plivo', enabled: (config) => plivoEnabled(config.plivo), create: (ctx) => createPlivoProvider(ctx) },
+  { name: 'jambonz', enabled: (config) => jambonzEnabled(config.jambonz), create: (ctx) => createJambonzProvider(ctx) },
 ];
 
 export function enabledProviders(config: Config): ProviderEntry[] {

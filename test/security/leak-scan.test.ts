@@ -16,6 +16,7 @@
  * multimon-ng over both decrypted recording channels and the audio the agent heard; none of it is
  * code under test. Hits are reported by label (where, which secret), never by value.
  */
+import { randomUUID } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,7 +24,13 @@ import { mintDevToken } from '../../src/agent/dev-issuer.js';
 import { getServiceJwks } from '../../src/audit/service-key.js';
 import type { CaptureView } from '../../src/capture/types.js';
 import { decryptRecording, readWav, withWavSizes } from '../../src/media/index.js';
-import { TEST_ACCOUNT_SID } from '../helpers/server.js';
+import { postJambonzWebhook } from '../../src/simulator/jambonz/webhooks.js';
+import type { PlayedCall } from '../../src/simulator/player.js';
+import { postPlivoWebhook } from '../../src/simulator/plivo/webhooks.js';
+import { JAMBONZ_PATHS } from '../../src/telephony/jambonz/index.js';
+import { PLIVO_PATHS } from '../../src/telephony/plivo/index.js';
+import { startJambonzTestBed, startPlivoTestBed } from '../helpers/providers.js';
+import { TEST_ACCOUNT_SID, type TestServer } from '../helpers/server.js';
 import { startSignalWireTestBed } from '../helpers/signalwire.js';
 import {
   decodeDigits,
@@ -33,7 +40,6 @@ import {
   silence,
   startTwilioTestBed,
   waitFor,
-  type SimulatedCall,
   type TwilioTestBed,
 } from '../helpers/twilio.js';
 import { processorKeyPairs } from '../processors/keys.js';
@@ -72,14 +78,50 @@ const scanner = new SecretScanner({
   ],
 });
 
-/** Every provider's calls go through the same scan: its bed (the real service, its REST stand-in) and where its agent calls ring. */
-const PROVIDER_BEDS = [
-  { provider: 'twilio', start: startTwilioTestBed, agentSettings: { twilio: { agentTarget: `client:${AGENT}` } } },
-  { provider: 'signalwire', start: startSignalWireTestBed, agentSettings: { signalwire: { agentTarget: `client:${AGENT}` } } },
+/** What the scan needs of a provider's bed: the real service, its REST stand-in's requests, calls, and a forged webhook carrying a PAN. */
+interface LeakBed {
+  server: TestServer;
+  standIn: { requests: readonly unknown[] };
+  dial(): Promise<PlayedCall>;
+  forgedWebhook(pan: string): Promise<{ status: number; body: string }>;
+  close(): Promise<void>;
+}
+
+/** A Twilio-format bed (Twilio, SignalWire): its inbound webhook, signed with the wrong token. */
+const twilioFormat = (bed: TwilioTestBed): LeakBed => ({
+  ...bed,
+  dial: () => bed.dial(),
+  forgedWebhook: (pan) => {
+    const { inboundPath, stream: signing } = bed.dialect;
+    const params = { AccountSid: TEST_ACCOUNT_SID, CallSid: bed.dialect.newCallSid(), Digits: pan };
+    return postTwilioWebhook(bed.target, inboundPath, params, signing.sign('not-the-auth-token', `${bed.target.publicUrl}${inboundPath}`, params), signing);
+  },
+});
+
+/** Every provider's calls go through the same scan: its bed and where its agent calls ring. */
+const PROVIDER_BEDS: { provider: string; start: (overrides: Record<string, unknown>) => Promise<LeakBed>; agentSettings: Record<string, unknown> }[] = [
+  { provider: 'twilio', start: async (o) => twilioFormat(await startTwilioTestBed(o)), agentSettings: { twilio: { agentTarget: `client:${AGENT}` } } },
+  { provider: 'signalwire', start: async (o) => twilioFormat(await startSignalWireTestBed(o)), agentSettings: { signalwire: { agentTarget: `client:${AGENT}` } } },
+  {
+    provider: 'plivo',
+    start: async (o) => {
+      const bed = await startPlivoTestBed(o);
+      return { ...bed, dial: () => bed.player.dial(), forgedWebhook: (pan) => postPlivoWebhook({ ...bed.target, authToken: 'not-the-auth-token' }, PLIVO_PATHS.inbound, { CallUUID: randomUUID(), Digits: pan }) };
+    },
+    agentSettings: { plivo: { agentId: AGENT } },
+  },
+  {
+    provider: 'jambonz',
+    start: async (o) => {
+      const bed = await startJambonzTestBed(o);
+      return { ...bed, dial: () => bed.player.dial(), forgedWebhook: (pan) => postJambonzWebhook({ ...bed.target, webhookSecret: 'not-the-secret' }, JAMBONZ_PATHS.inbound, { call_sid: randomUUID(), digits: pan }) };
+    },
+    agentSettings: { jambonz: { agentId: AGENT } },
+  },
 ];
 
 describe.each(PROVIDER_BEDS)('full-flow leak scan ($provider): no captured digit leaves the process except to the processor', ({ start, agentSettings }) => {
-  let bed: TwilioTestBed;
+  let bed: LeakBed;
   let processor: TestProcessor;
   let jwks: Awaited<ReturnType<typeof serveJwks>> | undefined;
   let http: RecordingHttp;
@@ -98,18 +140,18 @@ describe.each(PROVIDER_BEDS)('full-flow leak scan ($provider): no captured digit
   let processOutput: ReturnType<typeof captureProcessOutput> | undefined;
 
   /** The caller keys `digits` as in-band tones (4× real time) while the agent leg streams silence. */
-  async function key(call: SimulatedCall, digits: string): Promise<void> {
+  async function key(call: PlayedCall, digits: string): Promise<void> {
     const keyed = keypadTones(digits);
     await Promise.all([call.callerPlays(keyed, 4), call.agentPlays(silence((keyed.audio.length / 8) | 0), 4)]);
   }
 
-  async function startCapture(call: SimulatedCall, body: object): Promise<string> {
-    const started = await http.request<{ id: string }>('POST', `/v1/calls/${call.callSid}/captures`, body);
+  async function startCapture(call: PlayedCall, body: object): Promise<string> {
+    const started = await http.request<{ id: string }>('POST', `/v1/calls/${call.callId}/captures`, body);
     expect(started.status).toBe(201);
     return started.json.id;
   }
 
-  async function captureOver(call: SimulatedCall, body: object, digits: string): Promise<CaptureView> {
+  async function captureOver(call: PlayedCall, body: object, digits: string): Promise<CaptureView> {
     const id = await startCapture(call, body);
     await key(call, digits);
     await waitFor(() => finalView(bed.server, id));
@@ -132,7 +174,7 @@ describe.each(PROVIDER_BEDS)('full-flow leak scan ($provider): no captured digit
     events = await EventsRecorder.open(bed.server.url, token);
 
     const call = await bed.dial();
-    await waitFor(() => bed.server.context.calls.get(call.callSid)?.state === 'bridged');
+    await waitFor(() => bed.server.context.calls.get(call.callId)?.state === 'bridged');
     outcomes.card = await captureOver(call, { fields: ['card_number', 'expiry', 'cvv'] }, `${PAN}#${EXPIRY}${CVV}`);
     outcomes.ssn = await captureOver(call, { fields: ['ssn'] }, SSN);
     const badLuhn = await startCapture(call, { fields: ['card_number'], options: { maxAttempts: 2 } });
@@ -143,22 +185,19 @@ describe.each(PROVIDER_BEDS)('full-flow leak scan ($provider): no captured digit
     outcomes.badLuhn = await waitFor(() => finalView(bed.server, badLuhn));
     outcomes.timedOut = await captureOver(call, { fields: ['card_number'], options: { maxAttempts: 2, firstDigitTimeoutMs: 1000, interDigitTimeoutMs: 1000 } }, TIMED_OUT);
 
-    const { inboundPath, stream: signing } = bed.dialect;
-    const forgedParams = { AccountSid: TEST_ACCOUNT_SID, CallSid: bed.dialect.newCallSid(), Digits: PAN };
-    const forgedSignature = signing.sign('not-the-auth-token', `${bed.target.publicUrl}${inboundPath}`, forgedParams);
-    const forged = await postTwilioWebhook(bed.target, inboundPath, forgedParams, forgedSignature, signing);
+    const forged = await bed.forgedWebhook(PAN);
     forgedStatus = forged.status;
     http.bodies.push({ what: 'forged webhook', body: forged.body });
 
     const second = await bed.dial();
-    await waitFor(() => bed.server.context.calls.get(second.callSid)?.state === 'bridged');
+    await waitFor(() => bed.server.context.calls.get(second.callId)?.state === 'bridged');
     const halfKeyed = await startCapture(second, { fields: ['card_number'] });
     await key(second, HALF_PAN);
     await second.hangUp();
     outcomes.hangUp = await waitFor(() => finalView(bed.server, halfKeyed));
 
     await call.hangUp();
-    agentHeard.push(call.agent.receivedAudio(), second.agent.receivedAudio());
+    agentHeard.push(call.agentHeard(), second.agentHeard());
     await waitFor(() => {
       const names = readdirSync(join(bed.server.dataDir, 'recordings'));
       return names.length === 2 && names.every((n) => n.endsWith('.tgrec'));

@@ -1,0 +1,50 @@
+import { base64Length, encodeBase64Into } from '../media/base64.js';
+
+/**
+ * Builds outbound JSON audio messages (`…"payload":"<base64>"…`) into one reused buffer: the
+ * fixed text around the payload is written once, each frame only encodes its bytes between.
+ * The text around must need no escaping per frame (ids validated at the stream's start).
+ */
+export class Base64FrameWriter {
+  private readonly prefix: Buffer;
+  private readonly suffix: Buffer;
+  private buffer: Buffer;
+  private view: Buffer;
+
+  /** `template` holds the message with `\0` where the base64 payload goes. */
+  constructor(
+    template: string,
+    private readonly maxBytes: number,
+  ) {
+    const [prefix, suffix] = template.split('\0');
+    this.prefix = Buffer.from(prefix, 'utf8');
+    this.suffix = Buffer.from(suffix ?? '', 'utf8');
+    this.buffer = this.fresh();
+    this.view = this.buffer;
+  }
+
+  /** Bytes of the message for `n` payload bytes. */
+  messageBytes(n: number): number {
+    return this.prefix.length + base64Length(n) + this.suffix.length;
+  }
+
+  /** The message carrying `bytes[0, n)`; valid until the next call. */
+  message(bytes: Uint8Array, n: number): Buffer {
+    const end = encodeBase64Into(bytes, n, this.buffer, this.prefix.length);
+    const total = end + this.suffix.copy(this.buffer, end);
+    if (this.view.length !== total) this.view = this.buffer.subarray(0, total);
+    return this.view;
+  }
+
+  /** The socket still holds the last message: later messages go to a new buffer. */
+  detach(): void {
+    this.buffer = this.fresh();
+    this.view = this.buffer;
+  }
+
+  private fresh(): Buffer {
+    const buffer = Buffer.alloc(this.messageBytes(this.maxBytes));
+    this.prefix.copy(buffer, 0);
+    return buffer;
+  }
+}
