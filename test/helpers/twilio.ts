@@ -4,12 +4,14 @@ import type { CaptureView } from '../../src/capture/types.js';
 import {
   SimulatedCall,
   startTwilioRestStandIn,
+  twilioFormatPlayer,
+  type ProviderPlayer,
   type TwilioRestStandIn,
   type TwilioTarget,
-} from '../../src/telephony/twilio/simulator/index.js';
+} from '../../src/simulator/index.js';
 import { startTestServer, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, type TestServer } from './server.js';
 
-export * from '../../src/telephony/twilio/simulator/index.js';
+export * from '../../src/simulator/index.js';
 
 export const TEST_AGENT: Actor = { type: 'agent', id: 'agent', roles: ['agent'] };
 
@@ -17,6 +19,8 @@ export interface TwilioTestBed {
   server: TestServer;
   standIn: TwilioRestStandIn;
   target: TwilioTarget;
+  /** The simulator's Twilio player for this service (what `simulate-call` plays with). */
+  player: ProviderPlayer;
   dial(): Promise<SimulatedCall>;
   close(): Promise<void>;
 }
@@ -30,6 +34,7 @@ export async function startTwilioTestBed(overrides: Record<string, unknown> = {}
     server,
     standIn,
     target,
+    player: twilioFormatPlayer('twilio', target, TEST_ACCOUNT_SID, standIn),
     dial: () => SimulatedCall.dial({ target, accountSid: TEST_ACCOUNT_SID, standIn }),
     close: async () => {
       await server.close();

@@ -1,14 +1,15 @@
-import type { VerificationLevel } from '../../../verification/levels.js';
+import type { VerificationLevel } from '../verification/levels.js';
 import type { AgentControl } from './agent-control.js';
 import { concatSamples, keypadTones } from './audio.js';
-import type { SimulatedCall } from './call.js';
-import type { RecordedTwilioRequest, TwilioRestStandIn } from './rest-stand-in.js';
+import type { PlayedCall } from './player.js';
+import type { RecordedTwilioRequest, TwilioRestStandIn } from './twilio/rest-stand-in.js';
 
 const RATE = 8000;
 const pause = (ms: number) => new Int16Array(Math.round((ms * RATE) / 1000));
 
 export interface VerificationStepOptions {
   accountRef: string;
+  /** Where the service's text messages land (the one-time codes go out through Twilio's Messages API, whichever platform carries the call). */
   standIn: TwilioRestStandIn;
   speed: number;
   say: (line: string) => void;
@@ -30,12 +31,12 @@ async function poll<T>(probe: () => Promise<T | undefined>, timeoutMs: number, w
  * to the first number on file; the Twilio stand-in plays the customer's phone (the code is read
  * from its recorded `Messages.json` create), and the caller keys the code as DTMF tones.
  */
-export async function verifyCaller(call: SimulatedCall, agent: AgentControl, options: VerificationStepOptions): Promise<VerificationLevel> {
+export async function verifyCaller(call: PlayedCall, agent: AgentControl, options: VerificationStepOptions): Promise<VerificationLevel> {
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const looked = await agent.lookUpAccount(call.callSid, options.accountRef);
+  const looked = await agent.lookUpAccount(call.callId, options.accountRef);
   options.say(`the agent looks account up: level ${looked.level}, ${looked.numbersOnFile.length} number(s) on file`);
   const before = options.standIn.requests.length;
-  const captureId = await agent.sendCode(call.callSid, 0);
+  const captureId = await agent.sendCode(call.callId, 0);
   const isMessage = (r: RecordedTwilioRequest) => r.method === 'POST' && r.path.endsWith('/Messages.json');
   const message = await poll(async () => options.standIn.requests.slice(before).find(isMessage), timeoutMs, 'the text message');
   const code = /(?<!\d)(\d{6,8})(?!\d)/.exec(message.params.Body ?? '')?.[1];
@@ -50,7 +51,7 @@ export async function verifyCaller(call: SimulatedCall, agent: AgentControl, opt
     const view = await agent.view(captureId);
     return view.state === 'active' ? undefined : view;
   }, timeoutMs, 'the one-time code check');
-  const level = (await agent.verification(call.callSid))?.level ?? 'none';
+  const level = (await agent.verification(call.callId))?.level ?? 'none';
   options.say(`caller verification: ${level}`);
   return level;
 }

@@ -1,5 +1,5 @@
-import type { CallView, VerificationView } from '../../../agent/contract.js';
-import type { CaptureView } from '../../../capture/types.js';
+import type { CallView, VerificationView } from '../agent/contract.js';
+import type { CaptureView } from '../capture/types.js';
 
 /** How the simulated agent drives a capture: the agent REST API, or the capture service in-process. */
 export interface AgentControl {

@@ -40,8 +40,9 @@ function basicAuth(req: IncomingMessage): string | null {
 /**
  * A local stand-in for Twilio's REST API (Twilio itself is unreachable from tests and demos):
  * records every request and answers `Calls.json` and `Messages.json` creates with a fresh sid.
+ * Twilio-compatible APIs (SignalWire's Compatibility API) share it with their own call ids.
  */
-export async function startTwilioRestStandIn(listenPort = 0): Promise<TwilioRestStandIn> {
+export async function startTwilioRestStandIn(listenPort = 0, newCallSid: () => string = () => randomSid('CA')): Promise<TwilioRestStandIn> {
   const requests: RecordedTwilioRequest[] = [];
   const created: { request: RecordedTwilioRequest; callSid: string }[] = [];
   const listeners: ((request: RecordedTwilioRequest, callSid: string) => void)[] = [];
@@ -56,7 +57,7 @@ export async function startTwilioRestStandIn(listenPort = 0): Promise<TwilioRest
       requests.push(recorded);
       res.setHeader('content-type', 'application/json');
       if (recorded.method === 'POST' && /\/Calls\.json$/.test(recorded.path)) {
-        const sid = randomSid('CA');
+        const sid = newCallSid();
         res.statusCode = 201;
         res.end(JSON.stringify({ sid, status: 'queued', to: recorded.params.To, from: recorded.params.From }));
         created.push({ request: recorded, callSid: sid });

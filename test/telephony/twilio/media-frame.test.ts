@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeBase64Into, encodeBase64Into } from '../../src/media/base64.js';
-import { MediaMessageWriter, NOT_FAST, readMediaFrame } from '../../src/media/providers/twilio/media-frame.js';
-import { parseTwilioMessage, twilioMediaMessage } from '../../src/media/providers/twilio/messages.js';
-import { MAX_FRAME_BYTES, payloadRefusal } from '../../src/media/providers/twilio/stream.js';
+import { decodeBase64Into, encodeBase64Into } from '../../../src/media/base64.js';
+import { MediaMessageWriter, NOT_FAST, readMediaFrame } from '../../../src/telephony/twilio/media-frame.js';
+import { parseTwilioMessage, twilioMediaMessage } from '../../../src/telephony/twilio/media-messages.js';
+import { MAX_FRAME_BYTES, payloadRefusal } from '../../../src/telephony/twilio/wire.js';
 
 const STREAM = 'MZ' + 'b'.repeat(32);
 

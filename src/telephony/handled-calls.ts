@@ -1,15 +1,21 @@
 import Database from 'better-sqlite3';
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 
 const DAY_MS = 86_400_000;
 /** Expired rows are deleted at most this often (and at open). */
 const PRUNE_EVERY_MS = 60 * 60_000;
 
+/** Where one provider's answered call ids are remembered across restarts (Twilio's: `twilio-calls.db`). */
+export function handledCallsPath(dataDir: string, provider: string): string {
+  return join(dataDir, `${provider}-calls.db`);
+}
+
 /**
- * The CallSids whose voice webhook Toneguard has already answered, kept on disk. A Twilio
- * signature has no timestamp, so a captured signed webhook stays valid forever: remembering
- * each CallSid across restarts (for `retainDays`) is what makes a replay harmless.
+ * The platform call ids whose voice webhook Toneguard has already answered, kept on disk. A
+ * Twilio signature has no timestamp, so a captured signed webhook stays valid forever (and other
+ * platforms' timestamps only narrow the window): remembering each call id across restarts (for
+ * `retainDays`) is what makes a replay harmless.
  */
 export class HandledCallStore {
   private readonly db: Database.Database;
@@ -34,10 +40,10 @@ export class HandledCallStore {
     this.prune();
   }
 
-  /** Records the CallSid; false when it was already handled (a retry or a replay). */
-  claim(callSid: string): boolean {
+  /** Records the call id; false when it was already handled (a retry or a replay). */
+  claim(callId: string): boolean {
     if (this.now() - this.prunedAt > PRUNE_EVERY_MS) this.prune();
-    return this.claimStmt.run(callSid, this.now()).changes === 1;
+    return this.claimStmt.run(callId, this.now()).changes === 1;
   }
 
   close(): void {

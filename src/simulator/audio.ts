@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDtmfDetector, digitFrequencies, generateTone, type DtmfDigit } from '../../../dsp/index.js';
+import { createDtmfDetector, digitFrequencies, generateTone, type DtmfDigit } from '../dsp/index.js';
 
 const RATE = 8000;
 const samplesFor = (ms: number) => Math.round((ms * RATE) / 1000);
@@ -20,7 +20,7 @@ export function concatSamples(parts: readonly Int16Array[]): Int16Array {
 
 export interface KeyedAudio {
   audio: Int16Array;
-  /** Where each tone ends (sample index), when Twilio would send its `dtmf` event. */
+  /** Where each tone ends (sample index), when the platform would send its DTMF event. */
   keyEnds: { digit: DtmfDigit; endSample: number }[];
 }
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseTwilioMessage, twilioClearMessage, twilioMediaMessage } from '../../src/media/index.js';
+import { parseTwilioMessage, twilioClearMessage, twilioMediaMessage } from '../../../src/telephony/twilio/media-messages.js';
 
 const REASONS = new Set(['invalid_json', 'invalid_message', 'unknown_event']);
 const KINDS = new Set(['connected', 'start', 'audio', 'dtmf', 'mark', 'stop']);

@@ -12,12 +12,21 @@ export function signTwilio(authToken: string, url: string, params: Record<string
   return twilio.getExpectedTwilioSignature(authToken, url, params);
 }
 
+/** How a Twilio-compatible platform signs its form webhooks (SignalWire: its own header and token). */
+export interface WebhookSigning {
+  signatureHeader: string;
+  sign: (authToken: string, url: string, params: Record<string, string>) => string;
+}
+
+export const TWILIO_SIGNING: WebhookSigning = { signatureHeader: 'x-twilio-signature', sign: signTwilio };
+
 /** POSTs a form webhook as Twilio would: signed over the public URL. `pathAndQuery` may be a full public URL. */
 export async function postTwilioWebhook(
   target: TwilioTarget,
   pathAndQuery: string,
   params: Record<string, string>,
   signature?: string,
+  signing: WebhookSigning = TWILIO_SIGNING,
 ): Promise<{ status: number; body: string }> {
   const publicBase = target.publicUrl.replace(/\/$/, '');
   const path = pathAndQuery.startsWith(publicBase) ? pathAndQuery.slice(publicBase.length) : pathAndQuery;
@@ -25,7 +34,7 @@ export async function postTwilioWebhook(
     method: 'POST',
     headers: {
       'content-type': 'application/x-www-form-urlencoded',
-      'x-twilio-signature': signature ?? signTwilio(target.authToken, publicBase + path, params),
+      [signing.signatureHeader]: signature ?? signing.sign(target.authToken, publicBase + path, params),
     },
     body: new URLSearchParams(params),
   });
@@ -37,7 +46,7 @@ export interface StreamInstruction {
   parameters: Record<string, string>;
 }
 
-/** Reads the `<Connect><Stream>` out of our TwiML (the simulator plays Twilio's part). */
+/** Reads the `<Connect><Stream>` out of our TwiML or cXML (the simulator plays the platform's part). */
 export function parseStreamTwiml(twiml: string): StreamInstruction | undefined {
   const stream = /<Connect>\s*<Stream\b[^>]*\burl="([^"]+)"/.exec(twiml);
   if (!stream) return undefined;

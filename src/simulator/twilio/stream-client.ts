@@ -1,11 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { WebSocket } from 'ws';
-import { decodeMulaw, encodeMulaw } from '../../../dsp/index.js';
-import { concatSamples } from './audio.js';
-import { signTwilio, type TwilioTarget } from './webhooks.js';
-
-export const FRAME_SAMPLES = 160;
-export const FRAME_MS = 20;
+import { decodeMulaw, encodeMulaw } from '../../dsp/index.js';
+import { concatSamples } from '../audio.js';
+import { FRAME_MS } from '../pacing.js';
+import { TWILIO_SIGNING, type TwilioTarget, type WebhookSigning } from './webhooks.js';
 
 export interface StreamClientOptions {
   callSid: string;
@@ -14,6 +12,13 @@ export interface StreamClientOptions {
   /** Override the upgrade signature (forgery tests). */
   signature?: string;
 }
+
+/** Where a Twilio-format media stream connects and how its upgrade is signed (SignalWire speaks the same stream under its own names). */
+export interface StreamDialect extends WebhookSigning {
+  path: string;
+}
+
+export const TWILIO_DIALECT: StreamDialect = { ...TWILIO_SIGNING, path: '/media/twilio' };
 
 /**
  * Plays Twilio's side of one bidirectional Media Stream: a signed upgrade, `connected`,
@@ -38,11 +43,11 @@ export class TwilioStreamClient {
   }
 
   /** Opens the stream; rejects when the service refuses the upgrade. */
-  static async open(target: TwilioTarget, options: StreamClientOptions): Promise<TwilioStreamClient> {
-    const path = '/media/twilio';
+  static async open(target: TwilioTarget, options: StreamClientOptions, dialect: StreamDialect = TWILIO_DIALECT): Promise<TwilioStreamClient> {
+    const path = dialect.path;
     const publicWs = target.publicUrl.replace(/\/$/, '').replace(/^http/, 'ws') + path;
     const ws = new WebSocket(target.baseUrl.replace(/^http/, 'ws') + path, {
-      headers: { 'x-twilio-signature': options.signature ?? signTwilio(target.authToken, publicWs, {}) },
+      headers: { [dialect.signatureHeader]: options.signature ?? dialect.sign(target.authToken, publicWs, {}) },
     });
     await new Promise<void>((resolve, reject) => {
       ws.once('open', resolve);
@@ -135,23 +140,5 @@ export class TwilioStreamClient {
     } else if (message.event === 'clear') {
       this.clears++;
     }
-  }
-}
-
-/**
- * Sends `audio` in 20 ms frames, paced at `speed`× real time against the clock (no drift).
- * `onFrame` may add events between frames (e.g. a `dtmf` event at a tone's end).
- */
-export async function streamAudio(client: TwilioStreamClient, audio: Int16Array, speed = 1, onFrame?: (frameIndex: number) => void): Promise<void> {
-  const frames = Math.ceil(audio.length / FRAME_SAMPLES);
-  const started = performance.now();
-  const frame = new Int16Array(FRAME_SAMPLES);
-  for (let i = 0; i < frames && client.open; i++) {
-    frame.fill(0);
-    frame.set(audio.subarray(i * FRAME_SAMPLES, Math.min(audio.length, (i + 1) * FRAME_SAMPLES)));
-    client.sendAudio(frame);
-    onFrame?.(i);
-    const wait = started + ((i + 1) * FRAME_MS) / speed - performance.now();
-    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
   }
 }

@@ -1,5 +1,5 @@
-import { base64Length, decodeBase64Into, encodeBase64Into } from '../../base64.js';
-import { twilioMediaMessage } from './messages.js';
+import { base64Length, decodeBase64Into, encodeBase64Into } from '../../media/base64.js';
+import { twilioMediaMessage } from './media-messages.js';
 
 /**
  * The per-frame fast path for Twilio `media` messages, on the raw bytes: no string, no object,

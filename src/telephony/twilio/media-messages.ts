@@ -1,5 +1,18 @@
 import { z } from 'zod';
-import type { ParsedMediaMessage } from '../../types.js';
+import type { InboundMediaEvent, MediaRejectReason } from '../../media/types.js';
+
+/** Twilio's stream start as it arrives (μ-law at 8 kHz is the only format Media Streams sends). */
+export interface TwilioStart {
+  callSid: string;
+  streamSid: string;
+  /** The TwiML `<Parameter>`s. */
+  parameters: Readonly<Record<string, string>>;
+}
+
+/** One Twilio Media Streams message, validated; audio stays base64 until the wire decodes it into its buffer. */
+export type TwilioEvent = Exclude<InboundMediaEvent, { kind: 'start' | 'audio' }> | { kind: 'start'; start: TwilioStart } | { kind: 'audio'; payload: string };
+
+export type ParsedTwilioMessage = { ok: true; event: TwilioEvent } | { ok: false; reason: MediaRejectReason };
 
 /** Twilio sends numeric fields as strings; accept either, we ignore their values anyway. */
 const numeric = z.union([z.string().max(20), z.number()]);
@@ -42,10 +55,10 @@ const stop = z.object({ event: z.literal('stop') });
 const KNOWN_EVENTS = new Set(['connected', 'start', 'media', 'dtmf', 'mark', 'stop']);
 
 /**
- * Parses one Twilio Media Streams text message into a neutral event, or a reason code.
+ * Parses one Twilio Media Streams text message, or gives a reason code.
  * Never throws; the payload is never echoed into the result of a failure.
  */
-export function parseTwilioMessage(text: string): ParsedMediaMessage {
+export function parseTwilioMessage(text: string): ParsedTwilioMessage {
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -1,10 +1,9 @@
-import type { CaptureView } from '../../../capture/types.js';
+import type { CaptureView } from '../capture/types.js';
 import type { AgentControl } from './agent-control.js';
 import { concatSamples, decodeDigits, keypadTones, speech } from './audio.js';
-import { SimulatedCall } from './call.js';
-import type { TwilioRestStandIn } from './rest-stand-in.js';
-import type { TwilioTarget } from './webhooks.js';
-import type { VerificationLevel } from '../../../verification/levels.js';
+import type { PlayedCall, ProviderPlayer } from './player.js';
+import type { TwilioRestStandIn } from './twilio/rest-stand-in.js';
+import type { VerificationLevel } from '../verification/levels.js';
 import { verifyCaller } from './verification-step.js';
 
 const RATE = 8000;
@@ -12,20 +11,20 @@ const RATE = 8000;
 export const DEMO_KEYS = { card: '4111111111111111#', expiry: '1230', cvv: '737' };
 
 export interface ScenarioOptions {
-  target: TwilioTarget;
-  accountSid: string;
-  standIn: TwilioRestStandIn;
-  agent: (call: SimulatedCall) => Promise<AgentControl>;
+  /** Plays the call as one platform. */
+  player: ProviderPlayer;
+  agent: (call: PlayedCall) => Promise<AgentControl>;
   /** Progress lines for a human (never a captured digit). */
   say?: (line: string) => void;
   /** 1 = real time. */
   speed?: number;
-  /** Verify the caller with a one-time code (to a number on file for this account) before the card. */
-  verify?: { accountRef: string };
+  /** Verify the caller with a one-time code (to a number on file for this account) before the card; the code is read off the Twilio Messages stand-in. */
+  verify?: { accountRef: string; messages: TwilioRestStandIn };
 }
 
 export interface ScenarioResult {
-  callSid: string;
+  /** The neutral call id (`simulate-call` prints it as `callSid`, as before). */
+  callId: string;
   /** Digits an independent decoder finds in the audio the agent received: expected none. */
   agentHeard: { digits: string; decoder: string; seconds: number };
   speechSource: string;
@@ -39,7 +38,7 @@ const pause = (ms: number) => new Int16Array(Math.round((ms * RATE) / 1000));
 
 /**
  * The demo call: caller and agent talk, the agent starts a card capture, the caller keys the
- * card number, expiry and CVV as real DTMF tones (with Twilio `dtmf` events), the call ends.
+ * card number, expiry and CVV as real DTMF tones (with the platform's DTMF events), the call ends.
  */
 export async function runCardCaptureScenario(options: ScenarioOptions): Promise<ScenarioResult> {
   const say = options.say ?? (() => undefined);
@@ -49,10 +48,11 @@ export async function runCardCaptureScenario(options: ScenarioOptions): Promise<
 
   // A verified demo call comes in fully attested (STIR/SHAKEN "A"), as a real customer's would.
   const attested = options.verify ? { stirVerstat: 'TN-Validation-Passed-A' } : {};
-  const call = await SimulatedCall.dial({ target: options.target, accountSid: options.accountSid, standIn: options.standIn, ...attested });
-  say(`call ${call.callSid} answered; agent leg ${call.agentCallSid} placed through the Twilio REST stand-in and bridged`);
+  const call = await options.player.dial(attested);
+  say(`call ${call.callId} answered; agent leg ${call.agentCallId} placed through the ${options.player.name} REST stand-in and bridged`);
   const agent = await options.agent(call);
-  const verification = options.verify ? await verifyCaller(call, agent, { ...options.verify, standIn: options.standIn, speed, say }) : undefined;
+  const verify = options.verify;
+  const verification = verify ? await verifyCaller(call, agent, { accountRef: verify.accountRef, standIn: verify.messages, speed, say }) : undefined;
 
   const keys = keypadTones(DEMO_KEYS.card + DEMO_KEYS.expiry + DEMO_KEYS.cvv);
   // The caller speaks, the agent answers, the agent starts the capture, then the caller keys.
@@ -64,7 +64,7 @@ export async function runCardCaptureScenario(options: ScenarioOptions): Promise<
 
   say(`caller and agent talk (${callerTalk.source} speech); the agent starts a capture of card_number, expiry, cvv`);
   const captureStarts = new Promise<string>((resolve, reject) => {
-    setTimeout(() => agent.startCapture(call.callSid, ['card_number', 'expiry', 'cvv']).then(resolve, reject), (1000 * talkSamples) / RATE / speed);
+    setTimeout(() => agent.startCapture(call.callId, ['card_number', 'expiry', 'cvv']).then(resolve, reject), (1000 * talkSamples) / RATE / speed);
   });
   captureStarts.catch(() => undefined);
   await Promise.all([call.callerPlays(shiftedKeys, speed), call.agentPlays(agentTimeline, speed)]);
@@ -78,10 +78,10 @@ export async function runCardCaptureScenario(options: ScenarioOptions): Promise<
   }
   await call.hangUp();
 
-  const heardAudio = call.agent.receivedAudio();
+  const heardAudio = call.agentHeard();
   const heard = decodeDigits(heardAudio);
   return {
-    callSid: call.callSid,
+    callId: call.callId,
     agentHeard: { digits: heard.digits, decoder: heard.decoder, seconds: Math.round(heardAudio.length / RATE) },
     speechSource: callerTalk.source,
     capture,
