@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ToneguardError } from '../errors.js';
+import { TELNYX_ENV } from '../telephony/telnyx/settings.js';
+import { VONAGE_ENV } from '../telephony/vonage/settings.js';
 import { configSchema, type Config } from './schema.js';
 
 type Json = Record<string, unknown>;
@@ -47,6 +49,8 @@ const ENV_PATHS: Record<string, { path: string[]; kind: 'string' | 'int' | 'bool
   TONEGUARD_TLS_SELF_SIGNED: { path: ['http', 'tls', 'selfSigned'], kind: 'bool' },
   TONEGUARD_BEHIND_TLS_PROXY: { path: ['http', 'tls', 'behindProxy'], kind: 'bool' },
   TONEGUARD_CORS_ORIGINS: { path: ['http', 'corsOrigins'], kind: 'list' },
+  ...TELNYX_ENV,
+  ...VONAGE_ENV,
 };
 
 export interface LoadConfigOptions {

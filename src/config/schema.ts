@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { ROLES } from '../agent/roles.js';
+import { telnyxSettingsSchema } from '../telephony/telnyx/settings.js';
+import { vonageSettingsSchema } from '../telephony/vonage/settings.js';
 import { VERIFICATION_LEVELS } from '../verification/levels.js';
 
 /** Asymmetric JWS algorithms only: an HMAC algorithm would let anyone holding the public JWKS mint tokens. */
@@ -62,6 +64,10 @@ export const configSchema = z.strictObject({
       handledCallRetentionDays: z.int().positive().default(30),
     })
     .prefault({}),
+  /** Telnyx Call Control (enabled when apiKey, publicKey and connectionId are set). */
+  telnyx: telnyxSettingsSchema,
+  /** Vonage Voice API (enabled when applicationId, privateKeyFile and signatureSecret are set). */
+  vonage: vonageSettingsSchema,
   dsp: z
     .strictObject({
       lookaheadMs: z.number().min(0).max(20).default(20),

@@ -30,9 +30,11 @@ export interface WireEncoder {
 export interface WireSession {
   /**
    * One inbound message as a normalised event, or a reason to refuse it. Audio before an accepted
-   * start is refused with `media_before_start`. Never throws; never echoes the payload.
+   * start is refused with `media_before_start`. Never throws; never echoes the payload. A wire that
+   * reorders frames (Telnyx) may answer a list: none while it holds a frame back, several when the
+   * missing one arrives.
    */
-  parse(data: Buffer, isBinary: boolean): ParsedMediaMessage;
+  parse(data: Buffer, isBinary: boolean): ParsedMediaMessage | readonly ParsedMediaMessage[];
   /** The outbound side, once the stream's start was accepted. */
   encoder(start: StreamStart): WireEncoder;
 }
@@ -76,8 +78,9 @@ export function runMediaSocket(ws: WebSocket, wire: MediaWire, attach: StreamAtt
   let framesOut: FrameCount | undefined;
   let dropped: FrameCount | undefined;
 
+  // Control messages given as text go as text frames even where audio goes binary (Vonage's `{"action":"clear"}`).
   const send = (message: Buffer | string | undefined) => {
-    if (message !== undefined && ws.readyState === ws.OPEN) ws.send(message, frameOptions);
+    if (message !== undefined && ws.readyState === ws.OPEN) ws.send(message, typeof message === 'string' ? TEXT_FRAME : frameOptions);
   };
 
   const output: LegOutput = {
@@ -143,10 +146,7 @@ export function runMediaSocket(ws: WebSocket, wire: MediaWire, attach: StreamAtt
     if (!input) reject('start_timeout', true);
   }, settings.startTimeoutMs);
 
-  ws.on('message', (data: RawData, isBinary: boolean) => {
-    if (ended) return;
-    if (!limiter.allow()) return reject('rate_limited', true);
-    const parsed = session.parse(Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data), isBinary);
+  const handle = (parsed: ParsedMediaMessage) => {
     if (!parsed.ok) return reject(parsed.reason);
     const event = parsed.event;
     switch (event.kind) {
@@ -165,6 +165,14 @@ export function runMediaSocket(ws: WebSocket, wire: MediaWire, attach: StreamAtt
       default:
         return;
     }
+  };
+
+  ws.on('message', (data: RawData, isBinary: boolean) => {
+    if (ended) return;
+    if (!limiter.allow()) return reject('rate_limited', true);
+    const parsed = session.parse(Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data), isBinary);
+    if (!Array.isArray(parsed)) return handle(parsed as ParsedMediaMessage);
+    for (const one of parsed as readonly ParsedMediaMessage[]) if (!ended) handle(one);
   });
   ws.on('close', end);
   ws.on('error', (err) => {

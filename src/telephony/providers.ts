@@ -1,5 +1,6 @@
 import type { Config } from '../config/index.js';
 import type { ProviderContext, TelephonyProvider } from './provider.js';
+import { createTelnyxProvider, telnyxEnabled } from './telnyx/index.js';
 import { createTwilioProvider } from './twilio/index.js';
 
 /** One row of the provider table: when it is on, and how it is made. */
@@ -11,7 +12,10 @@ export interface ProviderEntry {
 }
 
 /** Every telephony provider Toneguard speaks; `src/telephony/index.ts` mounts the enabled ones. */
-export const PROVIDERS: readonly ProviderEntry[] = [{ name: 'twilio', enabled: () => true, create: (ctx) => createTwilioProvider(ctx) }];
+export const PROVIDERS: readonly ProviderEntry[] = [
+  { name: 'twilio', enabled: () => true, create: (ctx) => createTwilioProvider(ctx) },
+  { name: 'telnyx', enabled: (config) => telnyxEnabled(config.telnyx), create: (ctx) => createTelnyxProvider(ctx) },
+];
 
 export function enabledProviders(config: Config): ProviderEntry[] {
   return PROVIDERS.filter((entry) => entry.enabled(config));

@@ -31,19 +31,21 @@ export const telnyxSettingsSchema = z
     l16ByteOrder: z.enum(['big', 'little']).default('big'),
     /** Out-of-order frames are held back at most this many frames (20 ms each) waiting for a missing one. */
     reorderWindowFrames: z.int().min(0).max(10).default(3),
+    /** How long an answered call id is remembered (in `{dataDir}/telnyx-calls.db`), so that a replayed webhook is refused. */
+    handledCallRetentionDays: z.int().positive().default(30),
   })
   .prefault({});
 
 export type TelnyxSettings = z.infer<typeof telnyxSettingsSchema>;
 
 /** Environment variables of the `telnyx` section (public contract). */
-export const TELNYX_ENV = {
+export const TELNYX_ENV: Record<string, { path: string[]; kind: 'string' }> = {
   TELNYX_API_KEY: { path: ['telnyx', 'apiKey'], kind: 'string' },
   TELNYX_PUBLIC_KEY: { path: ['telnyx', 'publicKey'], kind: 'string' },
   TELNYX_CONNECTION_ID: { path: ['telnyx', 'connectionId'], kind: 'string' },
   TELNYX_API_BASE_URL: { path: ['telnyx', 'apiBaseUrl'], kind: 'string' },
   TELNYX_AGENT_TARGET: { path: ['telnyx', 'agentTarget'], kind: 'string' },
-} as const;
+};
 
 export function telnyxEnabled(settings: TelnyxSettings): boolean {
   return settings.apiKey !== '' && settings.publicKey !== '' && settings.connectionId !== '';

@@ -28,20 +28,22 @@ export const vonageSettingsSchema = z
     callerId: z.string().nullable().default(null),
     /** `audio/l16;rate=…` for both legs' websockets. */
     sampleRate: z.union([z.literal(8000), z.literal(16000)]).default(8000),
+    /** How long an answered call id is remembered (in `{dataDir}/vonage-calls.db`), so that a replayed webhook is refused. */
+    handledCallRetentionDays: z.int().positive().default(30),
   })
   .prefault({});
 
 export type VonageSettings = z.infer<typeof vonageSettingsSchema>;
 
 /** Environment variables of the `vonage` section (public contract). */
-export const VONAGE_ENV = {
+export const VONAGE_ENV: Record<string, { path: string[]; kind: 'string' }> = {
   VONAGE_APPLICATION_ID: { path: ['vonage', 'applicationId'], kind: 'string' },
   VONAGE_PRIVATE_KEY_FILE: { path: ['vonage', 'privateKeyFile'], kind: 'string' },
   VONAGE_SIGNATURE_SECRET: { path: ['vonage', 'signatureSecret'], kind: 'string' },
   VONAGE_API_KEY: { path: ['vonage', 'apiKey'], kind: 'string' },
   VONAGE_API_BASE_URL: { path: ['vonage', 'apiBaseUrl'], kind: 'string' },
   VONAGE_AGENT_TARGET: { path: ['vonage', 'agentTarget'], kind: 'string' },
-} as const;
+};
 
 export function vonageEnabled(settings: VonageSettings): boolean {
   return settings.applicationId !== '' && settings.privateKeyFile !== '' && settings.signatureSecret !== '';
