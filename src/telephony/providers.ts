@@ -2,6 +2,7 @@ import type { Config } from '../config/index.js';
 import type { ProviderContext, TelephonyProvider } from './provider.js';
 import { createTelnyxProvider, telnyxEnabled } from './telnyx/index.js';
 import { createTwilioProvider } from './twilio/index.js';
+import { createVonageProvider, vonageEnabled } from './vonage/index.js';
 
 /** One row of the provider table: when it is on, and how it is made. */
 export interface ProviderEntry {
@@ -15,6 +16,7 @@ export interface ProviderEntry {
 export const PROVIDERS: readonly ProviderEntry[] = [
   { name: 'twilio', enabled: () => true, create: (ctx) => createTwilioProvider(ctx) },
   { name: 'telnyx', enabled: (config) => telnyxEnabled(config.telnyx), create: (ctx) => createTelnyxProvider(ctx) },
+  { name: 'vonage', enabled: (config) => vonageEnabled(config.vonage), create: (ctx) => createVonageProvider(ctx) },
 ];
 
 export function enabledProviders(config: Config): ProviderEntry[] {

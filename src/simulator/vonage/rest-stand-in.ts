@@ -20,6 +20,8 @@ export interface VonageRestStandIn {
   waitFor(matches: (request: RecordedVonageRequest) => boolean, timeoutMs?: number): Promise<RecordedVonageRequest>;
   /** Answer the next `count` requests with this HTTP status (failure tests). */
   failNext(status: number, count?: number): void;
+  /** Checks requests against another application from now on (the service's, when it has its own key). */
+  trust(applicationId: string, publicKey: KeyObject): void;
   close(): Promise<void>;
 }
 
@@ -41,6 +43,7 @@ const CALL_PATH = /^\/v1\/calls\/([0-9a-fA-F-]{32,36})$/;
  * a create with a fresh call uuid, as Vonage does.
  */
 export async function startVonageRestStandIn(applicationId: string, publicKey: KeyObject, listenPort = 0): Promise<VonageRestStandIn> {
+  let trusted = { applicationId, publicKey };
   const requests: RecordedVonageRequest[] = [];
   const waiters: { matches: (r: RecordedVonageRequest) => boolean; resolve: (r: RecordedVonageRequest) => void }[] = [];
   let failures: { status: number; count: number } | undefined;
@@ -49,8 +52,8 @@ export async function startVonageRestStandIn(applicationId: string, publicKey: K
     const header = req.headers.authorization ?? '';
     if (!header.startsWith('Bearer ')) return false;
     try {
-      const { payload } = await jwtVerify(header.slice(7), publicKey, { algorithms: ['RS256'] });
-      return payload.application_id === applicationId;
+      const { payload } = await jwtVerify(header.slice(7), trusted.publicKey, { algorithms: ['RS256'] });
+      return payload.application_id === trusted.applicationId;
     } catch {
       return false;
     }
@@ -110,6 +113,9 @@ export async function startVonageRestStandIn(applicationId: string, publicKey: K
     },
     failNext(status, count = 1) {
       failures = { status, count };
+    },
+    trust(id, key) {
+      trusted = { applicationId: id, publicKey: key };
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

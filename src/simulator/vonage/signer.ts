@@ -1,4 +1,4 @@
-import { createHash, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import { SignJWT } from 'jose';
 
 /**
@@ -8,17 +8,25 @@ import { SignJWT } from 'jose';
  * service signs its REST calls with the private half, the REST stand-in checks them with the public.
  */
 export class VonageSigner {
-  readonly applicationId = randomUUID();
-  readonly apiKey = 'a1b2c3d4';
+  readonly applicationId: string;
+  readonly apiKey: string;
   readonly signatureSecret: string;
   readonly privateKeyPem: string;
   readonly publicKey: KeyObject;
 
-  constructor(signatureSecret = randomUUID() + randomUUID()) {
-    this.signatureSecret = signatureSecret;
-    const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    this.privateKeyPem = pair.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
-    this.publicKey = pair.publicKey;
+  /** A fresh account and application, or (for a configured service) its secret, api key, application and private key. */
+  constructor(account: { signatureSecret?: string; apiKey?: string; applicationId?: string; privateKeyPem?: string } = {}) {
+    this.signatureSecret = account.signatureSecret ?? randomUUID() + randomUUID();
+    this.apiKey = account.apiKey || 'a1b2c3d4';
+    this.applicationId = account.applicationId ?? randomUUID();
+    if (account.privateKeyPem) {
+      this.privateKeyPem = account.privateKeyPem;
+      this.publicKey = createPublicKey(account.privateKeyPem);
+    } else {
+      const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      this.privateKeyPem = pair.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+      this.publicKey = pair.publicKey;
+    }
   }
 
   /** The JWT Vonage would send with `payload` (the JSON it posts, or of the query it sends); none for an upgrade. */
