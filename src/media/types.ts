@@ -1,9 +1,11 @@
 import type { Keypress } from '../capture/types.js';
+import type { AudioEncoding } from '../dsp/types.js';
+
+export type { AudioEncoding };
 
 /** Which side of the call a media stream carries. */
 export type LegRole = 'caller' | 'agent';
 
-export type AudioEncoding = 'pcmu' | 'pcma' | 'l16';
 export type SampleRate = 8000 | 16000;
 
 /** What a stream carries on the wire; the bridge runs at its sample rate. */
@@ -28,6 +30,8 @@ export interface StreamStart {
 /** A normalised inbound media event. */
 export type InboundMediaEvent =
   | { kind: 'connected' }
+  /** Nothing to deliver yet: a reordering wire holds the message back until the one before it arrives. */
+  | { kind: 'held' }
   | { kind: 'start'; start: StreamStart }
   /** Linear samples at the stream's rate, in a buffer the wire reuses: valid until its next message. */
   | { kind: 'audio'; samples: Int16Array }

@@ -6,3 +6,4 @@ export { restAgentControl, type AgentControl } from './agent-control.js';
 export { runCardCaptureScenario, DEMO_KEYS, type ScenarioOptions, type ScenarioResult } from './scenario.js';
 export { verifyCaller, type VerificationStepOptions } from './verification-step.js';
 export * from './twilio/index.js';
+export { signalWireKit, signalWirePlayerStandIn, SIGNALWIRE_CALL_DIALECT } from './signalwire/player.js';

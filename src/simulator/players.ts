@@ -1,11 +1,12 @@
 import { usageError } from '../cli/args.js';
 import type { PlayerKit } from './player.js';
 import { telnyxKit } from './telnyx/player.js';
+import { signalWireKit } from './signalwire/player.js';
 import { twilioKit } from './twilio/player.js';
 import { vonageKit } from './vonage/player.js';
 
 /** One player per provider, by the name `--provider` takes. */
-const KITS: readonly PlayerKit[] = [twilioKit, telnyxKit, vonageKit];
+const KITS: readonly PlayerKit[] = [twilioKit, signalWireKit, telnyxKit, vonageKit];
 
 export const PLAYER_NAMES: readonly string[] = KITS.map((kit) => kit.name);
 

@@ -31,10 +31,11 @@ export interface WireSession {
   /**
    * One inbound message as a normalised event, or a reason to refuse it. Audio before an accepted
    * start is refused with `media_before_start`. Never throws; never echoes the payload. A wire that
-   * reorders frames (Telnyx) may answer a list: none while it holds a frame back, several when the
-   * missing one arrives.
+   * reorders frames (Telnyx) answers `held` while it keeps a message back.
    */
-  parse(data: Buffer, isBinary: boolean): ParsedMediaMessage | readonly ParsedMediaMessage[];
+  parse(data: Buffer, isBinary: boolean): ParsedMediaMessage;
+  /** Further results the last message released (a reorder window emptying), one per call until none: the runner drains it after each `parse`. */
+  next?(): ParsedMediaMessage | undefined;
   /** The outbound side, once the stream's start was accepted. */
   encoder(start: StreamStart): WireEncoder;
 }
@@ -171,8 +172,8 @@ export function runMediaSocket(ws: WebSocket, wire: MediaWire, attach: StreamAtt
     if (ended) return;
     if (!limiter.allow()) return reject('rate_limited', true);
     const parsed = session.parse(Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data), isBinary);
-    if (!Array.isArray(parsed)) return handle(parsed as ParsedMediaMessage);
-    for (const one of parsed as readonly ParsedMediaMessage[]) if (!ended) handle(one);
+    handle(parsed);
+    for (let more = session.next?.(); more && !ended; more = session.next?.()) handle(more);
   });
   ws.on('close', end);
   ws.on('error', (err) => {

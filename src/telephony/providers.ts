@@ -1,6 +1,7 @@
 import type { Config } from '../config/index.js';
 import type { ProviderContext, TelephonyProvider } from './provider.js';
 import { createTelnyxProvider, telnyxEnabled } from './telnyx/index.js';
+import { createSignalWireProvider, signalWireConfigured } from './signalwire/index.js';
 import { createTwilioProvider } from './twilio/index.js';
 import { createVonageProvider, vonageEnabled } from './vonage/index.js';
 
@@ -17,6 +18,7 @@ export const PROVIDERS: readonly ProviderEntry[] = [
   { name: 'twilio', enabled: () => true, create: (ctx) => createTwilioProvider(ctx) },
   { name: 'telnyx', enabled: (config) => telnyxEnabled(config.telnyx), create: (ctx) => createTelnyxProvider(ctx) },
   { name: 'vonage', enabled: (config) => vonageEnabled(config.vonage), create: (ctx) => createVonageProvider(ctx) },
+  { name: 'signalwire', enabled: signalWireConfigured, create: (ctx) => createSignalWireProvider(ctx) },
 ];
 
 export function enabledProviders(config: Config): ProviderEntry[] {

@@ -4,7 +4,9 @@ import type { CaptureView } from '../../src/capture/types.js';
 import {
   SimulatedCall,
   startTwilioRestStandIn,
+  TWILIO_CALL_DIALECT,
   twilioFormatPlayer,
+  type CallDialect,
   type ProviderPlayer,
   type TwilioRestStandIn,
   type TwilioTarget,
@@ -19,6 +21,8 @@ export interface TwilioTestBed {
   server: TestServer;
   standIn: TwilioRestStandIn;
   target: TwilioTarget;
+  /** How this bed's platform names its webhooks, streams and signatures (Twilio, or a Twilio-compatible platform). */
+  dialect: CallDialect;
   /** The simulator's Twilio player for this service (what `simulate-call` plays with). */
   player: ProviderPlayer;
   dial(): Promise<SimulatedCall>;
@@ -34,6 +38,7 @@ export async function startTwilioTestBed(overrides: Record<string, unknown> = {}
     server,
     standIn,
     target,
+    dialect: TWILIO_CALL_DIALECT,
     player: twilioFormatPlayer('twilio', target, TEST_ACCOUNT_SID, standIn),
     dial: () => SimulatedCall.dial({ target, accountSid: TEST_ACCOUNT_SID, standIn }),
     close: async () => {

@@ -76,7 +76,7 @@ export class SimulatedCall implements PlayedCall {
     );
     const callerStream = inbound.status === 200 ? parseStreamTwiml(inbound.body) : undefined;
     if (!callerStream) throw fail('inbound webhook', `status ${inbound.status}`);
-    const caller = await TwilioStreamClient.open(options.target, { callSid, accountSid: options.accountSid, parameters: callerStream.parameters }, dialect.stream);
+    const caller = await TwilioStreamClient.open(options.target, { callSid, accountSid: options.accountSid, parameters: callerStream.parameters, instruction: callerStream }, dialect.stream);
 
     const { request, callSid: agentCallSid } = await options.standIn
       .waitForCall((r) => r.params.Url?.endsWith(`call=${callSid}`), options.agentTimeoutMs)
@@ -87,7 +87,7 @@ export class SimulatedCall implements PlayedCall {
     const answer = await postTwilioWebhook(options.target, url, { AccountSid: options.accountSid, CallSid: agentCallSid, CallStatus: 'in-progress', Direction: 'outbound-api' }, undefined, dialect.stream);
     const agentStream = answer.status === 200 ? parseStreamTwiml(answer.body) : undefined;
     if (!agentStream) throw fail('agent webhook', `status ${answer.status}`);
-    const agent = await TwilioStreamClient.open(options.target, { callSid: agentCallSid, accountSid: options.accountSid, parameters: agentStream.parameters }, dialect.stream);
+    const agent = await TwilioStreamClient.open(options.target, { callSid: agentCallSid, accountSid: options.accountSid, parameters: agentStream.parameters, instruction: agentStream }, dialect.stream);
     return new SimulatedCall(callSid, agentCallSid, caller, agent, options, dialect);
   }
 

@@ -3,7 +3,7 @@ import { WebSocket } from 'ws';
 import { decodeMulaw, encodeMulaw } from '../../dsp/index.js';
 import { concatSamples } from '../audio.js';
 import { FRAME_MS } from '../pacing.js';
-import { TWILIO_SIGNING, type TwilioTarget, type WebhookSigning } from './webhooks.js';
+import { TWILIO_SIGNING, type StreamInstruction, type TwilioTarget, type WebhookSigning } from './webhooks.js';
 
 export interface StreamClientOptions {
   callSid: string;
@@ -11,11 +11,15 @@ export interface StreamClientOptions {
   parameters: Record<string, string>;
   /** Override the upgrade signature (forgery tests). */
   signature?: string;
+  /** The stream instruction this stream follows (for a dialect's upgrade headers). */
+  instruction?: StreamInstruction;
 }
 
 /** Where a Twilio-format media stream connects and how its upgrade is signed (SignalWire speaks the same stream under its own names). */
 export interface StreamDialect extends WebhookSigning {
   path: string;
+  /** The upgrade's own headers, when the platform sends what its stream instruction said (SignalWire's bearer token) rather than a signature. */
+  upgradeHeaders?: (instruction: StreamInstruction) => Record<string, string>;
 }
 
 export const TWILIO_DIALECT: StreamDialect = { ...TWILIO_SIGNING, path: '/media/twilio' };
@@ -47,7 +51,10 @@ export class TwilioStreamClient {
     const path = dialect.path;
     const publicWs = target.publicUrl.replace(/\/$/, '').replace(/^http/, 'ws') + path;
     const ws = new WebSocket(target.baseUrl.replace(/^http/, 'ws') + path, {
-      headers: { [dialect.signatureHeader]: options.signature ?? dialect.sign(target.authToken, publicWs, {}) },
+      headers:
+        dialect.upgradeHeaders && options.instruction && options.signature === undefined
+          ? dialect.upgradeHeaders(options.instruction)
+          : { [dialect.signatureHeader]: options.signature ?? dialect.sign(target.authToken, publicWs, {}) },
     });
     await new Promise<void>((resolve, reject) => {
       ws.once('open', resolve);

@@ -44,13 +44,17 @@ export async function postTwilioWebhook(
 export interface StreamInstruction {
   url: string;
   parameters: Record<string, string>;
+  /** The `<Stream>` element's attributes (SignalWire's `authBearerToken`, `codec`, …). */
+  attributes: Record<string, string>;
 }
 
 /** Reads the `<Connect><Stream>` out of our TwiML or cXML (the simulator plays the platform's part). */
 export function parseStreamTwiml(twiml: string): StreamInstruction | undefined {
-  const stream = /<Connect>\s*<Stream\b[^>]*\burl="([^"]+)"/.exec(twiml);
-  if (!stream) return undefined;
+  const stream = /<Connect>\s*<Stream\b([^>]*)>/.exec(twiml);
+  const attributes: Record<string, string> = {};
+  for (const match of (stream?.[1] ?? '').matchAll(/\b(\w+)="([^"]*)"/g)) attributes[match[1]] = match[2];
+  if (!attributes.url) return undefined;
   const parameters: Record<string, string> = {};
   for (const match of twiml.matchAll(/<Parameter name="([^"]*)" value="([^"]*)"\/>/g)) parameters[match[1]] = match[2];
-  return { url: stream[1], parameters };
+  return { url: attributes.url, parameters, attributes };
 }

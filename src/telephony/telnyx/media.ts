@@ -1,10 +1,12 @@
-import type { FrameCount, Metrics } from '../../audit/metrics.js';
+import type { Metrics } from '../../audit/metrics.js';
 import { decode } from '../../dsp/index.js';
 import type { ParsedMediaMessage, StreamStart } from '../../media/types.js';
 import type { MediaWire, WireEncoder, WireSession } from '../media-socket.js';
 import type { ReorderCounts } from './reorder.js';
 import type { TelnyxSettings } from './settings.js';
 import { TelnyxInbound, TelnyxOutbound, type TelnyxEvent } from './wire.js';
+
+const HELD: ParsedMediaMessage = { ok: true, event: { kind: 'held' } };
 
 /** Bytes of one 20 ms outbound message (base64 of 160 μ-law bytes plus the JSON around it), for the queue bound. */
 const NARROWBAND_MESSAGE_BYTES = 300;
@@ -14,24 +16,30 @@ class TelnyxSession implements WireSession {
   private readonly inbound: TelnyxInbound;
   private encoding: StreamStart['format']['encoding'] = 'pcmu';
   private readonly reported: ReorderCounts = { reordered: 0, duplicate: 0, late: 0, missing: 0 };
+  /** Results of the last message not yet handed to the runner. */
+  private due: ParsedMediaMessage[] = [];
 
   constructor(
     private readonly settings: Pick<TelnyxSettings, 'reorderWindowFrames' | 'l16ByteOrder'>,
-    private readonly counters: Record<keyof ReorderCounts, FrameCount | { inc(n?: number): void }>,
+    private readonly counters: Record<keyof ReorderCounts, { inc(n?: number): void }>,
   ) {
     this.inbound = new TelnyxInbound(settings.reorderWindowFrames, settings.l16ByteOrder);
   }
 
-  parse(data: Buffer, isBinary: boolean): ParsedMediaMessage | readonly ParsedMediaMessage[] {
+  parse(data: Buffer, isBinary: boolean): ParsedMediaMessage {
     if (isBinary) return { ok: false, reason: 'invalid_message' };
     const parsed = this.inbound.accept(data.toString('utf8'));
     this.report();
-    const out: ParsedMediaMessage[] = parsed.refusals.map((reason) => ({ ok: false, reason }));
+    this.due = parsed.refusals.map((reason): ParsedMediaMessage => ({ ok: false, reason }));
     for (const event of parsed.events) {
       const neutral = this.neutral(event);
-      if (neutral) out.push(neutral);
+      if (neutral) this.due.push(neutral);
     }
-    return out.length === 1 ? out[0] : out;
+    return this.due.shift() ?? HELD;
+  }
+
+  next(): ParsedMediaMessage | undefined {
+    return this.due.shift();
   }
 
   encoder(start: StreamStart): WireEncoder {
@@ -64,7 +72,7 @@ class TelnyxSession implements WireSession {
       case 'stop':
       case 'connected':
         return { ok: true, event };
-      default:
+      case 'error':
         // Telnyx's `error` frames are informational; the stream goes on or Telnyx stops it.
         return undefined;
     }

@@ -1,13 +1,18 @@
 import { z } from 'zod';
-import type { InboundMediaEvent, MediaRejectReason } from '../../media/types.js';
+import type { InboundMediaEvent, MediaRejectReason, StreamFormat } from '../../media/types.js';
 
-/** Twilio's stream start as it arrives (μ-law at 8 kHz is the only format Media Streams sends). */
+/** A Twilio-format stream start as it arrives. */
 export interface TwilioStart {
   callSid: string;
   streamSid: string;
   /** The TwiML `<Parameter>`s. */
   parameters: Readonly<Record<string, string>>;
+  /** Absent for Twilio (μ-law at 8 kHz is the only format Media Streams sends); a compatible platform's dialect sets it. */
+  format?: StreamFormat;
 }
+
+/** Reads a dialect's `start` message: the start, or a reason to refuse it. */
+export type StartReader = (json: object) => TwilioStart | MediaRejectReason;
 
 /** One Twilio Media Streams message, validated; audio stays base64 until the wire decodes it into its buffer. */
 export type TwilioEvent = Exclude<InboundMediaEvent, { kind: 'start' | 'audio' }> | { kind: 'start'; start: TwilioStart } | { kind: 'audio'; payload: string };
@@ -15,9 +20,9 @@ export type TwilioEvent = Exclude<InboundMediaEvent, { kind: 'start' | 'audio' }
 export type ParsedTwilioMessage = { ok: true; event: TwilioEvent } | { ok: false; reason: MediaRejectReason };
 
 /** Twilio sends numeric fields as strings; accept either, we ignore their values anyway. */
-const numeric = z.union([z.string().max(20), z.number()]);
+export const numeric = z.union([z.string().max(20), z.number()]);
 const sid = z.string().regex(/^[A-Z]{2}[0-9a-fA-F]{32}$/);
-const streamSid = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
+export const streamSid = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 
 const connected = z.object({ event: z.literal('connected') });
 const start = z.object({
@@ -54,18 +59,35 @@ const stop = z.object({ event: z.literal('stop') });
 
 const KNOWN_EVENTS = new Set(['connected', 'start', 'media', 'dtmf', 'mark', 'stop']);
 
+const twilioStart: StartReader = (json) => {
+  const parsed = start.safeParse(json);
+  if (!parsed.success) return 'invalid_message';
+  const { callSid, customParameters } = parsed.data.start;
+  return { callSid, streamSid: parsed.data.streamSid, parameters: customParameters };
+};
+
+/** One text message as a JSON object, or the reason it is none. */
+export function jsonObject(text: string): object | MediaRejectReason {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return 'invalid_json';
+  }
+  return typeof json !== 'object' || json === null || Array.isArray(json) ? 'invalid_message' : json;
+}
+
 /**
  * Parses one Twilio Media Streams text message, or gives a reason code.
  * Never throws; the payload is never echoed into the result of a failure.
  */
 export function parseTwilioMessage(text: string): ParsedTwilioMessage {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return { ok: false, reason: 'invalid_json' };
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) return { ok: false, reason: 'invalid_message' };
+  const json = jsonObject(text);
+  return typeof json === 'string' ? { ok: false, reason: json } : parseTwilioFormat(json, twilioStart);
+}
+
+/** A parsed Twilio-format message (Twilio's events and fields; the dialect reads its own `start`). */
+export function parseTwilioFormat(json: object, readStart: StartReader): ParsedTwilioMessage {
   const event = (json as { event?: unknown }).event;
   if (typeof event !== 'string' || !KNOWN_EVENTS.has(event)) return { ok: false, reason: 'unknown_event' };
   switch (event) {
@@ -74,10 +96,8 @@ export function parseTwilioMessage(text: string): ParsedTwilioMessage {
       return parsed.success ? { ok: true, event: { kind: 'audio', payload: parsed.data.media.payload } } : { ok: false, reason: 'invalid_message' };
     }
     case 'start': {
-      const parsed = start.safeParse(json);
-      if (!parsed.success) return { ok: false, reason: 'invalid_message' };
-      const { callSid, customParameters } = parsed.data.start;
-      return { ok: true, event: { kind: 'start', start: { callSid, streamSid: parsed.data.streamSid, parameters: customParameters } } };
+      const read = readStart(json);
+      return typeof read === 'string' ? { ok: false, reason: read } : { ok: true, event: { kind: 'start', start: read } };
     }
     case 'dtmf': {
       const parsed = dtmf.safeParse(json);

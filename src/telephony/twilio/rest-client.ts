@@ -59,7 +59,7 @@ export interface TwilioRestClient {
   createCall(request: CreateCallRequest): Promise<string>;
 }
 
-export function createTwilioRestClient(config: Pick<Config, 'twilio'>): TwilioRestClient & TwilioMessagesClient {
+export function createTwilioRestClient(config: { twilio: TwilioCredentials }): TwilioRestClient & TwilioMessagesClient {
   return {
     async createMessage(request) {
       // The body carries a one-time code: it is sent and never logged (errors name the status only).
