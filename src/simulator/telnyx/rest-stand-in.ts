@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { RequestLog } from '../request-log.js';
 
 export interface RecordedTelnyxCommand {
   /** `dial`, or the action of `/v2/calls/{id}/actions/{action}` (`answer`, `streaming_start`, `hangup`, …). */
@@ -42,18 +43,10 @@ const ACTION_PATH = /^\/v2\/calls\/([^/]+)\/actions\/([a-z_]+)$/;
  * every command and answers as Telnyx does, `dial` with a fresh call control id.
  */
 export async function startTelnyxRestStandIn(listenPort = 0): Promise<TelnyxRestStandIn> {
-  const commands: RecordedTelnyxCommand[] = [];
-  const waiters: { matches: (c: RecordedTelnyxCommand) => boolean; resolve: (c: RecordedTelnyxCommand) => void }[] = [];
+  const log = new RequestLog<RecordedTelnyxCommand>('Telnyx command');
   let failures: { status: number; count: number } | undefined;
 
-  const record = (command: RecordedTelnyxCommand) => {
-    commands.push(command);
-    for (const waiter of [...waiters]) {
-      if (!waiter.matches(command)) continue;
-      waiters.splice(waiters.indexOf(waiter), 1);
-      waiter.resolve(command);
-    }
-  };
+  const record = (entry: RecordedTelnyxCommand) => log.record(entry);
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     void readJson(req).then((body) => {
@@ -85,19 +78,8 @@ export async function startTelnyxRestStandIn(listenPort = 0): Promise<TelnyxRest
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    commands,
-    waitFor(matches, timeoutMs = 5000) {
-      const seen = commands.find(matches);
-      if (seen) return Promise.resolve(seen);
-      return new Promise((resolve, reject) => {
-        const waiter = { matches, resolve: (c: RecordedTelnyxCommand) => (clearTimeout(timer), resolve(c)) };
-        const timer = setTimeout(() => {
-          waiters.splice(waiters.indexOf(waiter), 1);
-          reject(new Error('no matching Telnyx command reached the stand-in'));
-        }, timeoutMs);
-        waiters.push(waiter);
-      });
-    },
+    commands: log.entries,
+    waitFor: (matches, timeoutMs) => log.waitFor(matches, timeoutMs),
     failNext(status, count = 1) {
       failures = { status, count };
     },

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { WebSocket } from 'ws';
 import { decode, encode, type AudioEncoding } from '../../dsp/index.js';
+import { concatSamples } from '../audio.js';
 import { swapBytePairs } from '../../telephony/telnyx/wire.js';
 
 /** What `streaming_start` told Telnyx (the body the stand-in recorded). */
@@ -129,13 +130,7 @@ export class TelnyxStreamClient {
   }
 
   receivedAudio(): Int16Array {
-    const out = new Int16Array(this.received.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const part of this.received) {
-      out.set(part, at);
-      at += part.length;
-    }
-    return out;
+    return concatSamples(this.received);
   }
 
   private nextSequence(): string {

@@ -2,6 +2,7 @@ import { randomUUID, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { jwtVerify } from 'jose';
+import { RequestLog } from '../request-log.js';
 
 export interface RecordedVonageRequest {
   method: string;
@@ -44,8 +45,7 @@ const CALL_PATH = /^\/v1\/calls\/([0-9a-fA-F-]{32,36})$/;
  */
 export async function startVonageRestStandIn(applicationId: string, publicKey: KeyObject, listenPort = 0): Promise<VonageRestStandIn> {
   let trusted = { applicationId, publicKey };
-  const requests: RecordedVonageRequest[] = [];
-  const waiters: { matches: (r: RecordedVonageRequest) => boolean; resolve: (r: RecordedVonageRequest) => void }[] = [];
+  const log = new RequestLog<RecordedVonageRequest>('Vonage request');
   let failures: { status: number; count: number } | undefined;
 
   const authorized = async (req: IncomingMessage) => {
@@ -59,14 +59,7 @@ export async function startVonageRestStandIn(applicationId: string, publicKey: K
     }
   };
 
-  const record = (request: RecordedVonageRequest) => {
-    requests.push(request);
-    for (const waiter of [...waiters]) {
-      if (!waiter.matches(request)) continue;
-      waiters.splice(waiters.indexOf(waiter), 1);
-      waiter.resolve(request);
-    }
-  };
+  const record = (entry: RecordedVonageRequest) => log.record(entry);
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     void Promise.all([readJson(req), authorized(req)]).then(([body, isAuthorized]) => {
@@ -98,19 +91,8 @@ export async function startVonageRestStandIn(applicationId: string, publicKey: K
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    requests,
-    waitFor(matches, timeoutMs = 5000) {
-      const seen = requests.find(matches);
-      if (seen) return Promise.resolve(seen);
-      return new Promise((resolve, reject) => {
-        const waiter = { matches, resolve: (r: RecordedVonageRequest) => (clearTimeout(timer), resolve(r)) };
-        const timer = setTimeout(() => {
-          waiters.splice(waiters.indexOf(waiter), 1);
-          reject(new Error('no matching Vonage request reached the stand-in'));
-        }, timeoutMs);
-        waiters.push(waiter);
-      });
-    },
+    requests: log.entries,
+    waitFor: (matches, timeoutMs) => log.waitFor(matches, timeoutMs),
     failNext(status, count = 1) {
       failures = { status, count };
     },

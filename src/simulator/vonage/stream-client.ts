@@ -1,5 +1,6 @@
 import { WebSocket } from 'ws';
 import { decodeL16, encodeL16 } from '../../dsp/index.js';
+import { concatSamples } from '../audio.js';
 import { rateOf } from '../../telephony/vonage/wire.js';
 import type { VonageSigner } from './signer.js';
 import type { WebsocketInstruction } from './webhooks.js';
@@ -85,13 +86,7 @@ export class VonageStreamClient {
   }
 
   receivedAudio(): Int16Array {
-    const out = new Int16Array(this.received.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const part of this.received) {
-      out.set(part, at);
-      at += part.length;
-    }
-    return out;
+    return concatSamples(this.received);
   }
 
   private sendText(message: unknown): void {
