@@ -26,6 +26,7 @@ export class Metrics {
   readonly scrubberHits = this.counter('toneguard_log_scrubber_hits_total', 'Sensitive-looking values masked by the last-line log scrubber');
   readonly alerts = this.counter('toneguard_alerts_total', 'Anomaly alerts raised', ['rule']);
   readonly malformedMessages = this.counter('toneguard_media_malformed_messages_total', 'Media messages refused', ['reason']);
+  readonly framesReordered = this.counter('toneguard_media_frames_reordered_total', 'Media messages that arrived out of order: held back and delivered, or dropped as duplicate or late', ['outcome']);
   readonly eventClients = this.gauge('toneguard_event_clients', 'Authenticated agent event sockets');
   readonly incidentFrozen = this.gauge('toneguard_incident_frozen', '1 while an incident freeze stops detokenization and new captures');
   readonly eventClientsDropped = this.counter('toneguard_event_clients_dropped_total', 'Agent event sockets closed by the server', ['reason']);

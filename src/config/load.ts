@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ToneguardError } from '../errors.js';
+import { TELNYX_ENV } from '../telephony/telnyx/settings.js';
+import { VONAGE_ENV } from '../telephony/vonage/settings.js';
 import { configSchema, type Config } from './schema.js';
 
 type Json = Record<string, unknown>;
@@ -65,6 +67,8 @@ const ENV_PATHS: Record<string, { path: string[]; kind: 'string' | 'int' | 'bool
   JAMBONZ_API_BASE_URL: { path: ['jambonz', 'apiBaseUrl'], kind: 'string' },
   JAMBONZ_WEBHOOK_SECRET: { path: ['jambonz', 'webhookSecret'], kind: 'string' },
   JAMBONZ_AGENT_TARGET: { path: ['jambonz', 'agentTarget'], kind: 'string' },
+  ...TELNYX_ENV,
+  ...VONAGE_ENV,
 };
 
 export interface LoadConfigOptions {

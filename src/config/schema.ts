@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { jambonzSettingsSchema } from '../telephony/jambonz/settings.js';
 import { plivoSettingsSchema } from '../telephony/plivo/settings.js';
 import { ROLES } from '../agent/roles.js';
+import { telnyxSettingsSchema } from '../telephony/telnyx/settings.js';
+import { vonageSettingsSchema } from '../telephony/vonage/settings.js';
 import { VERIFICATION_LEVELS } from '../verification/levels.js';
 import { parseNgListen, parsePortRange } from '../telephony/sip/listen.js';
 
@@ -65,6 +67,10 @@ export const configSchema = z.strictObject({
       handledCallRetentionDays: z.int().positive().default(30),
     })
     .prefault({}),
+  /** Telnyx Call Control (enabled when apiKey, publicKey and connectionId are set). */
+  telnyx: telnyxSettingsSchema,
+  /** Vonage Voice API (enabled when applicationId, privateKeyFile and signatureSecret are set). */
+  vonage: vonageSettingsSchema,
   /** SignalWire (Compatibility API: cXML and LaML REST). Mounted once `projectId`, `apiToken` and `signingKey` are set. */
   signalwire: z
     .strictObject({

@@ -16,6 +16,8 @@ function outboundUrls(config: Config): Array<[setting: string, url: string | nul
   return [
     ['auth.jwksUrl (TONEGUARD_JWKS_URL)', config.auth.jwksUrl],
     ['twilio.apiBaseUrl (TWILIO_API_BASE_URL)', config.twilio.apiBaseUrl],
+    ['telnyx.apiBaseUrl (TELNYX_API_BASE_URL)', config.telnyx.apiBaseUrl],
+    ['vonage.apiBaseUrl (VONAGE_API_BASE_URL)', config.vonage.apiBaseUrl],
     ['audit.alertWebhookUrl (TONEGUARD_ALERT_WEBHOOK_URL)', config.audit.alertWebhookUrl],
     ['verification.lookupUrl (TONEGUARD_VERIFICATION_LOOKUP_URL)', config.verification.lookupUrl],
     ...config.http.corsOrigins.map((origin, i): [string, string] => [`http.corsOrigins entry ${i + 1} (TONEGUARD_CORS_ORIGINS; also the widget's embedding origins)`, origin]),

@@ -30,6 +30,8 @@ export interface StreamStart {
 /** A normalised inbound media event. */
 export type InboundMediaEvent =
   | { kind: 'connected' }
+  /** Nothing to deliver yet: a reordering wire holds the message back until the one before it arrives. */
+  | { kind: 'held' }
   | { kind: 'start'; start: StreamStart }
   /** Linear samples at the stream's rate, in a buffer the wire reuses: valid until its next message. */
   | { kind: 'audio'; samples: Int16Array }

@@ -2,11 +2,13 @@ import { usageError } from '../cli/args.js';
 import type { PlayerKit } from './player.js';
 import { jambonzKit } from './jambonz/player.js';
 import { plivoKit } from './plivo/player.js';
+import { telnyxKit } from './telnyx/player.js';
 import { signalWireKit } from './signalwire/player.js';
 import { twilioKit } from './twilio/player.js';
+import { vonageKit } from './vonage/player.js';
 
 /** One player per provider, by the name `--provider` takes. */
-const KITS: readonly PlayerKit[] = [twilioKit, signalWireKit, plivoKit, jambonzKit];
+const KITS: readonly PlayerKit[] = [twilioKit, signalWireKit, telnyxKit, vonageKit, plivoKit, jambonzKit];
 
 export const PLAYER_NAMES: readonly string[] = KITS.map((kit) => kit.name);
 

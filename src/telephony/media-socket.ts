@@ -30,9 +30,12 @@ export interface WireEncoder {
 export interface WireSession {
   /**
    * One inbound message as a normalised event, or a reason to refuse it. Audio before an accepted
-   * start is refused with `media_before_start`. Never throws; never echoes the payload.
+   * start is refused with `media_before_start`. Never throws; never echoes the payload. A wire that
+   * reorders frames (Telnyx) answers `held` while it keeps a message back.
    */
   parse(data: Buffer, isBinary: boolean): ParsedMediaMessage;
+  /** Further results the last message released (a reorder window emptying), one per call until none: the runner drains it after each `parse`. */
+  next?(): ParsedMediaMessage | undefined;
   /** The outbound side, once the stream's start was accepted. */
   encoder(start: StreamStart): WireEncoder;
 }
@@ -76,8 +79,9 @@ export function runMediaSocket(ws: WebSocket, wire: MediaWire, attach: StreamAtt
   let framesOut: FrameCount | undefined;
   let dropped: FrameCount | undefined;
 
+  // Control messages given as text go as text frames even where audio goes binary (Vonage's `{"action":"clear"}`).
   const send = (message: Buffer | string | undefined) => {
-    if (message !== undefined && ws.readyState === ws.OPEN) ws.send(message, frameOptions);
+    if (message !== undefined && ws.readyState === ws.OPEN) ws.send(message, typeof message === 'string' ? TEXT_FRAME : frameOptions);
   };
 
   const output: LegOutput = {
@@ -143,10 +147,7 @@ export function runMediaSocket(ws: WebSocket, wire: MediaWire, attach: StreamAtt
     if (!input) reject('start_timeout', true);
   }, settings.startTimeoutMs);
 
-  ws.on('message', (data: RawData, isBinary: boolean) => {
-    if (ended) return;
-    if (!limiter.allow()) return reject('rate_limited', true);
-    const parsed = session.parse(Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data), isBinary);
+  const handle = (parsed: ParsedMediaMessage) => {
     if (!parsed.ok) return reject(parsed.reason);
     const event = parsed.event;
     switch (event.kind) {
@@ -165,6 +166,14 @@ export function runMediaSocket(ws: WebSocket, wire: MediaWire, attach: StreamAtt
       default:
         return;
     }
+  };
+
+  ws.on('message', (data: RawData, isBinary: boolean) => {
+    if (ended) return;
+    if (!limiter.allow()) return reject('rate_limited', true);
+    const parsed = session.parse(Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data), isBinary);
+    handle(parsed);
+    for (let more = session.next?.(); more && !ended; more = session.next?.()) handle(more);
   });
   ws.on('close', end);
   ws.on('error', (err) => {

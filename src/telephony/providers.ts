@@ -2,8 +2,10 @@ import type { Config } from '../config/index.js';
 import type { ProviderContext, TelephonyProvider } from './provider.js';
 import { createJambonzProvider, jambonzEnabled } from './jambonz/index.js';
 import { createPlivoProvider, plivoEnabled } from './plivo/index.js';
+import { createTelnyxProvider, telnyxEnabled } from './telnyx/index.js';
 import { createSignalWireProvider, signalWireConfigured } from './signalwire/index.js';
 import { createTwilioProvider } from './twilio/index.js';
+import { createVonageProvider, vonageEnabled } from './vonage/index.js';
 
 /** One row of the provider table: when it is on, and how it is made. */
 export interface ProviderEntry {
@@ -16,6 +18,8 @@ export interface ProviderEntry {
 /** Every telephony provider Toneguard speaks; `src/telephony/index.ts` mounts the enabled ones. */
 export const PROVIDERS: readonly ProviderEntry[] = [
   { name: 'twilio', enabled: () => true, create: (ctx) => createTwilioProvider(ctx) },
+  { name: 'telnyx', enabled: (config) => telnyxEnabled(config.telnyx), create: (ctx) => createTelnyxProvider(ctx) },
+  { name: 'vonage', enabled: (config) => vonageEnabled(config.vonage), create: (ctx) => createVonageProvider(ctx) },
   { name: 'signalwire', enabled: signalWireConfigured, create: (ctx) => createSignalWireProvider(ctx) },
   { name: 'plivo', enabled: (config) => plivoEnabled(config.plivo), create: (ctx) => createPlivoProvider(ctx) },
   { name: 'jambonz', enabled: (config) => jambonzEnabled(config.jambonz), create: (ctx) => createJambonzProvider(ctx) },
