@@ -1,0 +1,47 @@
+import { join } from 'node:path';
+import { writePcap } from './pcap.js';
+import { rfc4733Stream, speechThenTones, writeAudioPcap } from './media.js';
+import { callerScenario } from './sipp.js';
+import type { ReceivedStream } from './sink.js';
+
+/** The two customers of the SIP tests, who both key a test card number. */
+
+export const CARD = '4111111111111111';
+export const TONES_SSRC = 0x70a1e501;
+export const EVENTS_SSRC = 0x70a1e502;
+
+export interface StandardCallers {
+  /** Speech, a pause, then the card number as in-band tones (G.711 μ-law). */
+  tones: { scenario: string; tonesAtMs: number; durationMs: number };
+  /** Silence with the card number keyed as RFC 4733 events (SIPp's shipped RFC 2833 packets). */
+  events: { scenario: string; eventPackets: number; durationMs: number };
+}
+
+/**
+ * Writes both callers' media and SIPp scenarios into `dir`. `agent` goes in X-Toneguard-Agent on
+ * the tones caller's INVITE; `pauseMs` is how long the tones caller talks quietly before keying
+ * (the time a test has to start a capture), and `eventsHoldMs` how long the events caller waits
+ * after its ACK before it keys.
+ */
+export function standardCallers(dir: string, options: { agent?: string; pauseMs?: number; eventsHoldMs?: number } = {}): StandardCallers {
+  const audio = speechThenTones(CARD, { pauseMs: options.pauseMs });
+  const tonesPcap = join(dir, 'caller-tones.pcap');
+  writeAudioPcap(tonesPcap, audio.samples, TONES_SSRC);
+  const headers = options.agent ? { 'X-Toneguard-Agent': options.agent } : undefined;
+  const events = rfc4733Stream(CARD, { ssrc: EVENTS_SSRC });
+  const eventsPcap = join(dir, 'caller-events.pcap');
+  writePcap(eventsPcap, events.packets);
+  return {
+    tones: { scenario: callerScenario({ headers, steps: [{ pcap: tonesPcap, durationMs: audio.durationMs + 400 }] }), tonesAtMs: audio.tonesAtMs, durationMs: audio.durationMs },
+    events: {
+      scenario: callerScenario({ holdMs: options.eventsHoldMs, steps: [{ pcap: eventsPcap, durationMs: events.durationMs + 400 }] }),
+      eventPackets: events.eventPackets,
+      durationMs: events.durationMs,
+    },
+  };
+}
+
+/** The stream the agent received from a caller, by the caller's SSRC (a passthrough relay keeps it). */
+export function streamFrom(streams: readonly ReceivedStream[], ssrc: number): ReceivedStream | undefined {
+  return streams.find((s) => s.packets.some((p) => p.ssrc === ssrc));
+}
