@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { writePcap } from './pcap.js';
 import { rfc4733Stream, speechThenTones, writeAudioPcap } from './media.js';
 import { callerScenario } from './sipp.js';
+import type { Scene } from './scene.js';
 import type { ReceivedStream } from './sink.js';
 
 /** The two customers of the SIP tests, who both key a test card number. */
@@ -44,4 +45,26 @@ export function standardCallers(dir: string, options: { agent?: string; pauseMs?
 /** The stream the agent received from a caller, by the caller's SSRC (a passthrough relay keeps it). */
 export function streamFrom(streams: readonly ReceivedStream[], ssrc: number): ReceivedStream | undefined {
   return streams.find((s) => s.packets.some((p) => p.ssrc === ssrc));
+}
+
+/** What the agent received from each standard caller. */
+export interface StandardOutcome {
+  tones?: ReceivedStream;
+  events?: ReceivedStream;
+  all: ReceivedStream[];
+}
+
+/**
+ * Runs both standard callers at once through `scene` and waits for the agent's last packets.
+ * Throws with every process's log when a SIPp caller fails.
+ */
+export async function runStandardCalls(scene: Scene, options: Parameters<typeof standardCallers>[1] = {}, during?: (callers: StandardCallers) => Promise<void>): Promise<StandardOutcome> {
+  const callers = standardCallers(scene.dir, options);
+  const [tones, events] = await Promise.all([scene.call('tones', callers.tones.scenario), scene.call('events', callers.events.scenario), during?.(callers)]);
+  for (const [name, run] of [['tones', tones], ['events', events]] as const) {
+    if (run.code !== 0) throw new Error(`the ${name} caller failed (sipp exit ${run.code})\n${run.log.slice(-2000)}\n${scene.logs()}`);
+  }
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const all = scene.sink.streams();
+  return { tones: streamFrom(all, TONES_SSRC), events: streamFrom(all, EVENTS_SSRC), all };
 }

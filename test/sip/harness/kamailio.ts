@@ -52,7 +52,7 @@ async function answersSip(port: number, timeoutMs = 300): Promise<boolean> {
  * Kamailio in the foreground on a free loopback port, as the current user, relaying every INVITE
  * to `pbxUri` with `relay` (an `rtpengine_sock` value) as its media relay.
  */
-export async function startKamailio(dir: string, options: { relaySocket: string; pbxUri: string; children?: number }): Promise<Proxy> {
+export async function startKamailio(dir: string, options: { relaySocket: string; pbxUri: string; children?: number; defines?: string[] }): Promise<Proxy> {
   const port = await freeUdpPort();
   const daemon: Daemon = startDaemon('kamailio', 'kamailio', [
     '-f', KAMAILIO_CFG,
@@ -65,6 +65,7 @@ export async function startKamailio(dir: string, options: { relaySocket: string;
     '-A', `RELAY_SOCK="${options.relaySocket}"`,
     '-A', `PBX_URI="${options.pbxUri}"`,
     '-A', `CHILDREN=${options.children ?? 2}`,
+    ...(options.defines ?? []).flatMap((d) => ['-A', d]),
   ], dir);
   const deadline = Date.now() + 15_000;
   let dead = false;

@@ -36,6 +36,8 @@ export async function startScene(options: {
   answerHeaders?: Record<string, string>;
   sink?: { keepPackets?: boolean; talkBack?: boolean };
   kamailioChildren?: number;
+  /** Extra `-A` defines for the cfg, e.g. `WITH_RTPENGINE_BLOCK_DTMF`. */
+  kamailioDefines?: string[];
 }): Promise<Scene> {
   requireSipTools();
   const dir = mkdtempSync(join(tmpdir(), 'toneguard-sip-'));
@@ -50,7 +52,7 @@ export async function startScene(options: {
     started.push(relay);
     const pbx = await startAgentPbx(dir, agentScenario({ sinkPort: sink.port, answerHeaders: options.answerHeaders }));
     started.push(pbx.daemon);
-    const proxy = await startKamailio(dir, { relaySocket: relay.ngSocket, pbxUri: `sip:127.0.0.1:${pbx.port}`, children: options.kamailioChildren });
+    const proxy = await startKamailio(dir, { relaySocket: relay.ngSocket, pbxUri: `sip:127.0.0.1:${pbx.port}`, children: options.kamailioChildren, defines: options.kamailioDefines });
     started.push(proxy);
     return {
       dir,
