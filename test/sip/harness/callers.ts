@@ -19,23 +19,27 @@ export interface StandardCallers {
 }
 
 /**
- * Writes both callers' media and SIPp scenarios into `dir`. `agent` goes in X-Toneguard-Agent on
- * the tones caller's INVITE; `pauseMs` is how long the tones caller talks quietly before keying
- * (the time a test has to start a capture), and `eventsHoldMs` how long the events caller waits
- * after its ACK before it keys.
+ * Writes both callers' media and SIPp scenarios into `dir`. `agent` and `eventsAgent` go in
+ * X-Toneguard-Agent on the callers' INVITEs (none: an unbound call); `keyAfterMs` is how long each
+ * caller streams quietly (after the tones caller's speech) before keying: the time a test has to
+ * start a capture.
  */
-export function standardCallers(dir: string, options: { agent?: string; pauseMs?: number; eventsHoldMs?: number } = {}): StandardCallers {
-  const audio = speechThenTones(CARD, { pauseMs: options.pauseMs });
+export function standardCallers(dir: string, options: { agent?: string; eventsAgent?: string; keyAfterMs?: number } = {}): StandardCallers {
+  const audio = speechThenTones(CARD, { pauseMs: options.keyAfterMs });
   const tonesPcap = join(dir, 'caller-tones.pcap');
   writeAudioPcap(tonesPcap, audio.samples, TONES_SSRC);
-  const headers = options.agent ? { 'X-Toneguard-Agent': options.agent } : undefined;
-  const events = rfc4733Stream(CARD, { ssrc: EVENTS_SSRC });
+  const events = rfc4733Stream(CARD, { ssrc: EVENTS_SSRC, leadMs: options.keyAfterMs });
   const eventsPcap = join(dir, 'caller-events.pcap');
   writePcap(eventsPcap, events.packets);
+  const agentHeader = (agent?: string): Record<string, string> | undefined => (agent ? { 'X-Toneguard-Agent': agent } : undefined);
   return {
-    tones: { scenario: callerScenario({ headers, steps: [{ pcap: tonesPcap, durationMs: audio.durationMs + 400 }] }), tonesAtMs: audio.tonesAtMs, durationMs: audio.durationMs },
+    tones: {
+      scenario: callerScenario({ headers: agentHeader(options.agent), steps: [{ pcap: tonesPcap, durationMs: audio.durationMs + 400 }] }),
+      tonesAtMs: audio.tonesAtMs,
+      durationMs: audio.durationMs,
+    },
     events: {
-      scenario: callerScenario({ holdMs: options.eventsHoldMs, steps: [{ pcap: eventsPcap, durationMs: events.durationMs + 400 }] }),
+      scenario: callerScenario({ headers: agentHeader(options.eventsAgent), steps: [{ pcap: eventsPcap, durationMs: events.durationMs + 400 }] }),
       eventPackets: events.eventPackets,
       durationMs: events.durationMs,
     },

@@ -15,10 +15,11 @@ export interface Daemon {
   stop(graceMs?: number): Promise<void>;
 }
 
-export function startDaemon(name: string, command: string, args: string[], dir: string): Daemon {
+/** Starts `command` with its working directory `cwd` (default `dir`, where its log goes) and `env` added to ours. */
+export function startDaemon(name: string, command: string, args: string[], dir: string, env: Record<string, string> = {}, cwd = dir): Daemon {
   const logPath = join(dir, `${name}.log`);
   const out = createWriteStream(logPath);
-  const child: ChildProcess = spawn(command, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.pipe(out, { end: false });
   child.stderr?.pipe(out, { end: false });
   let exitCode: number | null | undefined;

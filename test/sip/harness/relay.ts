@@ -1,6 +1,6 @@
 import { createSocket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
-import { startDaemon, type Daemon } from './proc.js';
+import { startDaemon } from './proc.js';
 import { freeUdpPort, rtpPortRange } from './ports.js';
 
 /** A media relay the proxy's rtpengine module drives over ng: Sipwise rtpengine, or Toneguard. */
@@ -36,15 +36,16 @@ export async function ngPing(port: number, timeoutMs = 300): Promise<boolean> {
   }
 }
 
-export async function waitForNg(port: number, daemon: Daemon, timeoutMs = 15_000): Promise<void> {
+/** Waits until the relay answers ng pings; `relay.exited` (a child process) ends the wait early. */
+export async function waitForNg(port: number, relay: { name: string; log(): string; exited?: Promise<unknown> }, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let dead = false;
-  void daemon.exited.then(() => (dead = true));
+  void relay.exited?.then(() => (dead = true));
   while (Date.now() < deadline && !dead) {
     if (await ngPing(port)) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`${daemon.name} did not answer an ng ping on udp:127.0.0.1:${port}${dead ? ' (it exited)' : ''}:\n${daemon.log().slice(-3000)}`);
+  throw new Error(`${relay.name} did not answer an ng ping on udp:127.0.0.1:${port}${dead ? ' (it exited)' : ''}:\n${relay.log().slice(-3000)}`);
 }
 
 /**

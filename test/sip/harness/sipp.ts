@@ -31,9 +31,9 @@ const offerSdp = (direction = 'sendrecv'): string =>
 
 /**
  * The caller: INVITE (with `headers`, e.g. X-Toneguard-Agent), ACK, then each media step in
- * turn, then BYE. `holdMs` waits after the ACK before the first step.
+ * turn, then BYE.
  */
-export function callerScenario(options: { headers?: Record<string, string>; steps: MediaStep[]; holdMs?: number }): string {
+export function callerScenario(options: { headers?: Record<string, string>; steps: MediaStep[] }): string {
   const extra = Object.entries(options.headers ?? {}).map(([k, v]) => `${k}: ${v}`).join('\n');
   const media = options.steps
     .map((s) => `  <nop><action><exec play_pcap_audio="${xmlEscape(s.pcap)}"/></action></nop>\n  <pause milliseconds="${Math.ceil(s.durationMs)}"/>`)
@@ -72,7 +72,7 @@ Max-Forwards: 70
 Content-Length: 0
 
 ]]></send>
-${options.holdMs ? `  <pause milliseconds="${options.holdMs}"/>\n` : ''}${media}
+${media}
   <send retrans="500"><![CDATA[
 BYE [next_url] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]

@@ -1,0 +1,111 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CARD, runStandardCalls } from './harness/callers.js';
+import { judge } from './harness/judge.js';
+import { startScene, type Scene } from './harness/scene.js';
+import { startToneguardInProcess, type ToneguardRelay } from './harness/toneguard.js';
+
+/**
+ * Toneguard as the media relay of the same Kamailio (config/sip/kamailio.cfg) that the baseline
+ * runs with Sipwise rtpengine: the same callers key the same card number, and the agent hears
+ * no digit and gets no event, while the agent's capture, started through the REST API, tokenizes it.
+ */
+
+// Skipped only until the ng control server and the RTP relay (issue 14) are merged; never to hide a missing tool.
+const sip = resolve(import.meta.dirname, '../../src/telephony/sip');
+const sipModeMissing = !existsSync(join(sip, 'ng')) || readdirSync(join(sip, 'relay')).every((f) => f === 'types.ts');
+
+interface CallView {
+  callSid: string;
+  agentId?: string;
+}
+interface CaptureBody {
+  id: string;
+  view: { state: string; result?: { token: string; last4?: string } };
+}
+
+let scene: Scene;
+let toneguard: ToneguardRelay & { logLines: string[] };
+
+const api = async <T>(path: string, bearer: string, body?: unknown): Promise<{ status: number; body: T }> => {
+  const res = await fetch(`${toneguard.url}${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { authorization: bearer, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as T };
+};
+
+const until = async <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${scene.logs()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+};
+
+/** The agent's SIP call once it is listed (bound by toneguard-agent=), then a card capture on it. */
+async function startCardCapture(agent: string): Promise<string> {
+  const bearer = await toneguard.bearer(agent, 'agent');
+  const call = await until(
+    `${agent}'s SIP call in GET /v1/calls`,
+    async () => (await api<{ calls: CallView[] }>('/v1/calls', bearer)).body.calls.find((c) => c.agentId === agent),
+    15_000,
+  );
+  const started = await api<CaptureBody>(`/v1/calls/${call.callSid}/captures`, bearer, { fields: ['card_number'] });
+  expect(started.status, JSON.stringify(started.body)).toBe(201);
+  return started.body.id;
+}
+
+async function completedCapture(agent: string, id: string): Promise<CaptureBody['view']> {
+  const bearer = await toneguard.bearer(agent, 'agent');
+  return until(
+    `capture ${id} to complete`,
+    async () => {
+      const { body } = await api<CaptureBody>(`/v1/captures/${id}`, bearer);
+      return ['complete', 'failed', 'cancelled'].includes(body.view.state) ? body.view : undefined;
+    },
+    10_000,
+  );
+}
+
+describe.skipIf(sipModeMissing)('Kamailio + Toneguard as the media relay (slow, real kamailio, sipp, multimon-ng)', () => {
+  beforeAll(async () => {
+    scene = await startScene({
+      relay: async (dir) => (toneguard = await startToneguardInProcess(dir)),
+    });
+  });
+  afterAll(async () => {
+    await scene?.stop();
+  });
+
+  it('the agent hears no digit and receives no telephone-event; both captures complete with a token', async () => {
+    const captures: Record<string, string> = {};
+    const heard = await runStandardCalls(scene, { agent: 'alice', eventsAgent: 'bob', keyAfterMs: 4000 }, async () => {
+      [captures.alice, captures.bob] = await Promise.all([startCardCapture('alice'), startCardCapture('bob')]);
+    });
+
+    // Both callers' audio reached the agent (the relay relays), and nothing in it is a digit.
+    expect(heard.all.length, scene.logs()).toBeGreaterThanOrEqual(2);
+    for (const stream of heard.all) {
+      const verdict = judge(stream);
+      expect(verdict.packets, `${stream.source} carried too little audio`).toBeGreaterThan(100);
+      expect(verdict.digits, `multimon-ng decoded digits from ${stream.source}`).toBe('');
+      expect(verdict.telephoneEvents, `telephone-event packets reached the agent from ${stream.source}`).toBe(0);
+    }
+
+    // The in-band keypresses (alice's caller) and the RFC 4733 events (bob's) were each captured and tokenized.
+    for (const agent of ['alice', 'bob']) {
+      const view = await completedCapture(agent, captures[agent]);
+      expect(view.state, `${agent}'s capture`).toBe('complete');
+      expect(view.result?.token).toBeTruthy();
+      expect(view.result?.last4).toBe(CARD.slice(-4));
+    }
+
+    // The card number never appears in what Toneguard logged.
+    expect(toneguard.logLines.join('')).not.toContain(CARD);
+  });
+});
