@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CARD, runStandardCalls } from './harness/callers.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CARD, runStandardCalls, standardCallers } from './harness/callers.js';
 import { judge } from './harness/judge.js';
 import { startScene, type Scene } from './harness/scene.js';
 import { startToneguardInProcess, type ToneguardRelay } from './harness/toneguard.js';
@@ -25,8 +25,14 @@ interface CaptureBody {
   view: { state: string; result?: { token: string; last4?: string } };
 }
 
-let scene: Scene;
+let scene: Scene | undefined;
 let toneguard: ToneguardRelay & { logLines: string[] };
+
+/** Kamailio with Toneguard in this process as its relay; `answerHeaders` go on the PBX's 200 OK. */
+async function withToneguard(answerHeaders?: Record<string, string>): Promise<Scene> {
+  scene = await startScene({ relay: async (dir) => (toneguard = await startToneguardInProcess(dir)), answerHeaders });
+  return scene;
+}
 
 const api = async <T>(path: string, bearer: string, body?: unknown): Promise<{ status: number; body: T }> => {
   const res = await fetch(`${toneguard.url}${path}`, {
@@ -42,19 +48,25 @@ const until = async <T>(what: string, probe: () => Promise<T | undefined>, timeo
   for (;;) {
     const value = await probe();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${scene.logs()}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${scene?.logs()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 };
 
-/** The agent's SIP call once it is listed (bound by toneguard-agent=), then a card capture on it. */
-async function startCardCapture(agent: string): Promise<string> {
+/** The agent's SIP call once GET /v1/calls lists it for them (bound by toneguard-agent=). */
+async function listedCall(agent: string): Promise<CallView> {
   const bearer = await toneguard.bearer(agent, 'agent');
-  const call = await until(
+  return until(
     `${agent}'s SIP call in GET /v1/calls`,
     async () => (await api<{ calls: CallView[] }>('/v1/calls', bearer)).body.calls.find((c) => c.agentId === agent),
     15_000,
   );
+}
+
+/** A card capture on the agent's SIP call, as the desktop starts it. */
+async function startCardCapture(agent: string): Promise<string> {
+  const bearer = await toneguard.bearer(agent, 'agent');
+  const call = await listedCall(agent);
   const started = await api<CaptureBody>(`/v1/calls/${call.callSid}/captures`, bearer, { fields: ['card_number'] });
   expect(started.status, JSON.stringify(started.body)).toBe(201);
   return started.body.id;
@@ -73,23 +85,20 @@ async function completedCapture(agent: string, id: string): Promise<CaptureBody[
 }
 
 describe.skipIf(sipModeMissing)('Kamailio + Toneguard as the media relay (slow, real kamailio, sipp, multimon-ng)', () => {
-  beforeAll(async () => {
-    scene = await startScene({
-      relay: async (dir) => (toneguard = await startToneguardInProcess(dir)),
-    });
-  });
-  afterAll(async () => {
+  afterEach(async () => {
     await scene?.stop();
+    scene = undefined;
   });
 
   it('the agent hears no digit and receives no telephone-event; both captures complete with a token', async () => {
+    const bed = await withToneguard();
     const captures: Record<string, string> = {};
-    const heard = await runStandardCalls(scene, { agent: 'alice', eventsAgent: 'bob', keyAfterMs: 4000 }, async () => {
+    const heard = await runStandardCalls(bed, { agent: 'alice', eventsAgent: 'bob', keyAfterMs: 4000 }, async () => {
       [captures.alice, captures.bob] = await Promise.all([startCardCapture('alice'), startCardCapture('bob')]);
     });
 
     // Both callers' audio reached the agent (the relay relays), and nothing in it is a digit.
-    expect(heard.all.length, scene.logs()).toBeGreaterThanOrEqual(2);
+    expect(heard.all.length, bed.logs()).toBeGreaterThanOrEqual(2);
     for (const stream of heard.all) {
       const verdict = judge(stream);
       expect(verdict.packets, `${stream.source} carried too little audio`).toBeGreaterThan(100);
@@ -107,5 +116,16 @@ describe.skipIf(sipModeMissing)('Kamailio + Toneguard as the media relay (slow, 
 
     // The card number never appears in what Toneguard logged.
     expect(toneguard.logLines.join('')).not.toContain(CARD);
+  });
+
+  it('a PBX that names the agent in its 200 OK binds the call to that agent', async () => {
+    const bed = await withToneguard({ 'X-Toneguard-Agent': 'carol' });
+    const caller = standardCallers(bed.dir, { keyAfterMs: 500 }).tones;
+    const [run, call] = await Promise.all([bed.call('tones', caller.scenario), listedCall('carol')]);
+    expect(run.code, `${run.log.slice(-2000)}\n${bed.logs()}`).toBe(0);
+    expect(call.agentId).toBe('carol');
+    const heard = bed.sink.streams();
+    expect(heard.length).toBeGreaterThanOrEqual(1);
+    for (const stream of heard) expect(judge(stream).digits).toBe('');
   });
 });

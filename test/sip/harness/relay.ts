@@ -60,7 +60,7 @@ export async function startRtpengine(dir: string, options: { ports?: number } = 
     '--table=-1',
     '--foreground',
     '--log-stderr',
-    '--log-level=5',
+    '--log-level=5', '--log-level-control=7',
     '--interface=127.0.0.1',
     `--listen-ng=127.0.0.1:${ngPort}`,
     `--port-min=${range.min}`,
