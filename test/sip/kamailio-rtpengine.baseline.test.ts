@@ -25,15 +25,17 @@ const withRtpengine = async (kamailioDefines: string[] = [], answerHeaders?: Rec
 /** rtpengine's debug dumps of the ng dictionaries it received for `command` (log-level-control=7; an entry spans the SDP's lines). */
 const ngDumps = (log: string, command: string): string[] => log.split(/\n(?=\[\d+\.\d+\] )/).filter((entry) => entry.includes(`Dump for '${command}'`));
 
-describe('baseline: Kamailio + Sipwise rtpengine (slow, real kamailio, sipp, rtpengine, multimon-ng)', () => {
+describe('baseline: Kamailio + Sipwise rtpengine (slow, real kamailio, sipp, rtpengine, multimon-ng, spandsp)', () => {
   it('the agent hears every in-band digit of the card number and receives every RFC 4733 event', async () => {
     const bed = await withRtpengine([], { 'X-Toneguard-Agent': 'carol' });
     const heard = await runStandardCalls(bed, { agent: 'alice' });
     expect(heard.tones, `nothing from the tones caller reached the agent\n${bed.logs()}`).toBeDefined();
     expect(heard.events, `nothing from the events caller reached the agent\n${bed.logs()}`).toBeDefined();
 
-    // In-band: relayed untouched, so an independent decoder reads the card number.
-    expect(judge(heard.tones!).digits).toBe(CARD);
+    // In-band: relayed untouched, so both independent decoders read the card number.
+    const tones = judge(heard.tones!);
+    expect(tones.digits).toBe(CARD);
+    expect(tones.spandspDigits).toBe(CARD);
     // Out-of-band: every telephone-event packet (updates and the three end packets) is forwarded.
     expect(judge(heard.events!).telephoneEvents).toBe(standardCallers(bed.dir).events.eventPackets);
     expect(eventDigits(heard.events!.packets)).toBe(CARD);
@@ -58,6 +60,7 @@ describe('baseline: Kamailio + Sipwise rtpengine (slow, real kamailio, sipp, rtp
     const events = judge(heard.events!);
     expect(events.telephoneEvents).toBe(0);
     expect(events.digits).toBe(CARD);
+    expect(events.spandspDigits).toBe(CARD);
     expect(judge(heard.tones!).digits).toBe(CARD);
   });
 });

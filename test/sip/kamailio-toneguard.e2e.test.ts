@@ -84,7 +84,7 @@ async function completedCapture(agent: string, id: string): Promise<CaptureBody[
   );
 }
 
-describe.skipIf(sipModeMissing)('Kamailio + Toneguard as the media relay (slow, real kamailio, sipp, multimon-ng)', () => {
+describe.skipIf(sipModeMissing)('Kamailio + Toneguard as the media relay (slow, real kamailio, sipp, multimon-ng, spandsp)', () => {
   afterEach(async () => {
     await scene?.stop();
     scene = undefined;
@@ -103,6 +103,7 @@ describe.skipIf(sipModeMissing)('Kamailio + Toneguard as the media relay (slow, 
       const verdict = judge(stream);
       expect(verdict.packets, `${stream.source} carried too little audio`).toBeGreaterThan(100);
       expect(verdict.digits, `multimon-ng decoded digits from ${stream.source}`).toBe('');
+      expect(verdict.spandspDigits, `spandsp decoded digits from ${stream.source}`).toBe('');
       expect(verdict.telephoneEvents, `telephone-event packets reached the agent from ${stream.source}`).toBe(0);
     }
 
@@ -126,6 +127,6 @@ describe.skipIf(sipModeMissing)('Kamailio + Toneguard as the media relay (slow, 
     expect(call.agentId).toBe('carol');
     const heard = bed.sink.streams();
     expect(heard.length).toBeGreaterThanOrEqual(1);
-    for (const stream of heard) expect(judge(stream).digits).toBe('');
+    for (const stream of heard) expect(judge(stream)).toMatchObject({ digits: '', spandspDigits: '' });
   });
 });

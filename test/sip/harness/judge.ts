@@ -1,9 +1,16 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { decodeMulaw } from '../../../src/dsp/g711.js';
-import { multimonDigits } from '../../dsp/tools.js';
+import { int16Bytes, multimonDigits, withTempDir } from '../../dsp/tools.js';
 import { PT_PCMU, PT_TELEPHONE_EVENT, type RtpPacket } from './rtp.js';
 import type { ReceivedStream } from './sink.js';
 
-/** What the agent heard, judged by independent means: multimon-ng for tones, a packet count for events. */
+/**
+ * What the agent heard, judged by independent means: multimon-ng and spandsp's DTMF receiver for
+ * tones, a packet count for events.
+ */
 
 const MAX_SECONDS = 120;
 
@@ -30,11 +37,39 @@ export function playout(packets: readonly RtpPacket[]): Int16Array {
   return out;
 }
 
+let spandspBinary: string | undefined;
+
+/**
+ * Digits spandsp's `dtmf_rx` decodes from 8 kHz samples, through the repo's small C harness
+ * (scripts/spandsp-dtmf-bench.c, built once per process against Debian's libspandsp-dev).
+ */
+export function spandspDigits(samples: Int16Array): string {
+  if (!spandspBinary) {
+    const binary = join(mkdtempSync(join(tmpdir(), 'toneguard-spandsp-')), 'spandsp-dtmf');
+    const source = resolve(import.meta.dirname, '../../../scripts/spandsp-dtmf-bench.c');
+    try {
+      execFileSync('cc', ['-O2', '-o', binary, source, '-lspandsp', '-lm'], { stdio: 'pipe' });
+    } catch (error) {
+      throw new Error(`could not build the spandsp decoder (apt-get install libspandsp-dev gcc; .ci/run does): ${String((error as { stderr?: Buffer }).stderr ?? error)}`);
+    }
+    spandspBinary = binary;
+  }
+  const binary = spandspBinary;
+  return withTempDir((dir) => {
+    const input = join(dir, 'audio.raw');
+    writeFileSync(input, int16Bytes(samples));
+    const out = execFileSync(binary, [input, '1'], { encoding: 'utf8' });
+    return (JSON.parse(out.trim().split('\n').pop()!) as { digits: string }).digits;
+  });
+}
+
 export interface Verdict {
   source: string;
   packets: number;
   /** Digits multimon-ng decodes from the stream's audio. */
   digits: string;
+  /** Digits spandsp's DTMF receiver decodes from it. */
+  spandspDigits: string;
   /** RFC 4733 telephone-event packets that reached the agent. */
   telephoneEvents: number;
   /** Distinct events among them (by SSRC and RTP timestamp). */
@@ -49,10 +84,12 @@ export function judge(stream: ReceivedStream): Verdict {
   for (let i = 1; i < stream.packets.length; i++) {
     if (((stream.packets[i].sequence - stream.packets[i - 1].sequence) & 0xffff) !== 1) breaks++;
   }
+  const audio = playout(stream.packets);
   return {
     source: stream.source,
     packets: stream.packets.length,
-    digits: multimonDigits(playout(stream.packets)),
+    digits: multimonDigits(audio),
+    spandspDigits: spandspDigits(audio),
     telephoneEvents: events.length,
     distinctEvents: new Set(events.map((p) => `${p.ssrc}/${p.timestamp}`)).size,
     sequenceBreaks: breaks,
