@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freeUdpPort } from './ports.js';
+import { freeMediaPort, freeUdpPort } from './ports.js';
 import { startDaemon, type Daemon } from './proc.js';
 import { PT_TELEPHONE_EVENT } from './rtp.js';
 
@@ -153,7 +153,9 @@ export async function startAgentPbx(dir: string, scenario: string): Promise<Sipp
   const port = await freeUdpPort();
   const file = join(dir, 'agent.xml');
   writeFileSync(file, scenario);
-  const daemon = startDaemon('sipp-agent', 'sipp', ['-sf', file, '-i', '127.0.0.1', '-p', String(port), '-nostdin', '-trace_err', '-error_file', join(dir, 'sipp-agent-errors.log')], dir);
+  // Its own media ports are unused (the SDP sends the agent's media to the sink), but SIPp binds them.
+  const mediaPort = await freeMediaPort();
+  const daemon = startDaemon('sipp-agent', 'sipp', ['-sf', file, '-i', '127.0.0.1', '-p', String(port), '-mp', String(mediaPort), '-cp', String(await freeUdpPort()), '-nostdin', '-trace_err', '-error_file', join(dir, 'sipp-agent-errors.log')], dir);
   return { port, daemon };
 }
 
@@ -169,7 +171,7 @@ export interface CallerLoad {
  * SIPp's exit code: 0 when every call succeeded.
  */
 export async function runCaller(dir: string, name: string, proxyPort: number, scenario: string, load: CallerLoad = { calls: 1 }): Promise<{ code: number | null; log: string }> {
-  const [port, mediaPort] = [await freeUdpPort(), await freeUdpPort()];
+  const [port, mediaPort] = [await freeUdpPort(), await freeMediaPort()];
   const file = join(dir, `${name}.xml`);
   writeFileSync(file, scenario);
   const daemon = startDaemon(`sipp-${name}`, 'sipp', [
@@ -179,6 +181,8 @@ export async function runCaller(dir: string, name: string, proxyPort: number, sc
     '-i', '127.0.0.1',
     '-p', String(port),
     '-mp', String(mediaPort),
+    // SIPp's remote-control socket (default 8888, on every address): one per instance.
+    '-cp', String(await freeUdpPort()),
     '-m', String(load.calls),
     '-l', String(load.concurrent ?? load.calls),
     '-r', String(load.rate ?? 10),
