@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { CARD, runStandardCalls, standardCallers } from './harness/callers.js';
+import { KEYS, runStandardCalls, standardCallers } from './harness/callers.js';
 import { eventDigits, judge } from './harness/judge.js';
 import { startRtpengine } from './harness/relay.js';
 import { startScene, type Scene } from './harness/scene.js';
@@ -7,7 +7,7 @@ import { startScene, type Scene } from './harness/scene.js';
 /**
  * The problem Toneguard's SIP mode solves, measured with real software: Kamailio (running
  * config/sip/kamailio.cfg) with Sipwise rtpengine as its media relay, in front of a PBX. One
- * customer keys a card number as in-band tones, another as RFC 4733 events; the agent behind
+ * customer keys a card number (and #) as in-band tones, another as RFC 4733 events; the agent behind
  * rtpengine gets all of it, and rtpengine's own DTMF blocking only changes what happens to the
  * events. This also proves the harness (SIPp callers, SIPp PBX, the media sink, multimon-ng)
  * before it judges Toneguard.
@@ -34,11 +34,11 @@ describe('baseline: Kamailio + Sipwise rtpengine (slow, real kamailio, sipp, rtp
 
     // In-band: relayed untouched, so both independent decoders read the card number.
     const tones = judge(heard.tones!);
-    expect(tones.digits).toBe(CARD);
-    expect(tones.spandspDigits).toBe(CARD);
+    expect(tones.digits).toBe(KEYS);
+    expect(tones.spandspDigits).toBe(KEYS);
     // Out-of-band: every telephone-event packet (updates and the three end packets) is forwarded.
     expect(judge(heard.events!).telephoneEvents).toBe(standardCallers(bed.dir).events.eventPackets);
-    expect(eventDigits(heard.events!.packets)).toBe(CARD);
+    expect(eventDigits(heard.events!.packets)).toBe(KEYS);
     // The cfg passes the agent named in the INVITE with the offer and the one named in the PBX's
     // 200 OK with the answer, as top-level ng keys; rtpengine ignores them with a warning.
     const log = bed.relay.log();
@@ -51,7 +51,7 @@ describe('baseline: Kamailio + Sipwise rtpengine (slow, real kamailio, sipp, rtp
     const bed = await withRtpengine(['RTPENGINE_BLOCK_DTMF="DTMF-security=drop"']);
     const heard = await runStandardCalls(bed, { agent: 'alice' });
     expect(judge(heard.events!).telephoneEvents).toBe(0);
-    expect(judge(heard.tones!).digits).toBe(CARD);
+    expect(judge(heard.tones!).digits).toBe(KEYS);
   });
 
   it('with DTMF-security=tone the events come back to the agent as audible keypad tones', async () => {
@@ -59,8 +59,8 @@ describe('baseline: Kamailio + Sipwise rtpengine (slow, real kamailio, sipp, rtp
     const heard = await runStandardCalls(bed, { agent: 'alice' });
     const events = judge(heard.events!);
     expect(events.telephoneEvents).toBe(0);
-    expect(events.digits).toBe(CARD);
-    expect(events.spandspDigits).toBe(CARD);
-    expect(judge(heard.tones!).digits).toBe(CARD);
+    expect(events.digits).toBe(KEYS);
+    expect(events.spandspDigits).toBe(KEYS);
+    expect(judge(heard.tones!).digits).toBe(KEYS);
   });
 });

@@ -5,9 +5,11 @@ import { callerScenario } from './sipp.js';
 import type { Scene } from './scene.js';
 import type { ReceivedStream } from './sink.js';
 
-/** The two customers of the SIP tests, who both key a test card number. */
+/** The two customers of the SIP tests, who both key a test card number and #. */
 
 export const CARD = '4111111111111111';
+/** What both callers key: a Visa number may be 16 or 19 digits long, so the caller ends it with #. */
+export const KEYS = `${CARD}#`;
 export const TONES_SSRC = 0x70a1e501;
 export const EVENTS_SSRC = 0x70a1e502;
 
@@ -25,10 +27,10 @@ export interface StandardCallers {
  * start a capture.
  */
 export function standardCallers(dir: string, options: { agent?: string; eventsAgent?: string; keyAfterMs?: number } = {}): StandardCallers {
-  const audio = speechThenTones(CARD, { pauseMs: options.keyAfterMs });
+  const audio = speechThenTones(KEYS, { pauseMs: options.keyAfterMs });
   const tonesPcap = join(dir, 'caller-tones.pcap');
   writeAudioPcap(tonesPcap, audio.samples, TONES_SSRC);
-  const events = rfc4733Stream(CARD, { ssrc: EVENTS_SSRC, leadMs: options.keyAfterMs });
+  const events = rfc4733Stream(KEYS, { ssrc: EVENTS_SSRC, leadMs: options.keyAfterMs });
   const eventsPcap = join(dir, 'caller-events.pcap');
   writePcap(eventsPcap, events.packets);
   const agentHeader = (agent?: string): Record<string, string> | undefined => (agent ? { 'X-Toneguard-Agent': agent } : undefined);

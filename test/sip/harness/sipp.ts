@@ -34,7 +34,8 @@ const offerSdp = (direction = 'sendrecv'): string =>
  * turn, then BYE.
  */
 export function callerScenario(options: { headers?: Record<string, string>; steps: MediaStep[] }): string {
-  const extra = Object.entries(options.headers ?? {}).map(([k, v]) => `${k}: ${v}`).join('\n');
+  // One line per header: an empty line would end the header section early.
+  const extra = Object.entries(options.headers ?? {}).map(([k, v]) => `${k}: ${v}\n`).join('');
   const media = options.steps
     .map((s) => `  <nop><action><exec play_pcap_audio="${xmlEscape(s.pcap)}"/></action></nop>\n  <pause milliseconds="${Math.ceil(s.durationMs)}"/>`)
     .join('\n');
@@ -49,8 +50,7 @@ Call-ID: [call_id]
 CSeq: 1 INVITE
 Contact: <sip:caller@[local_ip]:[local_port]>
 Max-Forwards: 70
-${extra}
-Content-Type: application/sdp
+${extra}Content-Type: application/sdp
 Content-Length: [len]
 
 ${offerSdp()}
