@@ -38,6 +38,8 @@ interface Phase {
   /** Calls one core of the relay would carry: call-seconds per CPU-second. */
   callsPerCore: number;
   delivered: number;
+  /** Packets missing inside the streams the sink received (sequence gaps: lost on the way or at the sink). */
+  gaps: number;
 }
 
 /** Speech, repeated with pauses, for `seconds`: what every bench caller says (no keypresses). */
@@ -73,6 +75,7 @@ async function phase(relayKind: Relay['kind'], calls: number, pcap: string, pack
       callSeconds,
       callsPerCore: cpu > 0 ? callSeconds / cpu : Infinity,
       delivered: scene.sink.received / (calls * packetsPerCall),
+      gaps: scene.sink.streams().reduce((n, s) => n + Math.max(0, s.sequenceSpan - s.count), 0),
     };
   } finally {
     await scene.stop();
@@ -97,7 +100,7 @@ async function main(): Promise<void> {
       results.push(r);
       console.log(
         `${String(calls).padStart(4)} calls  ${kind.padEnd(9)}  cpu ${r.cpuSeconds.toFixed(2)} s for ${r.callSeconds} call-s  ` +
-          `→ ${r.callsPerCore.toFixed(0)} calls/core  delivered ${pct(r.delivered)}${r.failedCalls ? '  (some SIP calls failed)' : ''}`,
+          `→ ${r.callsPerCore.toFixed(0)} calls/core  delivered ${pct(r.delivered)} (sequence gaps at the sink: ${r.gaps})${r.failedCalls ? '  (some SIP calls failed)' : ''}`,
       );
     }
   }

@@ -14,6 +14,10 @@ export interface ReceivedStream {
   packets: RtpPacket[];
   /** Datagrams that were not RTP version 2, and RTCP. */
   other: number;
+  /** RTP packets received (also when they are not kept). */
+  count: number;
+  /** The span of sequence numbers seen (first to highest, unwrapped): count < span means gaps. */
+  sequenceSpan: number;
 }
 
 export interface MediaSink {
@@ -32,6 +36,7 @@ export async function startMediaSink(options: { keepPackets?: boolean; talkBack?
   const talkBack = options.talkBack ?? true;
   const socket: Socket = createSocket('udp4');
   const streams = new Map<string, ReceivedStream>();
+  const sequences = new Map<string, { last: number; unwrapped: number }>();
   const talkers: NodeJS.Timeout[] = [];
   let received = 0;
 
@@ -50,7 +55,7 @@ export async function startMediaSink(options: { keepPackets?: boolean; talkBack?
     const source = `${rinfo.address}:${rinfo.port}`;
     let stream = streams.get(source);
     if (!stream) {
-      stream = { source, packets: [], other: 0 };
+      stream = { source, packets: [], other: 0, count: 0, sequenceSpan: 0 };
       streams.set(source, stream);
       if (talkBack) startTalking(rinfo.address, rinfo.port);
     }
@@ -60,6 +65,15 @@ export async function startMediaSink(options: { keepPackets?: boolean; talkBack?
       return;
     }
     received++;
+    stream.count++;
+    const state = (sequences.get(source) ?? sequences.set(source, { last: packet.sequence, unwrapped: 0 }).get(source))!;
+    const step = (packet.sequence - state.last) & 0xffff;
+    // A forward step below half the space is progress; anything else is a late or repeated packet.
+    if (step > 0 && step < 0x8000) {
+      state.unwrapped += step;
+      state.last = packet.sequence;
+    }
+    stream.sequenceSpan = state.unwrapped + 1;
     if (keep) stream.packets.push({ ...packet, payload: Buffer.from(packet.payload) });
   });
   await new Promise<void>((resolve, reject) => {
