@@ -74,15 +74,20 @@ export interface Verdict {
   telephoneEvents: number;
   /** Distinct events among them (by SSRC and RTP timestamp). */
   distinctEvents: number;
-  /** Audio packets whose sequence number did not follow the previous one (gaps or reordering). */
+  /** Packets whose sequence number did not follow the previous one (gaps or reordering). */
   sequenceBreaks: number;
+  /** Consecutive packets whose RTP timestamps are not 160 samples (20 ms) per sequence step apart. */
+  timestampBreaks: number;
 }
 
 export function judge(stream: ReceivedStream): Verdict {
   const events = stream.packets.filter((p) => p.payloadType === PT_TELEPHONE_EVENT);
   let breaks = 0;
+  let timestampBreaks = 0;
   for (let i = 1; i < stream.packets.length; i++) {
-    if (((stream.packets[i].sequence - stream.packets[i - 1].sequence) & 0xffff) !== 1) breaks++;
+    const step = (stream.packets[i].sequence - stream.packets[i - 1].sequence) & 0xffff;
+    if (step !== 1) breaks++;
+    if (((stream.packets[i].timestamp - stream.packets[i - 1].timestamp) >>> 0) !== (160 * step) >>> 0) timestampBreaks++;
   }
   const audio = playout(stream.packets);
   return {
@@ -93,6 +98,7 @@ export function judge(stream: ReceivedStream): Verdict {
     telephoneEvents: events.length,
     distinctEvents: new Set(events.map((p) => `${p.ssrc}/${p.timestamp}`)).size,
     sequenceBreaks: breaks,
+    timestampBreaks,
   };
 }
 
