@@ -25,7 +25,7 @@ import {
   syntheticSpeech,
   type TwilioRestStandIn,
   type TwilioTarget,
-} from '../src/telephony/twilio/simulator/index.js';
+} from '../src/simulator/index.js';
 
 const ACCOUNT_SID = 'AC' + '0'.repeat(32);
 const AUTH_TOKEN = 'bench-auth-token';

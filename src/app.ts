@@ -5,7 +5,7 @@ import type { UpgradeHandler } from './http/upgrade.js';
 import { accessLog } from './http/access-log.js';
 import { bodyLimit, corsPolicy, noStore, securityHeaders } from './http/security.js';
 import { ipRateLimit } from './http/rate-limit.js';
-import { createTwilioVoice, MEDIA_STREAM_PATH } from './telephony/twilio/index.js';
+import { createTelephony } from './telephony/index.js';
 import { createAgentRouter, createTokenVerifier, EVENTS_PATH, eventsEndpoint } from './agent/index.js';
 import { createDesktopRouter } from './agent/desktop-routes.js';
 import { createSimulatedCallsRouter } from './agent/simulated-calls.js';
@@ -49,9 +49,9 @@ export function createApp(ctx: AppContext): BuiltApp {
   const events = eventsEndpoint(ctx, verifier);
   upgrades.set(EVENTS_PATH, events.upgrade);
   ctx.onShutdown(() => events.close(), 'agent events');
-  const twilioVoice = createTwilioVoice(ctx);
-  app.use(twilioVoice.router);
-  upgrades.set(MEDIA_STREAM_PATH, twilioVoice.upgrade);
+  const telephony = createTelephony(ctx);
+  app.use(telephony.router);
+  for (const [path, upgrade] of telephony.upgrades) upgrades.set(path, upgrade);
   app.use(createDesktopRouter(ctx.config, ctx.callerSimulator));
 
   app.use(notFound);

@@ -62,9 +62,10 @@ const USAGE = `usage: toneguard <command>
   vault backup --out FILE | backup-verify FILE | restore --in FILE
   vault shred TOKEN | --subject ID        erase a token or a data subject (data-subject request)
   incident freeze|thaw|revoke-sessions    stop detokenization and new captures, lift it, end agent sessions
-  simulate-call [--url URL] [--data-dir DIR] [--verify ACCOUNT_REF]
+  simulate-call [--url URL] [--data-dir DIR] [--provider NAME] [--verify ACCOUNT_REF]
+                                          play a call as the provider (default twilio);
                                           --verify: verify the caller with a masked one-time code first
-  demo [--watch]                          start the service and run simulate-call against it;
+  demo [--provider NAME] [--watch]        start the service and run simulate-call against it;
                                           --watch keeps it up, with "Simulate a caller" in the desktop
   dev token --sub ID --role ROLE          print a development JWT (development profile only)`;
 

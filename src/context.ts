@@ -3,7 +3,7 @@ import type { Logger } from './audit/logger.js';
 import type { AuditSink } from './audit/types.js';
 import type { Metrics } from './audit/metrics.js';
 import type { CallRegistry } from './state/calls.js';
-import type { PaymentsWiring } from './processors/wiring.js';
+import type { Router } from 'express';
 import type { Alerter } from './audit/alerts.js';
 import type { ServiceSigningKey } from './audit/service-key.js';
 import type { ShutdownHook } from './http/shutdown.js';
@@ -31,8 +31,8 @@ export interface AppContext {
   serviceKey: ServiceSigningKey;
   /** Raises an operator alert (log, metric, audit trail, signed webhook). */
   alerter: Alerter;
-  /** Processor hand-off (the capture service's tokenizer), `/v1/detokenize`, Twilio Pay status callbacks and the Generic Pay Connector. */
-  payments: PaymentsWiring;
+  /** The processor side's routes: `/v1/detokenize`, Twilio Pay status callbacks and the Generic Pay Connector (built by `processors/wiring.ts`). */
+  payments: { router: Router };
   captures: CaptureService;
   vault: Vault;
   keyring: KeyringPort;

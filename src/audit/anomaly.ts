@@ -61,6 +61,13 @@ function businessHoursCheck(spec: string | null, timeZone: string): (at: number)
  * The anomaly rules over the audit stream. Pure: it sees records (their `ts` is the clock)
  * and returns the alerts they trigger; the caller delivers them.
  */
+const SIGNATURE_FAILED = 'signature_failed';
+
+/** A telephony provider refused a webhook or media upgrade signature (`{provider}.signature_failed`, whichever provider). */
+export function isSignatureFailure(record: Pick<AuditRecord, 'action' | 'actor'>): boolean {
+  return record.actor.type === 'telephony' && record.action.endsWith('.signature_failed');
+}
+
 export class AnomalyRules {
   private readonly capturesPerAgent: SlidingWindow;
   private readonly detokenizePerClient: SlidingWindow;
@@ -87,7 +94,7 @@ export class AnomalyRules {
       const count = window.add(key, at, weight);
       if (count !== undefined) alerts.push({ ...alert, subject: key, count, threshold });
     };
-    switch (record.action) {
+    switch (isSignatureFailure(record) ? SIGNATURE_FAILED : record.action) {
       case 'capture.started':
         over(this.capturesPerAgent, record.actor.id, this.thresholds.capturesPerAgentPerHour, {
           rule: 'captures_per_agent',
@@ -110,7 +117,7 @@ export class AnomalyRules {
           message: 'many failed validation attempts on one call (possible card testing)',
         });
         break;
-      case 'twilio.signature_failed':
+      case SIGNATURE_FAILED:
         over(this.signatureFailuresPerSource, record.source ?? record.actor.source ?? 'unknown', this.thresholds.signatureFailuresPerSourcePerMinute, {
           rule: 'signature_failures',
           message: 'repeated webhook signature failures from one source',

@@ -81,9 +81,10 @@ export class FailureCoalescer {
  * An AuditSink that folds the failures of the given actions through a coalescer and passes every
  * other event (and every success) straight on. Refusal paths keep calling `record` as before.
  */
-export function coalescingSink(sink: AuditSink, coalescer: FailureCoalescer, actions: ReadonlySet<string>): AuditSink {
+export function coalescingSink(sink: AuditSink, coalescer: FailureCoalescer, actions: ReadonlySet<string> | ((event: AuditEvent) => boolean)): AuditSink {
+  const folds = typeof actions === 'function' ? actions : (event: AuditEvent) => actions.has(event.action);
   return {
-    record: (event) => (actions.has(event.action) && event.outcome !== 'success' ? coalescer.record(event) : sink.record(event)),
+    record: (event) => (folds(event) && event.outcome !== 'success' ? coalescer.record(event) : sink.record(event)),
     ...(sink.available ? { available: () => sink.available!() } : {}),
   };
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Config } from '../config/index.js';
 import { configFingerprint } from '../config/fingerprint.js';
 import { Alerter } from './alerts.js';
-import { AnomalyRules } from './anomaly.js';
+import { AnomalyRules, isSignatureFailure } from './anomaly.js';
 import { auditDir, resolveAuditKey } from './audit-key.js';
 import { drainInbox } from './inbox.js';
 import { onScrubberHit, type Logger, type ScrubListener } from './logger.js';
@@ -23,7 +23,10 @@ const SCRUB_ALERT_INTERVAL_MS = 60_000;
  * in an `audit.failureWindowMs`, repeats fold into one record with a `count`, so they cannot flood
  * the trail (or its fsyncs).
  */
-export const COALESCED_FAILURES: ReadonlySet<string> = new Set(['auth.failed', 'twilio.signature_failed', 'connector.auth_failed']);
+export const COALESCED_FAILURES: ReadonlySet<string> = new Set(['auth.failed', 'connector.auth_failed']);
+
+/** The coalesced refusals: those above, and every telephony provider's `{provider}.signature_failed`. */
+export const coalescedFailure = (event: AuditEvent): boolean => COALESCED_FAILURES.has(event.action) || isSignatureFailure(event);
 
 /** Distinct reasons stay distinct records: a new kind of refusal is seen at once. */
 const refusalKey = (event: AuditEvent) => `${event.action}\u0000${event.source ?? event.actor.source ?? ''}\u0000${String(event.details?.reason ?? '')}`;
@@ -82,7 +85,7 @@ export function createAuditSystem(deps: { config: Config; logger: Logger; metric
     },
   });
   const coalescer = new FailureCoalescer(trail, { windowMs: config.audit.failureWindowMs, burst: config.audit.failureBurst, keyOf: refusalKey });
-  const sink = coalescingSink(trail, coalescer, COALESCED_FAILURES);
+  const sink = coalescingSink(trail, coalescer, coalescedFailure);
   alerter = new Alerter({ logger, metrics, audit: trail, webhookUrl: config.audit.alertWebhookUrl, signer });
   onScrubberHit(logger, onScrub);
 

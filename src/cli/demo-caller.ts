@@ -1,15 +1,15 @@
 import { mintDevToken } from '../agent/dev-issuer.js';
 import type { CallerSimulator } from '../agent/simulated-calls.js';
 import type { Config } from '../config/index.js';
-import { restAgentControl, runCardCaptureScenario, type ScenarioResult, type TwilioRestStandIn } from '../telephony/twilio/simulator/index.js';
+import { restAgentControl, runCardCaptureScenario, type PlayerStandIn, type ScenarioResult } from '../simulator/index.js';
 
 export interface DemoCallerOptions {
-  /** The agent identity the service's calls ring (its `twilio.agentTarget`). */
+  /** The agent identity the service's calls ring (the provider's agent target). */
   agentId: string;
   /** The service played into: its URL and configuration, known once it listens. */
   service: () => { url: string; config: Config };
-  /** Receives the service's agent-leg `calls.create` (the service's Twilio REST client points here). */
-  standIn: TwilioRestStandIn;
+  /** The provider's REST stand-in the service's agent calls land on, and its player. */
+  standIn: PlayerStandIn;
   /** 1 = real time. */
   speed?: number;
   /** Hears how each simulated call went (never a digit). */
@@ -36,12 +36,10 @@ export function demoCaller(options: DemoCallerOptions): CallerSimulator {
       let bridged!: (callSid: string) => void;
       const dialed = new Promise<string>((resolve) => (bridged = resolve));
       const scenario = runCardCaptureScenario({
-        target: { baseUrl, publicUrl: config.publicUrl, authToken: config.twilio.authToken },
-        accountSid: config.twilio.accountSid,
-        standIn,
+        player: standIn.player({ baseUrl, config }),
         speed: options.speed ?? 1,
         agent: async (call) => {
-          bridged(call.callSid);
+          bridged(call.callId);
           return restAgentControl(baseUrl, await mintDevToken(config, { sub: agentId, role: 'agent' }));
         },
       });

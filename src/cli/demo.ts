@@ -1,11 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { mintDevToken } from '../agent/dev-issuer.js';
 import { createLogger } from '../audit/logger.js';
 import { parseConfig, type Config } from '../config/index.js';
 import { startServer, type RunningServer } from '../server.js';
-import { randomSid, startTwilioRestStandIn, type ScenarioResult } from '../telephony/twilio/simulator/index.js';
-import { agentIdentity } from '../telephony/twilio/twiml.js';
-import type { ParsedArgs } from './args.js';
+import { playerKit, type ScenarioResult } from '../simulator/index.js';
+import { stringFlag, type ParsedArgs } from './args.js';
 import { demoCaller } from './demo-caller.js';
 import { runSimulation } from './simulate-call.js';
 
@@ -15,7 +13,7 @@ const say = (line: string): void => void process.stdout.write(`• ${line}\n`);
 function reportSimulatedCall(outcome: ScenarioResult | Error): void {
   if (outcome instanceof Error) return say(`simulated call failed: ${outcome.message}`);
   const { capture, agentHeard } = outcome;
-  say(`simulated call ${outcome.callSid}: capture ${capture.state}; the agent heard ${agentHeard.digits.length} DTMF digits in ${agentHeard.seconds} s`);
+  say(`simulated call ${outcome.callId}: capture ${capture.state}; the agent heard ${agentHeard.digits.length} DTMF digits in ${agentHeard.seconds} s`);
 }
 
 /** Until Ctrl+C (or SIGTERM): prints where the desktop is and how to sign in. */
@@ -30,14 +28,16 @@ async function watch(server: RunningServer, config: Config, agentId: string): Pr
 }
 
 /**
- * `toneguard demo [--watch]`: the service in-process on embedded development defaults (free port,
- * `./data` unless TONEGUARD_DATA_DIR says otherwise, Twilio REST pointed at the simulator's
- * stand-in), then `simulate-call` against it. With `--watch` the service stays up afterwards and
- * its desktop offers "Simulate a caller".
+ * `toneguard demo [--provider NAME] [--watch]`: the service in-process on embedded development
+ * defaults (free port, `./data` unless TONEGUARD_DATA_DIR says otherwise, the provider's REST API
+ * pointed at the simulator's stand-in, generated provider credentials), then `simulate-call` as that
+ * provider (Twilio by default) against it. With `--watch` the service stays up afterwards and its
+ * desktop offers "Simulate a caller".
  */
 export async function demoCommand(args: ParsedArgs): Promise<number> {
   const watching = args.flags.get('watch') === true;
-  const standIn = await startTwilioRestStandIn();
+  const kit = playerKit(stringFlag(args, 'provider'));
+  const standIn = await kit.startStandIn();
   const config = parseConfig({
     profile: 'development',
     host: '127.0.0.1',
@@ -45,17 +45,17 @@ export async function demoCommand(args: ParsedArgs): Promise<number> {
     dataDir: process.env.TONEGUARD_DATA_DIR ?? './data',
     publicUrl: 'https://toneguard.demo',
     log: { level: 'warn' },
-    twilio: { accountSid: randomSid('AC'), authToken: randomBytes(16).toString('hex'), apiBaseUrl: standIn.url, agentTarget: 'client:demo-agent' },
+    ...standIn.demoSettings(),
   });
-  const agentId = agentIdentity(config.twilio.agentTarget);
+  const agentId = kit.agentId(config);
   const caller = demoCaller({ agentId, service: () => ({ url: server.url, config }), standIn, onFinished: reportSimulatedCall });
   const server: RunningServer = await startServer(config, {
     logger: createLogger({ level: 'warn', destination: process.stderr }),
     ...(watching ? { callerSimulator: caller } : {}),
   });
-  say(`Toneguard demo service on ${server.url} (development profile, data in ${config.dataDir})`);
+  say(`Toneguard demo service on ${server.url} (development profile, data in ${config.dataDir}), played as ${kit.name}`);
   try {
-    const status = await runSimulation({ config, baseUrl: server.url, standIn });
+    const status = await runSimulation({ config, baseUrl: server.url, kit, standIn });
     if (watching) await watch(server, config, agentId);
     return status;
   } finally {

@@ -62,6 +62,26 @@ export const configSchema = z.strictObject({
       handledCallRetentionDays: z.int().positive().default(30),
     })
     .prefault({}),
+  /** SignalWire (Compatibility API: cXML and LaML REST). Mounted once `projectId`, `apiToken` and `signingKey` are set. */
+  signalwire: z
+    .strictObject({
+      projectId: z.string().default(''),
+      /** The API token (HTTP Basic `projectId:apiToken` on the REST API). */
+      apiToken: z.string().default(''),
+      /** The signing key from the Dashboard's API Credentials: what webhooks are signed with (not the API token). */
+      signingKey: z.string().default(''),
+      /** Your space (`https://{space}.signalwire.com`); the Compatibility REST API is under `/api/laml`. */
+      spaceUrl: z.url().default('https://example.signalwire.com'),
+      /** Whom the agent leg dials; null: the same target as Twilio's (`TONEGUARD_AGENT_TARGET`). */
+      agentTarget: z.string().nullable().default(null),
+      /** Caller id for the agent leg; defaults to the inbound call's `To`. */
+      callerId: z.string().nullable().default(null),
+      /** The stream codec asked for in `<Stream codec>`: PCMU at 8 kHz, or L16 at 16 kHz (needs the wideband DSP). */
+      codec: z.enum(['PCMU', 'L16@16000h']).default('PCMU'),
+      /** How long an answered call id is remembered (in `{dataDir}/signalwire-calls.db`). */
+      handledCallRetentionDays: z.int().positive().default(30),
+    })
+    .prefault({}),
   dsp: z
     .strictObject({
       lookaheadMs: z.number().min(0).max(20).default(20),

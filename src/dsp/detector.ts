@@ -1,11 +1,11 @@
 import { DigitTracker } from './digit-tracker.js';
 import { DtmfFilterBank } from './filter-bank.js';
-import type { DigitListener, DtmfDetector } from './types.js';
+import { checkSampleRate } from './levels.js';
+import type { DigitListener, DtmfDetector, SampleRate } from './types.js';
 
-/** A streaming Q.24 DTMF receiver for one stream of 8 kHz linear samples. */
-export function createDtmfDetector(listener: DigitListener, options: { sampleRate?: 8000 } = {}): DtmfDetector {
-  if (options.sampleRate !== undefined && options.sampleRate !== 8000) throw new RangeError('only 8000 Hz is supported');
-  const bank = new DtmfFilterBank();
+/** A streaming Q.24 DTMF receiver for one stream of linear samples at 8 kHz (default) or 16 kHz. */
+export function createDtmfDetector(listener: DigitListener, options: { sampleRate?: SampleRate } = {}): DtmfDetector {
+  const bank = new DtmfFilterBank(checkSampleRate(options.sampleRate));
   const tracker = new DigitTracker(bank, listener);
   let seen = 0;
   return {

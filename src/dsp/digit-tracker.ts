@@ -1,4 +1,4 @@
-import { BLOCK, type DtmfFilterBank } from './filter-bank.js';
+import type { DtmfFilterBank } from './filter-bank.js';
 import { digitAt } from './dtmf-frequencies.js';
 import type { DigitListener } from './types.js';
 import { PairReference, WindowAnalysis, criteria } from './window-analysis.js';
@@ -116,7 +116,7 @@ export class DigitTracker {
     while (block < last && this.pair.fill(this.bank, block) < EDGE_FILL) block++;
     while (block > earliest && this.pair.fill(this.bank, block - 1) >= EDGE_FILL) block--;
     const fill = this.pair.fill(this.bank, block);
-    return Math.round((block + 1 - fill) * BLOCK);
+    return Math.round((block + 1 - fill) * this.bank.blockLength);
   }
 
   /** Walks forward from the last valid window to the last block the pair fills, interpolating inside it. */
@@ -126,6 +126,6 @@ export class DigitTracker {
     while (block > this.lastValidBlock - DECISION_BLOCKS + 1 && this.pair.fill(this.bank, block) < EDGE_FILL) block--;
     while (block < available && this.pair.fill(this.bank, block + 1) >= EDGE_FILL) block++;
     const fill = this.pair.fill(this.bank, block);
-    return Math.max(this.onsetSample, Math.round((block + fill) * BLOCK));
+    return Math.max(this.onsetSample, Math.round((block + fill) * this.bank.blockLength));
   }
 }

@@ -1,18 +1,43 @@
 import { DTMF_FREQUENCIES } from './dtmf-frequencies.js';
 import { SAMPLE_RATE } from './levels.js';
+import { TelephoneBandEnergy } from './telephone-band.js';
+import type { SampleRate } from './types.js';
 
-/** Samples per analysis block: 5 ms. Windows are whole numbers of blocks, so decisions come every 5 ms. */
-export const BLOCK = 40;
+/**
+ * Analysis blocks last 5 ms at every rate: windows are whole numbers of blocks, so decisions come
+ * every 5 ms, and a block turns a tone by the same angle (2πf·5 ms) whatever the rate, which keeps
+ * every window rule in blocks and dBm0 the same at 8 and 16 kHz.
+ */
+export const BLOCK_MS = 5;
+/** Samples per block at 8 kHz. */
+export const BLOCK = blockSamples(SAMPLE_RATE);
+
+export function blockSamples(sampleRate: SampleRate): number {
+  return (sampleRate * BLOCK_MS) / 1000;
+}
 /** Blocks of history kept: enough for the longest window plus the end-of-digit look-back. */
 export const HISTORY = 32;
 /** HISTORY is a power of two: a block's slot is its index masked. */
 export const HISTORY_MASK = HISTORY - 1;
 const BINS = 8;
 
-const OMEGA = DTMF_FREQUENCIES.map((f) => (2 * Math.PI * f) / SAMPLE_RATE);
-const COEF = Float64Array.from(OMEGA, (w) => 2 * Math.cos(w));
-const COS_W = Float64Array.from(OMEGA, (w) => Math.cos(w));
-const SIN_W = Float64Array.from(OMEGA, (w) => Math.sin(w));
+/** Goertzel constants per rate: 2cos ω, cos ω and sin ω for each DTMF frequency. */
+interface Coefficients {
+  coef: Float64Array;
+  cos: Float64Array;
+  sin: Float64Array;
+}
+
+function coefficients(sampleRate: SampleRate): Coefficients {
+  const omega = DTMF_FREQUENCIES.map((f) => (2 * Math.PI * f) / sampleRate);
+  return {
+    coef: Float64Array.from(omega, (w) => 2 * Math.cos(w)),
+    cos: Float64Array.from(omega, (w) => Math.cos(w)),
+    sin: Float64Array.from(omega, (w) => Math.sin(w)),
+  };
+}
+
+const COEFFICIENTS: Record<SampleRate, Coefficients> = { 8000: coefficients(8000), 16000: coefficients(16000) };
 
 /**
  * Eight Goertzel filters run interleaved in one pass over non-overlapping 5 ms blocks. Each block
@@ -24,16 +49,27 @@ const SIN_W = Float64Array.from(OMEGA, (w) => Math.sin(w));
 export class DtmfFilterBank {
   /** Completed blocks since the start of the stream. */
   blocks = 0;
+  /** Samples per block at this bank's rate. */
+  readonly blockLength: number;
   /** Real and imaginary parts per (block slot, bin): slot = block % HISTORY. */
   readonly re = new Float64Array(HISTORY * BINS);
   readonly im = new Float64Array(HISTORY * BINS);
-  /** Sum of x² per block slot. */
+  /** Sum of x² per block slot; at 16 kHz, of x within the telephone band (see telephone-band.ts). */
   readonly energy = new Float64Array(HISTORY);
 
   private readonly s1 = new Float64Array(BINS);
   private readonly s2 = new Float64Array(BINS);
   private filled = 0;
   private blockEnergy = 0;
+  private readonly constants: Coefficients;
+  /** At 16 kHz: the block energy is taken within 0–4 kHz, so purity is judged as at 8 kHz. */
+  private readonly band: TelephoneBandEnergy | undefined;
+
+  constructor(readonly sampleRate: SampleRate = SAMPLE_RATE) {
+    this.blockLength = blockSamples(sampleRate);
+    this.constants = COEFFICIENTS[sampleRate];
+    this.band = sampleRate === SAMPLE_RATE ? undefined : new TelephoneBandEnergy();
+  }
 
   /** Offset of block `block`'s values (absolute index, still in history) in `re` and `im`. */
   slot(block: number): number {
@@ -49,8 +85,9 @@ export class DtmfFilterBank {
    * Returns the index reached; `blocks` has grown by one if a block completed.
    */
   feed(samples: Int16Array, start: number, end: number): number {
-    const stop = Math.min(end, start + BLOCK - this.filled);
-    const c = COEF;
+    const block = this.blockLength;
+    const stop = Math.min(end, start + block - this.filled);
+    const c = this.constants.coef;
     const c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3], c4 = c[4], c5 = c[5], c6 = c[6], c7 = c[7];
     const s1 = this.s1;
     const s2 = this.s2;
@@ -72,19 +109,20 @@ export class DtmfFilterBank {
     }
     s1[0] = a0; s1[1] = a1; s1[2] = a2; s1[3] = a3; s1[4] = a4; s1[5] = a5; s1[6] = a6; s1[7] = a7;
     s2[0] = b0; s2[1] = b1; s2[2] = b2; s2[3] = b3; s2[4] = b4; s2[5] = b5; s2[6] = b6; s2[7] = b7;
-    this.blockEnergy = e;
+    this.blockEnergy = this.band ? this.blockEnergy + this.band.sum(samples, start, stop) : e;
     this.filled += stop - start;
-    if (this.filled === BLOCK) this.completeBlock();
+    if (this.filled === block) this.completeBlock();
     return stop;
   }
 
   private completeBlock(): void {
     const slot = (this.blocks & HISTORY_MASK) * BINS;
     const { s1, s2 } = this;
+    const { cos, sin } = this.constants;
     for (let i = 0; i < BINS; i++) {
       // y = s1 − e^{−jω}·s2: the block's DFT at ω, up to a phase that is the same for every block.
-      this.re[slot + i] = s1[i] - s2[i] * COS_W[i];
-      this.im[slot + i] = s2[i] * SIN_W[i];
+      this.re[slot + i] = s1[i] - s2[i] * cos[i];
+      this.im[slot + i] = s2[i] * sin[i];
       s1[i] = 0;
       s2[i] = 0;
     }

@@ -2,7 +2,7 @@ export type * from './types.js';
 export { decodeMulaw, encodeMulaw, decodeAlaw, encodeAlaw } from './g711.js';
 export { decodeL16, encodeL16 } from './l16.js';
 export { AUDIO_ENCODINGS, isAudioEncoding, bytesPerSample, decode, encode } from './codec.js';
-export { SAMPLE_RATE, dbm0ToPeak, dbm0ToPower, powerToDbm0 } from './levels.js';
+export { SAMPLE_RATE, isSampleRate, dbm0ToPeak, dbm0ToPower, powerToDbm0 } from './levels.js';
 export { DTMF_FREQUENCIES, digitFrequencies } from './dtmf-frequencies.js';
 export {
   generateTone,

@@ -1,28 +1,38 @@
 import { digitFrequencies } from './dtmf-frequencies.js';
 import { SAMPLE_RATE, dbm0ToPeak } from './levels.js';
 import { msToSamples, type KeySpan, type ToneShape } from './signals.js';
+import type { SampleRate } from './types.js';
 
 /** Envelope window: 5 ms, whose nulls (multiples of 200 Hz) keep the other group's tone out. */
-const ENVELOPE_SAMPLES = 40;
+const ENVELOPE_MS = 5;
 
 /**
  * Milliseconds of tone at `freqsHz` above `thresholdDbm0` in signal[from, to). Each tone is
  * demodulated to baseband and averaged over 5 ms; the samples whose envelope is above the
  * threshold are counted, less the averaging window's own spread, so a burst of d ms counts ≈ d.
+ * The threshold is a sine's peak at that level, so it means the same at every rate.
  */
-export function toneLeakMs(signal: Int16Array, from: number, to: number, freqsHz: readonly number[], thresholdDbm0 = -45): number {
+export function toneLeakMs(
+  signal: Int16Array,
+  from: number,
+  to: number,
+  freqsHz: readonly number[],
+  thresholdDbm0 = -45,
+  sampleRate: SampleRate = SAMPLE_RATE,
+): number {
   const threshold = dbm0ToPeak(thresholdDbm0);
+  const window = msToSamples(ENVELOPE_MS, sampleRate);
   let above = 0;
   const start = Math.max(0, from);
   const end = Math.min(signal.length, to);
-  const envelopes = freqsHz.map((f) => envelope(signal, start, end, f));
+  const envelopes = freqsHz.map((f) => envelope(signal, start, end, f, sampleRate, window));
   for (let n = 0; n < end - start; n++) if (envelopes.some((e) => e[n] >= threshold)) above++;
-  return Math.max(0, above - (ENVELOPE_SAMPLES - 1)) / (SAMPLE_RATE / 1000);
+  return Math.max(0, above - (window - 1)) / (sampleRate / 1000);
 }
 
-/** Amplitude of the component at `freqHz`: 2·|moving average of x·e^{−jωn}|. */
-function envelope(signal: Int16Array, from: number, to: number, freqHz: number): Float64Array {
-  const w = (2 * Math.PI * freqHz) / SAMPLE_RATE;
+/** Amplitude of the component at `freqHz`: 2·|moving average of x·e^{−jωn}| over `window` samples. */
+function envelope(signal: Int16Array, from: number, to: number, freqHz: number, sampleRate: SampleRate, window: number): Float64Array {
+  const w = (2 * Math.PI * freqHz) / sampleRate;
   const re = new Float64Array(to - from + 1);
   const im = new Float64Array(to - from + 1);
   for (let n = from; n < to; n++) {
@@ -31,16 +41,17 @@ function envelope(signal: Int16Array, from: number, to: number, freqHz: number):
   }
   const out = new Float64Array(to - from);
   for (let i = 0; i < out.length; i++) {
-    const a = Math.max(0, i + 1 - ENVELOPE_SAMPLES);
-    const len = ENVELOPE_SAMPLES;
-    out[i] = (2 * Math.hypot(re[i + 1] - re[a], im[i + 1] - im[a])) / len;
+    const a = Math.max(0, i + 1 - window);
+    out[i] = (2 * Math.hypot(re[i + 1] - re[a], im[i + 1] - im[a])) / window;
   }
   return out;
 }
 
-/** Leak per digit: tone above −45 dBm0 at the digit's frequencies, in time-aligned samples. */
-export function leaks(aligned: Int16Array, spans: readonly KeySpan[]): number[] {
-  return spans.map((s) => toneLeakMs(aligned, s.start - msToSamples(20), s.end + msToSamples(40), digitFrequencies(s.digit)));
+/** Leak per digit: tone above −45 dBm0 at the digit's frequencies, in time-aligned samples at `sampleRate`. */
+export function leaks(aligned: Int16Array, spans: readonly KeySpan[], sampleRate: SampleRate = SAMPLE_RATE): number[] {
+  return spans.map((s) =>
+    toneLeakMs(aligned, s.start - msToSamples(20, sampleRate), s.end + msToSamples(40, sampleRate), digitFrequencies(s.digit), -45, sampleRate),
+  );
 }
 
 /**

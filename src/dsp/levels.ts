@@ -1,5 +1,18 @@
-/** The only sample rate the telephony path carries. */
+import type { SampleRate } from './types.js';
+
+/** The narrowband telephony rate: the default everywhere a rate is optional. */
 export const SAMPLE_RATE = 8000;
+
+export function isSampleRate(value: unknown): value is SampleRate {
+  return value === 8000 || value === 16000;
+}
+
+/** The rate given, or 8000 if none; anything else is a RangeError (a caller's bug, not input). */
+export function checkSampleRate(value: number | undefined): SampleRate {
+  if (value === undefined) return SAMPLE_RATE;
+  if (!isSampleRate(value)) throw new RangeError('sample rate must be 8000 or 16000');
+  return value;
+}
 
 /** G.711 convention: a 0 dBm0 sine peaks 3.14 dB below full scale. */
 export const DBM0_PEAK = 32768 * 10 ** (-3.14 / 20);

@@ -1,8 +1,8 @@
 import { DigitTracker } from './digit-tracker.js';
-import { BLOCK, DtmfFilterBank } from './filter-bank.js';
-import { SAMPLE_RATE } from './levels.js';
+import { DtmfFilterBank } from './filter-bank.js';
+import { checkSampleRate } from './levels.js';
 import { ComfortNoise, NeutralBeep } from './tones.js';
-import type { DigitListener, DtmfDigit, MaskFill, ToneMasker, ToneMaskerOptions, ToneMaskerStats } from './types.js';
+import type { DigitListener, DtmfDigit, MaskFill, SampleRate, ToneMasker, ToneMaskerOptions, ToneMaskerStats } from './types.js';
 import { WindowAnalysis, criteria } from './window-analysis.js';
 
 export const DEFAULT_LOOKAHEAD_MS = 20;
@@ -25,12 +25,12 @@ export const SUSPICION_RULES = criteria({
   maxDeviation: 0.05,
 });
 /** Masking starts one block before the suspicious window: the onset may sit in that block. */
-const LEAD_SAMPLES = BLOCK;
+const LEAD_BLOCKS = 1;
 /** Masking continues this long after the last suspicious or digit-valid window: the tone's tail and short interruptions. */
-const HANG_SAMPLES = 2 * BLOCK;
+const HANG_BLOCKS = 2;
 /** Crossfade length between audio and fill: 1 ms, short enough to leak nothing, long enough not to click. */
-const FADE_SAMPLES = 8;
-/** Delay line length (power of two): lookahead plus one block of analysis plus headroom. */
+const FADE_MS = 1;
+/** Delay line length (power of two): lookahead plus one block of analysis plus headroom (20 + 5 ms is 400 samples at 16 kHz). */
 const RING = 512;
 const RING_MASK = RING - 1;
 
@@ -42,7 +42,11 @@ export interface FlushableToneMasker extends ToneMasker {
 class Masker implements FlushableToneMasker {
   readonly lookaheadSamples: number;
   readonly stats: ToneMaskerStats = { maskedSamples: 0, digits: 0 };
-  private readonly bank = new DtmfFilterBank();
+  private readonly bank: DtmfFilterBank;
+  /** LEAD_BLOCKS, HANG_BLOCKS and FADE_MS in samples at the masker's rate. */
+  private readonly leadSamples: number;
+  private readonly hangSamples: number;
+  private readonly fadeSamples: number;
   private readonly tracker: DigitTracker;
   private readonly suspicion: WindowAnalysis;
   private readonly delay = new Int16Array(RING);
@@ -53,7 +57,7 @@ class Masker implements FlushableToneMasker {
   /** Output samples produced so far; output sample n is input sample n − lookahead. */
   private emitted = 0;
   /** Input samples before this are masked as they arrive; starts where no fade-out is due. */
-  private holdUntil = -FADE_SAMPLES;
+  private holdUntil: number;
   /** Every delayed sample from here on has weight 0: nothing marked it. */
   private weightedUntil = 0;
   /** Delayed samples in [fullFrom, written-at-the-last-maskBack) are all at weight 1. */
@@ -62,15 +66,23 @@ class Masker implements FlushableToneMasker {
   private maskAll = false;
   private maskAllWeight = 0;
   private previousWeight = 0;
-  private readonly noise = new ComfortNoise();
-  private readonly beep = new NeutralBeep();
+  private readonly noise: ComfortNoise;
+  private readonly beep: NeutralBeep;
 
   constructor(
+    sampleRate: SampleRate,
     lookaheadMs: number,
     private readonly fill: MaskFill,
     listener: DigitListener,
   ) {
-    this.lookaheadSamples = Math.round((lookaheadMs * SAMPLE_RATE) / 1000);
+    this.bank = new DtmfFilterBank(sampleRate);
+    this.leadSamples = LEAD_BLOCKS * this.bank.blockLength;
+    this.hangSamples = HANG_BLOCKS * this.bank.blockLength;
+    this.fadeSamples = (FADE_MS * sampleRate) / 1000;
+    this.holdUntil = -this.fadeSamples;
+    this.noise = new ComfortNoise(sampleRate);
+    this.beep = new NeutralBeep(sampleRate);
+    this.lookaheadSamples = Math.round((lookaheadMs * sampleRate) / 1000);
     const stats = this.stats;
     this.tracker = new DigitTracker(this.bank, {
       digitStart(digit: DtmfDigit, startSample: number) {
@@ -104,42 +116,43 @@ class Masker implements FlushableToneMasker {
   }
 
   private write(input: Int16Array, from: number, to: number): void {
-    const { delay, weight, holdUntil } = this;
+    const { delay, weight, holdUntil, fadeSamples } = this;
     let t = this.written;
     this.written += to - from;
     // Weights need no zeroing here: emit clears each one as its sample leaves the delay line.
-    if (t >= holdUntil + FADE_SAMPLES) {
+    if (t >= holdUntil + fadeSamples) {
       for (let n = from; n < to; n++, t++) delay[t & RING_MASK] = input[n];
       return;
     }
     for (let n = from; n < to; n++, t++) {
       delay[t & RING_MASK] = input[n];
-      // Past the hold, the mask ramps back down to the audio over FADE_SAMPLES.
+      // Past the hold, the mask ramps back down to the audio over fadeSamples.
       const past = t - holdUntil;
-      weight[t & RING_MASK] = past >= FADE_SAMPLES ? 0 : past < 0 ? 1 : 1 - (past + 1) / (FADE_SAMPLES + 1);
+      weight[t & RING_MASK] = past >= fadeSamples ? 0 : past < 0 ? 1 : 1 - (past + 1) / (fadeSamples + 1);
     }
     this.weightedUntil = this.written;
   }
 
   private onBlock(): void {
     this.tracker.onBlock();
-    const end = this.bank.blocks * BLOCK;
+    const end = this.bank.blocks * this.bank.blockLength;
     if (this.suspicion.analyse(SUSPICION_RULES) >= 0) {
-      this.maskBack(end - SUSPICION_BLOCKS * BLOCK - LEAD_SAMPLES);
-      this.holdUntil = Math.max(this.holdUntil, end + HANG_SAMPLES);
+      this.maskBack(end - SUSPICION_BLOCKS * this.bank.blockLength - this.leadSamples);
+      this.holdUntil = Math.max(this.holdUntil, end + this.hangSamples);
     } else if (this.tracker.sounding) {
-      this.holdUntil = Math.max(this.holdUntil, end + HANG_SAMPLES);
+      this.holdUntil = Math.max(this.holdUntil, end + this.hangSamples);
     }
   }
 
   /** Marks the delayed samples from `start` to the newest as masked, fading in just before `start`. */
   private maskBack(start: number): void {
-    const first = Math.max(this.emitted - this.lookaheadSamples, start - FADE_SAMPLES);
+    const fade = this.fadeSamples;
+    const first = Math.max(this.emitted - this.lookaheadSamples, start - fade);
     // While a tone lasts, each block re-marks a span the last call already set to 1: skip it.
-    const extending = this.fullFrom <= start - FADE_SAMPLES && start <= this.fullThrough;
+    const extending = this.fullFrom <= start - fade && start <= this.fullThrough;
     const weight = this.weight;
     for (let t = extending ? Math.max(first, this.fullThrough) : first; t < this.written; t++) {
-      const w = t < start ? (t - (start - FADE_SAMPLES) + 1) / (FADE_SAMPLES + 1) : 1;
+      const w = t < start ? (t - (start - fade) + 1) / (fade + 1) : 1;
       if (w > weight[t & RING_MASK]) weight[t & RING_MASK] = w;
     }
     if (!extending) this.fullFrom = Math.max(start, first);
@@ -185,7 +198,7 @@ class Masker implements FlushableToneMasker {
 
   /** Moves the mask-all weight one sample towards its target, so switching it fades rather than clicks. */
   private stepMaskAll(): number {
-    const step = 1 / FADE_SAMPLES;
+    const step = 1 / this.fadeSamples;
     this.maskAllWeight = this.maskAll ? Math.min(1, this.maskAllWeight + step) : Math.max(0, this.maskAllWeight - step);
     return this.maskAllWeight;
   }
@@ -197,10 +210,14 @@ class Masker implements FlushableToneMasker {
   }
 }
 
-/** A per-stream tone masker: delays audio by the lookahead and replaces every DTMF tone from its first sample. */
+/**
+ * A per-stream tone masker: delays audio by the lookahead and replaces every DTMF tone from its
+ * first sample. At 16 kHz it runs natively: the same 5 ms blocks, windows and rules (see
+ * filter-bank.ts), so every figure in ms is what it is at 8 kHz; sample counts double.
+ */
 export function createToneMasker(options: ToneMaskerOptions, listener: DigitListener = {}): FlushableToneMasker {
-  if (options.sampleRate !== undefined && options.sampleRate !== 8000) throw new RangeError('only 8000 Hz is supported');
+  const sampleRate = checkSampleRate(options.sampleRate);
   const lookaheadMs = options.lookaheadMs ?? DEFAULT_LOOKAHEAD_MS;
   if (!(lookaheadMs >= 0 && lookaheadMs <= MAX_LOOKAHEAD_MS)) throw new RangeError('lookahead must be 0–20 ms');
-  return new Masker(lookaheadMs, options.fill ?? 'comfort-noise', listener);
+  return new Masker(sampleRate, lookaheadMs, options.fill ?? 'comfort-noise', listener);
 }

@@ -81,19 +81,20 @@ export interface KeySpan {
   end: number;
 }
 
-/** A card-number-like digit run with varied durations, gaps, levels and phases; spans in input samples. */
+/** A card-number-like digit run with varied durations, gaps, levels and phases; spans in input samples at `shape.sampleRate`. */
 export function keypresses(digits: string, shape: ToneShape = {}): { signal: Float64Array; spans: KeySpan[] } {
-  const parts = [silence(200)];
+  const rate = shape.sampleRate ?? SAMPLE_RATE;
+  const parts = [silence(200, rate)];
   const spans: KeySpan[] = [];
   let at = parts[0].length;
   [...digits].forEach((d, i) => {
     const digit = d as DtmfDigit;
     const tone = digitTone(digit, 40 + ((i * 7) % 50), { levelDbm0: -4 - ((i * 5) % 22), phase: i, ...shape });
-    const gap = silence(40 + ((i * 13) % 60) + (i % 3) * 0.4);
+    const gap = silence(40 + ((i * 13) % 60) + (i % 3) * 0.4, rate);
     spans.push({ digit, start: at, end: at + tone.length });
     parts.push(tone, gap);
     at += tone.length + gap.length;
   });
-  parts.push(silence(200));
+  parts.push(silence(200, rate));
   return { signal: concat(...parts), spans };
 }

@@ -1,16 +1,16 @@
-import { SAMPLE_RATE, dbm0ToPeak } from './levels.js';
-
-const TWO_PI_OVER_RATE = (2 * Math.PI) / SAMPLE_RATE;
+import { SAMPLE_RATE, checkSampleRate, dbm0ToPeak } from './levels.js';
+import type { SampleRate } from './types.js';
 
 /**
  * Writes the sum of sines at `freqsHz`, each at `levelDbm0`, into `out`. `startPhaseSample`
  * is the sample index of out[0] on the tone's own clock, so consecutive frames join seamlessly.
  */
-export function generateTone(out: Int16Array, freqsHz: readonly number[], levelDbm0: number, startPhaseSample = 0): void {
+export function generateTone(out: Int16Array, freqsHz: readonly number[], levelDbm0: number, startPhaseSample = 0, sampleRate: SampleRate = SAMPLE_RATE): void {
   const peak = dbm0ToPeak(levelDbm0);
+  const twoPiOverRate = (2 * Math.PI) / checkSampleRate(sampleRate);
   for (let i = 0; i < out.length; i++) {
     let v = 0;
-    for (let f = 0; f < freqsHz.length; f++) v += Math.sin(TWO_PI_OVER_RATE * freqsHz[f] * (startPhaseSample + i));
+    for (let f = 0; f < freqsHz.length; f++) v += Math.sin(twoPiOverRate * freqsHz[f] * (startPhaseSample + i));
     out[i] = clamp16(peak * v);
   }
 }
@@ -23,15 +23,19 @@ function clamp16(v: number): number {
 /** Level of the comfort noise that replaces masked audio: audible as "line open", nothing more. */
 export const COMFORT_NOISE_DBM0 = -65;
 
-/** White comfort noise from a per-stream xorshift generator (no allocation, deterministic per seed). */
+/**
+ * White comfort noise from a per-stream xorshift generator (no allocation, deterministic per seed).
+ * The level is what the 0–4 kHz telephone band carries: at 16 kHz the same noise spreads over
+ * twice the band, so it gets twice the power, and an 8 kHz copy of it sounds as the 8 kHz noise does.
+ */
 export class ComfortNoise {
   private state: number;
   private readonly amplitude: number;
 
-  constructor(levelDbm0 = COMFORT_NOISE_DBM0, seed = 0x2545f491) {
+  constructor(sampleRate: SampleRate = SAMPLE_RATE, levelDbm0 = COMFORT_NOISE_DBM0, seed = 0x2545f491) {
     this.state = seed | 1;
-    // Uniform noise in [-a, a] has RMS a/√3; match the RMS of a sine at the level.
-    this.amplitude = (dbm0ToPeak(levelDbm0) / Math.SQRT2) * Math.sqrt(3);
+    // Uniform noise in [-a, a] has RMS a/√3; match the RMS of a sine at the level (per 4 kHz of band).
+    this.amplitude = (dbm0ToPeak(levelDbm0) / Math.SQRT2) * Math.sqrt(3) * Math.sqrt(checkSampleRate(sampleRate) / SAMPLE_RATE);
   }
 
   /** The next noise sample. */
@@ -59,10 +63,13 @@ export const NEUTRAL_BEEP_MS = 80;
 export class NeutralBeep {
   private position: number;
   private readonly peak = dbm0ToPeak(NEUTRAL_BEEP_DBM0);
-  private readonly step = TWO_PI_OVER_RATE * NEUTRAL_BEEP_HZ;
-  readonly lengthSamples = (NEUTRAL_BEEP_MS * SAMPLE_RATE) / 1000;
+  private readonly step: number;
+  readonly lengthSamples: number;
 
-  constructor() {
+  constructor(sampleRate: SampleRate = SAMPLE_RATE) {
+    const rate = checkSampleRate(sampleRate);
+    this.step = ((2 * Math.PI) / rate) * NEUTRAL_BEEP_HZ;
+    this.lengthSamples = (NEUTRAL_BEEP_MS * rate) / 1000;
     this.position = this.lengthSamples;
   }
 
@@ -86,23 +93,33 @@ export class NeutralBeep {
 export const RINGBACK_HZ: readonly number[] = [440, 480];
 export const RINGBACK_DBM0 = -19;
 const RINGBACK_PEAK = dbm0ToPeak(RINGBACK_DBM0);
-const RINGBACK_ON_SAMPLES = 2 * SAMPLE_RATE;
-const RINGBACK_CYCLE_SAMPLES = 6 * SAMPLE_RATE;
+const RINGBACK_ON_S = 2;
+const RINGBACK_CYCLE_S = 6;
 
 /** Ringback for callers waiting; `fill` continues the cadence across frames. */
 export class Ringback {
   private position = 0;
+  private readonly onSamples: number;
+  private readonly cycleSamples: number;
+  private readonly twoPiOverRate: number;
+
+  constructor(sampleRate: SampleRate = SAMPLE_RATE) {
+    const rate = checkSampleRate(sampleRate);
+    this.onSamples = RINGBACK_ON_S * rate;
+    this.cycleSamples = RINGBACK_CYCLE_S * rate;
+    this.twoPiOverRate = (2 * Math.PI) / rate;
+  }
 
   fill(out: Int16Array): void {
     for (let i = 0; i < out.length; i++) {
       const p = this.position;
-      this.position = (p + 1) % RINGBACK_CYCLE_SAMPLES;
-      if (p >= RINGBACK_ON_SAMPLES) {
+      this.position = (p + 1) % this.cycleSamples;
+      if (p >= this.onSamples) {
         out[i] = 0;
         continue;
       }
       let v = 0;
-      for (let f = 0; f < RINGBACK_HZ.length; f++) v += Math.sin(TWO_PI_OVER_RATE * RINGBACK_HZ[f] * p);
+      for (let f = 0; f < RINGBACK_HZ.length; f++) v += Math.sin(this.twoPiOverRate * RINGBACK_HZ[f] * p);
       out[i] = clamp16(RINGBACK_PEAK * v);
     }
   }

@@ -2,8 +2,10 @@
 
 export type DtmfDigit = '0' | '1' | '2' | '3' | '4' | '5' | '6' | '7' | '8' | '9' | '*' | '#' | 'A' | 'B' | 'C' | 'D';
 export type AudioEncoding = 'pcmu' | 'pcma' | 'l16';
+/** The rates the DSP runs at natively: narrowband telephony, and wideband (16 kHz L16 streams). */
+export type SampleRate = 8000 | 16000;
 
-/** Sample indices count from the first sample the detector or masker was fed (0-based, input time). */
+/** Sample indices count from the first sample the detector or masker was fed (0-based, input time, at its rate). */
 export interface DigitEvent {
   digit: DtmfDigit;
   startSample: number;
@@ -18,7 +20,7 @@ export interface DigitListener {
 }
 
 export interface DtmfDetector {
-  /** Feed any number of samples (8 kHz linear 16-bit). */
+  /** Feed any number of samples (linear 16-bit at the detector's rate). */
   process(samples: Int16Array): void;
   /** Ends a digit still sounding at end of input, reporting it through digitEnd. */
   flush(): void;
@@ -28,7 +30,8 @@ export interface DtmfDetector {
 export type MaskFill = 'comfort-noise' | 'silence' | 'beep';
 
 export interface ToneMaskerOptions {
-  sampleRate?: 8000;
+  /** Default 8000. At 16000 every figure (lookahead, fades, rules) keeps its length in ms. */
+  sampleRate?: SampleRate;
   /** Fixed delay of the output, 0–20 ms, default 20. */
   lookaheadMs?: number;
   /** What replaces masked audio. `beep` plays one uniform neutral beep (not at DTMF frequencies) per keypress. */

@@ -6,7 +6,11 @@ const BINS = 8;
 const MAX_WINDOW_BLOCKS = 8;
 const NOMINAL_PURITY_SLACK = 0.25;
 
-/** Per bin, cos/sin of −ωBj for j < MAX_WINDOW_BLOCKS: undoes the nominal turn of block j in a window. */
+/**
+ * Per bin, cos/sin of −ωBj for j < MAX_WINDOW_BLOCKS: undoes the nominal turn of block j in a window.
+ * ωB = 2πf·5 ms at every rate (exactly: 16 kHz doubles both B and the rate), so these tables, the
+ * frequency tracking and the deviation measure hold for any bank; only block lengths differ.
+ */
 const ROT_RE = new Float64Array(BINS * MAX_WINDOW_BLOCKS);
 const ROT_IM = new Float64Array(BINS * MAX_WINDOW_BLOCKS);
 for (let i = 0; i < BINS; i++) {
@@ -78,7 +82,7 @@ export class WindowAnalysis {
     const newest = bank.blocks;
     if (newest < blocks) return -1;
     const first = newest - blocks;
-    const samples = blocks * BLOCK;
+    const samples = blocks * bank.blockLength;
     const energies = bank.energy;
     let energy = 0;
     for (let j = 0; j < blocks; j++) energy += energies[(first + j) & HISTORY_MASK];
@@ -106,8 +110,8 @@ export class WindowAnalysis {
     if (pl > ph * rules.maxNormalTwist || ph > pl * rules.maxReverseTwist) return -1;
     if (pl + ph < rules.minPairFraction * meanPower) return -1;
     // A full block of a sine of power P has Goertzel magnitude B·√(P/2).
-    this.lowBlockAmplitude = BLOCK * Math.sqrt(pl / 2);
-    this.highBlockAmplitude = BLOCK * Math.sqrt(ph / 2);
+    this.lowBlockAmplitude = bank.blockLength * Math.sqrt(pl / 2);
+    this.highBlockAmplitude = bank.blockLength * Math.sqrt(ph / 2);
     return low * 4 + high - 4;
   }
 
@@ -159,7 +163,7 @@ export class WindowAnalysis {
       ci = cr * stepIm + ci * stepRe;
       cr = nextRe;
     }
-    const samples = blocks * BLOCK;
+    const samples = blocks * bank.blockLength;
     return ((wr * wr + wi * wi) * 2) / (samples * samples);
   }
 

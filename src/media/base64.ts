@@ -1,6 +1,6 @@
 /**
  * Base64 straight between byte buffers, for the media path: Node's codecs go through strings,
- * which allocate per frame. Standard alphabet, padded, as Twilio sends it.
+ * which allocate per frame. Standard alphabet, padded, as the JSON media streams send it.
  */
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const ENCODE = Uint8Array.from(ALPHABET, (c) => c.charCodeAt(0));

@@ -6,19 +6,48 @@ import { createToneMasker, NeutralBeep, Ringback, type DtmfDigit, type ToneMaske
 import { KeypressMerger } from './keypress-merger.js';
 import type { ForwardedAudioObserver } from './masking-observer.js';
 import type { StereoRecorder } from './recorder.js';
-import type { LegInput, LegOutput } from './types.js';
+import type { LegInput, LegOutput, StreamFormat } from './types.js';
 
-const SAMPLES_PER_MS = 8;
 const RINGBACK_FRAME_MS = 20;
-const RINGBACK_FRAME = new Int16Array(RINGBACK_FRAME_MS * SAMPLES_PER_MS);
 /** A stalled timer never bursts more than this many catch-up frames. */
 const MAX_CATCH_UP_FRAMES = 5;
-/** Frames above this size are split (they are refused earlier; this bounds the preallocated buffer). */
-const MAX_FRAME_SAMPLES = 1600;
+/** Frames above this length are split (they are refused earlier; this bounds the preallocated buffer). */
+const MAX_FRAME_MS = 200;
 const KEYPAD = new Set<DtmfDigit>(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '#']);
 
+/**
+ * The sample rates the DSP below runs at. 16 kHz joins once the masker, the beep, the ringback
+ * and the recorder take a rate (issue 13 item 2); until then a wideband stream is refused with
+ * `unsupported_format` rather than masked at the wrong rate.
+ */
+const BRIDGE_SAMPLE_RATES: ReadonlySet<number> = new Set([8000]);
+
+export function bridgeRunsAt(format: StreamFormat): boolean {
+  return BRIDGE_SAMPLE_RATES.has(format.sampleRate);
+}
+
+interface BridgeDsp {
+  masker: ToneMasker;
+  callerBeep: NeutralBeep;
+  agentBeep: NeutralBeep;
+  ringback: Ringback;
+}
+
+/** Every rate-dependent DSP piece of a bridge, made in one place (the rate is passed here once the DSP takes it). */
+function createBridgeDsp(config: Pick<Config, 'dsp'>, _sampleRate: number, digitStart: (digit: DtmfDigit, startSample: number) => void): BridgeDsp {
+  return {
+    masker: createToneMasker({ lookaheadMs: config.dsp.lookaheadMs, fill: config.dsp.fill }, { digitStart }),
+    callerBeep: new NeutralBeep(),
+    agentBeep: new NeutralBeep(),
+    ringback: new Ringback(),
+  };
+}
+
 export interface BridgeDeps {
-  callSid: string;
+  /** The neutral call id. */
+  callId: string;
+  /** The caller stream's format: the bridge runs at its sample rate. */
+  format: StreamFormat;
   config: Pick<Config, 'dsp' | 'media'>;
   captures: CaptureService;
   metrics: Metrics;
@@ -36,27 +65,38 @@ export interface BridgeDeps {
  * The per-frame path allocates nothing.
  */
 export class CallBridge {
-  readonly callSid: string;
+  readonly callId: string;
+  readonly format: StreamFormat;
   private caller?: LegOutput;
   private agent?: LegOutput;
+  private readonly samplesPerMs: number;
+  private readonly maxFrameSamples: number;
   private readonly masker: ToneMasker;
-  private readonly masked = new Int16Array(MAX_FRAME_SAMPLES);
+  private readonly masked: Int16Array;
   /** `masked` cut to the current frame length, remade only when the length changes. */
-  private maskedView = this.masked;
+  private maskedView: Int16Array;
+  private readonly ringbackFrame: Int16Array;
   private readonly merger = new KeypressMerger();
-  private readonly callerBeep = new NeutralBeep();
-  private readonly agentBeep = new NeutralBeep();
-  private readonly ringback = new Ringback();
+  private readonly callerBeep: NeutralBeep;
+  private readonly agentBeep: NeutralBeep;
+  private readonly ringback: Ringback;
   private ringTimer?: NodeJS.Timeout;
   private callerSamples = 0;
   private ended = false;
 
   constructor(private readonly deps: BridgeDeps) {
-    this.callSid = deps.callSid;
-    this.masker = createToneMasker(
-      { lookaheadMs: deps.config.dsp.lookaheadMs, fill: deps.config.dsp.fill },
-      { digitStart: (digit, startSample) => this.inbandDigit(digit, startSample) },
-    );
+    this.callId = deps.callId;
+    this.format = deps.format;
+    this.samplesPerMs = deps.format.sampleRate / 1000;
+    this.maxFrameSamples = MAX_FRAME_MS * this.samplesPerMs;
+    this.masked = new Int16Array(this.maxFrameSamples);
+    this.maskedView = this.masked;
+    this.ringbackFrame = new Int16Array(RINGBACK_FRAME_MS * this.samplesPerMs);
+    const dsp = createBridgeDsp(deps.config, deps.format.sampleRate, (digit, startSample) => this.inbandDigit(digit, startSample));
+    this.masker = dsp.masker;
+    this.callerBeep = dsp.callerBeep;
+    this.agentBeep = dsp.agentBeep;
+    this.ringback = dsp.ringback;
   }
 
   get hasAgent(): boolean {
@@ -69,7 +109,7 @@ export class CallBridge {
     this.startRingback();
     return {
       audio: (samples) => this.callerAudio(samples),
-      dtmf: (key) => this.deliverKey(key, this.callerSamples / SAMPLES_PER_MS, 'event'),
+      dtmf: (key) => this.deliverKey(key, this.callerSamples / this.samplesPerMs, 'event'),
       ended: () => this.end('caller_hangup'),
     };
   }
@@ -90,24 +130,25 @@ export class CallBridge {
     if (this.ended) return;
     this.ended = true;
     this.stopRingback();
-    this.deps.captures.endCall(this.callSid, reason);
+    this.deps.captures.endCall(this.callId, reason);
     this.caller?.close(1000, reason);
     this.agent?.close(1000, reason);
     const recordingClosed = (this.deps.recorder?.close() ?? Promise.resolve()).catch((err: unknown) => {
-      this.deps.logger.error({ err, callSid: this.callSid }, 'recording could not be completed');
+      this.deps.logger.error({ err, callId: this.callId }, 'recording could not be completed');
     });
     this.deps.onEnded(reason, recordingClosed);
   }
 
   private callerAudio(samples: Int16Array): void {
-    if (samples.length <= MAX_FRAME_SAMPLES) return this.callerBlock(samples);
-    for (let offset = 0; offset < samples.length; offset += MAX_FRAME_SAMPLES) {
-      this.callerBlock(samples.subarray(offset, Math.min(samples.length, offset + MAX_FRAME_SAMPLES)));
+    const max = this.maxFrameSamples;
+    if (samples.length <= max) return this.callerBlock(samples);
+    for (let offset = 0; offset < samples.length; offset += max) {
+      this.callerBlock(samples.subarray(offset, Math.min(samples.length, offset + max)));
     }
   }
 
   private callerBlock(samples: Int16Array): void {
-    const session = this.deps.captures.activeForCall(this.callSid);
+    const session = this.deps.captures.activeForCall(this.callId);
     const policy = session?.maskPolicy() ?? null;
     this.masker.setMaskAll(policy === 'all');
     const stats = this.masker.stats;
@@ -118,9 +159,9 @@ export class CallBridge {
     this.masker.process(samples, out);
     const maskedNow = stats.maskedSamples - maskedBefore;
     if (maskedNow > 0) {
-      this.deps.metrics.maskedMs.inc(maskedNow / SAMPLES_PER_MS);
+      this.deps.metrics.maskedMs.inc(maskedNow / this.samplesPerMs);
       // Tone energy being masked before a digit is decided: a keypress is under way.
-      if (policy === 'tones' && stats.digits === digitsBefore) session?.noteActivity(this.callerSamples / SAMPLES_PER_MS);
+      if (policy === 'tones' && stats.digits === digitsBefore) session?.noteActivity(this.callerSamples / this.samplesPerMs);
     }
     if (this.agentBeep.sounding) mixBeep(out, this.agentBeep);
     this.callerSamples += samples.length;
@@ -136,13 +177,13 @@ export class CallBridge {
   }
 
   private inbandDigit(digit: DtmfDigit, startSample: number): void {
-    if (KEYPAD.has(digit)) this.deliverKey(digit as Keypress, startSample / SAMPLES_PER_MS, 'inband');
+    if (KEYPAD.has(digit)) this.deliverKey(digit as Keypress, startSample / this.samplesPerMs, 'inband');
   }
 
   private deliverKey(key: Keypress, atMs: number, source: KeySource): void {
     if (!this.merger.accept(key, atMs, source)) return;
     this.deps.observer?.keypress();
-    const session = this.deps.captures.activeForCall(this.callSid);
+    const session = this.deps.captures.activeForCall(this.callId);
     if (!session || session.maskPolicy() === null) return;
     session.press(key, atMs, source);
     this.deps.metrics.digitsCaptured.labels(source).inc();
@@ -157,8 +198,8 @@ export class CallBridge {
     this.ringTimer = setInterval(() => {
       const due = Math.floor((performance.now() - startedAt) / RINGBACK_FRAME_MS) - sent;
       for (let i = 0; i < Math.min(due, MAX_CATCH_UP_FRAMES); i++) {
-        this.ringback.fill(RINGBACK_FRAME);
-        this.caller?.sendAudio(RINGBACK_FRAME);
+        this.ringback.fill(this.ringbackFrame);
+        this.caller?.sendAudio(this.ringbackFrame);
       }
       sent += due;
     }, RINGBACK_FRAME_MS);

@@ -1,19 +1,19 @@
 import type { MaskingView } from '../agent/contract.js';
+import type { SampleRate } from '../dsp/index.js';
 import { PowerSpectrum } from '../dsp/power-spectrum.js';
 
-const SAMPLES_PER_MS = 8;
-/** 128-sample analysis windows give 64 bins of 62.5 Hz below the 4 kHz Nyquist. */
-const WINDOW = 128;
+/** 16 ms analysis windows (128 samples at 8 kHz, 256 at 16 kHz) give bins of 62.5 Hz. */
+const WINDOW_MS = 16;
+/** The view shows the 64 bins below 4 kHz at every rate: the telephone band, one picture for every call. */
+const VIEW_BINS = 64;
 /**
- * A window at the end of every 400 samples (50 ms), two per column. The gaps (34 ms) are shorter
- * than the shortest keypress tone (40 ms), so every tone shows; overlapping windows every 12.5 ms
- * made the observer cost as much as the masker on the media path (a quarter of the FFTs now).
+ * A window at the end of every 50 ms hop, two per column. The gaps (34 ms) are shorter than the
+ * shortest keypress tone (40 ms), so every tone shows; overlapping windows every 12.5 ms made the
+ * observer cost as much as the masker on the media path (a quarter of the FFTs now).
  */
-const HOP = 400;
+const HOP_MS = 50;
 const HOPS_PER_COLUMN = 2;
-/** Where in each hop its window starts. */
-const WINDOW_AT = HOP - WINDOW;
-export const COLUMN_MS = (HOP * HOPS_PER_COLUMN) / SAMPLES_PER_MS;
+export const COLUMN_MS = HOP_MS * HOPS_PER_COLUMN;
 /** The newest minute of columns is kept: 38 kB, about 51 kB of base64 in the view, whatever the call's length. */
 const MAX_COLUMNS = 600;
 /** Listeners hear the figures once a second of audio. */
@@ -36,12 +36,16 @@ export interface ForwardedAudioObserver {
  * once, for the final view.
  */
 export class MaskingObserver implements ForwardedAudioObserver {
-  private readonly spectrum = new PowerSpectrum(WINDOW);
-  private readonly window = new Float64Array(WINDOW);
-  private readonly power = new Float64Array(WINDOW / 2);
-  private readonly levels = new Uint8Array(MAX_COLUMNS * (WINDOW / 2));
+  private readonly perMs: number;
+  private readonly hop: number;
+  /** Where in each hop its window starts. */
+  private readonly windowAt: number;
+  private readonly spectrum: PowerSpectrum;
+  private readonly window: Float64Array;
+  private readonly power: Float64Array;
+  private readonly levels = new Uint8Array(MAX_COLUMNS * VIEW_BINS);
   private readonly maskedPercent = new Uint8Array(MAX_COLUMNS);
-  private readonly reference = this.spectrum.fullScalePower(FULL_SCALE);
+  private readonly reference: number;
   private samples = 0;
   private maskedSamples = 0;
   private keypresses = 0;
@@ -51,21 +55,34 @@ export class MaskingObserver implements ForwardedAudioObserver {
   /** Samples into the current hop. */
   private hopFill = 0;
 
-  /** `publish` hears the figures (without the spectrogram) every second of audio. */
-  constructor(private readonly publish: (figures: MaskingView) => void = () => undefined) {}
+  /** `publish` hears the figures (without the spectrogram) every second of audio; frames come at `sampleRate`. */
+  constructor(
+    private readonly publish: (figures: MaskingView) => void = () => undefined,
+    sampleRate: SampleRate = 8000,
+  ) {
+    this.perMs = sampleRate / 1000;
+    const size = WINDOW_MS * this.perMs;
+    this.hop = HOP_MS * this.perMs;
+    this.windowAt = this.hop - size;
+    this.spectrum = new PowerSpectrum(size);
+    this.window = new Float64Array(size);
+    this.power = new Float64Array(this.spectrum.bins);
+    this.reference = this.spectrum.fullScalePower(FULL_SCALE);
+  }
 
   forwarded(samples: Int16Array, maskedSamples: number): void {
     this.maskedSamples += maskedSamples;
     this.columnMasked += maskedSamples;
     let i = 0;
+    const { hop, windowAt } = this;
     while (i < samples.length) {
-      const n = Math.min(HOP - this.hopFill, samples.length - i);
-      // Only the hop's last WINDOW samples are analysed.
-      for (let p = Math.max(this.hopFill, WINDOW_AT); p < this.hopFill + n; p++) this.window[p - WINDOW_AT] = samples[i + p - this.hopFill];
+      const n = Math.min(hop - this.hopFill, samples.length - i);
+      // Only the hop's last window of samples is analysed.
+      for (let p = Math.max(this.hopFill, windowAt); p < this.hopFill + n; p++) this.window[p - windowAt] = samples[i + p - this.hopFill];
       this.hopFill += n;
       this.samples += n;
       i += n;
-      if (this.hopFill < HOP) continue;
+      if (this.hopFill < hop) continue;
       this.hopFill = 0;
       this.spectrum.accumulate(this.window, 0, this.power);
       if (++this.columnWindows === HOPS_PER_COLUMN) this.endColumn();
@@ -79,15 +96,15 @@ export class MaskingObserver implements ForwardedAudioObserver {
   /** Masked time, keypresses and audio length: small, for live updates. */
   figures(): MaskingView {
     return {
-      maskedMs: Math.round(this.maskedSamples / SAMPLES_PER_MS),
+      maskedMs: Math.round(this.maskedSamples / this.perMs),
       keypresses: this.keypresses,
-      audioMs: Math.round(this.samples / SAMPLES_PER_MS),
+      audioMs: Math.round(this.samples / this.perMs),
     };
   }
 
   /** The figures and the spectrogram of the newest minute, for the call's final view. */
   view(): MaskingView {
-    const bins = this.power.length;
+    const bins = VIEW_BINS;
     const held = Math.min(this.columns, MAX_COLUMNS);
     const first = this.columns - held;
     const levels = new Uint8Array(held * bins);
@@ -101,7 +118,7 @@ export class MaskingObserver implements ForwardedAudioObserver {
       ...this.figures(),
       spectrogram: {
         bins,
-        binHz: (SAMPLES_PER_MS * 1000) / WINDOW,
+        binHz: 1000 / WINDOW_MS,
         columnMs: COLUMN_MS,
         firstColumn: first,
         levels: Buffer.from(levels).toString('base64'),
@@ -112,14 +129,14 @@ export class MaskingObserver implements ForwardedAudioObserver {
   }
 
   private endColumn(): void {
-    const bins = this.power.length;
+    const bins = VIEW_BINS;
     const slot = this.columns % MAX_COLUMNS;
     for (let k = 0; k < bins; k++) {
       const db = 10 * Math.log10(this.power[k] / this.columnWindows / this.reference + 1e-30);
       this.levels[slot * bins + k] = Math.max(0, Math.min(255, Math.round(db - FLOOR_DB)));
-      this.power[k] = 0;
     }
-    this.maskedPercent[slot] = Math.min(100, Math.round((100 * this.columnMasked) / (HOP * HOPS_PER_COLUMN)));
+    this.power.fill(0);
+    this.maskedPercent[slot] = Math.min(100, Math.round((100 * this.columnMasked) / (this.hop * HOPS_PER_COLUMN)));
     this.columnMasked = 0;
     this.columnWindows = 0;
     this.columns++;

@@ -1,3 +1,4 @@
+import type { SampleRate } from '../dsp/index.js';
 import { wavHeader } from './wav.js';
 
 /** Where interleaved recording bytes go (the encrypted writer, or a plain sink in tests). */
@@ -7,28 +8,38 @@ export interface RecordingSink {
   close(): Promise<void> | void;
 }
 
-const SAMPLE_RATE = 8000;
 /** Per-channel buffer: if one leg stalls longer than this, its channel is written as silence. */
-const CHANNEL_SAMPLES = 2 * SAMPLE_RATE;
+const CHANNEL_SECONDS = 2;
 /** Both channels are interleaved and written out every 20 ms frame, spreading the work evenly over time. */
-const FLUSH_SAMPLES = 160;
+const FLUSH_MS = 20;
 
 /**
- * The call as a stereo 8 kHz 16-bit WAV: masked caller audio left, agent audio right, aligned
- * by arrival (both legs stream in real time). A leg that is silent or absent reads as silence.
+ * The call as a stereo 16-bit WAV at the call's rate (8 or 16 kHz; both legs at that rate):
+ * masked caller audio left, agent audio right, aligned by arrival (both legs stream in real
+ * time). A leg that is silent or absent reads as silence.
  */
 export class StereoRecorder {
-  private readonly left = new Int16Array(CHANNEL_SAMPLES);
-  private readonly right = new Int16Array(CHANNEL_SAMPLES);
+  private readonly channelSamples: number;
+  private readonly flushSamples: number;
+  private readonly left: Int16Array;
+  private readonly right: Int16Array;
   private leftFill = 0;
   private rightFill = 0;
-  private readonly interleaved = new Int16Array(CHANNEL_SAMPLES * 2);
+  private readonly interleaved: Int16Array;
   /** The bytes of `interleaved` last written, remade only when the length changes (nearly every flush is one frame). */
-  private written = new Uint8Array(0);
+  private written: Uint8Array = new Uint8Array(0);
   private closed = false;
 
-  constructor(private readonly sink: RecordingSink) {
-    sink.write(wavHeader(SAMPLE_RATE, 2, 0xffffffff - 36));
+  constructor(
+    private readonly sink: RecordingSink,
+    readonly sampleRate: SampleRate = 8000,
+  ) {
+    this.channelSamples = CHANNEL_SECONDS * sampleRate;
+    this.flushSamples = (FLUSH_MS * sampleRate) / 1000;
+    this.left = new Int16Array(this.channelSamples);
+    this.right = new Int16Array(this.channelSamples);
+    this.interleaved = new Int16Array(this.channelSamples * 2);
+    sink.write(wavHeader(sampleRate, 2, 0xffffffff - 36));
   }
 
   /** Masked caller audio (what the agent hears from the caller). */
@@ -52,16 +63,16 @@ export class StereoRecorder {
     let offset = 0;
     while (offset < samples.length) {
       const fill = caller ? this.leftFill : this.rightFill;
-      if (fill === CHANNEL_SAMPLES) this.flush(CHANNEL_SAMPLES);
+      if (fill === this.channelSamples) this.flush(this.channelSamples);
       const at = caller ? this.leftFill : this.rightFill;
-      const n = Math.min(CHANNEL_SAMPLES - at, samples.length - offset);
+      const n = Math.min(this.channelSamples - at, samples.length - offset);
       const channel = caller ? this.left : this.right;
       channel.set(offset === 0 && n === samples.length ? samples : samples.subarray(offset, offset + n), at);
       if (caller) this.leftFill += n;
       else this.rightFill += n;
       offset += n;
     }
-    if (Math.min(this.leftFill, this.rightFill) >= FLUSH_SAMPLES) this.flush(Math.min(this.leftFill, this.rightFill));
+    if (Math.min(this.leftFill, this.rightFill) >= this.flushSamples) this.flush(Math.min(this.leftFill, this.rightFill));
   }
 
   /** Writes the first `n` samples of both channels (missing samples are silence) and keeps the rest. */

@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { closeSync, createWriteStream, openSync, readSync, renameSync, type WriteStream } from 'node:fs';
+import type { SampleRate } from '../dsp/index.js';
 import { ToneguardError } from '../errors.js';
 import type { KeyringPort, WrappedKey } from '../vault/types.js';
 
@@ -9,24 +10,33 @@ import type { KeyringPort, WrappedKey } from '../vault/types.js';
  *   chunk = u32 ciphertext length ‖ 12-byte nonce ‖ ciphertext ‖ 16-byte tag
  * Each chunk is AES-256-GCM under the recording's data key, with the recording id, the chunk
  * index and the final flag as AAD: chunks cannot be reordered, dropped or cut off unnoticed.
+ * The header names the audio's sample rate (`sampleRate`, 8000 or 16000), which the AAD binds
+ * too, so it cannot be altered or stripped unnoticed; recordings from before it have no
+ * `sampleRate`, no rate in their AAD, and are 8 kHz.
  */
 const MAGIC = Buffer.from('TGREC1\n');
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
-/** Plaintext bytes per chunk: about 0.5 s of stereo 8 kHz audio, so each encryption is short. */
+/** Plaintext bytes per chunk: about 0.5 s of stereo 8 kHz audio (0.25 s at 16 kHz), so each encryption is short. */
 export const CHUNK_BYTES = 16 * 1024;
 
 interface RecordingHeader {
   id: string;
   key: WrappedKey;
+  /** Absent in recordings made before wideband: those are 8 kHz. */
+  sampleRate?: SampleRate;
 }
+
+/** Decrypted recording bytes (the WAV stream as written) carrying the rate the header names. */
+export type DecryptedRecording = Buffer & { readonly sampleRate: SampleRate };
 
 function dataKeyAad(id: string): string {
   return `toneguard-recording:${id}`;
 }
 
-function chunkAad(id: string, index: number, final: boolean): Buffer {
-  return Buffer.from(`${id}:${index}:${final ? 1 : 0}`);
+function chunkAad(header: RecordingHeader, index: number, final: boolean): Buffer {
+  const stream = header.sampleRate === undefined ? header.id : `${header.id}@${header.sampleRate}`;
+  return Buffer.from(`${stream}:${index}:${final ? 1 : 0}`);
 }
 
 function u32(value: number): Buffer {
@@ -49,21 +59,26 @@ export class EncryptedRecordingWriter {
   private readonly pending = Buffer.alloc(CHUNK_BYTES);
   private pendingBytes = 0;
   private index = 0;
+  private readonly header: RecordingHeader;
   private closing: Promise<void> | undefined;
   /** The first write error (a full disk): the recording stops there, and the call goes on. */
   private failure: Error | undefined;
 
+  /** `sampleRate` is the rate of the audio written (8000 or 16000), recorded in the header. */
   constructor(
     readonly path: string,
-    private readonly id: string,
+    id: string,
     keyring: KeyringPort,
+    readonly sampleRate: SampleRate = 8000,
   ) {
+    if (sampleRate !== 8000 && sampleRate !== 16000) throw new RangeError('sample rate must be 8000 or 16000');
     const { key, wrapped } = keyring.newDataKey(dataKeyAad(id));
     this.key = key;
+    this.header = { id, key: wrapped, sampleRate };
     this.out = createWriteStream(path + PARTIAL_SUFFIX, { flags: 'wx', mode: 0o600 });
     // Without a listener a write error would be thrown from the event loop and take the process down.
     this.out.on('error', (err) => (this.failure ??= err));
-    const header = Buffer.from(JSON.stringify({ id, key: wrapped } satisfies RecordingHeader));
+    const header = Buffer.from(JSON.stringify(this.header));
     this.out.write(Buffer.concat([MAGIC, u32(header.length), header]));
   }
 
@@ -105,7 +120,7 @@ export class EncryptedRecordingWriter {
   private flushChunk(final: boolean): void {
     const nonce = randomBytes(NONCE_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.key, nonce);
-    cipher.setAAD(chunkAad(this.id, this.index, final));
+    cipher.setAAD(chunkAad(this.header, this.index, final));
     const ciphertext = Buffer.concat([cipher.update(this.pending.subarray(0, this.pendingBytes)), cipher.final()]);
     this.out.write(Buffer.concat([u32(ciphertext.length), nonce, ciphertext, cipher.getAuthTag()]));
     this.index++;
@@ -124,8 +139,12 @@ function readExactly(fd: number, length: number, what: string): Buffer {
   return b;
 }
 
-/** Decrypts a whole recording. Throws `recording_corrupt` or the keyring's `decrypt_failed`/`key_unknown_version`. */
-export function decryptRecording(path: string, keyring: KeyringPort): Buffer {
+/**
+ * Decrypts a whole recording: its bytes, with `sampleRate` from the header (8000 for recordings
+ * from before the header named it). Throws `recording_corrupt` or the keyring's
+ * `decrypt_failed`/`key_unknown_version`.
+ */
+export function decryptRecording(path: string, keyring: KeyringPort): DecryptedRecording {
   const fd = openSync(path, 'r');
   try {
     if (!readExactly(fd, MAGIC.length, 'magic').equals(MAGIC)) throw corrupt('Not a Toneguard recording');
@@ -138,6 +157,7 @@ export function decryptRecording(path: string, keyring: KeyringPort): Buffer {
       if (err instanceof ToneguardError) throw err;
       throw corrupt('Recording header unreadable');
     }
+    if (header.sampleRate !== undefined && header.sampleRate !== 8000 && header.sampleRate !== 16000) throw corrupt('Recording header names an unsupported sample rate');
     const key = keyring.unwrapDataKey(header.key, dataKeyAad(header.id));
     const parts: Buffer[] = [];
     for (let index = 0; ; index++) {
@@ -148,11 +168,11 @@ export function decryptRecording(path: string, keyring: KeyringPort): Buffer {
       const nonce = readExactly(fd, NONCE_BYTES, 'chunk');
       const ciphertext = readExactly(fd, length, 'chunk');
       const tag = readExactly(fd, TAG_BYTES, 'chunk');
-      const final = openChunk(key, header.id, index, nonce, ciphertext, tag, parts);
+      const final = openChunk(key, header, index, nonce, ciphertext, tag, parts);
       if (final) {
         if (readSync(fd, Buffer.alloc(1), 0, 1, null) !== 0) throw corrupt('Data after the final chunk');
         key.fill(0);
-        return Buffer.concat(parts);
+        return Object.assign(Buffer.concat(parts), { sampleRate: header.sampleRate ?? 8000 });
       }
     }
   } finally {
@@ -161,10 +181,10 @@ export function decryptRecording(path: string, keyring: KeyringPort): Buffer {
 }
 
 /** Opens one chunk, trying it as a middle chunk then as the final one; returns whether it was final. */
-function openChunk(key: Buffer, id: string, index: number, nonce: Buffer, ciphertext: Buffer, tag: Buffer, parts: Buffer[]): boolean {
+function openChunk(key: Buffer, header: RecordingHeader, index: number, nonce: Buffer, ciphertext: Buffer, tag: Buffer, parts: Buffer[]): boolean {
   for (const final of [false, true]) {
     const decipher = createDecipheriv('aes-256-gcm', key, nonce);
-    decipher.setAAD(chunkAad(id, index, final));
+    decipher.setAAD(chunkAad(header, index, final));
     decipher.setAuthTag(tag);
     try {
       parts.push(Buffer.concat([decipher.update(ciphertext), decipher.final()]));

@@ -1,4 +1,5 @@
 import { detect } from '../dsp/detect-events.js';
+import type { SampleRate } from '../dsp/index.js';
 import { isToneguardError } from '../errors.js';
 import type { KeyringPort } from '../vault/types.js';
 import { decryptRecording } from './recording-format.js';
@@ -16,15 +17,20 @@ export type RecordingVerification =
  */
 export function verifyRecording(file: string, keyring: KeyringPort): RecordingVerification {
   let wav: Buffer;
+  let sampleRate: SampleRate;
   try {
-    wav = withWavSizes(decryptRecording(file, keyring));
+    const recording = decryptRecording(file, keyring);
+    sampleRate = recording.sampleRate;
+    wav = withWavSizes(recording);
   } catch (err) {
     if (isToneguardError(err)) return { ok: false, code: err.code, message: err.message };
     return { ok: false, code: 'recording_unreadable', message: 'The recording could not be read' };
   }
   const audio = readWav(wav);
   if (!audio) return { ok: false, code: 'recording_corrupt', message: 'the decrypted data is not a 16-bit PCM WAV' };
-  const channels = audio.channels.map((samples, i) => ({ name: CHANNEL_NAMES[i] ?? `channel${i}`, digitsFound: detect(samples).length }));
+  if (audio.sampleRate !== sampleRate) return { ok: false, code: 'recording_corrupt', message: `the WAV is at ${audio.sampleRate} Hz but the recording header names ${sampleRate} Hz` };
+  // The scan runs at the recording's own rate: the 16 kHz detector judges 16 kHz audio natively.
+  const channels = audio.channels.map((samples, i) => ({ name: CHANNEL_NAMES[i] ?? `channel${i}`, digitsFound: detect(samples, undefined, sampleRate).length }));
   const durationMs = Math.round(((audio.channels[0]?.length ?? 0) * 1000) / audio.sampleRate);
   return { ok: true, clean: channels.every((c) => c.digitsFound === 0), durationMs, sampleRate: audio.sampleRate, channels };
 }

@@ -6,12 +6,12 @@ import type { CaptureService } from '../capture/types.js';
 import type { Config } from '../config/index.js';
 import type { CallRecord, CallRegistry } from '../state/calls.js';
 import type { KeyringPort } from '../vault/types.js';
-import { CallBridge } from './bridge.js';
+import { bridgeRunsAt, CallBridge } from './bridge.js';
 import { MaskingObserver } from './masking-observer.js';
 import type { StreamCredentials } from './stream-credentials.js';
 import { EncryptedRecordingWriter } from './recording-format.js';
 import { StereoRecorder } from './recorder.js';
-import type { LegInput, LegOutput, LegRole, MediaRejectReason, StreamStart } from './types.js';
+import { NARROWBAND_PCMU, type LegInput, type LegOutput, type LegRole, type MediaRejectReason, type StreamFormat, type StreamStart } from './types.js';
 
 export interface MediaServiceDeps {
   config: Pick<Config, 'dsp' | 'media' | 'recording' | 'dataDir'>;
@@ -30,17 +30,17 @@ export type AttachResult = { input: LegInput; leg: LegRole } | { reason: MediaRe
 export interface MediaService {
   /**
    * A stream has started. Its `credential` parameter must admit the `leg` (and `agent`) it claims
-   * for the CallSid it reports; the caller leg then opens the call's bridge, the agent leg joins it.
+   * for the call id it reports; the caller leg then opens the call's bridge, the agent leg joins it.
    */
   attach(start: StreamStart, output: LegOutput): AttachResult;
   /**
    * A leg of a call whose media path was authenticated out of band (the SIP relay, driven over
    * its allow-listed ng socket): no stream credential. The call must already be registered; the
-   * caller leg opens its bridge, the agent leg joins it.
+   * caller leg opens its bridge (at `format`, PCMU 8 kHz unless told), the agent leg joins it.
    */
-  attachTrusted(callSid: string, leg: LegRole, output: LegOutput): AttachResult;
-  /** Ends the call's bridge (hang-up reported by a status callback). */
-  endCall(callSid: string, reason: string): void;
+  attachTrusted(callId: string, leg: LegRole, output: LegOutput, format?: StreamFormat): AttachResult;
+  /** Ends the call's bridge (a hang-up reported by the platform): `id` is the neutral call id or either leg's platform call id. */
+  endCall(id: string, reason: string): void;
   readonly activeCalls: number;
   /** Ends every bridge (shutdown) and waits for their recordings to be written. */
   closeAll(): Promise<void>;
@@ -55,60 +55,70 @@ export function createMediaService(deps: MediaServiceDeps): MediaService {
   const recordingsClosing = new Set<Promise<void>>();
   const logger = deps.logger.child({ module: 'media' });
 
-  const openRecorder = (callSid: string): StereoRecorder | undefined => {
+  const openRecorder = (callId: string): StereoRecorder | undefined => {
     if (!deps.config.recording.enabled) return undefined;
     try {
       const dir = recordingsDir(deps.config);
       mkdirSync(dir, { recursive: true, mode: 0o700 });
-      const id = `${callSid}-${Date.now()}`;
+      const id = `${callId}-${Date.now()}`;
       return new StereoRecorder(new EncryptedRecordingWriter(join(dir, `${id}.tgrec`), id, deps.keyring));
     } catch (err) {
-      logger.error({ err, callSid }, 'recording could not start; the call goes on unrecorded');
+      logger.error({ err, callId }, 'recording could not start; the call goes on unrecorded');
       return undefined;
     }
   };
 
-  const attachCaller = (callSid: string, output: LegOutput): AttachResult => {
-    const call = deps.calls.get(callSid);
+  const attachCaller = (call: CallRecord | undefined, format: StreamFormat, output: LegOutput): AttachResult => {
     if (!call || call.state === 'ended') return { reason: 'unknown_call' };
     if (byCall.has(call.callSid)) return { reason: 'duplicate_start' };
-    const masking = new MaskingObserver((view) => deps.calls.update(call.callSid, { masking: view }));
+    if (!bridgeRunsAt(format)) return { reason: 'unsupported_format' };
+    const callId = call.callSid;
+    const masking = new MaskingObserver((view) => deps.calls.update(callId, { masking: view }));
     const bridge = new CallBridge({
-      callSid: call.callSid,
+      callId,
+      format,
       config: deps.config,
       captures: deps.captures,
       metrics: deps.metrics,
       logger,
-      recorder: openRecorder(call.callSid),
+      recorder: openRecorder(callId),
       observer: masking,
       onEnded: (reason, recordingClosed) => {
-        byCall.delete(call.callSid);
+        byCall.delete(callId);
         recordingsClosing.add(recordingClosed);
         void recordingClosed.then(() => recordingsClosing.delete(recordingClosed));
         deps.metrics.activeCalls.dec();
-        deps.calls.update(call.callSid, { state: 'ended', endedAt: new Date().toISOString(), masking: masking.view() });
-        logger.info({ callSid: call.callSid, reason }, 'call ended');
+        deps.calls.update(callId, { state: 'ended', endedAt: new Date().toISOString(), masking: masking.view() });
+        logger.info({ callId, reason }, 'call ended');
       },
     });
-    byCall.set(call.callSid, bridge);
+    byCall.set(callId, bridge);
     deps.metrics.activeCalls.inc();
-    logger.info({ callSid: call.callSid }, 'caller stream started');
+    logger.info({ callId }, 'caller stream started');
     return { input: bridge.attachCaller(output), leg: 'caller' };
   };
 
   /** Only the agent call Toneguard itself placed for this call may join it. */
   const attachAgent = (start: StreamStart, agentId: string | undefined, output: LegOutput): AttachResult => {
-    const call = deps.calls.findByAnyLeg(start.callSid);
-    const bridge = call && call.agentCallSid === start.callSid ? byCall.get(call.callSid) : undefined;
+    const call = deps.calls.findByAnyLeg(start.legCallId);
+    const bridge = call && call.agentProviderCallId === start.legCallId ? byCall.get(call.callSid) : undefined;
     if (!bridge) return { reason: 'unknown_call' };
-    logger.info({ callSid: bridge.callSid, agentCallSid: start.callSid }, 'agent stream joined');
-    return joinAgent(bridge, { agentId, state: 'bridged' }, output);
+    logger.info({ callId: bridge.callId }, 'agent stream joined');
+    return joinAgent(bridge, { agentId, state: 'bridged' }, start.format, output);
   };
 
-  const joinAgent = (bridge: CallBridge, patch: Partial<CallRecord>, output: LegOutput): AttachResult => {
+  const joinAgent = (bridge: CallBridge, patch: Partial<CallRecord>, format: StreamFormat, output: LegOutput): AttachResult => {
     if (bridge.hasAgent) return { reason: 'duplicate_start' };
-    deps.calls.update(bridge.callSid, patch);
+    // The bridge relays samples as they are: both legs must run at one rate.
+    if (format.sampleRate !== bridge.format.sampleRate) return { reason: 'unsupported_format' };
+    deps.calls.update(bridge.callId, patch);
     return { input: bridge.attachAgent(output), leg: 'agent' };
+  };
+
+  /** The caller leg's stream reports the platform's id of the caller's call (the neutral id itself, as the call flow registers it). */
+  const callerCall = (legCallId: string): CallRecord | undefined => {
+    const call = deps.calls.findByAnyLeg(legCallId);
+    return call && (call.callSid === legCallId || call.providerCallId === legCallId) ? call : undefined;
   };
 
   return {
@@ -116,17 +126,17 @@ export function createMediaService(deps: MediaServiceDeps): MediaService {
       const { leg, agent, credential } = start.parameters;
       if (leg !== 'caller' && leg !== 'agent') return { reason: 'credential_invalid' };
       const agentId = leg === 'agent' ? agent : undefined;
-      const redeemed = deps.credentials.redeem({ leg, legCallSid: start.callSid, agentId }, credential);
+      const redeemed = deps.credentials.redeem({ leg, legCallId: start.legCallId, agentId }, credential);
       if (!redeemed.ok) return { reason: redeemed.reason };
-      return leg === 'caller' ? attachCaller(start.callSid, output) : attachAgent(start, agentId, output);
+      return leg === 'caller' ? attachCaller(callerCall(start.legCallId), start.format, output) : attachAgent(start, agentId, output);
     },
-    attachTrusted(callSid, leg, output) {
-      if (leg === 'caller') return attachCaller(callSid, output);
-      const bridge = byCall.get(callSid);
-      return bridge ? joinAgent(bridge, { state: 'bridged' }, output) : { reason: 'unknown_call' };
+    attachTrusted(callId, leg, output, format = NARROWBAND_PCMU) {
+      if (leg === 'caller') return attachCaller(deps.calls.get(callId), format, output);
+      const bridge = byCall.get(callId);
+      return bridge ? joinAgent(bridge, { state: 'bridged' }, format, output) : { reason: 'unknown_call' };
     },
-    endCall(callSid, reason) {
-      const call = deps.calls.findByAnyLeg(callSid);
+    endCall(id, reason) {
+      const call = deps.calls.findByAnyLeg(id);
       if (!call) return;
       const bridge = byCall.get(call.callSid);
       if (bridge) bridge.end(reason);

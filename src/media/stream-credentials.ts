@@ -1,11 +1,11 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { LegRole } from './types.js';
 
-/** What one credential admits: one leg of one call, stream-started by the platform call `legCallSid`. */
+/** What one credential admits: one leg of one call, stream-started by the platform call `legCallId`. */
 export interface StreamClaim {
   leg: LegRole;
-  /** The CallSid the platform reports in this leg's stream start (the caller's call, or the agent call we placed). */
-  legCallSid: string;
+  /** The call id the platform reports in this leg's stream start (the caller's call, or the agent call we placed). */
+  legCallId: string;
   /** The agent identity bound to an agent leg. */
   agentId?: string;
 }
@@ -21,8 +21,8 @@ const TOKEN = /^([0-9a-z]{1,12})\.([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
 
 /**
  * Per-leg, single-use, expiring stream credentials: `{expiry}.{nonce}.{HMAC-SHA256}` over the
- * claim, the expiry and the nonce. The issuer puts one in each stream instruction (a TwiML
- * `<Parameter>`), the platform echoes it in the stream's start, and `redeem` admits it once.
+ * claim, the expiry and the nonce. The issuer puts one in each stream instruction (as a parameter of the
+ * call-control document), the platform echoes it in the stream's start, and `redeem` admits it once.
  *
  * The key is random per process: a credential never outlives the process that issued it, and
  * neither do the calls it could join (the call registry is in memory). Redeemed nonces are kept
@@ -62,7 +62,7 @@ export class StreamCredentials {
 
   private mac(claim: StreamClaim, expiry: string, nonce: string): Buffer {
     // Length-prefixed fields, so that no two different claims share an input.
-    const fields = [VERSION, claim.leg, claim.legCallSid, claim.agentId ?? '', expiry, nonce];
+    const fields = [VERSION, claim.leg, claim.legCallId, claim.agentId ?? '', expiry, nonce];
     const hmac = createHmac('sha256', this.key);
     for (const field of fields) hmac.update(`${field.length}:${field};`);
     return hmac.digest();

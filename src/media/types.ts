@@ -1,21 +1,38 @@
 import type { Keypress } from '../capture/types.js';
+import type { AudioEncoding } from '../dsp/types.js';
+
+export type { AudioEncoding };
 
 /** Which side of the call a media stream carries. */
 export type LegRole = 'caller' | 'agent';
 
+export type SampleRate = 8000 | 16000;
+
+/** What a stream carries on the wire; the bridge runs at its sample rate. */
+export interface StreamFormat {
+  encoding: AudioEncoding;
+  sampleRate: SampleRate;
+}
+
+export const NARROWBAND_PCMU: StreamFormat = Object.freeze({ encoding: 'pcmu', sampleRate: 8000 });
+
 /** A provider-neutral stream start: who the stream belongs to and what it carries. */
 export interface StreamStart {
-  callSid: string;
-  streamSid: string;
-  /** The provider's custom parameters (Twilio `<Parameter>`s): `leg`, `agent`, `credential`. Unauthenticated until the credential is redeemed. */
+  /** The platform's id of the call this stream belongs to: the caller's call, or the agent call Toneguard placed. */
+  legCallId: string;
+  /** The platform's id of the stream (the leg's call id when the platform has none). */
+  streamId: string;
+  format: StreamFormat;
+  /** The parameters written into the call-control document: `leg`, `agent`, `credential`. Unauthenticated until the credential is redeemed. */
   parameters: Readonly<Record<string, string>>;
 }
 
-/** A normalised inbound media event. Audio payloads stay encoded until the leg decodes them into its own buffer. */
+/** A normalised inbound media event. */
 export type InboundMediaEvent =
   | { kind: 'connected' }
   | { kind: 'start'; start: StreamStart }
-  | { kind: 'audio'; payload: string }
+  /** Linear samples at the stream's rate, in a buffer the wire reuses: valid until its next message. */
+  | { kind: 'audio'; samples: Int16Array }
   | { kind: 'dtmf'; key: Keypress }
   | { kind: 'mark'; name: string }
   | { kind: 'stop' };
@@ -34,13 +51,15 @@ export type MediaRejectReason =
   | 'credential_expired'
   | 'credential_reused'
   | 'start_timeout'
-  | 'rate_limited';
+  | 'rate_limited'
+  /** A stream format the bridge cannot run (or an agent leg whose rate differs from the caller's). */
+  | 'unsupported_format';
 
 export type ParsedMediaMessage = { ok: true; event: InboundMediaEvent } | { ok: false; reason: MediaRejectReason };
 
 /** What the bridge may do to a leg's outbound side. Implementations never block: a slow peer loses frames instead. */
 export interface LegOutput {
-  /** Sends linear 8 kHz samples; false when the frame was dropped (slow or closed peer). */
+  /** Sends linear samples at the stream's rate; false when the frame was dropped (slow or closed peer). */
   sendAudio(samples: Int16Array): boolean;
   sendMark(name: string): void;
   /** Empties the far end's playback buffer. */
@@ -50,6 +69,7 @@ export interface LegOutput {
 
 /** The bridge's side of one leg: the adapter calls these with normalised events. */
 export interface LegInput {
+  /** Linear samples at the stream's rate. */
   audio(samples: Int16Array): void;
   dtmf(key: Keypress): void;
   ended(): void;

@@ -3,16 +3,24 @@ import type { CallView } from '../agent/contract.js';
 
 export type { CallState } from '../agent/contract.js';
 
-/** What Toneguard knows about one customer call: the agent's view plus the wiring that stays inside the service. */
+/**
+ * What Toneguard knows about one customer call: the agent's view plus the wiring that stays inside
+ * the service. `callSid` is the neutral call id the agent API uses; the platform's own ids are
+ * attributes.
+ */
 export interface CallRecord extends CallView {
+  /** Which way the call came in (a telephony provider's name, or `sip`); never branched on in the core. */
+  provider?: string;
+  /** The platform's id of the caller's call. */
+  providerCallId?: string;
   /** The agent call Toneguard placed through the platform's REST API: the only one whose stream may join. */
-  agentCallSid?: string;
+  agentProviderCallId?: string;
 }
 
 export interface CallRegistry {
-  get(callSid: string): CallRecord | undefined;
-  /** Finds a call by either leg's CallSid. */
-  findByAnyLeg(callSid: string): CallRecord | undefined;
+  get(callId: string): CallRecord | undefined;
+  /** Finds a call by its neutral id, or either leg's platform call id. */
+  findByAnyLeg(id: string): CallRecord | undefined;
   /** Live calls bound to this agent identity. */
   forAgent(agentId: string): CallRecord[];
   upsert(record: CallRecord): void;
@@ -34,10 +42,10 @@ export class MemoryCallRegistry implements CallRegistry {
     return this.calls.get(callSid);
   }
 
-  findByAnyLeg(callSid: string): CallRecord | undefined {
-    const direct = this.calls.get(callSid);
+  findByAnyLeg(id: string): CallRecord | undefined {
+    const direct = this.calls.get(id);
     if (direct) return direct;
-    for (const call of this.calls.values()) if (call.agentCallSid === callSid) return call;
+    for (const call of this.calls.values()) if (call.providerCallId === id || call.agentProviderCallId === id) return call;
     return undefined;
   }
 

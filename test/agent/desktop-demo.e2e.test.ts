@@ -5,10 +5,10 @@ import type { CallView, MaskingView } from '../../src/agent/contract.js';
 import { demoCaller } from '../../src/cli/demo-caller.js';
 import { DTMF_FREQUENCIES } from '../../src/dsp/index.js';
 import { MaskingObserver } from '../../src/media/masking-observer.js';
-import type { ScenarioResult } from '../../src/telephony/twilio/simulator/index.js';
+import type { ScenarioResult } from '../../src/simulator/index.js';
 import { launchChromium, leakScanner, recordTraffic, type PageGlobals } from '../helpers/browser.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { DEMO_KEYS, keypadTones, startTwilioRestStandIn, waitFor, type TwilioRestStandIn } from '../helpers/twilio.js';
+import { DEMO_KEYS, keypadTones, startTwilioRestStandIn, twilioPlayerStandIn, waitFor, type TwilioRestStandIn } from '../helpers/twilio.js';
 
 const PAN = DEMO_KEYS.card.replace('#', '');
 const leaksIn = leakScanner([
@@ -55,7 +55,7 @@ describe('the desktop demo in Chromium: "Simulate a caller" and the masking pane
     const caller = demoCaller({
       agentId: 'demo-agent',
       service: () => ({ url: server.url, config: server.context.config }),
-      standIn,
+      standIn: twilioPlayerStandIn(standIn),
       // Real time: the scripted agent starts the capture 0.7 s (audio time) before the first key, a margin a loaded machine needs.
       speed: 1,
       onFinished: (outcome) => finished.push(outcome),

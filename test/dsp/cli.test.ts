@@ -5,21 +5,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encode, type AudioEncoding } from '../../src/dsp/index.js';
 import { lastJsonLine, runCli } from '../helpers/cli.js';
-import { concat, digitTone, silence, toInt16 } from './signals.js';
+import { expectKeyedEvents, keyedAudio, type DetectResult, type MaskResult } from './cli-fixture.js';
 import { bytesToInt16, multimonDigits } from './tools.js';
-
-interface DetectResult {
-  digits: string;
-  events: { digit: string; startMs: number; endMs: number }[];
-}
-interface MaskResult extends DetectResult {
-  lookaheadMs: number;
-  maskedMs: number;
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'toneguard-dsp-cli-'));
 const path = (name: string): string => join(dir, name);
-const audio = toInt16(concat(silence(40), digitTone('4', 60), silence(60), digitTone('2', 50, { phase: 1 }), silence(100)));
+const audio = keyedAudio();
 
 function writeEncoded(name: string, encoding: AudioEncoding): string {
   const bytes = new Uint8Array(audio.length * (encoding === 'l16' ? 2 : 1));
@@ -41,10 +32,7 @@ describe('toneguard dsp', () => {
     for (const encoding of ['pcmu', 'pcma', 'l16']) {
       const result = runCli(['dsp', 'detect', '--in', path(`in.${encoding}`), '--encoding', encoding]);
       expect(result.status).toBe(0);
-      const json = lastJsonLine<DetectResult>(result.stdout);
-      expect(json.digits).toBe('42');
-      expect(json.events[0]).toEqual({ digit: '4', startMs: 40, endMs: 100 });
-      expect(json.events[1]).toMatchObject({ digit: '2', startMs: 160 });
+      expectKeyedEvents(lastJsonLine<DetectResult>(result.stdout));
     }
   });
 

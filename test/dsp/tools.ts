@@ -37,14 +37,14 @@ export function soxDecode(codes: Uint8Array, encoding: 'mu-law' | 'a-law'): Int1
   });
 }
 
-/** Speech from espeak-ng in `voice` at `pitch` (0–99), as 8 kHz mono 16-bit samples. */
-export function speech(voice: string, text: string, pitch = 50): Int16Array {
+/** Speech from espeak-ng in `voice` at `pitch` (0–99), as mono 16-bit samples at `sampleRate` (espeak speaks at 22.05 kHz; sox resamples). */
+export function speech(voice: string, text: string, pitch = 50, sampleRate = 8000): Int16Array {
   return withTempDir((dir) => {
     const wav = join(dir, 'speech.wav');
     const raw = join(dir, 'speech.raw');
     execFileSync('espeak-ng', ['-v', voice, '-p', String(pitch), '-w', wav, text]);
     // Leave headroom: espeak peaks near full scale and resampling would clip.
-    execFileSync('sox', [wav, ...RAW_8K, raw, 'gain', '-3']);
+    execFileSync('sox', [wav, ...rawLinear(sampleRate), raw, 'gain', '-3']);
     return bytesToInt16(readFileSync(raw));
   });
 }

@@ -4,12 +4,16 @@ import type { CaptureView } from '../../src/capture/types.js';
 import {
   SimulatedCall,
   startTwilioRestStandIn,
+  TWILIO_CALL_DIALECT,
+  twilioFormatPlayer,
+  type CallDialect,
+  type ProviderPlayer,
   type TwilioRestStandIn,
   type TwilioTarget,
-} from '../../src/telephony/twilio/simulator/index.js';
+} from '../../src/simulator/index.js';
 import { startTestServer, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, type TestServer } from './server.js';
 
-export * from '../../src/telephony/twilio/simulator/index.js';
+export * from '../../src/simulator/index.js';
 
 export const TEST_AGENT: Actor = { type: 'agent', id: 'agent', roles: ['agent'] };
 
@@ -17,6 +21,10 @@ export interface TwilioTestBed {
   server: TestServer;
   standIn: TwilioRestStandIn;
   target: TwilioTarget;
+  /** How this bed's platform names its webhooks, streams and signatures (Twilio, or a Twilio-compatible platform). */
+  dialect: CallDialect;
+  /** The simulator's Twilio player for this service (what `simulate-call` plays with). */
+  player: ProviderPlayer;
   dial(): Promise<SimulatedCall>;
   close(): Promise<void>;
 }
@@ -30,6 +38,8 @@ export async function startTwilioTestBed(overrides: Record<string, unknown> = {}
     server,
     standIn,
     target,
+    dialect: TWILIO_CALL_DIALECT,
+    player: twilioFormatPlayer('twilio', target, TEST_ACCOUNT_SID, standIn),
     dial: () => SimulatedCall.dial({ target, accountSid: TEST_ACCOUNT_SID, standIn }),
     close: async () => {
       await server.close();

@@ -106,6 +106,8 @@ describe('an in-line call through the Twilio media bridge', () => {
     expect(bed.server.logLines.length).toBeGreaterThan(0);
     const all = bed.server.logLines.join('');
     expect(all).not.toContain(PAN);
-    expect(all).not.toMatch(new RegExp(`(^|[^0-9])${CVV}([^0-9]|$)`));
+    // A request's duration or the process id can be any three-digit number (947 ms under load): not a leak.
+    const withoutMeasurements = all.replace(/"(time|pid|durationMs)":[0-9.]+/g, '');
+    expect(withoutMeasurements).not.toMatch(new RegExp(`(^|[^0-9])${CVV}([^0-9]|$)`));
   });
 });

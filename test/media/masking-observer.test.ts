@@ -69,3 +69,21 @@ describe('MaskingObserver', () => {
     expect(Buffer.from(spectrogram.levels, 'base64')).toHaveLength(600 * 64);
   });
 });
+
+describe('MaskingObserver at 16 kHz', () => {
+  it('gives the same view as at 8 kHz: 64 bins of 62.5 Hz below 4 kHz, 100 ms columns, times in ms', () => {
+    const observer = new MaskingObserver(undefined, 16000);
+    const tones = new Int16Array(16000);
+    generateTone(tones, [1000, 6000], -10, 0, 16000);
+    for (let i = 0; i < tones.length; i += 320) observer.forwarded(tones.subarray(i, i + 320), i < 1600 ? 160 : 0);
+    const view = observer.view();
+    expect(view).toMatchObject({ maskedMs: 50, audioMs: 1000 });
+    expect(view.spectrogram).toMatchObject({ bins: 64, binHz: 62.5, columnMs: 100, firstColumn: 0 });
+    expect(Array.from(Buffer.from(view.spectrogram!.masked, 'base64'))).toEqual([50, ...new Array(9).fill(0)]);
+    const toneColumn = column(view, 5);
+    // The 1 kHz tone at the same level as at 8 kHz; the 6 kHz one lies outside the view.
+    expect(toneColumn.indexOf(Math.max(...toneColumn))).toBe(16);
+    expect(toneColumn[16] + FLOOR_DB).toBeGreaterThan(-16);
+    expect(toneColumn[16] + FLOOR_DB).toBeLessThan(-10);
+  });
+});

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { StreamCredentials, type StreamClaim } from '../../src/media/stream-credentials.js';
 
-const CALLER: StreamClaim = { leg: 'caller', legCallSid: `CA${'1'.repeat(32)}` };
-const AGENT: StreamClaim = { leg: 'agent', legCallSid: `CA${'2'.repeat(32)}`, agentId: 'alice' };
+const CALLER: StreamClaim = { leg: 'caller', legCallId: `CA${'1'.repeat(32)}` };
+const AGENT: StreamClaim = { leg: 'agent', legCallId: `CA${'2'.repeat(32)}`, agentId: 'alice' };
 const TTL_MS = 30_000;
 
 function clocked() {
@@ -23,7 +23,7 @@ describe('stream credentials', () => {
     const { credentials } = clocked();
     const token = credentials.issue(AGENT);
     expect(credentials.redeem({ ...AGENT, leg: 'caller' }, token)).toEqual({ ok: false, reason: 'credential_invalid' });
-    expect(credentials.redeem({ ...AGENT, legCallSid: CALLER.legCallSid }, token)).toEqual({ ok: false, reason: 'credential_invalid' });
+    expect(credentials.redeem({ ...AGENT, legCallId: CALLER.legCallId }, token)).toEqual({ ok: false, reason: 'credential_invalid' });
     expect(credentials.redeem({ ...AGENT, agentId: 'mallory' }, token)).toEqual({ ok: false, reason: 'credential_invalid' });
     expect(credentials.redeem({ ...AGENT, agentId: undefined }, token)).toEqual({ ok: false, reason: 'credential_invalid' });
     // The failed attempts did not spend it.

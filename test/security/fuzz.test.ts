@@ -125,7 +125,7 @@ describe('cross-service fuzz: nothing crashes, nothing leaks, the healthy call k
       const code = outcome.closedByServer?.code;
       if (code !== undefined) expect([1000, 1008, 1009].includes(code) || (code >= 4000 && code < 5000), `close code ${code}`).toBe(true);
       if (kind.startsWith('hijack') || kind === 'healthy-sid-forged-credential') expect(outcome.closedByServer).toEqual({ code: 1008, reason: 'credential_invalid' });
-      expect(bed.server.context.calls.get(healthy.call.callSid)).toMatchObject({ state: 'bridged', agentId: AGENT, agentCallSid: healthy.call.agentCallSid });
+      expect(bed.server.context.calls.get(healthy.call.callSid)).toMatchObject({ state: 'bridged', agentId: AGENT, agentProviderCallId: healthy.call.agentCallSid });
       streams.add(outcome.closedByServer ? `closed ${outcome.closedByServer.reason}` : 'survived');
       if (kind === 'own-call' && outcome.closedByServer?.reason !== 'unknown_call') streams.add('own call attached');
     }),

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintDevToken } from '../../src/agent/dev-issuer.js';
 import { startCrmStandIn, type CrmStandIn } from '../../src/verification/crm-stand-in.js';
-import { TEST_ACCOUNT_SID } from '../helpers/server.js';
 import { restAgentControl, runCardCaptureScenario, SIMULATED_CALLER, startTwilioTestBed, type ScenarioResult, type TwilioTestBed } from '../helpers/twilio.js';
 
 describe('the simulate-call scenario with --verify: a masked one-time code before the card (slow, real service)', () => {
@@ -21,14 +20,12 @@ describe('the simulate-call scenario with --verify: a masked one-time code befor
     jwksUrl = `${bed.server.url}/.well-known/jwks.json`;
     const token = await mintDevToken(bed.server.context.config, { sub: 'demo-agent', role: 'agent' });
     result = await runCardCaptureScenario({
-      target: bed.target,
-      accountSid: TEST_ACCOUNT_SID,
-      standIn: bed.standIn,
+      player: bed.player,
       agent: async () => restAgentControl(bed.server.url, token),
       say: (line) => void (printed += `${line}\n`),
       // Half the demo's real time: fast, with room for the capture start to land before the first key under load.
       speed: 2,
-      verify: { accountRef: 'DEMO-1' },
+      verify: { accountRef: 'DEMO-1', messages: bed.standIn },
     });
   }, 30_000);
 

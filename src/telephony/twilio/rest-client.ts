@@ -1,5 +1,7 @@
 import type { Config } from '../../config/index.js';
 import { ToneguardError } from '../../errors.js';
+import type { AgentDialer } from '../provider.js';
+import { publicUrlFor } from './signature.js';
 
 type TwilioCredentials = Pick<Config['twilio'], 'accountSid' | 'authToken' | 'apiBaseUrl'>;
 
@@ -57,7 +59,7 @@ export interface TwilioRestClient {
   createCall(request: CreateCallRequest): Promise<string>;
 }
 
-export function createTwilioRestClient(config: Pick<Config, 'twilio'>): TwilioRestClient & TwilioMessagesClient {
+export function createTwilioRestClient(config: { twilio: TwilioCredentials }): TwilioRestClient & TwilioMessagesClient {
   return {
     async createMessage(request) {
       // The body carries a one-time code: it is sent and never logged (errors name the status only).
@@ -78,5 +80,18 @@ export function createTwilioRestClient(config: Pick<Config, 'twilio'>): TwilioRe
       if (typeof answer.sid !== 'string') throw new ToneguardError('twilio_api_error', 'Twilio REST Calls answered without a sid', 502);
       return answer.sid;
     },
+  };
+}
+
+/** The agent's call as Twilio places it: its TwiML webhook names the customer call, its status callback reports the end. */
+export function twilioAgentDialer(config: Pick<Config, 'twilio' | 'publicUrl'>, rest: TwilioRestClient, paths: { agent: string; callStatus: string }): AgentDialer {
+  return {
+    placeCall: ({ callerCallId, to }) =>
+      rest.createCall({
+        to: config.twilio.agentTarget,
+        from: config.twilio.callerId ?? to ?? 'toneguard',
+        url: publicUrlFor(config.publicUrl, `${paths.agent}?call=${callerCallId}`),
+        statusCallback: publicUrlFor(config.publicUrl, paths.callStatus),
+      }),
   };
 }

@@ -1,19 +1,17 @@
 import twilio from 'twilio';
+import { mediaPath } from '../provider.js';
 import { publicWsUrlFor } from './signature.js';
 
 /** The path of our Media Streams WebSocket endpoint. */
-export const MEDIA_STREAM_PATH = '/media/twilio';
-
-export type StreamLeg = 'caller' | 'agent';
+export const MEDIA_STREAM_PATH = mediaPath('twilio');
 
 export interface StreamTwimlOptions {
   publicUrl: string;
-  leg: StreamLeg;
-  /** The leg's single-use stream credential, redeemed at the stream's `start`. */
-  credential: string;
-  /** The agent identity, on the agent leg (covered by the credential). */
-  agent?: string;
+  /** The call flow's stream parameters (`leg`, `agent`, `credential`), in order. */
+  parameters: Readonly<Record<string, string>>;
   statusCallback?: string;
+  /** The media socket path (SignalWire's cXML is the same document pointing at its own socket). */
+  streamPath?: string;
 }
 
 /**
@@ -24,16 +22,14 @@ export interface StreamTwimlOptions {
 export function connectStreamTwiml(options: StreamTwimlOptions): string {
   const response = new twilio.twiml.VoiceResponse();
   const stream = response.connect().stream({
-    url: publicWsUrlFor(options.publicUrl, MEDIA_STREAM_PATH),
+    url: publicWsUrlFor(options.publicUrl, options.streamPath ?? MEDIA_STREAM_PATH),
     ...(options.statusCallback ? { statusCallback: options.statusCallback, statusCallbackMethod: 'POST' } : {}),
   });
-  stream.parameter({ name: 'leg', value: options.leg });
-  if (options.agent) stream.parameter({ name: 'agent', value: options.agent });
-  stream.parameter({ name: 'credential', value: options.credential });
+  for (const [name, value] of Object.entries(options.parameters)) stream.parameter({ name, value });
   return response.toString();
 }
 
-/** The agent identity of a `client:` target (`client:alice` → `alice`); other targets use the whole target. */
-export function agentIdentity(agentTarget: string): string {
-  return agentTarget.startsWith('client:') ? agentTarget.slice('client:'.length) : agentTarget;
+/** The answer to a refused voice webhook. */
+export function hangupTwiml(): string {
+  return '<?xml version="1.0" encoding="UTF-8"?><Response><Hangup/></Response>';
 }

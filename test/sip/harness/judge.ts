@@ -1,15 +1,12 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { decodeMulaw } from '../../../src/dsp/g711.js';
-import { int16Bytes, multimonDigits, withTempDir } from '../../dsp/tools.js';
+import { spandspDigits } from '../../dsp/judges.js';
+import { multimonDigits } from '../../dsp/tools.js';
 import { PT_PCMU, PT_TELEPHONE_EVENT, type RtpPacket } from './rtp.js';
 import type { ReceivedStream } from './sink.js';
 
 /**
- * What the agent heard, judged by independent means: multimon-ng and spandsp's DTMF receiver for
- * tones, a packet count for events.
+ * What the agent heard, judged by independent means: multimon-ng and spandsp's DTMF receiver
+ * (test/dsp/judges.ts) for tones, a packet count for events.
  */
 
 const MAX_SECONDS = 120;
@@ -35,32 +32,6 @@ export function playout(packets: readonly RtpPacket[]): Int16Array {
     out.set(samples, at);
   });
   return out;
-}
-
-let spandspBinary: string | undefined;
-
-/**
- * Digits spandsp's `dtmf_rx` decodes from 8 kHz samples, through the repo's small C harness
- * (scripts/spandsp-dtmf-bench.c, built once per process against Debian's libspandsp-dev).
- */
-export function spandspDigits(samples: Int16Array): string {
-  if (!spandspBinary) {
-    const binary = join(mkdtempSync(join(tmpdir(), 'toneguard-spandsp-')), 'spandsp-dtmf');
-    const source = resolve(import.meta.dirname, '../../../scripts/spandsp-dtmf-bench.c');
-    try {
-      execFileSync('cc', ['-O2', '-o', binary, source, '-lspandsp', '-lm'], { stdio: 'pipe' });
-    } catch (error) {
-      throw new Error(`could not build the spandsp decoder (apt-get install libspandsp-dev gcc; .ci/run does): ${String((error as { stderr?: Buffer }).stderr ?? error)}`);
-    }
-    spandspBinary = binary;
-  }
-  const binary = spandspBinary;
-  return withTempDir((dir) => {
-    const input = join(dir, 'audio.raw');
-    writeFileSync(input, int16Bytes(samples));
-    const out = execFileSync(binary, [input, '1'], { encoding: 'utf8' });
-    return (JSON.parse(out.trim().split('\n').pop()!) as { digits: string }).digits;
-  });
 }
 
 export interface Verdict {
