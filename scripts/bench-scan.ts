@@ -1,7 +1,9 @@
 /**
  * `npm run bench:scan`: how many times real time `toneguard scan` reads recordings, per core and end
  * to end (file read, WAV parse, decode, resample, DTMF detection, card rules), for 8 kHz mono μ-law
- * (the usual call-recording format), 8 kHz stereo PCM, and 16 kHz and 44.1 kHz stereo PCM. Baselines in
+ * (the usual call-recording format), 8 kHz stereo PCM, and 16 kHz and 44.1 kHz stereo PCM; then 44.1 kHz
+ * stereo under −40 dBm0 noise throughout, which keeps the scan's silence gate open (the worst case:
+ * every sample goes through the filters, as in a recording full of speech or a loud line). Baselines in
  * the same run: the raw `dsp detect` core (the detector alone over already-decoded 8 kHz samples),
  * and multimon-ng over the same 8 kHz audio when it is installed. Then the whole worker pool on
  * every core over a batch of files.
@@ -11,6 +13,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDtmfDetector, encode, type AudioEncoding } from '../src/dsp/index.js';
+import { addNoise, toInt16 } from '../src/dsp/signals.js';
 import { independentDecoderAvailable, int16Bytes, rawLinear } from '../src/evidence/independent-decoder.js';
 import { ScanPool } from '../src/scan/pool.js';
 import { scanRecording } from '../src/scan/scan-file.js';
@@ -30,6 +33,11 @@ function call(sampleRate: number, seed: number): Int16Array {
   ];
   const keyed = keyedChannel(entries, { sampleRate, seed, tailMs: SECONDS * 1000 - 35_000 });
   return keyed.samples;
+}
+
+/** `samples` under white noise at −40 dBm0: loud enough that the silence gate never closes. */
+function underNoise(samples: Int16Array, seed: number): Int16Array {
+  return toInt16(addNoise(Float64Array.from(samples), -40, seed));
 }
 
 function muLawWav(samples: Int16Array): Buffer {
@@ -65,11 +73,13 @@ const cases: { name: string; file: string }[] = [
   { name: '8 kHz stereo PCM WAV', file: join(dir, 'stereo-8k.wav') },
   { name: '16 kHz stereo PCM WAV', file: join(dir, 'stereo-16k.wav') },
   { name: '44.1 kHz stereo PCM WAV', file: join(dir, 'stereo-44k.wav') },
+  { name: '44.1 kHz stereo PCM WAV, −40 dBm0 noise throughout (gate open)', file: join(dir, 'stereo-44k-noisy.wav') },
 ];
 writeFileSync(cases[0].file, muLawWav(narrow));
 writeFileSync(cases[1].file, wavFile(8000, [narrow, call(8000, 2)]));
 writeFileSync(cases[2].file, wavFile(16000, [call(16000, 1), call(16000, 2)]));
 writeFileSync(cases[3].file, wavFile(44100, [call(44100, 1), call(44100, 2)]));
+writeFileSync(cases[4].file, wavFile(44100, [underNoise(call(44100, 1), 3), underNoise(call(44100, 2), 4)]));
 
 const round = (x: number): string => Math.round(x).toLocaleString('en-US');
 const results: Record<string, number> = {};

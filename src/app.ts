@@ -9,11 +9,14 @@ import { createTelephony } from './telephony/index.js';
 import { createAgentRouter, createTokenVerifier, EVENTS_PATH, eventsEndpoint } from './agent/index.js';
 import { createDesktopRouter } from './agent/desktop-routes.js';
 import { createSimulatedCallsRouter } from './agent/simulated-calls.js';
+import type { MediaService } from './media/index.js';
 
 export interface BuiltApp {
   http: Express;
   /** WebSocket endpoints by path. */
   upgrades: Map<string, UpgradeHandler>;
+  /** The media bridges: transports other than the platforms' WebSockets (the SIP relay) attach their legs here. */
+  media: MediaService;
 }
 
 /** Assembles the routes. Each feature module contributes a router and, where it has one, a WebSocket endpoint. */
@@ -56,5 +59,5 @@ export function createApp(ctx: AppContext): BuiltApp {
 
   app.use(notFound);
   app.use(errorHandler(ctx.logger));
-  return { http: app, upgrades };
+  return { http: app, upgrades, media: telephony.media };
 }

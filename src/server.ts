@@ -30,7 +30,9 @@ import { incidentPath } from './incident/state.js';
 import { IncidentSwitch } from './incident/switch.js';
 import { disposeExpiredTokens, startSweeper } from './vault/sweeper.js';
 import { disposeOldRecordings } from './media/retention.js';
-import { recordingsDir } from './media/service.js';
+import { recordingsDir, type MediaService } from './media/service.js';
+import { relayDeps, startSipMode, type RtpRelayFactory, type SipMode } from './telephony/sip/index.js';
+import { createRtpRelay, relayMedia } from './telephony/sip/relay/index.js';
 
 /**
  * Socket limits, so slow or idle clients cannot hold connections open. Node enforces the headers
@@ -51,6 +53,8 @@ export interface RunningServer {
   port: number;
   context: AppContext;
   server: HttpServer | HttpsServer;
+  /** SIP mode, when `sip.ng.listen` is set. */
+  sip?: SipMode;
   /** Graceful shutdown: stop accepting, run shutdown hooks, flush the audit trail, all within `http.shutdownTimeoutMs`. */
   close(): Promise<void>;
 }
@@ -62,6 +66,8 @@ export interface StartOptions {
   tls?: Pick<TlsMaterial, 'ca' | 'requestCert'>;
   /** `toneguard demo --watch`: lets the desktop play a simulated caller (development profile only). */
   callerSimulator?: CallerSimulator;
+  /** Builds the RTP relay SIP mode drives (default: the masking relay). */
+  rtpRelay?: RtpRelayFactory;
 }
 
 function buildLogger(config: Config, given: Logger | undefined): Logger {
@@ -71,6 +77,15 @@ function buildLogger(config: Config, given: Logger | undefined): Logger {
   }
   const destination = config.log.file ? pino.destination({ dest: config.log.file, mkdir: true, sync: false }) : undefined;
   return createLogger({ level: config.log.level, destination });
+}
+
+/** SIP mode's media path: the masking RTP relay, joined to the same media service as every provider. */
+const maskingRelay: RtpRelayFactory = ({ context, media, portRange }) =>
+  createRtpRelay({ media: relayMedia(media), portRange: { min: portRange.low, max: portRange.high }, logger: context.logger, metrics: context.metrics });
+
+/** SIP mode over the masking relay (tests may inject another). */
+async function startSip(context: AppContext, media: MediaService, factory: RtpRelayFactory = maskingRelay): Promise<SipMode> {
+  return startSipMode({ context, relay: factory(relayDeps(context, media)) });
 }
 
 /** The composition root: the one place that picks concrete implementations and wires them together. */
@@ -135,6 +150,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     verification,
   };
   const app = createApp(context);
+  const sip = config.sip.ng.listen ? await startSip(context, app.media, options.rtpRelay) : undefined;
+  if (sip) shutdownHooks.register('sip', () => sip.close());
   const tls = loadTlsMaterial(config);
   const limits = socketOptions(config.http);
   const server = tls
@@ -187,6 +204,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     port,
     context,
     server,
+    ...(sip ? { sip } : {}),
     close: () => (closing ??= close()),
   };
 }

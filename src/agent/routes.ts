@@ -87,6 +87,7 @@ export function createAgentRouter(ctx: AppContext, verifier: TokenVerifier): Rou
     const call = ctx.calls.get(req.params.callSid);
     if (!call || call.state === 'ended') return sendError(res, 404, 'call_not_found', 'no such live call');
     if (!maySeeCall(principal, call)) return denyCall(ctx, res, { type: 'call', id: call.callSid });
+    if (call.unbound) return sendError(res, 409, 'call_unbound', 'no agent is bound to this call, so no capture can start on it');
     const parsed = startCaptureBody.safeParse(req.body ?? {});
     if (!parsed.success) return sendError(res, 422, 'invalid_request', 'the capture request does not match the schema');
     if (ctx.captures.activeForCall(call.callSid)) return sendError(res, 409, 'capture_active', 'a capture is already running on this call');

@@ -35,6 +35,10 @@ export class Metrics {
   readonly loginFailures = this.counter('toneguard_login_failures_total', 'Logins refused: wrong or missing credentials (refused) or a source backed off (blocked)', ['endpoint', 'outcome']);
   readonly auditAvailable = this.gauge('toneguard_audit_trail_available', '1 while the audit trail accepts writes, 0 while it cannot write (captures are refused)');
   readonly auditWriteFailures = this.counter('toneguard_audit_write_failures_total', 'Audit trail writes that failed (disk full, I/O error)', ['code']);
+  readonly sipNgMessages = this.counter('toneguard_sip_ng_messages_total', 'ng control messages answered, by command and result (duplicates: answered from the reply cache)', ['command', 'result', 'duplicate']);
+  readonly sipNgDropped = this.counter('toneguard_sip_ng_dropped_total', 'ng control datagrams dropped unanswered: sender not allowed, or no cookie', ['reason']);
+  readonly sipCalls = this.gauge('toneguard_sip_calls', 'SIP calls the ng control plane holds');
+  readonly sipCallsEnded = this.counter('toneguard_sip_calls_ended_total', 'SIP calls freed, by why (deleted, media_timeout, offer_timeout, no_ports, shutdown)', ['reason']);
   readonly httpDuration = new Histogram({
     name: 'toneguard_http_request_duration_seconds',
     help: 'HTTP request duration',

@@ -23,7 +23,7 @@ const SCRUB_ALERT_INTERVAL_MS = 60_000;
  * in an `audit.failureWindowMs`, repeats fold into one record with a `count`, so they cannot flood
  * the trail (or its fsyncs).
  */
-export const COALESCED_FAILURES: ReadonlySet<string> = new Set(['auth.failed', 'connector.auth_failed']);
+export const COALESCED_FAILURES: ReadonlySet<string> = new Set(['auth.failed', 'connector.auth_failed', 'sip.ng_refused']);
 
 /** The coalesced refusals: those above, and every telephony provider's `{provider}.signature_failed`. */
 export const coalescedFailure = (event: AuditEvent): boolean => COALESCED_FAILURES.has(event.action) || isSignatureFailure(event);

@@ -51,6 +51,11 @@ const ENV_PATHS: Record<string, { path: string[]; kind: 'string' | 'int' | 'bool
   TONEGUARD_TLS_SELF_SIGNED: { path: ['http', 'tls', 'selfSigned'], kind: 'bool' },
   TONEGUARD_BEHIND_TLS_PROXY: { path: ['http', 'tls', 'behindProxy'], kind: 'bool' },
   TONEGUARD_CORS_ORIGINS: { path: ['http', 'corsOrigins'], kind: 'list' },
+  TONEGUARD_NG_LISTEN: { path: ['sip', 'ng', 'listen'], kind: 'string' },
+  TONEGUARD_NG_ALLOW_FROM: { path: ['sip', 'ng', 'allowFrom'], kind: 'list' },
+  TONEGUARD_RTP_PORTS: { path: ['sip', 'rtp', 'portRange'], kind: 'string' },
+  TONEGUARD_RTP_ADDRESS: { path: ['sip', 'rtp', 'advertisedAddress'], kind: 'string' },
+  TONEGUARD_RTP_TIMEOUT_MS: { path: ['sip', 'rtp', 'timeoutMs'], kind: 'int' },
 };
 
 export interface LoadConfigOptions {

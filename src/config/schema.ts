@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ROLES } from '../agent/roles.js';
 import { VERIFICATION_LEVELS } from '../verification/levels.js';
+import { parseNgListen, parsePortRange } from '../telephony/sip/listen.js';
 
 /** Asymmetric JWS algorithms only: an HMAC algorithm would let anyone holding the public JWKS mint tokens. */
 const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'] as const;
@@ -265,6 +266,36 @@ export const configSchema = z.strictObject({
       dir: z.string().nullable().default(null),
       /** Recordings older than this are deleted by the disposal sweeper. */
       retentionDays: z.int().positive().default(90),
+    })
+    .prefault({}),
+  sip: z
+    .strictObject({
+      ng: z
+        .strictObject({
+          /**
+           * The rtpengine ng control socket Kamailio or OpenSIPS drives, as `udp:HOST:PORT` (`udp6:` for
+           * IPv6, as the modules spell it). Null keeps SIP mode off.
+           */
+          listen: z.string().refine((v) => parseNgListen(v) !== undefined, 'udp:IP:PORT or udp6:[IP]:PORT, e.g. udp:127.0.0.1:2223').nullable().default(null),
+          /** The proxies' addresses; a message from any other address is dropped, counted and audited. Empty: loopback only. */
+          allowFrom: z.array(z.union([z.ipv4(), z.ipv6()])).default([]),
+          /** How long a reply stays cached for the proxy's retransmissions of the same cookie (rtpengine: 30 to 60 s). */
+          replyCacheMs: z.int().min(1_000).max(600_000).default(60_000),
+          replyCacheEntries: z.int().min(16).max(1_000_000).default(10_000),
+        })
+        .prefault({}),
+      rtp: z
+        .strictObject({
+          /** The UDP ports RTP and RTCP use, `LOW-HIGH`; each side of a call takes an even port and the odd one above it. */
+          portRange: z.string().refine((v) => parsePortRange(v) !== undefined, 'LOW-HIGH with 1024 <= LOW < HIGH <= 65535, e.g. 30000-30999').default('30000-30999'),
+          /** The address written into the SDP (`c=`, `o=`) for both sides: where the endpoints send their media. */
+          advertisedAddress: z.union([z.ipv4(), z.ipv6()]).default('127.0.0.1'),
+          /** A call whose media stopped this long is freed with its ports (rtpengine's `--timeout`). */
+          timeoutMs: z.int().min(1_000).default(60_000),
+          /** An offer never answered, or a call on hold, is freed after this long without media (rtpengine's `--offer-timeout` and `--silent-timeout`). */
+          silentTimeoutMs: z.int().min(1_000).default(3_600_000),
+        })
+        .prefault({}),
     })
     .prefault({}),
   incident: z

@@ -6,6 +6,7 @@ import { dataDirProblem } from './data-dir.js';
 import { isLoopbackHost, listenHost } from './listen-host.js';
 import { secretStrengthProblems } from './production-secrets.js';
 import { secretFileProblems } from './secret-files.js';
+import { isLoopbackAddress, parseNgListen } from '../telephony/sip/listen.js';
 
 /** Roles that see or control the most and so must present a second factor in production (PCI DSS 8.4.2). */
 const PRODUCTION_MFA_ROLES: readonly Role[] = ['supervisor', 'admin', 'auditor'];
@@ -30,6 +31,13 @@ function plainHttpProblems(config: Config): string[] {
   return outboundUrls(config)
     .filter(([, url]) => url && new URL(url).protocol !== 'https:')
     .map(([setting]) => `${setting} is not https`);
+}
+
+/** The ng socket takes call control from anyone who reaches it: beyond loopback it must name the proxies it obeys. */
+function ngExposure(config: Config): string | null {
+  const listen = config.sip.ng.listen ? parseNgListen(config.sip.ng.listen) : undefined;
+  if (!listen || isLoopbackAddress(listen.host) || config.sip.ng.allowFrom.length > 0) return null;
+  return `sip.ng.listen (TONEGUARD_NG_LISTEN) listens beyond loopback on ${listen.host} without sip.ng.allowFrom (TONEGUARD_NG_ALLOW_FROM): name the proxies' addresses`;
 }
 
 function mfaProblems(config: Config): string[] {
@@ -83,6 +91,7 @@ export const PRODUCTION_CHECKS: readonly ProductionCheck[] = [
   { name: 'second factor for privileged roles', problems: (c) => mfaProblems(c) },
   { name: 'secret files private', problems: (c) => secretFileProblems(c) },
   { name: 'data directory private', problems: (c) => [dataDirProblem(c.dataDir)].filter((p): p is string => p !== null) },
+  { name: 'ng control socket allow-list', problems: (c) => [ngExposure(c)].filter((p): p is string => p !== null) },
 ];
 
 /**
@@ -106,6 +115,8 @@ export function developmentWarnings(config: Config): string[] {
     );
   }
   if (!config.audit.hmacKey) warnings.push('the audit trail is sealed with a generated development key');
+  const exposedNg = ngExposure(config);
+  if (exposedNg) warnings.push(`${exposedNg}; until then only loopback senders are obeyed`);
   const exposedDataDir = dataDirProblem(config.dataDir);
   if (exposedDataDir) warnings.push(exposedDataDir);
   return warnings;

@@ -2,7 +2,7 @@ import type { Logger } from '../audit/logger.js';
 import type { Metrics } from '../audit/metrics.js';
 import type { CaptureService, KeySource, Keypress } from '../capture/types.js';
 import type { Config } from '../config/index.js';
-import { createToneMasker, NeutralBeep, Ringback, type DtmfDigit, type ToneMasker } from '../dsp/index.js';
+import { createToneMasker, NeutralBeep, Ringback, isSampleRate, type DtmfDigit, type SampleRate, type ToneMasker } from '../dsp/index.js';
 import { KeypressMerger } from './keypress-merger.js';
 import type { ForwardedAudioObserver } from './masking-observer.js';
 import type { StereoRecorder } from './recorder.js';
@@ -15,15 +15,9 @@ const MAX_CATCH_UP_FRAMES = 5;
 const MAX_FRAME_MS = 200;
 const KEYPAD = new Set<DtmfDigit>(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '#']);
 
-/**
- * The sample rates the DSP below runs at. 16 kHz joins once the masker, the beep, the ringback
- * and the recorder take a rate (issue 13 item 2); until then a wideband stream is refused with
- * `unsupported_format` rather than masked at the wrong rate.
- */
-const BRIDGE_SAMPLE_RATES: ReadonlySet<number> = new Set([8000]);
-
+/** The DSP runs natively at 8 and 16 kHz: a stream at any other rate is refused with `unsupported_format`. */
 export function bridgeRunsAt(format: StreamFormat): boolean {
-  return BRIDGE_SAMPLE_RATES.has(format.sampleRate);
+  return isSampleRate(format.sampleRate);
 }
 
 interface BridgeDsp {
@@ -33,13 +27,13 @@ interface BridgeDsp {
   ringback: Ringback;
 }
 
-/** Every rate-dependent DSP piece of a bridge, made in one place (the rate is passed here once the DSP takes it). */
-function createBridgeDsp(config: Pick<Config, 'dsp'>, _sampleRate: number, digitStart: (digit: DtmfDigit, startSample: number) => void): BridgeDsp {
+/** Every rate-dependent DSP piece of a bridge, made in one place. */
+function createBridgeDsp(config: Pick<Config, 'dsp'>, sampleRate: SampleRate, digitStart: (digit: DtmfDigit, startSample: number) => void): BridgeDsp {
   return {
-    masker: createToneMasker({ lookaheadMs: config.dsp.lookaheadMs, fill: config.dsp.fill }, { digitStart }),
-    callerBeep: new NeutralBeep(),
-    agentBeep: new NeutralBeep(),
-    ringback: new Ringback(),
+    masker: createToneMasker({ lookaheadMs: config.dsp.lookaheadMs, fill: config.dsp.fill, sampleRate }, { digitStart }),
+    callerBeep: new NeutralBeep(sampleRate),
+    agentBeep: new NeutralBeep(sampleRate),
+    ringback: new Ringback(sampleRate),
   };
 }
 

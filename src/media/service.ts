@@ -11,7 +11,7 @@ import { MaskingObserver } from './masking-observer.js';
 import type { StreamCredentials } from './stream-credentials.js';
 import { EncryptedRecordingWriter } from './recording-format.js';
 import { StereoRecorder } from './recorder.js';
-import { NARROWBAND_PCMU, type LegInput, type LegOutput, type LegRole, type MediaRejectReason, type StreamFormat, type StreamStart } from './types.js';
+import { NARROWBAND_PCMU, type LegInput, type LegOutput, type LegRole, type MediaRejectReason, type SampleRate, type StreamFormat, type StreamStart } from './types.js';
 
 export interface MediaServiceDeps {
   config: Pick<Config, 'dsp' | 'media' | 'recording' | 'dataDir'>;
@@ -55,13 +55,13 @@ export function createMediaService(deps: MediaServiceDeps): MediaService {
   const recordingsClosing = new Set<Promise<void>>();
   const logger = deps.logger.child({ module: 'media' });
 
-  const openRecorder = (callId: string): StereoRecorder | undefined => {
+  const openRecorder = (callId: string, sampleRate: SampleRate): StereoRecorder | undefined => {
     if (!deps.config.recording.enabled) return undefined;
     try {
       const dir = recordingsDir(deps.config);
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       const id = `${callId}-${Date.now()}`;
-      return new StereoRecorder(new EncryptedRecordingWriter(join(dir, `${id}.tgrec`), id, deps.keyring));
+      return new StereoRecorder(new EncryptedRecordingWriter(join(dir, `${id}.tgrec`), id, deps.keyring, sampleRate), sampleRate);
     } catch (err) {
       logger.error({ err, callId }, 'recording could not start; the call goes on unrecorded');
       return undefined;
@@ -73,7 +73,7 @@ export function createMediaService(deps: MediaServiceDeps): MediaService {
     if (byCall.has(call.callSid)) return { reason: 'duplicate_start' };
     if (!bridgeRunsAt(format)) return { reason: 'unsupported_format' };
     const callId = call.callSid;
-    const masking = new MaskingObserver((view) => deps.calls.update(callId, { masking: view }));
+    const masking = new MaskingObserver((view) => deps.calls.update(callId, { masking: view }), format.sampleRate);
     const bridge = new CallBridge({
       callId,
       format,
@@ -81,7 +81,7 @@ export function createMediaService(deps: MediaServiceDeps): MediaService {
       captures: deps.captures,
       metrics: deps.metrics,
       logger,
-      recorder: openRecorder(callId),
+      recorder: openRecorder(callId, format.sampleRate),
       observer: masking,
       onEnded: (reason, recordingClosed) => {
         byCall.delete(callId);

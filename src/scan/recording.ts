@@ -8,12 +8,15 @@ export interface HeaderlessFormat {
   sampleRate: number;
 }
 
-/** A recording's samples per channel at its own rate, and where they sit in the file (to write a redacted copy). */
+/** A recording's samples at its own rate, and where they sit in the file (to write a redacted copy). */
 export interface DecodedRecording {
   container: 'wav' | 'raw';
   encoding: AudioEncoding;
   sampleRate: number;
-  channels: Int16Array[];
+  channels: number;
+  frames: number;
+  /** Interleaved as in the file: frame i of channel c at i · channels + c. */
+  samples: Int16Array;
   dataStart: number;
   /** Set when the file ends before its data chunk does: what is present was decoded. */
   truncated?: string;
@@ -26,9 +29,8 @@ export function decodeRecording(bytes: Uint8Array, headerless: HeaderlessFormat 
   if (isWav(bytes)) return decodeWav(bytes);
   if (!headerless) throw notAudio('not a WAV file (give --encoding and --rate for headerless audio)');
   const usable = bytes.length - (bytes.length % bytesPerSample(headerless.encoding));
-  const samples = new Int16Array(usable / bytesPerSample(headerless.encoding));
-  decode(headerless.encoding, bytes.subarray(0, usable), samples);
-  return { container: 'raw', ...headerless, channels: [samples], dataStart: 0 };
+  const samples = decoded(headerless.encoding, bytes.subarray(0, usable));
+  return { container: 'raw', ...headerless, channels: 1, frames: samples.length, samples, dataStart: 0 };
 }
 
 function decodeWav(bytes: Uint8Array): DecodedRecording {
@@ -37,10 +39,18 @@ function decodeWav(bytes: Uint8Array): DecodedRecording {
   const { encoding, sampleRate, channels: count, dataStart, dataEnd } = layout;
   const frameBytes = count * bytesPerSample(encoding);
   const frames = Math.floor((dataEnd - dataStart) / frameBytes);
-  const interleaved = new Int16Array(frames * count);
-  decode(encoding, bytes.subarray(dataStart, dataStart + frames * frameBytes), interleaved);
-  const channels = count === 1 ? [interleaved] : Array.from({ length: count }, () => new Int16Array(frames));
-  if (count > 1) for (let i = 0, k = 0; i < frames; i++) for (let c = 0; c < count; c++) channels[c][i] = interleaved[k++];
+  const samples = decoded(encoding, bytes.subarray(dataStart, dataStart + frames * frameBytes));
   const truncated = layout.truncated ? `truncated: the file ends ${(frames / sampleRate).toFixed(1)} s into its audio` : undefined;
-  return { container: 'wav', encoding, sampleRate, channels, dataStart, ...(truncated ? { truncated } : {}) };
+  return { container: 'wav', encoding, sampleRate, channels: count, frames, samples, dataStart, ...(truncated ? { truncated } : {}) };
+}
+
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
+/** The samples of whole-sample `data`; 16-bit PCM is read in place (no copy) when this machine is little-endian and the data aligned. */
+function decoded(encoding: AudioEncoding, data: Uint8Array): Int16Array {
+  const length = data.length / bytesPerSample(encoding);
+  if (encoding === 'l16' && LITTLE_ENDIAN && data.byteOffset % 2 === 0) return new Int16Array(data.buffer, data.byteOffset, length);
+  const samples = new Int16Array(length);
+  decode(encoding, data, samples);
+  return samples;
 }

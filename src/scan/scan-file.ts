@@ -2,7 +2,9 @@ import { createToneMasker, encode, bytesPerSample, SAMPLE_RATE } from '../dsp/in
 import { detect } from '../dsp/detect-events.js';
 import { findCards, type CardFinding, type Span } from './findings.js';
 import { decodeRecording, type DecodedRecording, type HeaderlessFormat } from './recording.js';
-import { resamplerReach, resampleTo8k } from './resample.js';
+import { resamplerReach } from './filters.js';
+import { silentUnits } from './gate.js';
+import { channelOf, resampleTo8k } from './resample.js';
 
 /** What the scan reports for one card: times, brand and last four. Never more digits. */
 export interface ReportedCard extends Omit<CardFinding, 'sensitiveSpans'> {
@@ -29,16 +31,19 @@ const REDACT_MARGIN_MS = 100;
 /** Scans one recording's bytes: every channel through the DTMF detector at 8 kHz, then the card rules. */
 export function scanRecording(bytes: Uint8Array, headerless: HeaderlessFormat | undefined, options: { redact: boolean; nowMs: number }): RecordingScan {
   const recording = decodeRecording(bytes, headerless);
-  const narrow = recording.channels.map((samples) => resampleTo8k(samples, recording.sampleRate));
+  const { channels, sampleRate, samples } = recording;
+  const narrow = Array.from({ length: channels }, (_, channel) => {
+    const layout = { channels, channel };
+    return sampleRate === SAMPLE_RATE ? channelOf(samples, layout) : resampleTo8k(samples, sampleRate, layout, silentUnits(samples, layout, sampleRate));
+  });
   const perChannel = narrow.map((samples) => findCards(detect(samples), options.nowMs));
   const cards = perChannel.flatMap((found, channel) => found.map(({ sensitiveSpans: _, ...card }) => ({ ...card, channel })));
-  const frames = recording.channels[0]?.length ?? 0;
   const scan: RecordingScan = {
     container: recording.container,
     encoding: recording.encoding,
     sampleRate: recording.sampleRate,
-    channels: recording.channels.length,
-    durationMs: Math.round((frames * 1000) / recording.sampleRate),
+    channels,
+    durationMs: Math.round((recording.frames * 1000) / sampleRate),
     cards,
     ...(recording.truncated ? { truncated: recording.truncated } : {}),
   };
@@ -90,12 +95,11 @@ function redactedCopy(bytes: Uint8Array, recording: DecodedRecording, narrow: In
   const width = bytesPerSample(recording.encoding);
   const silence = new Uint8Array(width);
   encode(recording.encoding, new Int16Array(1), silence);
-  const count = recording.channels.length;
+  const { channels: count, frames } = recording;
   const scale = recording.sampleRate / SAMPLE_RATE;
   // A resampled tone's edges spread by the filter's reach: widen each interval by it at the file's rate.
   const reach = resamplerReach(recording.sampleRate);
   narrow.forEach((samples, channel) => {
-    const frames = recording.channels[channel].length;
     for (const [start, end] of maskedIntervals(samples, spans[channel])) {
       const from = Math.max(0, Math.floor(start * scale) - reach);
       const to = Math.min(frames, Math.ceil(end * scale) + reach);

@@ -15,6 +15,11 @@ export interface CallRecord extends CallView {
   providerCallId?: string;
   /** The agent call Toneguard placed through the platform's REST API: the only one whose stream may join. */
   agentProviderCallId?: string;
+  /**
+   * No agent is bound to the call (a SIP call whose proxy named no `toneguard-agent`): its audio
+   * is still masked, but no capture may start on it (409 `call_unbound`).
+   */
+  unbound?: boolean;
 }
 
 export interface CallRegistry {

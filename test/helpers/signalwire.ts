@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { deepMerge } from '../../src/config/index.js';
-import { SIGNALWIRE_CALL_DIALECT, SimulatedCall, startTwilioRestStandIn, twilioFormatPlayer, type TwilioTarget } from '../../src/simulator/index.js';
+import { SIGNALWIRE_CALL_DIALECT, startTwilioRestStandIn } from '../../src/simulator/index.js';
 import { startTestServer } from './server.js';
-import type { TwilioTestBed } from './twilio.js';
+import { twilioFormatBed, type TwilioTestBed } from './twilio.js';
 
 export { SIGNALWIRE_CALL_DIALECT };
 
@@ -23,17 +23,5 @@ export async function startSignalWireTestBed(overrides: Record<string, unknown> 
       overrides,
     ),
   );
-  const target: TwilioTarget = { baseUrl: server.url, publicUrl: server.context.config.publicUrl, authToken: TEST_SIGNING_KEY };
-  return {
-    server,
-    standIn,
-    target,
-    dialect: SIGNALWIRE_CALL_DIALECT,
-    player: twilioFormatPlayer('signalwire', target, TEST_SIGNALWIRE_PROJECT, standIn, SIGNALWIRE_CALL_DIALECT),
-    dial: () => SimulatedCall.dial({ target, accountSid: TEST_SIGNALWIRE_PROJECT, standIn, dialect: SIGNALWIRE_CALL_DIALECT }),
-    close: async () => {
-      await server.close();
-      await standIn.close();
-    },
-  };
+  return twilioFormatBed(server, standIn, { accountSid: TEST_SIGNALWIRE_PROJECT, authToken: TEST_SIGNING_KEY, dialect: SIGNALWIRE_CALL_DIALECT, name: 'signalwire' });
 }

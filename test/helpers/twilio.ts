@@ -33,14 +33,20 @@ export interface TwilioTestBed {
 export async function startTwilioTestBed(overrides: Record<string, unknown> = {}): Promise<TwilioTestBed> {
   const standIn = await startTwilioRestStandIn();
   const server = await startTestServer(deepMerge({ twilio: { apiBaseUrl: standIn.url } }, overrides));
-  const target: TwilioTarget = { baseUrl: server.url, publicUrl: server.context.config.publicUrl, authToken: TEST_AUTH_TOKEN };
+  return twilioFormatBed(server, standIn, { accountSid: TEST_ACCOUNT_SID, authToken: TEST_AUTH_TOKEN, dialect: TWILIO_CALL_DIALECT, name: 'twilio' });
+}
+
+/** A bed on a running service for a Twilio-format platform: its account, the key it signs with, its dialect. */
+export function twilioFormatBed(server: TestServer, standIn: TwilioRestStandIn, platform: { accountSid: string; authToken: string; dialect: CallDialect; name: string }): TwilioTestBed {
+  const { accountSid, dialect } = platform;
+  const target: TwilioTarget = { baseUrl: server.url, publicUrl: server.context.config.publicUrl, authToken: platform.authToken };
   return {
     server,
     standIn,
     target,
-    dialect: TWILIO_CALL_DIALECT,
-    player: twilioFormatPlayer('twilio', target, TEST_ACCOUNT_SID, standIn),
-    dial: () => SimulatedCall.dial({ target, accountSid: TEST_ACCOUNT_SID, standIn }),
+    dialect,
+    player: twilioFormatPlayer(platform.name, target, accountSid, standIn, dialect),
+    dial: () => SimulatedCall.dial({ target, accountSid, standIn, dialect }),
     close: async () => {
       await server.close();
       await standIn.close();

@@ -24,13 +24,12 @@ import { getServiceJwks } from '../../src/audit/service-key.js';
 import type { CaptureView } from '../../src/capture/types.js';
 import { decryptRecording, readWav, withWavSizes } from '../../src/media/index.js';
 import { TEST_ACCOUNT_SID } from '../helpers/server.js';
+import { startSignalWireTestBed } from '../helpers/signalwire.js';
 import {
   decodeDigits,
   finalView,
   keypadTones,
   postTwilioWebhook,
-  randomSid,
-  signTwilio,
   silence,
   startTwilioTestBed,
   waitFor,
@@ -73,7 +72,13 @@ const scanner = new SecretScanner({
   ],
 });
 
-describe('full-flow leak scan: no captured digit leaves the process except to the processor', () => {
+/** Every provider's calls go through the same scan: its bed (the real service, its REST stand-in) and where its agent calls ring. */
+const PROVIDER_BEDS = [
+  { provider: 'twilio', start: startTwilioTestBed, agentSettings: { twilio: { agentTarget: `client:${AGENT}` } } },
+  { provider: 'signalwire', start: startSignalWireTestBed, agentSettings: { signalwire: { agentTarget: `client:${AGENT}` } } },
+];
+
+describe.each(PROVIDER_BEDS)('full-flow leak scan ($provider): no captured digit leaves the process except to the processor', ({ start, agentSettings }) => {
   let bed: TwilioTestBed;
   let processor: TestProcessor;
   let jwks: Awaited<ReturnType<typeof serveJwks>> | undefined;
@@ -115,8 +120,8 @@ describe('full-flow leak scan: no captured digit leaves the process except to th
     processOutput = captureProcessOutput();
     const keys = await processorKeyPairs('acme');
     processor = await startTestProcessor({ encPrivate: keys.encPrivate, publicJwks: keys.jwks, serviceJwksUrl: () => jwks!.url, issuer: 'https://toneguard.test' });
-    bed = await startTwilioTestBed({
-      twilio: { agentTarget: `client:${AGENT}` },
+    bed = await start({
+      ...agentSettings,
       recording: { enabled: true },
       processors: [{ name: 'acme', type: 'jwe-push', url: processor.url, jwk: keys.jwks.keys[0], timeoutMs: 2000, maxAttempts: 2 }],
     });
@@ -138,8 +143,10 @@ describe('full-flow leak scan: no captured digit leaves the process except to th
     outcomes.badLuhn = await waitFor(() => finalView(bed.server, badLuhn));
     outcomes.timedOut = await captureOver(call, { fields: ['card_number'], options: { maxAttempts: 2, firstDigitTimeoutMs: 1000, interDigitTimeoutMs: 1000 } }, TIMED_OUT);
 
-    const forgedParams = { AccountSid: TEST_ACCOUNT_SID, CallSid: randomSid('CA'), Digits: PAN };
-    const forged = await postTwilioWebhook(bed.target, '/twilio/voice/inbound', forgedParams, signTwilio('not-the-auth-token', `${bed.target.publicUrl}/twilio/voice/inbound`, forgedParams));
+    const { inboundPath, stream: signing } = bed.dialect;
+    const forgedParams = { AccountSid: TEST_ACCOUNT_SID, CallSid: bed.dialect.newCallSid(), Digits: PAN };
+    const forgedSignature = signing.sign('not-the-auth-token', `${bed.target.publicUrl}${inboundPath}`, forgedParams);
+    const forged = await postTwilioWebhook(bed.target, inboundPath, forgedParams, forgedSignature, signing);
     forgedStatus = forged.status;
     http.bodies.push({ what: 'forged webhook', body: forged.body });
 
@@ -226,7 +233,7 @@ describe('full-flow leak scan: no captured digit leaves the process except to th
       ...views.flatMap((view, i) => scanner.scan(`capture view ${i}`, JSON.stringify(view))),
       ...events.messages.flatMap((message, i) => scanner.scan(`events message ${i}`, message)),
       ...http.bodies.flatMap(({ what, body }) => scanner.scan(what, body)),
-      ...bed.standIn.requests.flatMap((request, i) => scanner.scan(`Twilio REST request ${i}`, JSON.stringify(request))),
+      ...bed.standIn.requests.flatMap((request, i) => scanner.scan(`REST stand-in request ${i}`, JSON.stringify(request))),
     ];
     expect(hits).toEqual([]);
     expect(http.bodies.some((b) => b.what === 'GET /metrics' && b.body.includes('toneguard_'))).toBe(true);

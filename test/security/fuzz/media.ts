@@ -77,9 +77,9 @@ export function startMessage(callSid: string, parameters: Record<string, string>
   return { kind: 'text', text: JSON.stringify({ event: 'start', sequenceNumber: '1', streamSid: sid, start }) };
 }
 
-/** Opens a correctly signed `/media/twilio` socket and plays `frames` on it. */
-export function playFuzzStream(target: TwilioTarget, frames: MediaFrame[]): Promise<SocketOutcome> {
-  const path = '/media/twilio';
-  const signature = signTwilio(target.authToken, target.publicUrl.replace(/^http/, 'ws') + path, {});
-  return playFrames(new WebSocket(target.baseUrl.replace(/^http/, 'ws') + path, { headers: { 'x-twilio-signature': signature } }), frames);
+/** Opens a correctly signed `/media/twilio` socket (or `upgrade.path` with `upgrade.headers`: another platform's) and plays `frames` on it. */
+export function playFuzzStream(target: TwilioTarget, frames: MediaFrame[], upgrade?: { path: string; headers: Record<string, string> }): Promise<SocketOutcome> {
+  const path = upgrade?.path ?? '/media/twilio';
+  const headers = upgrade?.headers ?? { 'x-twilio-signature': signTwilio(target.authToken, target.publicUrl.replace(/^http/, 'ws') + path, {}) };
+  return playFrames(new WebSocket(target.baseUrl.replace(/^http/, 'ws') + path, { headers }), frames);
 }

@@ -10,7 +10,7 @@ export const WEBHOOK_PATHS = ['/twilio/voice/inbound', '/twilio/voice/agent', '/
 type Encoding = 'form' | 'json' | 'wrong-type' | 'empty';
 
 export interface WebhookRequest {
-  path: (typeof WEBHOOK_PATHS)[number];
+  path: string;
   query: string;
   encoding: Encoding;
   fields: Array<[string, string]>;
@@ -23,11 +23,15 @@ const STATUS_VALUES = ['ringing', 'in-progress', 'completed', 'busy', 'failed', 
 const fieldName = fc.oneof(fc.constantFrom(...TWILIO_FIELDS), fc.stringMatching(/^[A-Za-z][A-Za-z0-9]{0,20}$/));
 // Signed status callbacks are trusted: their CallSids never name a live call, or a fuzz run could rightly hang it up.
 const fieldValue = fc.oneof(unknownSid('CA'), unknownSid('PK'), fc.constantFrom(...STATUS_VALUES), hostileText);
-const field = fc.tuple(fieldName, fieldValue);
-/** Some of the fields Twilio always sends, well formed, so that fuzzed requests also get past the schemas. */
-const twilioCore = fc
-  .tuple(unknownSid('CA'), fc.constantFrom(...STATUS_VALUES), unknownSid('PK'))
-  .chain(([callSid, status, paymentSid]) => {
+
+/**
+ * Fuzzed webhooks for a Twilio-format platform's `paths`, whose call ids look like `callId`
+ * (Twilio's `CA…`, SignalWire's UUIDs): fields and queries that also get past the schemas.
+ */
+export function webhookRequests(paths: readonly string[], callId: fc.Arbitrary<string>): fc.Arbitrary<WebhookRequest> {
+  const field = fc.tuple(fieldName, fc.oneof(callId, fieldValue));
+  /** Some of the fields the platform always sends, well formed, so that fuzzed requests also get past the schemas. */
+  const core = fc.tuple(callId, fc.constantFrom(...STATUS_VALUES), unknownSid('PK')).chain(([callSid, status, paymentSid]) => {
     const all: Array<[string, string]> = [
       ['CallSid', callSid],
       ['CallStatus', status],
@@ -36,25 +40,26 @@ const twilioCore = fc
     ];
     return fc.oneof(fc.constant(all), fc.subarray(all));
   });
+  const query = fc.oneof(
+    fc.constant(''),
+    callId.map((id) => `?call=${id}`),
+    fc.array(fc.tuple(fieldName, hostileText.filter((v) => v.length < 200)), { minLength: 1, maxLength: 3 }).map((pairs) => `?${new URLSearchParams(pairs)}`),
+  );
+  return fc.record({
+    path: fc.constantFrom(...paths),
+    query,
+    encoding: fc.constantFrom<Encoding>('form', 'form', 'form', 'json', 'wrong-type', 'empty'),
+    // A field repeated verbatim makes duplicated keys (the parser turns them into arrays).
+    fields: fc
+      .tuple(core, fc.array(field, { maxLength: 12 }))
+      .map(([c, extra]) => [...c, ...extra])
+      .chain((fields) =>
+        fields.length === 0 ? fc.constant(fields) : fc.subarray(fields, { maxLength: Math.min(3, fields.length) }).map((repeats) => [...fields, ...repeats]),
+      ),
+  });
+}
 
-const query = fc.oneof(
-  fc.constant(''),
-  unknownSid('CA').map((callSid) => `?call=${callSid}`),
-  fc.array(fc.tuple(fieldName, hostileText.filter((v) => v.length < 200)), { minLength: 1, maxLength: 3 }).map((pairs) => `?${new URLSearchParams(pairs)}`),
-);
-
-export const webhookRequest: fc.Arbitrary<WebhookRequest> = fc.record({
-  path: fc.constantFrom(...WEBHOOK_PATHS),
-  query,
-  encoding: fc.constantFrom<Encoding>('form', 'form', 'form', 'json', 'wrong-type', 'empty'),
-  // A field repeated verbatim makes duplicated keys (the parser turns them into arrays).
-  fields: fc
-    .tuple(twilioCore, fc.array(field, { maxLength: 12 }))
-    .map(([core, extra]) => [...core, ...extra])
-    .chain((fields) =>
-      fields.length === 0 ? fc.constant(fields) : fc.subarray(fields, { maxLength: Math.min(3, fields.length) }).map((repeats) => [...fields, ...repeats]),
-    ),
-});
+export const webhookRequest: fc.Arbitrary<WebhookRequest> = webhookRequests(WEBHOOK_PATHS, unknownSid('CA'));
 
 function encode(request: WebhookRequest): { contentType: string | undefined; body: string | undefined } {
   const form = new URLSearchParams(request.fields).toString();
@@ -101,13 +106,13 @@ function signatureFor(target: TwilioTarget, request: WebhookRequest, params: Rec
   }
 }
 
-/** Sends one fuzzed webhook to the service, signed as `how` says. */
-export async function sendWebhook(target: TwilioTarget, request: WebhookRequest, how: Signing): Promise<Answer & { bodyBytes: number }> {
+/** Sends one fuzzed webhook to the service, signed as `how` says (in `signatureHeader`: Twilio's, or a compatible platform's). */
+export async function sendWebhook(target: TwilioTarget, request: WebhookRequest, how: Signing, signatureHeader = 'x-twilio-signature'): Promise<Answer & { bodyBytes: number }> {
   const { contentType, body } = encode(request);
   const signature = signatureFor(target, request, parsedParams(request, body), how);
   const headers: Record<string, string> = {};
   if (contentType) headers['content-type'] = contentType;
-  if (signature) headers['x-twilio-signature'] = signature;
+  if (signature) headers[signatureHeader] = signature;
   const response = await fetch(`${target.baseUrl}${request.path}${request.query}`, { method: 'POST', headers, body });
   return { ...(await readAnswer(response)), bodyBytes: Buffer.byteLength(body ?? '') };
 }

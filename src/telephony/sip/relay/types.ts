@@ -38,8 +38,18 @@ export interface LocalMedia {
 }
 
 export interface RelayCallOptions {
-  /** The neutral call id the call is registered under in the call registry. */
+  /**
+   * The neutral call id the call is registered under in the call registry. Not unique while a
+   * call forks: each `via-branch` is a RelayCall of its own with the same callId (see `branch`).
+   */
   callId: string;
+  /**
+   * Set on the second and later branches of a forked call (ng `via-branch`): another RelayCall of
+   * this callId is open. The caller sends to one branch at a time (the one whose answer it took),
+   * so a branch should join the call's media bridge only once caller media reaches it. The
+   * control plane closes the branches that lose. Absent on the first (usually only) branch.
+   */
+  branch?: string;
   /** Which party is the customer: its audio is masked and captured (default `offerer`). */
   caller: SdpParty;
 }
