@@ -56,8 +56,11 @@ export async function startTwilioStandIn(options: StandInOptions): Promise<Twili
   let queue: Promise<void> = Promise.resolve();
   let counter = 0;
 
+  // A callback that cannot be delivered (the service shut down mid-test) is recorded, never left as an unhandled rejection.
   const enqueue = (work: () => Promise<void>) => {
-    queue = queue.then(work, work);
+    queue = queue.then(work).catch(() => {
+      callbacks.push({ params: {}, status: 0 });
+    });
   };
 
   async function deliver(callbackUrl: string, params: Record<string, string>): Promise<void> {
