@@ -1,6 +1,6 @@
 import type { KeySource, Keypress } from '../capture/types.js';
 
-/** A platform DTMF event (Twilio `dtmf`, RFC 4733) and the in-band detection of the same keypress arrive within this window. */
+/** A platform DTMF event (a provider's `dtmf` message, RFC 4733) and the in-band detection of the same keypress arrive within this window. */
 export const MERGE_WINDOW_MS = 250;
 
 /**

@@ -98,8 +98,19 @@ describe('SIP mode configuration and safety', () => {
     expect(problems({ ng: { listen: 'udp:0.0.0.0:2223', allowFrom: ['10.0.0.2'] } })).toEqual([]);
   });
 
-  it('refuses to start SIP mode without a relay, so no SIP call can bypass masking', async () => {
-    await expect(startTestServer({ sip: { ng: { listen: 'udp:127.0.0.1:0' } } })).rejects.toThrow(/no RTP relay/);
+  it('runs SIP mode over the masking RTP relay when none is injected: an offer gets ports from the range', async () => {
+    const real = await startTestServer({ sip: { ng: { listen: 'udp:127.0.0.1:0' }, rtp: { portRange: '38200-38299', advertisedAddress: '127.0.0.1' } } });
+    const caller = await NgClient.open(real.sip!.ngAddress.port);
+    try {
+      const reply = await caller.command('real_1', { command: 'offer', 'call-id': 'real-relay', 'from-tag': 'A', sdp: phoneSdp('127.0.0.1', 2000) });
+      expect(reply?.result).toBe('ok');
+      const port = Number(/^m=audio (\d+)/m.exec(String(reply?.sdp))?.[1]);
+      expect(port).toBeGreaterThanOrEqual(38200);
+      expect(port).toBeLessThanOrEqual(38299);
+    } finally {
+      await caller.close();
+      await real.close();
+    }
   });
 
   it('folds a flood of refused datagrams into few audit records', async () => {
