@@ -1,10 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Config } from '../../config/index.js';
 import { JAMBONZ_PATHS } from '../../telephony/jambonz/index.js';
-import type { KeyedAudio } from '../audio.js';
 import { startJsonRestStandIn, type JsonRestStandIn } from '../json-rest-stand-in.js';
-import { playKeyed, streamAudio } from '../pacing.js';
-import type { DialRequest, PlayedCall, PlayerKit, PlayerStandIn, ProviderPlayer } from '../player.js';
+import { TwoLegCall } from '../two-leg-call.js';
+import type { DialRequest, PlayerKit, PlayerStandIn, ProviderPlayer } from '../player.js';
 import { SIMULATED_CALLER } from '../twilio/call.js';
 import { JambonzStreamClient } from './stream-client.js';
 import { parseListen, postJambonzWebhook, type JambonzTarget } from './webhooks.js';
@@ -27,14 +26,16 @@ interface JambonzCallOptions extends DialRequest {
 }
 
 /** One call played from jambonz's side: the signed call hook, the caller's listen, the agent call placed through the stand-in, and its listen. */
-class JambonzCall implements PlayedCall {
+class JambonzCall extends TwoLegCall {
   private constructor(
     readonly callId: string,
     readonly agentCallId: string,
     readonly caller: JambonzStreamClient,
     readonly agent: JambonzStreamClient,
     private readonly options: JambonzCallOptions,
-  ) {}
+  ) {
+    super();
+  }
 
   static async dial(options: JambonzCallOptions): Promise<JambonzCall> {
     const callSid = randomUUID();
@@ -59,22 +60,9 @@ class JambonzCall implements PlayedCall {
     return new JambonzCall(callSid, agentSid, caller, agent, options);
   }
 
-  async callerPlays(audio: Int16Array | KeyedAudio, speed = 1, dtmfEvents = true): Promise<void> {
-    await playKeyed(this.caller, audio, speed, dtmfEvents ? (digit) => this.caller.sendDtmf(digit) : undefined);
-  }
-
-  async agentPlays(audio: Int16Array, speed = 1): Promise<void> {
-    await streamAudio(this.agent, audio, speed);
-  }
-
   /** Both listens close and the call status hook reports the caller's call completed. */
-  async hangUp(): Promise<void> {
-    await Promise.all([this.caller.stop(), this.agent.stop()]);
+  protected async reportHangUp(): Promise<void> {
     await postJambonzWebhook(this.options.target, JAMBONZ_PATHS.callStatus, { call_sid: this.callId, account_sid: this.options.accountSid, call_status: 'completed' });
-  }
-
-  agentHeard(): Int16Array {
-    return this.agent.receivedAudio();
   }
 }
 

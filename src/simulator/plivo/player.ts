@@ -1,10 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Config } from '../../config/index.js';
 import { PLIVO_PATHS } from '../../telephony/plivo/index.js';
-import type { KeyedAudio } from '../audio.js';
 import { startJsonRestStandIn, type JsonRestStandIn } from '../json-rest-stand-in.js';
-import { playKeyed, streamAudio } from '../pacing.js';
-import type { DialRequest, PlayedCall, PlayerKit, PlayerStandIn, ProviderPlayer } from '../player.js';
+import { TwoLegCall } from '../two-leg-call.js';
+import type { DialRequest, PlayerKit, PlayerStandIn, ProviderPlayer } from '../player.js';
 import { SIMULATED_CALLER } from '../twilio/call.js';
 import { PlivoStreamClient } from './stream-client.js';
 import { parseStreamXml, postPlivoWebhook, type PlivoTarget } from './webhooks.js';
@@ -27,14 +26,16 @@ interface PlivoCallOptions extends DialRequest {
 }
 
 /** One call played from Plivo's side: the signed answer URL, the caller's stream, the agent call placed through the stand-in, and its stream. */
-class PlivoCall implements PlayedCall {
+class PlivoCall extends TwoLegCall {
   private constructor(
     readonly callId: string,
     readonly agentCallId: string,
     readonly caller: PlivoStreamClient,
     readonly agent: PlivoStreamClient,
     private readonly target: PlivoTarget,
-  ) {}
+  ) {
+    super();
+  }
 
   static async dial(options: PlivoCallOptions): Promise<PlivoCall> {
     const callUuid = randomUUID();
@@ -64,22 +65,9 @@ class PlivoCall implements PlayedCall {
     return new PlivoCall(callUuid, requestUuid, caller, agent, options.target);
   }
 
-  async callerPlays(audio: Int16Array | KeyedAudio, speed = 1, dtmfEvents = true): Promise<void> {
-    await playKeyed(this.caller, audio, speed, dtmfEvents ? (digit) => this.caller.sendDtmf(digit) : undefined);
-  }
-
-  async agentPlays(audio: Int16Array, speed = 1): Promise<void> {
-    await streamAudio(this.agent, audio, speed);
-  }
-
   /** Both streams close and the hang-up URL reports the caller's call completed. */
-  async hangUp(): Promise<void> {
-    await Promise.all([this.caller.stop(), this.agent.stop()]);
+  protected async reportHangUp(): Promise<void> {
     await postPlivoWebhook(this.target, PLIVO_PATHS.hangup, { CallUUID: this.callId, CallStatus: 'completed', HangupCause: 'NORMAL_CLEARING' });
-  }
-
-  agentHeard(): Int16Array {
-    return this.agent.receivedAudio();
   }
 }
 

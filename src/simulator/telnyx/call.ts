@@ -1,6 +1,5 @@
-import type { KeyedAudio } from '../audio.js';
-import { playKeyed, streamAudio } from '../pacing.js';
-import type { DialRequest, PlayedCall } from '../player.js';
+import { TwoLegCall } from '../two-leg-call.js';
+import type { DialRequest } from '../player.js';
 import { randomCallControlId, type TelnyxRestStandIn } from './rest-stand-in.js';
 import { TelnyxStreamClient, type TelnyxStreamingStart } from './stream-client.js';
 import { postTelnyxWebhook, telnyxEvent, type TelnyxTarget } from './webhooks.js';
@@ -22,14 +21,16 @@ const fail = (step: string, detail: string) => new Error(`simulated call: ${step
  * `streaming_start` commands the service sends (on the Call Control stand-in), `call.answered`,
  * the caller's media stream; then the agent call the service dials, its `call.answered` and stream.
  */
-export class TelnyxSimulatedCall implements PlayedCall {
+export class TelnyxSimulatedCall extends TwoLegCall {
   private constructor(
     readonly callId: string,
     readonly agentCallId: string,
     readonly caller: TelnyxStreamClient,
     readonly agent: TelnyxStreamClient,
     private readonly options: TelnyxDialOptions,
-  ) {}
+  ) {
+    super();
+  }
 
   static async dial(options: TelnyxDialOptions): Promise<TelnyxSimulatedCall> {
     const { target, standIn } = options;
@@ -64,21 +65,8 @@ export class TelnyxSimulatedCall implements PlayedCall {
     return TelnyxStreamClient.open(options.target.baseUrl, { callControlId, command: command.body as unknown as TelnyxStreamingStart, shuffleWindow: options.shuffleWindow });
   }
 
-  async callerPlays(audio: Int16Array | KeyedAudio, speed = 1, dtmfEvents = true): Promise<void> {
-    await playKeyed(this.caller, audio, speed, dtmfEvents ? (digit) => this.caller.sendDtmf(digit) : undefined);
-  }
-
-  async agentPlays(audio: Int16Array, speed = 1): Promise<void> {
-    await streamAudio(this.agent, audio, speed);
-  }
-
   /** Both streams stop, and Telnyx reports the caller's hang-up. */
-  async hangUp(): Promise<void> {
-    await Promise.all([this.caller.stop(), this.agent.stop()]);
+  protected async reportHangUp(): Promise<void> {
     await postTelnyxWebhook(this.options.target, TELNYX_EVENTS_PATH, telnyxEvent('call.hangup', { call_control_id: this.callId, hangup_cause: 'normal_clearing', state: 'hangup' }));
-  }
-
-  agentHeard(): Int16Array {
-    return this.agent.receivedAudio();
   }
 }

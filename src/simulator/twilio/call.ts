@@ -1,6 +1,4 @@
-import type { PlayedCall } from '../player.js';
-import { playKeyed, streamAudio } from '../pacing.js';
-import type { KeyedAudio } from '../audio.js';
+import { TwoLegCall } from '../two-leg-call.js';
 import { randomSid, type TwilioRestStandIn } from './rest-stand-in.js';
 import { TWILIO_DIALECT, TwilioStreamClient, type StreamDialect } from './stream-client.js';
 import { parseStreamTwiml, postTwilioWebhook, type TwilioTarget } from './webhooks.js';
@@ -46,7 +44,7 @@ function fail(step: string, detail: string): Error {
  * One call played from Twilio's side: the signed inbound webhook, the caller stream, the
  * agent leg the service places through the REST stand-in, and its stream.
  */
-export class SimulatedCall implements PlayedCall {
+export class SimulatedCall extends TwoLegCall {
   private constructor(
     readonly callSid: string,
     readonly agentCallSid: string,
@@ -54,7 +52,9 @@ export class SimulatedCall implements PlayedCall {
     readonly agent: TwilioStreamClient,
     private readonly options: DialOptions,
     private readonly dialect: CallDialect,
-  ) {}
+  ) {
+    super();
+  }
 
   static async dial(options: DialOptions): Promise<SimulatedCall> {
     const dialect = options.dialect ?? TWILIO_CALL_DIALECT;
@@ -99,23 +99,9 @@ export class SimulatedCall implements PlayedCall {
     return this.agentCallSid;
   }
 
-  /** The caller speaks or keys: audio at `speed`× real time, with a `dtmf` event at each tone's end when given. */
-  async callerPlays(audio: Int16Array | KeyedAudio, speed = 1, dtmfEvents = true): Promise<void> {
-    await playKeyed(this.caller, audio, speed, dtmfEvents ? (digit) => this.caller.sendDtmf(digit) : undefined);
-  }
-
-  async agentPlays(audio: Int16Array, speed = 1): Promise<void> {
-    await streamAudio(this.agent, audio, speed);
-  }
-
   /** Both legs stop their streams and the call-status callback reports the end. */
-  async hangUp(): Promise<void> {
-    await Promise.all([this.caller.stop(), this.agent.stop()]);
+  protected async reportHangUp(): Promise<void> {
     const status = { AccountSid: this.options.accountSid, CallSid: this.callSid, CallStatus: 'completed' };
     await postTwilioWebhook(this.options.target, this.dialect.callStatusPath, status, undefined, this.dialect.stream);
-  }
-
-  agentHeard(): Int16Array {
-    return this.agent.receivedAudio();
   }
 }

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { KeyedAudio } from '../audio.js';
-import { playKeyed, streamAudio } from '../pacing.js';
-import type { DialRequest, PlayedCall } from '../player.js';
+import { TwoLegCall } from '../two-leg-call.js';
+import type { DialRequest } from '../player.js';
 import type { VonageRestStandIn } from './rest-stand-in.js';
 import { VonageStreamClient } from './stream-client.js';
 import { getVonageAnswer, postVonageEvent, websocketOf, type VonageTarget } from './webhooks.js';
@@ -21,14 +20,16 @@ const fail = (step: string, detail: string) => new Error(`simulated call: ${step
  * websocket; the agent call the service creates on the Voice API stand-in, that call's answer
  * webhook (its own answer URL) and websocket. Each leg is its own conversation.
  */
-export class VonageSimulatedCall implements PlayedCall {
+export class VonageSimulatedCall extends TwoLegCall {
   private constructor(
     readonly callId: string,
     readonly agentCallId: string,
     readonly caller: VonageStreamClient,
     readonly agent: VonageStreamClient,
     private readonly options: VonageDialOptions,
-  ) {}
+  ) {
+    super();
+  }
 
   static async dial(options: VonageDialOptions): Promise<VonageSimulatedCall> {
     const { target, standIn } = options;
@@ -53,21 +54,8 @@ export class VonageSimulatedCall implements PlayedCall {
     return new VonageSimulatedCall(callId, agentId, caller, agent, options);
   }
 
-  async callerPlays(audio: Int16Array | KeyedAudio, speed = 1, dtmfEvents = true): Promise<void> {
-    await playKeyed(this.caller, audio, speed, dtmfEvents ? (digit) => this.caller.sendDtmf(digit) : undefined);
-  }
-
-  async agentPlays(audio: Int16Array, speed = 1): Promise<void> {
-    await streamAudio(this.agent, audio, speed);
-  }
-
   /** The caller hangs up: the websockets close and Vonage reports `completed`. */
-  async hangUp(): Promise<void> {
-    await Promise.all([this.caller.stop(), this.agent.stop()]);
+  protected async reportHangUp(): Promise<void> {
     await postVonageEvent(this.options.target, VONAGE_EVENT_PATH, { uuid: this.callId, status: 'completed', direction: 'inbound', timestamp: new Date().toISOString() });
-  }
-
-  agentHeard(): Int16Array {
-    return this.agent.receivedAudio();
   }
 }
