@@ -1,4 +1,5 @@
-import { base64Length, decodeBase64Into, encodeBase64Into } from '../../media/base64.js';
+import { decodeBase64Into } from '../../media/base64.js';
+import { Base64FrameWriter } from '../base64-frame-writer.js';
 import { twilioMediaMessage } from './media-messages.js';
 
 /**
@@ -148,42 +149,7 @@ export function readMediaFrame(bytes: Uint8Array, into: Uint8Array): number {
   return n >= 1 ? n : NOT_FAST;
 }
 
-/**
- * Builds outbound `media` messages into one reused buffer: the fixed text around the payload is
- * written once, then each frame only encodes its payload between. The same text as
- * `twilioMediaMessage`, without a string per frame.
- */
-export class MediaMessageWriter {
-  private readonly prefix: Buffer;
-  private readonly suffix: Buffer;
-  private buffer: Buffer;
-  private view: Buffer;
-
-  constructor(streamSid: string, private readonly maxBytes: number) {
-    const [prefix, suffix] = twilioMediaMessage(streamSid, '\0').split('\0');
-    this.prefix = Buffer.from(prefix, 'latin1');
-    this.suffix = Buffer.from(suffix, 'latin1');
-    this.buffer = this.fresh();
-    this.view = this.buffer;
-  }
-
-  /** The message carrying `bytes[0, n)`; valid until the next call. */
-  message(bytes: Uint8Array, n: number): Buffer {
-    const end = encodeBase64Into(bytes, n, this.buffer, this.prefix.length);
-    const total = end + this.suffix.copy(this.buffer, end);
-    if (this.view.length !== total) this.view = this.buffer.subarray(0, total);
-    return this.view;
-  }
-
-  /** The socket still holds the last message (it could not write it at once): later messages go to a new buffer. */
-  detach(): void {
-    this.buffer = this.fresh();
-    this.view = this.buffer;
-  }
-
-  private fresh(): Buffer {
-    const buffer = Buffer.alloc(this.prefix.length + base64Length(this.maxBytes) + this.suffix.length);
-    this.prefix.copy(buffer, 0);
-    return buffer;
-  }
+/** Outbound `media` messages in one reused buffer: the same text as `twilioMediaMessage`, without a string per frame. */
+export function mediaMessageWriter(streamSid: string, maxBytes: number): Base64FrameWriter {
+  return new Base64FrameWriter(twilioMediaMessage(streamSid, '\0'), maxBytes);
 }

@@ -1,7 +1,8 @@
 import { bytesPerSample, decode, encode } from '../../dsp/index.js';
 import { NARROWBAND_PCMU, type InboundMediaEvent, type ParsedMediaMessage, type StreamFormat, type StreamStart } from '../../media/types.js';
 import type { MediaWire, WireEncoder, WireSession } from '../media-socket.js';
-import { MediaMessageWriter, NOT_FAST, readMediaFrame } from './media-frame.js';
+import type { Base64FrameWriter } from '../base64-frame-writer.js';
+import { mediaMessageWriter, NOT_FAST, readMediaFrame } from './media-frame.js';
 import { parseTwilioMessage, twilioClearMessage, twilioMarkMessage, type ParsedTwilioMessage, type TwilioStart } from './media-messages.js';
 
 /** Largest accepted frame: 200 ms of μ-law (Twilio sends about 20 ms). */
@@ -118,7 +119,7 @@ class TwilioFormatSession implements WireSession {
 class TwilioFormatEncoder implements WireEncoder {
   readonly binary = false;
   readonly frameMessageBytes: number;
-  private readonly writer: MediaMessageWriter;
+  private readonly writer: Base64FrameWriter;
   private readonly outBytes: Uint8Array;
   private readonly outByteViews: FrameViews<Uint8Array>;
   private readonly width: 1 | 2;
@@ -131,7 +132,7 @@ class TwilioFormatEncoder implements WireEncoder {
     this.width = bytesPerSample(format.encoding);
     this.outBytes = new Uint8Array(maxFrameBytes);
     this.outByteViews = new FrameViews(this.outBytes);
-    this.writer = new MediaMessageWriter(streamSid, maxFrameBytes);
+    this.writer = mediaMessageWriter(streamSid, maxFrameBytes);
     this.frameMessageBytes = FRAME_MESSAGE_OVERHEAD + Math.ceil(bytesFor(format, 20) / 3) * 4;
   }
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeBase64Into, encodeBase64Into } from '../../../src/media/base64.js';
-import { MediaMessageWriter, NOT_FAST, readMediaFrame } from '../../../src/telephony/twilio/media-frame.js';
+import { mediaMessageWriter, NOT_FAST, readMediaFrame } from '../../../src/telephony/twilio/media-frame.js';
 import { parseTwilioMessage, twilioMediaMessage } from '../../../src/telephony/twilio/media-messages.js';
 import { MAX_FRAME_BYTES, payloadRefusal } from '../../../src/telephony/twilio/wire.js';
 
@@ -104,7 +104,7 @@ describe('the media frame fast path', () => {
   });
 
   it('builds the same outbound message as twilioMediaMessage, in a reused buffer', () => {
-    const writer = new MediaMessageWriter(STREAM, MAX_FRAME_BYTES);
+    const writer = mediaMessageWriter(STREAM, MAX_FRAME_BYTES);
     for (const n of [160, 160, 1, 2, 3, MAX_FRAME_BYTES]) {
       const bytes = Uint8Array.from({ length: n }, (_, i) => (i * 37 + n) & 255);
       expect(writer.message(bytes, n).toString('latin1')).toBe(twilioMediaMessage(STREAM, Buffer.from(bytes).toString('base64')));
