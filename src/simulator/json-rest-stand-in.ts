@@ -28,7 +28,8 @@ export interface JsonRestStandIn {
   close(): Promise<void>;
 }
 
-async function readBody(req: IncomingMessage): Promise<unknown> {
+/** A request's JSON body; undefined when it is empty or not JSON. */
+export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   const text = Buffer.concat(chunks).toString('utf8');
@@ -49,7 +50,7 @@ export async function startJsonRestStandIn(routes: RestRoutes, listenPort = 0): 
   const answered: { request: RecordedRestRequest; answer: RestAnswer }[] = [];
   const listeners: ((request: RecordedRestRequest, answer: RestAnswer) => void)[] = [];
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    void readBody(req).then((body) => {
+    void readJsonBody(req).then((body) => {
       const request: RecordedRestRequest = { method: req.method ?? 'GET', path: req.url ?? '/', authorization: req.headers.authorization ?? null, body };
       requests.push(request);
       const answer = routes(request) ?? { status: 404, body: { error: 'not found' } };

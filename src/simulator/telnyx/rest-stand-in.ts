@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readJsonBody } from '../json-rest-stand-in.js';
 import { RequestLog } from '../request-log.js';
 
 export interface RecordedTelnyxCommand {
@@ -26,15 +27,7 @@ export interface TelnyxRestStandIn {
 
 export const randomCallControlId = () => `v3:${randomBytes(24).toString('base64url')}`;
 
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
-  } catch {
-    return {};
-  }
-}
+const readJson = async (req: IncomingMessage) => ((await readJsonBody(req)) ?? {}) as Record<string, unknown>;
 
 const ACTION_PATH = /^\/v2\/calls\/([^/]+)\/actions\/([a-z_]+)$/;
 

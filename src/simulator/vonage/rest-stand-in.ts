@@ -2,6 +2,7 @@ import { randomUUID, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { jwtVerify } from 'jose';
+import { readJsonBody } from '../json-rest-stand-in.js';
 import { RequestLog } from '../request-log.js';
 
 export interface RecordedVonageRequest {
@@ -26,15 +27,7 @@ export interface VonageRestStandIn {
   close(): Promise<void>;
 }
 
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
-  } catch {
-    return {};
-  }
-}
+const readJson = async (req: IncomingMessage) => ((await readJsonBody(req)) ?? {}) as Record<string, unknown>;
 
 const CALL_PATH = /^\/v1\/calls\/([0-9a-fA-F-]{32,36})$/;
 
