@@ -16,17 +16,11 @@ import { jambonzSignatureHeader } from '../../../src/telephony/jambonz/signature
 import { startJambonzTestBed, TEST_JAMBONZ_ACCOUNT, TEST_JAMBONZ_API_KEY, TEST_JAMBONZ_SECRET, type ProviderTestBed } from '../../helpers/providers.js';
 import { readAuditRecords } from '../../helpers/server.js';
 import { restAgentControl, runCardCaptureScenario, syntheticSpeech, waitFor, type ScenarioResult } from '../../helpers/twilio.js';
+import { upgradeRefusal } from '../../helpers/upgrade.js';
 
 const callHook = (callSid = randomUUID()) => ({ call_sid: callSid, account_sid: TEST_JAMBONZ_ACCOUNT, direction: 'inbound', from: '+15005550006', to: '+15005550001', call_status: 'trying' });
 
-function refusedWith(url: string, headers: Record<string, string> = {}): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, ['audio.jambonz.org'], { headers });
-    ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
-    ws.once('open', () => reject(new Error('upgrade accepted')));
-    ws.once('error', () => undefined);
-  });
-}
+const refusedWith = (url: string, headers: Record<string, string> = {}) => upgradeRefusal(url, headers, ['audio.jambonz.org']);
 
 describe('jambonz end to end (real service, real ws clients in the listen socket format)', () => {
   let bed: ProviderTestBed<JambonzTarget>;

@@ -16,17 +16,11 @@ import { startPlivoTestBed, TEST_PLIVO_AUTH_ID, TEST_PLIVO_AUTH_TOKEN, type Prov
 import { readAuditRecords } from '../../helpers/server.js';
 import { restAgentControl, runCardCaptureScenario, syntheticSpeech, waitFor, type ScenarioResult } from '../../helpers/twilio.js';
 import type { PlivoTarget } from '../../../src/simulator/plivo/webhooks.js';
+import { upgradeRefusal } from '../../helpers/upgrade.js';
 
 const inbound = (callUuid = randomUUID()) => ({ CallUUID: callUuid, From: '+15005550006', To: '+15005550001', Direction: 'inbound', CallStatus: 'ringing' });
 
-function refusedWith(url: string, headers: Record<string, string> = {}): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers });
-    ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
-    ws.once('open', () => reject(new Error('upgrade accepted')));
-    ws.once('error', () => undefined);
-  });
-}
+const refusedWith = upgradeRefusal;
 
 describe('Plivo end to end (real service, real ws clients in Plivo format)', () => {
   let bed: ProviderTestBed<PlivoTarget>;

@@ -13,6 +13,7 @@ import { mintDevToken } from '../../../src/agent/dev-issuer.js';
 import { readAuditRecords } from '../../helpers/server.js';
 import { startSignalWireTestBed, TEST_SIGNALWIRE_PROJECT, TEST_SIGNALWIRE_TOKEN } from '../../helpers/signalwire.js';
 import { parseStreamTwiml, postTwilioWebhook, restAgentControl, runCardCaptureScenario, signTwilio, waitFor, type ScenarioResult, type TwilioTestBed } from '../../helpers/twilio.js';
+import { upgradeRefusal } from '../../helpers/upgrade.js';
 
 const SIGNALWIRE_SIGNING = { signatureHeader: 'x-signalwire-signature', sign: signTwilio };
 
@@ -90,13 +91,7 @@ describe('SignalWire end to end (real service, real ws clients in SignalWire for
 
   it('refuses a media upgrade without a live bearer token or a valid signature: 403, a metric, an audit record', async () => {
     const wsUrl = `${bed.server.url.replace(/^http/, 'ws')}/media/signalwire`;
-    const refusedWith = (headers: Record<string, string>) =>
-      new Promise<number>((resolve, reject) => {
-        const ws = new WebSocket(wsUrl, { headers });
-        ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
-        ws.once('open', () => reject(new Error('upgrade accepted')));
-        ws.once('error', () => undefined);
-      });
+    const refusedWith = (headers: Record<string, string>) => upgradeRefusal(wsUrl, headers);
     expect(await refusedWith({})).toBe(403);
     expect(await refusedWith({ authorization: `Bearer ${'z'.repeat(8)}.${'A'.repeat(43)}` })).toBe(403);
     expect(await refusedWith({ 'x-signalwire-signature': 'Zm9yZ2Vk' })).toBe(403);
