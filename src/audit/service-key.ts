@@ -2,6 +2,7 @@ import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, typ
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { FlattenedSign, type FlattenedJWS, type JWK } from 'jose';
+import { ToneguardError } from '../errors.js';
 
 /**
  * Toneguard's own signing key (ES256): signs alert webhooks and outbound assertions.
@@ -22,6 +23,24 @@ export class ServiceSigningKey {
 
   static generate(): ServiceSigningKey {
     return new ServiceSigningKey(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
+  }
+
+  /**
+   * The key every cluster node shares, from a private EC P-256 JWK file (`TONEGUARD_SIGNING_KEY_FILE`).
+   * Throws `signing_key_invalid` naming the file, never echoing its content.
+   */
+  static fromFile(path: string): ServiceSigningKey {
+    let key: KeyObject;
+    try {
+      key = createPrivateKey({ key: JSON.parse(readFileSync(path, 'utf8')), format: 'jwk' });
+    } catch (err) {
+      throw new ToneguardError('signing_key_invalid', `The signing key file ${path} is not a private JWK`, 500, { cause: err });
+    }
+    const details = key.asymmetricKeyDetails;
+    if (key.asymmetricKeyType !== 'ec' || details?.namedCurve !== 'prime256v1') {
+      throw new ToneguardError('signing_key_invalid', `The signing key file ${path} must hold an EC P-256 private JWK (ES256)`, 500);
+    }
+    return new ServiceSigningKey(key);
   }
 
   /** Keeps the key under the data directory so it survives restarts (receivers cache the JWKS). */

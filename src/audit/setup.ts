@@ -48,7 +48,7 @@ export interface AuditSystem {
 export function createAuditSystem(deps: { config: Config; logger: Logger; metrics: Metrics }): AuditSystem {
   const { config, logger, metrics } = deps;
   const { key } = resolveAuditKey(config, { create: true });
-  const signer = ServiceSigningKey.loadOrCreate(config.dataDir);
+  const signer = config.cluster.signingKeyFile ? ServiceSigningKey.fromFile(config.cluster.signingKeyFile) : ServiceSigningKey.loadOrCreate(config.dataDir);
 
   let alerter: Alerter | undefined;
   let closed = false;

@@ -308,6 +308,42 @@ export const configSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  /**
+   * Cluster mode: on when both `redisUrl` and `databaseUrl` are set. Shared state lives in Redis
+   * (nodes, calls, capture views, commands between nodes, rate limits) and PostgreSQL (the vault,
+   * the audit trail, the processor side's stores); audio never leaves the node its call is pinned to.
+   */
+  cluster: z
+    .strictObject({
+      redisUrl: z.string().min(1).nullable().default(null),
+      databaseUrl: z.string().min(1).nullable().default(null),
+      /** This node's stable name, unique in the cluster. */
+      nodeId: z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, _ . - (at most 64)')
+        .nullable()
+        .default(null),
+      /** This node's own public URL: the media stream URLs of the calls pinned to it name it. */
+      nodeUrl: z.url().nullable().default(null),
+      /** The service signing key every node shares (a private JWK); a cluster node never generates one. */
+      signingKeyFile: z.string().min(1).nullable().default(null),
+      /** Prefix of every Redis key and channel, so that clusters (or test runs) can share one Redis. */
+      redisPrefix: z.string().min(1).max(64).default('toneguard:'),
+      /** How often a node renews its registration and reports its load. */
+      heartbeatMs: z.int().min(100).default(1_000),
+      /** A node not heard from for this long is dead: it gets no new calls and its calls may move. */
+      nodeTtlMs: z.int().min(300).default(3_000),
+      /** How long a command forwarded to another node may take before it fails with `node_unreachable`. */
+      rpcTimeoutMs: z.int().min(50).default(2_000),
+      /** How long a capture on a lost node waits for its call to reconnect before it fails with `node_lost`. */
+      resumeWindowMs: z.int().min(1_000).default(30_000),
+      /** PostgreSQL connections per node. */
+      databasePoolSize: z.int().min(1).max(200).default(10),
+    })
+    .refine((c) => (c.redisUrl === null) === (c.databaseUrl === null), {
+      message: 'cluster mode needs both redisUrl (TONEGUARD_REDIS_URL) and databaseUrl (TONEGUARD_DATABASE_URL)',
+    })
+    .prefault({}),
   incident: z
     .strictObject({
       /** How often the service re-reads `{dataDir}/incident.json` besides watching it. */

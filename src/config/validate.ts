@@ -2,6 +2,7 @@ import { ToneguardError } from '../errors.js';
 import type { Role } from '../agent/roles.js';
 import { kekProblems } from './kek-problems.js';
 import type { Config } from './schema.js';
+import { clusterProblems } from './cluster.js';
 import { dataDirProblem } from './data-dir.js';
 import { isLoopbackHost, listenHost } from './listen-host.js';
 import { secretStrengthProblems } from './production-secrets.js';
@@ -126,6 +127,10 @@ export function developmentWarnings(config: Config): string[] {
 
 /** Refuses a production configuration with problems, naming each; returns development warnings otherwise. */
 export function checkStartupConfig(config: Config): string[] {
+  const cluster = clusterProblems(config);
+  if (cluster.length > 0) {
+    throw new ToneguardError('config_refused', `cluster node refused: ${cluster.join('; ')}`, 500);
+  }
   if (config.profile !== 'production') return developmentWarnings(config);
   const problems = productionProblems(config);
   if (problems.length > 0) {
