@@ -32,9 +32,12 @@ export function createApp(ctx: AppContext): BuiltApp {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.get('/readyz', (_req, res) => {
-    const ready = ctx.ready();
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'starting' });
+  app.get('/readyz', async (_req, res) => {
+    if (!ctx.ready()) return void res.status(503).json({ status: 'starting' });
+    // Cluster mode: a node whose Redis or PostgreSQL is unreachable cannot take new work; it says which, by name only.
+    const unreachable = (await ctx.health?.check())?.unreachable ?? [];
+    if (unreachable.length > 0) return void res.status(503).json({ status: 'unavailable', unreachable });
+    res.json({ status: 'ready' });
   });
   app.get('/metrics', async (_req, res) => {
     res.type(ctx.metrics.contentType).send(await ctx.metrics.render());

@@ -12,6 +12,7 @@ import type { KeyringPort, Vault } from './vault/types.js';
 import type { CallerSimulator } from './agent/simulated-calls.js';
 import type { IncidentControl } from './incident/switch.js';
 import type { VerificationService } from './verification/service.js';
+import type { HealthPort } from './cluster/health.js';
 
 /**
  * Everything the HTTP and WebSocket adapters need, built once by the composition root
@@ -25,6 +26,8 @@ export interface AppContext {
   calls: CallRegistry;
   /** Resolves when the service is ready for traffic; `/readyz` reports it. */
   ready: () => boolean;
+  /** Cluster mode: whether Redis and PostgreSQL answer (`/readyz` fails while one does not). Absent on a single node. */
+  health?: HealthPort;
   /** Registers work to finish on shutdown (cancel live captures, close stores); run last-registered first, within `http.shutdownTimeoutMs`. */
   onShutdown: (hook: ShutdownHook, name?: string) => void;
   /** The service signing key: sign outbound requests and alerts; publish `getServiceJwks(serviceKey)` at `/.well-known/jwks.json`. */

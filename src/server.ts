@@ -33,6 +33,10 @@ import { disposeOldRecordings } from './media/retention.js';
 import { recordingsDir, type MediaService } from './media/service.js';
 import { relayDeps, startSipMode, type RtpRelayFactory, type SipMode } from './telephony/sip/index.js';
 import { createRtpRelay, relayMedia } from './telephony/sip/relay/index.js';
+import { isClusterMode } from './config/cluster.js';
+import { createClusterHealth, postgresProbe, redisPingProbe, type HealthPort } from './cluster/health.js';
+import { createPool } from './db/pool.js';
+import { Redis } from 'ioredis';
 
 /**
  * Socket limits, so slow or idle clients cannot hold connections open. Node enforces the headers
@@ -88,6 +92,21 @@ async function startSip(context: AppContext, media: MediaService, factory: RtpRe
   return startSipMode({ context, relay: factory(relayDeps(context, media)) });
 }
 
+/** Readiness probes of a cluster node: a one-connection pool of its own, so that a busy pool never reads as an outage. */
+function openClusterHealth(config: Config, logger: Logger): { port: HealthPort; close(): Promise<void> } {
+  const pool = createPool({ url: config.cluster.databaseUrl ?? '', size: 1, logger });
+  const redis = new Redis(config.cluster.redisUrl ?? '', { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: (attempt) => Math.min(attempt * 100, 2_000) });
+  redis.on('error', () => undefined);
+  const port = createClusterHealth({ probes: { redis: redisPingProbe(redis), postgres: postgresProbe(pool) }, timeoutMs: 1_000, cacheMs: 250 });
+  return {
+    port,
+    async close() {
+      redis.disconnect();
+      await pool.end();
+    },
+  };
+}
+
 /** The composition root: the one place that picks concrete implementations and wires them together. */
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const warnings = checkStartupConfig(config);
@@ -130,6 +149,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     ...(config.verification.lookupUrl ? { lookup: createCrmLookup({ url: config.verification.lookupUrl, signer: audit.signer, timeoutMs: config.verification.lookupTimeoutMs }) } : {}),
     ...(config.verification.smsFrom ? { messages: createTwilioRestClient(config) } : {}),
   });
+  const health = isClusterMode(config) ? openClusterHealth(config, logger) : undefined;
+  if (health) shutdownHooks.register('cluster health', () => health.close());
   let ready = false;
   const context: AppContext = {
     config,
@@ -138,6 +159,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     metrics,
     calls,
     ready: () => ready,
+    ...(health ? { health: health.port } : {}),
     onShutdown: (hook, name = 'anonymous') => shutdownHooks.register(name, hook),
     serviceKey: audit.signer,
     alerter: audit.alerter,
