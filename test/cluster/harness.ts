@@ -233,7 +233,7 @@ export async function startCluster(options: ClusterOptions): Promise<TestCluster
   seedDataDir(operatorDir, keys.devIssuerKey);
   const cli = (args: string[], extra: Record<string, string> = {}) => runBuiltCli(args, { ...env, TONEGUARD_DATA_DIR: operatorDir, ...extra });
 
-  const migrated = process.env.H5_SKIP_MIGRATE ? { status: 0, stderr: "" } : await cli(["db", "migrate"]);
+  const migrated = await cli(['db', 'migrate']);
   if (migrated.status !== 0) throw new Error(`toneguard db migrate failed (${migrated.status}): ${migrated.stderr}`);
 
   const nodes: NodeHandle[] = [];
