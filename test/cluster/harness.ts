@@ -80,6 +80,10 @@ export interface ClusterOptions {
   /** Merged over the test settings in every node's configuration file. */
   config?: Record<string, unknown>;
   label?: string;
+  /** Another Redis than the machine's (a benchmark's own, whose counters nothing else moves). */
+  redisUrl?: string;
+  /** False: the nodes run in single-node mode (no Redis, no PostgreSQL), each on its own; a benchmark's baseline. */
+  shared?: boolean;
 }
 
 async function freePort(): Promise<number> {
@@ -211,15 +215,19 @@ export async function startCluster(options: ClusterOptions): Promise<TestCluster
       ...Object.fromEntries(Object.entries(options.config ?? {}).filter(([k]) => k !== 'cluster')),
     }),
   );
+  const shared = options.shared ?? true;
+  const clusterEnv = {
+    TONEGUARD_REDIS_URL: options.redisUrl ?? REDIS_URL,
+    TONEGUARD_REDIS_PREFIX: redis.prefix,
+    TONEGUARD_DATABASE_URL: database.url,
+    TONEGUARD_SIGNING_KEY_FILE: keys.signingKeyFile,
+  };
   const env: Record<string, string> = {
     TONEGUARD_CONFIG: configFile,
     TONEGUARD_HOST: '127.0.0.1',
     TONEGUARD_PUBLIC_URL: CLUSTER_PUBLIC_URL,
-    TONEGUARD_LOG_LEVEL: 'info',
-    TONEGUARD_REDIS_URL: REDIS_URL,
-    TONEGUARD_REDIS_PREFIX: redis.prefix,
-    TONEGUARD_DATABASE_URL: database.url,
-    TONEGUARD_SIGNING_KEY_FILE: keys.signingKeyFile,
+    TONEGUARD_LOG_LEVEL: process.env.TONEGUARD_LOG_LEVEL ?? 'info',
+    ...(shared ? clusterEnv : {}),
     TONEGUARD_KEKS: keys.keks,
     TONEGUARD_FINGERPRINT_KEY: keys.fingerprintKey,
     TONEGUARD_AUDIT_HMAC_KEY: keys.auditKey,
@@ -233,8 +241,10 @@ export async function startCluster(options: ClusterOptions): Promise<TestCluster
   seedDataDir(operatorDir, keys.devIssuerKey);
   const cli = (args: string[], extra: Record<string, string> = {}) => runBuiltCli(args, { ...env, TONEGUARD_DATA_DIR: operatorDir, ...extra });
 
-  const migrated = await cli(['db', 'migrate']);
-  if (migrated.status !== 0) throw new Error(`toneguard db migrate failed (${migrated.status}): ${migrated.stderr}`);
+  if (shared) {
+    const migrated = await cli(['db', 'migrate']);
+    if (migrated.status !== 0) throw new Error(`toneguard db migrate failed (${migrated.status}): ${migrated.stderr}`);
+  }
 
   const nodes: NodeHandle[] = [];
   for (let i = 1; i <= options.nodes; i++) {

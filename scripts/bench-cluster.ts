@@ -1,0 +1,325 @@
+/**
+ * `npm run bench:cluster`: calls per node, and what the shared services pay per call, at 1, 2 and 3
+ * node processes (`node dist/cli.js serve`: run `npm run build` first), against one node in
+ * single-node mode measured in the same run as the baseline.
+ *
+ * Each phase gives every node the same load (BENCH_CALLS_PER_NODE bridged calls, both legs at 50
+ * frames/s, pinned by the cluster itself: webhooks go round-robin to the nodes). The nodes share
+ * core 0, this load generator has core 1: on a 2-core machine, three node processes cannot scale
+ * linearly, and the figure to read is calls per core of node CPU, not calls per machine.
+ *
+ * Redis is a private `redis-server` started for the run, so that INFO commandstats counts this
+ * run's commands only; PostgreSQL is the machine's, with a fresh database whose
+ * pg_stat_database row counts this run's transactions only.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { WebSocket } from 'ws';
+import { encodeMulaw } from '../src/dsp/index.js';
+import { parseStreamTwiml, postTwilioWebhook, randomSid, signTwilio, syntheticSpeech, type StreamInstruction } from '../src/simulator/index.js';
+import { POSTGRES_ADMIN_URL } from '../test/helpers/postgres.js';
+import { CLUSTER_ACCOUNT_SID, CLUSTER_PUBLIC_URL, startCluster, type ClusterNode, type TestCluster } from '../test/cluster/harness.js';
+
+const CALLS_PER_NODE = Number(process.env.BENCH_CALLS_PER_NODE ?? 40);
+const MEASURE_MS = Number(process.env.BENCH_SECONDS ?? 10) * 1000;
+const IDLE_MS = 3_000;
+const WARMUP_MS = 2_000;
+const FRAME_MS = 20;
+const NODE_CORE = '0';
+const GENERATOR_CORE = '1';
+/** pg_stat_database hears from each backend at most once a second. */
+const PG_STATS_SETTLE_MS = 1_100;
+
+// ── counters of the shared services ───────────────────────────────────────────────────────
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function startPrivateRedis(): Promise<{ url: string; process: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const url = `redis://127.0.0.1:${port}`;
+  const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null });
+  probe.on('error', () => undefined);
+  for (let i = 0; i < 50; i++) {
+    if (await probe.connect().then(() => true, () => false)) break;
+    await sleep(100);
+  }
+  probe.disconnect();
+  return { url, process: child };
+}
+
+/** Commands Redis has run since it started, the benchmark's own INFO and CONFIG excepted. */
+async function redisCommands(redis: Redis): Promise<number> {
+  const info = await redis.info('commandstats');
+  let total = 0;
+  for (const match of info.matchAll(/^cmdstat_([a-z|_-]+):calls=(\d+)/gm)) {
+    if (match[1] !== 'info' && match[1] !== 'config|resetstat') total += Number(match[2]);
+  }
+  return total;
+}
+
+/** Transactions committed and rolled back in one database. */
+async function pgTransactions(admin: pg.Client, database: string): Promise<number> {
+  const { rows } = await admin.query<{ n: string }>('SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = $1', [database]);
+  return Number(rows[0]?.n ?? 0);
+}
+
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+// ── load generator ────────────────────────────────────────────────────────────────────────
+
+/** Pre-built media messages, cycled so the generator does no per-frame work. */
+function frameMessages(streamSid: string, seed: number): Buffer[] {
+  const audio = syntheticSpeech(1000, seed);
+  const bytes = Buffer.alloc(160);
+  return Array.from({ length: 50 }, (_, i) => {
+    encodeMulaw(audio.subarray(i * 160, (i + 1) * 160), bytes);
+    return Buffer.from(JSON.stringify({ event: 'media', sequenceNumber: String(i + 2), media: { track: 'inbound', chunk: String(i + 1), timestamp: String(i * 20), payload: bytes.toString('base64') }, streamSid }));
+  });
+}
+
+interface Leg {
+  ws: WebSocket;
+  streamSid: string;
+  callSid: string;
+  messages: Buffer[];
+  sent: number;
+  received: number;
+  node: string;
+}
+
+interface BenchCall {
+  callSid: string;
+  legs: Leg[];
+}
+
+/** Opens one leg where its stream instruction says, signed as Twilio signs the upgrade. */
+async function openLeg(cluster: TestCluster, callSid: string, stream: StreamInstruction, seed: number): Promise<Leg> {
+  const streamSid = randomSid('MZ');
+  const url = new URL(stream.url);
+  const node = cluster.nodes.find((n) => Number(new URL(n.url).port) === Number(url.port))?.id ?? '?';
+  const ws = new WebSocket(stream.url, { headers: { 'x-twilio-signature': signTwilio(cluster.authToken, stream.url, {}) }, perMessageDeflate: false, skipUTF8Validation: true });
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  ws.send(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }));
+  ws.send(
+    JSON.stringify({
+      event: 'start',
+      sequenceNumber: '1',
+      start: { accountSid: CLUSTER_ACCOUNT_SID, streamSid, callSid, tracks: ['inbound'], mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 }, customParameters: stream.parameters },
+      streamSid,
+    }),
+  );
+  const leg: Leg = { ws, streamSid, callSid, messages: frameMessages(streamSid, seed), sent: 0, received: 0, node };
+  ws.on('message', (data: Buffer) => {
+    if (data.indexOf('"event":"media"') === 1) leg.received++;
+  });
+  return leg;
+}
+
+async function dial(cluster: TestCluster, via: ClusterNode, agentVia: ClusterNode, n: number): Promise<BenchCall> {
+  const callSid = randomSid('CA');
+  const inbound = await postTwilioWebhook(cluster.target(via), '/twilio/voice/inbound', { AccountSid: CLUSTER_ACCOUNT_SID, CallSid: callSid, From: '+15005550006', To: '+15005550001', CallStatus: 'ringing' });
+  const callerStream = parseStreamTwiml(inbound.body);
+  if (!callerStream) throw new Error(`inbound webhook answered ${inbound.status}`);
+  const caller = await openLeg(cluster, callSid, callerStream, n * 2 + 1);
+  const { request, callSid: agentSid } = await cluster.standIn.waitForCall((r) => r.params.Url?.endsWith(`call=${callSid}`));
+  const answer = await postTwilioWebhook(cluster.target(agentVia), request.params.Url, { AccountSid: CLUSTER_ACCOUNT_SID, CallSid: agentSid, CallStatus: 'in-progress' });
+  const agentStream = parseStreamTwiml(answer.body);
+  if (!agentStream) throw new Error(`agent webhook answered ${answer.status}`);
+  const agent = await openLeg(cluster, agentSid, agentStream, n * 2 + 2);
+  return { callSid, legs: [caller, agent] };
+}
+
+async function hangUp(cluster: TestCluster, call: BenchCall, via: ClusterNode): Promise<void> {
+  for (const leg of call.legs) leg.ws.send(JSON.stringify({ event: 'stop', streamSid: leg.streamSid, stop: { accountSid: CLUSTER_ACCOUNT_SID, callSid: leg.callSid } }));
+  await postTwilioWebhook(cluster.target(via), '/twilio/status/call', { AccountSid: CLUSTER_ACCOUNT_SID, CallSid: call.callSid, CallStatus: 'completed' });
+  for (const leg of call.legs) leg.ws.terminate();
+}
+
+/** Every leg sends its frames on time (each call on its own phase in the 20 ms period) for `ms`. */
+async function talk(calls: BenchCall[], ms: number): Promise<void> {
+  const started = performance.now();
+  const legs = calls.flatMap((c) => c.legs);
+  const base = legs.map((l) => l.sent);
+  const phase = legs.map((_, i) => (i * FRAME_MS) / legs.length);
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      const elapsed = performance.now() - started;
+      legs.forEach((leg, i) => {
+        const due = base[i] + Math.floor((elapsed - phase[i]) / FRAME_MS) + 1;
+        while (leg.sent < due && leg.ws.readyState === WebSocket.OPEN) {
+          leg.ws.send(leg.messages[leg.sent % leg.messages.length], { binary: false });
+          leg.sent++;
+        }
+      });
+      if (elapsed >= ms) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 1);
+  });
+}
+
+// ── phases ────────────────────────────────────────────────────────────────────────────────
+
+interface Phase {
+  label: string;
+  nodes: number;
+  clusterMode: boolean;
+  calls: number;
+  callsByNode: Record<string, number>;
+  /** Share of one core each node used while the calls talked. */
+  cpuByNode: Record<string, number>;
+  callsPerCore: number;
+  deliveredShare: number;
+  /** What the shared services did: per call (set-up, talk and hang-up together), per call-second of talk, per idle node-second (heartbeats). */
+  redis: ServiceCost;
+  postgres: ServiceCost;
+}
+
+interface ServiceCost {
+  perCall: number;
+  perCallSecond: number;
+  perIdleNodeSecond: number;
+}
+
+interface Sample {
+  at: number;
+  redis: number;
+  postgres: number;
+}
+
+async function runPhase(label: string, nodes: number, clusterMode: boolean, redisUrl: string, admin: pg.Client): Promise<Phase> {
+  const cluster = await startCluster({ nodes, label: 'bench', redisUrl, shared: clusterMode, config: { log: { level: 'warn' } } });
+  const redis = new Redis(redisUrl);
+  const sample = async (): Promise<Sample> => ({ at: performance.now(), redis: await redisCommands(redis), postgres: await pgTransactions(admin, cluster.database.name) });
+  /** pg_stat_database lags: a busy backend reports each second, an idle one within 10 s; wait until the count stops moving. */
+  const settled = async (): Promise<Sample> => {
+    let last = await sample();
+    for (let quiet = 0, i = 0; quiet < 3 && i < 15; i++) {
+      await sleep(PG_STATS_SETTLE_MS);
+      const next = await sample();
+      quiet = next.postgres === last.postgres ? quiet + 1 : 0;
+      last = { ...next, at: last.postgres === next.postgres ? last.at : next.at };
+    }
+    return last;
+  };
+  try {
+    for (const node of cluster.nodes) execFileSync('taskset', ['-a', '-cp', NODE_CORE, String(node.process?.pid)], { stdio: 'ignore' });
+    const idleStart = await settled();
+    await sleep(IDLE_MS);
+    const idleEnd = await sample();
+    const seconds = (from: Sample, to: Sample) => (to.at - from.at) / 1000;
+    const idleRate = { redis: (idleEnd.redis - idleStart.redis) / seconds(idleStart, idleEnd), postgres: (idleEnd.postgres - idleStart.postgres) / seconds(idleStart, idleEnd) };
+
+    const total = CALLS_PER_NODE * nodes;
+    const calls: BenchCall[] = [];
+    for (let i = 0; i < total; i += 10) {
+      const batch = Array.from({ length: Math.min(10, total - i) }, (_, j) => dial(cluster, cluster.nodes[(i + j) % nodes], cluster.nodes[(i + j + 1) % nodes], i + j));
+      calls.push(...(await Promise.all(batch)));
+    }
+    await talk(calls, WARMUP_MS);
+    const talkStart = await sample();
+    const cpuStart = cluster.nodes.map((n) => cpuSeconds(n.process?.pid ?? 0));
+    const receivedStart = calls.flatMap((c) => c.legs.map((l) => l.received));
+    const sentStart = calls.flatMap((c) => c.legs.map((l) => l.sent));
+    await talk(calls, MEASURE_MS);
+    const talkEnd = await sample();
+    const cpuShare = cluster.nodes.map((n, i) => (cpuSeconds(n.process?.pid ?? 0) - cpuStart[i]) / seconds(talkStart, talkEnd));
+    await talk(calls, 300);
+    const received = calls.flatMap((c) => c.legs.map((l) => l.received)).reduce((sum, r, i) => sum + r - receivedStart[i], 0);
+    const sent = calls.flatMap((c) => c.legs.map((l) => l.sent)).reduce((sum, n, i) => sum + n - sentStart[i], 0);
+    await Promise.all(calls.map((call, i) => hangUp(cluster, call, cluster.nodes[i % nodes])));
+    const ended = await settled();
+
+    const callsByNode: Record<string, number> = {};
+    for (const call of calls) callsByNode[call.legs[0].node] = (callsByNode[call.legs[0].node] ?? 0) + 1;
+    const talkSeconds = seconds(talkStart, talkEnd);
+    const cost = (key: 'redis' | 'postgres'): ServiceCost => {
+      const talking = (talkEnd[key] - talkStart[key] - idleRate[key] * talkSeconds) / (total * talkSeconds);
+      const callSeconds = total * (seconds(idleEnd, ended) - seconds(talkStart, talkEnd));
+      const whole = ended[key] - idleEnd[key] - idleRate[key] * seconds(idleEnd, ended);
+      return {
+        perCall: round((whole - talking * callSeconds) / total, 2),
+        perCallSecond: round(talking, 3),
+        perIdleNodeSecond: round(idleRate[key] / nodes, 2),
+      };
+    };
+    return {
+      label,
+      nodes,
+      clusterMode,
+      calls: total,
+      callsByNode,
+      cpuByNode: Object.fromEntries(cluster.nodes.map((n, i) => [n.id, round(cpuShare[i], 3)])),
+      callsPerCore: Math.round(total / cpuShare.reduce((a, b) => a + b, 0)),
+      deliveredShare: round(received / Math.max(1, sent), 4),
+      redis: cost('redis'),
+      postgres: cost('postgres'),
+    };
+  } finally {
+    redis.disconnect();
+    await cluster.close();
+  }
+}
+
+const round = (x: number, digits: number) => Number(x.toFixed(digits));
+
+async function main(): Promise<void> {
+  execFileSync('taskset', ['-a', '-cp', GENERATOR_CORE, String(process.pid)], { stdio: 'ignore' });
+  const privateRedis = await startPrivateRedis();
+  const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+  await admin.connect();
+  process.stdout.write(
+    `bench:cluster: ${CALLS_PER_NODE} calls per node (both legs at 50 frames/s), ${MEASURE_MS / 1000} s measured; nodes on core ${NODE_CORE}, load on core ${GENERATOR_CORE}; a private Redis at ${privateRedis.url}\n`,
+  );
+  try {
+    const phases: Phase[] = [];
+    const plan: [string, number, boolean][] = [
+      ['baseline: 1 node, single-node mode', 1, false],
+      ['cluster: 1 node', 1, true],
+      ['cluster: 2 nodes', 2, true],
+      ['cluster: 3 nodes', 3, true],
+    ];
+    for (const [label, nodes, clusterMode] of plan) {
+      const phase = await runPhase(label, nodes, clusterMode, privateRedis.url, admin);
+      phases.push(phase);
+      process.stdout.write(`${JSON.stringify(phase)}\n`);
+    }
+    const baseline = phases[0].callsPerCore;
+    for (const phase of phases) {
+      const perNode = Object.entries(phase.callsByNode).map(([id, n]) => `${id} ${n}`).join(', ');
+      process.stdout.write(
+        `  ${phase.label.padEnd(36)} calls per core ${String(phase.callsPerCore).padStart(4)} (${round(phase.callsPerCore / baseline, 2)}× baseline); calls by node: ${perNode}; node CPU ${Object.values(phase.cpuByNode).map((c) => `${Math.round(c * 100)}%`).join(' + ')}; delivered ${(phase.deliveredShare * 100).toFixed(2)} %\n` +
+          `  ${''.padEnd(36)} Redis: ${phase.redis.perCall} commands per call, ${phase.redis.perCallSecond} per call-second, ${phase.redis.perIdleNodeSecond} per idle node-second; PostgreSQL: ${phase.postgres.perCall} transactions per call, ${phase.postgres.perCallSecond} per call-second, ${phase.postgres.perIdleNodeSecond} per idle node-second\n`,
+      );
+    }
+    process.stdout.write(
+      `${JSON.stringify({ callsPerCoreRatio: phases.map((p) => ({ label: p.label, ratio: round(p.callsPerCore / baseline, 2) })), note: 'all node processes share one core on this 2-core machine: calls per core, not per machine, is the figure that scales' })}\n`,
+    );
+  } finally {
+    await admin.end();
+    privateRedis.process.kill('SIGTERM');
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:cluster failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
