@@ -48,9 +48,9 @@ describe('RedisCallRegistry', () => {
     expect(b.calls.findByAnyLeg('P1')?.callSid).toBe('CA1');
     expect(b.calls.forAgent('agent-1')).toHaveLength(1);
 
-    b.calls.update('CA1', { state: 'active' });
-    await eventually(() => a.calls.get('CA1')?.state === 'active');
-    expect(a.heard.map((r) => r.state)).toEqual(['ringing', 'active']);
+    b.calls.update('CA1', { state: 'bridged' });
+    await eventually(() => a.calls.get('CA1')?.state === 'bridged');
+    expect(a.heard.map((r) => r.state)).toEqual(['ringing', 'bridged']);
 
     const c = await registry(p, 'c');
     expect(c.calls.get('CA1')).toEqual(a.calls.get('CA1'));
@@ -63,10 +63,10 @@ describe('RedisCallRegistry', () => {
     const b = await registry(p, 'b');
     a.calls.upsert(call('CA2', { unbound: true }));
     await eventually(() => b.calls.get('CA2') !== undefined);
-    a.calls.update('CA2', { state: 'active' });
+    a.calls.update('CA2', { state: 'bridged' });
     b.calls.update('CA2', { agentId: 'agent-9', unbound: undefined });
-    const merged = { ...call('CA2'), state: 'active', agentId: 'agent-9' };
-    await eventually(() => JSON.stringify(a.calls.get('CA2')) === JSON.stringify(b.calls.get('CA2')) && a.calls.get('CA2')?.agentId === 'agent-9' && b.calls.get('CA2')?.state === 'active');
+    const merged = { ...call('CA2'), state: 'bridged', agentId: 'agent-9' };
+    await eventually(() => JSON.stringify(a.calls.get('CA2')) === JSON.stringify(b.calls.get('CA2')) && a.calls.get('CA2')?.agentId === 'agent-9' && b.calls.get('CA2')?.state === 'bridged');
     expect(a.calls.get('CA2')).toEqual(merged);
     expect(b.calls.get('CA2')).toEqual(merged);
     expect(a.calls.get('CA2')).not.toHaveProperty('unbound');
@@ -75,7 +75,7 @@ describe('RedisCallRegistry', () => {
   it('lets an ended call expire from Redis after retainEndedMs', async () => {
     const p = prefix();
     const a = await registry(p, 'a', undefined, 60_000);
-    a.calls.upsert(call('CA3', { state: 'active' }));
+    a.calls.upsert(call('CA3', { state: 'bridged' }));
     a.calls.update('CA3', { state: 'ended', endedAt: '2026-12-02T00:01:00.000Z' });
     const key = `${p}call:CA3`;
     await eventually(async () => (await a.redis.command.hget(key, 'state')) === '"ended"');
@@ -98,17 +98,17 @@ describe('RedisCallRegistry', () => {
     const started = Date.now();
     await expect(a.redis.command.get(`${p}x`)).rejects.toThrow();
     expect(Date.now() - started).toBeLessThan(1_000);
-    a.calls.update('CA4', { state: 'active' });
-    a.calls.upsert(call('CA5', { node: 'a', state: 'active' }));
+    a.calls.update('CA4', { state: 'bridged' });
+    a.calls.upsert(call('CA5', { node: 'a', state: 'bridged' }));
     b.calls.upsert(call('CB1', { node: 'b' }));
-    expect(a.calls.get('CA4')?.state).toBe('active');
+    expect(a.calls.get('CA4')?.state).toBe('bridged');
     expect(a.calls.get('CA5')).toBeDefined();
     expect(a.calls.get('CB1')).toBeUndefined();
 
     proxy.restore();
     await eventually(() => a.redis.healthy() && a.calls.get('CB1') !== undefined);
     await a.calls.settled();
-    await eventually(() => b.calls.get('CA4')?.state === 'active' && b.calls.get('CA5') !== undefined);
+    await eventually(() => b.calls.get('CA4')?.state === 'bridged' && b.calls.get('CA5') !== undefined);
     expect(b.heard.some((r) => r.callSid === 'CA5')).toBe(true);
     expect(a.heard.some((r) => r.callSid === 'CB1')).toBe(true);
   });
@@ -116,8 +116,8 @@ describe('RedisCallRegistry', () => {
   it('republishes the live calls pinned to it that Redis lost', async () => {
     const p = prefix();
     const a = await registry(p, 'a');
-    a.calls.upsert(call('CA6', { node: 'a', state: 'active' }));
-    a.calls.upsert(call('CX1', { node: 'x', state: 'active' }));
+    a.calls.upsert(call('CA6', { node: 'a', state: 'bridged' }));
+    a.calls.upsert(call('CX1', { node: 'x', state: 'bridged' }));
     await eventually(async () => (await a.redis.command.exists(`${p}call:CA6`, `${p}call:CX1`)) === 2);
     // What a Redis restart does to this prefix, without restarting the shared Redis.
     await a.redis.command.del(`${p}call:CA6`, `${p}call:CX1`, `${p}calls`);

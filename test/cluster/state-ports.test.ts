@@ -7,6 +7,7 @@ import { RedisNodeDirectory } from '../../src/cluster/redis-nodes.js';
 import { RedisCallPlacement } from '../../src/cluster/redis-placement.js';
 import { MemoryCallPlacement, MemoryNodeBus, MemoryNodeDirectory } from '../../src/cluster/memory.js';
 import type { RedisConnections } from '../../src/cluster/redis.js';
+import type { NodeDirectory } from '../../src/cluster/ports.js';
 import { testRedisPrefix } from '../helpers/redis.js';
 import { createClusterState } from '../../src/cluster/index.js';
 import { parseConfig } from '../../src/config/index.js';
@@ -125,9 +126,9 @@ describe('createClusterState', () => {
     const state = await createClusterState(config, logger);
     cleanup.push(() => state.close());
     expect(state.healthy()).toBe(true);
-    state.calls.upsert({ callSid: 'CA1', state: 'active', startedAt: 'x', node: 'n1' });
+    state.calls.upsert({ callSid: 'CA1', state: 'bridged', startedAt: 'x', node: 'n1' });
     state.calls.upsert({ callSid: 'CA2', state: 'ended', startedAt: 'x', node: 'n1' });
-    state.calls.upsert({ callSid: 'CA3', state: 'active', startedAt: 'x', node: 'other' });
+    state.calls.upsert({ callSid: 'CA3', state: 'bridged', startedAt: 'x', node: 'other' });
     await eventually(async () => (await state.nodes.get('n1'))?.calls === 1);
     expect(await state.nodes.pick()).toMatchObject({ id: 'n1', url: 'https://n1.test' });
     expect(await state.placement.move('CA1', undefined, 'n1')).toBe('n1');
@@ -196,7 +197,7 @@ describe('single-node ports', () => {
     bus.subscribe('t', (m) => heard.push(m));
     bus.publish('t', { a: 1 });
     expect(heard).toEqual([{ a: 1 }]);
-    const nodes = new MemoryNodeDirectory({ id: 'solo', url: 'http://solo' });
+    const nodes: NodeDirectory = new MemoryNodeDirectory({ id: 'solo', url: 'http://solo' });
     nodes.reportCalls(3);
     expect(await nodes.pick()).toMatchObject({ id: 'solo', calls: 3 });
     nodes.setAccepting(false);
