@@ -20,6 +20,8 @@ export interface CallRecord extends CallView {
    * is still masked, but no capture may start on it (409 `call_unbound`).
    */
   unbound?: boolean;
+  /** Cluster mode: the id of the node the call's media is pinned to. */
+  node?: string;
 }
 
 export interface CallRegistry {
@@ -59,7 +61,9 @@ export class MemoryCallRegistry implements CallRegistry {
   }
 
   upsert(record: CallRecord): void {
+    const current = this.calls.get(record.callSid);
     this.calls.set(record.callSid, { ...record });
+    if (record.state === 'ended' && current?.state !== 'ended') this.forgetLater(record.callSid);
     this.emit(record.callSid);
   }
 
@@ -80,6 +84,11 @@ export class MemoryCallRegistry implements CallRegistry {
   onChange(listener: (record: CallRecord) => void): () => void {
     this.events.on('change', listener);
     return () => this.events.off('change', listener);
+  }
+
+  /** Drops a call without a change event (a shared registry's mirror, when the call left the shared store). */
+  forget(callSid: string): void {
+    this.calls.delete(callSid);
   }
 
   private emit(callSid: string): void {
