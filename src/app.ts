@@ -33,10 +33,10 @@ export function createApp(ctx: AppContext): BuiltApp {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
-    if (!ctx.ready()) return void res.status(503).json({ status: 'starting' });
     // Cluster mode: a node whose Redis or PostgreSQL is unreachable cannot take new work; it says which, by name only.
     const unreachable = (await ctx.health?.check())?.unreachable ?? [];
     if (unreachable.length > 0) return void res.status(503).json({ status: 'unavailable', unreachable });
+    if (!ctx.ready()) return void res.status(503).json({ status: 'starting' });
     res.json({ status: 'ready' });
   });
   app.get('/metrics', async (_req, res) => {

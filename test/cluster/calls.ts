@@ -10,13 +10,17 @@ import type { Puller } from '../helpers/detokenize.js';
 import { processorKeyPairs } from '../processors/keys.js';
 import { CLUSTER_ACCOUNT_SID, CLUSTER_PROCESSOR, type ClusterNode, type TestCluster } from './harness.js';
 
-/** A call whose inbound webhook Twilio sent to `node` (as a load balancer would have, to any node). */
+/**
+ * A call whose webhooks Twilio sends to `node` first (as a load balancer would have, to any node),
+ * and to the other nodes when it does not answer.
+ */
 export function dialVia(cluster: TestCluster, node: ClusterNode): Promise<SimulatedCall> {
-  return SimulatedCall.dial({ target: cluster.target(node), accountSid: CLUSTER_ACCOUNT_SID, standIn: cluster.standIn });
+  const fallbackBaseUrls = cluster.nodes.filter((n) => n !== node).map((n) => n.url);
+  return SimulatedCall.dial({ target: cluster.target(node), fallbackBaseUrls, accountSid: CLUSTER_ACCOUNT_SID, standIn: cluster.standIn });
 }
 
-/** The node a media stream is connected to (its stream URL named it). */
-export function streamNode(cluster: TestCluster, stream: TwilioStreamClient): ClusterNode | undefined {
+/** The node a leg's media stream is connected to now (its stream URL named it). */
+export function streamNode(cluster: TestCluster, stream: Pick<TwilioStreamClient, 'ws'>): ClusterNode | undefined {
   const port = Number(new URL(stream.ws.url).port);
   return cluster.nodes.find((n) => n.port === port);
 }

@@ -78,11 +78,11 @@ describe('a node SIGKILLed in the middle of a card number', () => {
 
     await cluster.kill(owner);
     // Twilio sees both streams drop and requests the <Connect> action URL: a live node answers with a stream to a live node.
-    await waitFor(() => {
-      const caller = streamNode(cluster, call.caller);
-      const agent = streamNode(cluster, call.agent);
-      return caller && caller.id !== owner.id && agent?.id === caller.id && call.caller.open && call.agent.open;
-    }, 20_000);
+    await call.streamed(2);
+    const moved = streamNode(cluster, call.caller);
+    expect(moved?.id).not.toBe(owner.id);
+    expect(streamNode(cluster, call.agent)?.id, 'both legs on the new node').toBe(moved?.id);
+    expect(call.caller.open && call.agent.open).toBe(true);
     const resumed = await waitFor(async () => {
       const view = await api.view(started.id).catch(() => undefined);
       return view?.resumedAt ? view : undefined;
