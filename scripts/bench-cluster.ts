@@ -26,6 +26,8 @@ import { CLUSTER_ACCOUNT_SID, CLUSTER_PUBLIC_URL, startCluster, type ClusterNode
 
 const CALLS_PER_NODE = Number(process.env.BENCH_CALLS_PER_NODE ?? 40);
 const MEASURE_MS = Number(process.env.BENCH_SECONDS ?? 10) * 1000;
+/** BENCH_NODES: the cluster sizes measured after the baseline. */
+const CLUSTER_SIZES = (process.env.BENCH_NODES ?? '1,2,3').split(',').filter(Boolean).map(Number);
 const IDLE_MS = 3_000;
 const WARMUP_MS = 2_000;
 const FRAME_MS = 20;
@@ -106,12 +108,17 @@ interface BenchCall {
   legs: Leg[];
 }
 
-/** Opens one leg where its stream instruction says, signed as Twilio signs the upgrade. */
-async function openLeg(cluster: TestCluster, callSid: string, stream: StreamInstruction, seed: number): Promise<Leg> {
+/**
+ * Opens one leg where its stream instruction says, signed over that URL as Twilio signs the
+ * upgrade. A single node names its public URL (a load balancer's): the stream goes to `via`.
+ */
+async function openLeg(cluster: TestCluster, via: ClusterNode, callSid: string, stream: StreamInstruction, seed: number): Promise<Leg> {
   const streamSid = randomSid('MZ');
-  const url = new URL(stream.url);
-  const node = cluster.nodes.find((n) => Number(new URL(n.url).port) === Number(url.port))?.id ?? '?';
-  const ws = new WebSocket(stream.url, { headers: { 'x-twilio-signature': signTwilio(cluster.authToken, stream.url, {}) }, perMessageDeflate: false, skipUTF8Validation: true });
+  const publicWs = CLUSTER_PUBLIC_URL.replace(/^http/, 'ws');
+  const connect = stream.url.startsWith(publicWs) ? via.url.replace(/^http/, 'ws') + stream.url.slice(publicWs.length) : stream.url;
+  const port = Number(new URL(connect).port);
+  const node = cluster.nodes.find((n) => n.port === port)?.id ?? '?';
+  const ws = new WebSocket(connect, { headers: { 'x-twilio-signature': signTwilio(cluster.authToken, stream.url, {}) }, perMessageDeflate: false, skipUTF8Validation: true });
   await new Promise((resolve, reject) => {
     ws.once('open', resolve);
     ws.once('error', reject);
@@ -137,12 +144,12 @@ async function dial(cluster: TestCluster, via: ClusterNode, agentVia: ClusterNod
   const inbound = await postTwilioWebhook(cluster.target(via), '/twilio/voice/inbound', { AccountSid: CLUSTER_ACCOUNT_SID, CallSid: callSid, From: '+15005550006', To: '+15005550001', CallStatus: 'ringing' });
   const callerStream = parseStreamTwiml(inbound.body);
   if (!callerStream) throw new Error(`inbound webhook answered ${inbound.status}`);
-  const caller = await openLeg(cluster, callSid, callerStream, n * 2 + 1);
+  const caller = await openLeg(cluster, via, callSid, callerStream, n * 2 + 1);
   const { request, callSid: agentSid } = await cluster.standIn.waitForCall((r) => r.params.Url?.endsWith(`call=${callSid}`));
   const answer = await postTwilioWebhook(cluster.target(agentVia), request.params.Url, { AccountSid: CLUSTER_ACCOUNT_SID, CallSid: agentSid, CallStatus: 'in-progress' });
   const agentStream = parseStreamTwiml(answer.body);
   if (!agentStream) throw new Error(`agent webhook answered ${answer.status}`);
-  const agent = await openLeg(cluster, agentSid, agentStream, n * 2 + 2);
+  const agent = await openLeg(cluster, agentVia, agentSid, agentStream, n * 2 + 2);
   return { callSid, legs: [caller, agent] };
 }
 
@@ -293,9 +300,7 @@ async function main(): Promise<void> {
     const phases: Phase[] = [];
     const plan: [string, number, boolean][] = [
       ['baseline: 1 node, single-node mode', 1, false],
-      ['cluster: 1 node', 1, true],
-      ['cluster: 2 nodes', 2, true],
-      ['cluster: 3 nodes', 3, true],
+      ...CLUSTER_SIZES.map((n): [string, number, boolean] => [`cluster: ${n} node${n > 1 ? 's' : ''}`, n, true]),
     ];
     for (const [label, nodes, clusterMode] of plan) {
       const phase = await runPhase(label, nodes, clusterMode, privateRedis.url, admin);
