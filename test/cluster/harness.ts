@@ -180,8 +180,12 @@ class NodeHandle implements ClusterNode {
     child.stdout?.setEncoding('utf8').on('data', append);
     child.stderr?.setEncoding('utf8').on('data', append);
     this.process = child;
+    // A test process that dies without its afterAll must not leave nodes running.
+    const orphaned = () => child.kill('SIGKILL');
+    process.once('exit', orphaned);
     this.exited = new Promise((done) =>
       child.once('exit', (code, signal) => {
+        process.off('exit', orphaned);
         append(`\n[harness] node ${this.id} exited (${signal ?? code})\n`);
         this.process = undefined;
         done();
