@@ -153,6 +153,29 @@ async function dial(cluster: TestCluster, via: ClusterNode, agentVia: ClusterNod
   return { callSid, legs: [caller, agent] };
 }
 
+const CAPTURE_KEYS = '4111111111111111#1230737';
+
+/** The agent starts a card capture (through another node than the one carrying the call) and the caller keys it as DTMF events; resolves to the final state. */
+async function capture(cluster: TestCluster, call: BenchCall, via: ClusterNode, token: string): Promise<string> {
+  const api = (method: string, path: string, body?: unknown) =>
+    fetch(`${via.url}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) }).then(
+      async (r) => ((await r.json()) as { view?: { id: string; state: string } }).view,
+    );
+  const started = await api('POST', `/v1/calls/${call.callSid}/captures`, { fields: ['card_number', 'expiry', 'cvv'] });
+  if (!started) return 'refused';
+  const caller = call.legs[0];
+  for (const [i, digit] of [...CAPTURE_KEYS].entries()) {
+    caller.ws.send(JSON.stringify({ event: 'dtmf', streamSid: caller.streamSid, sequenceNumber: String(100_000 + i), dtmf: { track: 'inbound_track', digit } }));
+    await sleep(80);
+  }
+  for (let i = 0; i < 100; i++) {
+    const view = await api('GET', `/v1/captures/${started.id}`);
+    if (view && view.state !== 'active' && view.state !== 'tokenizing') return view.state;
+    await sleep(100);
+  }
+  return 'timeout';
+}
+
 async function hangUp(cluster: TestCluster, call: BenchCall, via: ClusterNode): Promise<void> {
   for (const leg of call.legs) leg.ws.send(JSON.stringify({ event: 'stop', streamSid: leg.streamSid, stop: { accountSid: CLUSTER_ACCOUNT_SID, callSid: leg.callSid } }));
   await postTwilioWebhook(cluster.target(via), '/twilio/status/call', { AccountSid: CLUSTER_ACCOUNT_SID, CallSid: call.callSid, CallStatus: 'completed' });
@@ -194,15 +217,20 @@ interface Phase {
   /** Share of one core each node used while the calls talked. */
   cpuByNode: Record<string, number>;
   callsPerCore: number;
-  deliveredShare: number;
+  framesBackPerFrameSent: number;
+  /** Captures that completed (one per call). */
+  captures: { complete: number; of: number };
   /** What the shared services did: per call (set-up, talk and hang-up together), per call-second of talk, per idle node-second (heartbeats). */
   redis: ServiceCost;
   postgres: ServiceCost;
 }
 
 interface ServiceCost {
+  /** Set-up and hang-up of one call. */
   perCall: number;
   perCallSecond: number;
+  /** One card capture, tokenized. */
+  perCapture: number;
   perIdleNodeSecond: number;
 }
 
@@ -252,19 +280,32 @@ async function runPhase(label: string, nodes: number, clusterMode: boolean, redi
     await talk(calls, 300);
     const received = calls.flatMap((c) => c.legs.map((l) => l.received)).reduce((sum, r, i) => sum + r - receivedStart[i], 0);
     const sent = calls.flatMap((c) => c.legs.map((l) => l.sent)).reduce((sum, n, i) => sum + n - sentStart[i], 0);
+
+    const token = await cluster.agentToken();
+    const captureStart = await settled();
+    const states: string[] = [];
+    for (let i = 0; i < total; i += 10) {
+      states.push(...(await Promise.all(calls.slice(i, i + 10).map((call, j) => capture(cluster, call, cluster.nodes[(i + j + 1) % nodes], token)))));
+    }
+    const captureEnd = await settled();
+
     await Promise.all(calls.map((call, i) => hangUp(cluster, call, cluster.nodes[i % nodes])));
     const ended = await settled();
 
     const callsByNode: Record<string, number> = {};
     for (const call of calls) callsByNode[call.legs[0].node] = (callsByNode[call.legs[0].node] ?? 0) + 1;
     const talkSeconds = seconds(talkStart, talkEnd);
+    const completed = states.filter((state) => state === 'complete').length;
+    /** What a window cost beyond the nodes' idle work and the live calls' per-second work. */
     const cost = (key: 'redis' | 'postgres'): ServiceCost => {
       const talking = (talkEnd[key] - talkStart[key] - idleRate[key] * talkSeconds) / (total * talkSeconds);
-      const callSeconds = total * (seconds(idleEnd, ended) - seconds(talkStart, talkEnd));
-      const whole = ended[key] - idleEnd[key] - idleRate[key] * seconds(idleEnd, ended);
+      const beyond = (from: Sample, to: Sample, callSecondsLive: number) => to[key] - from[key] - idleRate[key] * seconds(from, to) - talking * callSecondsLive;
+      const setup = beyond(idleEnd, talkStart, (total * WARMUP_MS) / 1000);
+      const teardown = beyond(captureEnd, ended, 0);
       return {
-        perCall: round((whole - talking * callSeconds) / total, 2),
+        perCall: round((setup + teardown) / total, 2),
         perCallSecond: round(talking, 3),
+        perCapture: round(beyond(captureStart, captureEnd, total * seconds(captureStart, captureEnd)) / Math.max(1, completed), 2),
         perIdleNodeSecond: round(idleRate[key] / nodes, 2),
       };
     };
@@ -276,7 +317,8 @@ async function runPhase(label: string, nodes: number, clusterMode: boolean, redi
       callsByNode,
       cpuByNode: Object.fromEntries(cluster.nodes.map((n, i) => [n.id, round(cpuShare[i], 3)])),
       callsPerCore: Math.round(total / cpuShare.reduce((a, b) => a + b, 0)),
-      deliveredShare: round(received / Math.max(1, sent), 4),
+      framesBackPerFrameSent: round(received / Math.max(1, sent), 4),
+      captures: { complete: completed, of: total },
       redis: cost('redis'),
       postgres: cost('postgres'),
     };
@@ -311,8 +353,8 @@ async function main(): Promise<void> {
     for (const phase of phases) {
       const perNode = Object.entries(phase.callsByNode).map(([id, n]) => `${id} ${n}`).join(', ');
       process.stdout.write(
-        `  ${phase.label.padEnd(36)} calls per core ${String(phase.callsPerCore).padStart(4)} (${round(phase.callsPerCore / baseline, 2)}× baseline); calls by node: ${perNode}; node CPU ${Object.values(phase.cpuByNode).map((c) => `${Math.round(c * 100)}%`).join(' + ')}; delivered ${(phase.deliveredShare * 100).toFixed(2)} %\n` +
-          `  ${''.padEnd(36)} Redis: ${phase.redis.perCall} commands per call, ${phase.redis.perCallSecond} per call-second, ${phase.redis.perIdleNodeSecond} per idle node-second; PostgreSQL: ${phase.postgres.perCall} transactions per call, ${phase.postgres.perCallSecond} per call-second, ${phase.postgres.perIdleNodeSecond} per idle node-second\n`,
+        `  ${phase.label.padEnd(36)} calls per core ${String(phase.callsPerCore).padStart(4)} (${round(phase.callsPerCore / baseline, 2)}× baseline); calls by node: ${perNode}; node CPU ${Object.values(phase.cpuByNode).map((c) => `${Math.round(c * 100)}%`).join(' + ')}; frames back per frame sent ${phase.framesBackPerFrameSent}\n` +
+          `  ${''.padEnd(36)} captures ${phase.captures.complete}/${phase.captures.of}; Redis: ${phase.redis.perCall} commands per call, ${phase.redis.perCallSecond} per call-second, ${phase.redis.perCapture} per capture, ${phase.redis.perIdleNodeSecond} per idle node-second; PostgreSQL: ${phase.postgres.perCall} transactions per call, ${phase.postgres.perCallSecond} per call-second, ${phase.postgres.perCapture} per capture, ${phase.postgres.perIdleNodeSecond} per idle node-second\n`,
       );
     }
     process.stdout.write(
