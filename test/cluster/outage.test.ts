@@ -177,7 +177,10 @@ describe('the cluster through outages of its shared services', () => {
       fresh.push(await dialVia(cluster, node));
       await pause(300);
     }
-    expect(new Set(fresh.map((call) => streamNode(cluster, call.caller)?.id)).size).toBe(cluster.nodes.length);
+    // Taken and carried (by whichever node has the fewest calls now): audio flows again.
+    for (const call of fresh) expect(streamNode(cluster, call.caller)).toBeDefined();
+    await Promise.all(fresh.map((call) => talk(call, 1_000)));
+    for (const call of fresh) expect(call.agentHeard().length).toBeGreaterThan(4_000);
     await Promise.all([...calls, ...fresh].map((call) => call.hangUp()));
   });
 });
