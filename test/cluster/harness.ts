@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { mintDevToken } from '../../src/agent/dev-issuer.js';
-import { parseConfig } from '../../src/config/index.js';
+import { deepMerge, parseConfig } from '../../src/config/index.js';
 import { startTwilioRestStandIn, type TwilioRestStandIn, type TwilioTarget } from '../../src/simulator/index.js';
 import { createTestDatabase, POSTGRES_ADMIN_URL, type TestDatabase } from '../helpers/postgres.js';
 import { REDIS_URL, testRedisPrefix } from '../helpers/redis.js';
@@ -212,12 +212,12 @@ export async function startCluster(options: ClusterOptions): Promise<TestCluster
   const configFile = join(root, 'cluster.json');
   writePrivate(
     configFile,
-    JSON.stringify({
-      cluster: { ...TEST_CLUSTER_SETTINGS, ...((options.config?.cluster as object | undefined) ?? {}) },
-      http: { requestsPerMinutePerIp: 1_000_000 },
-      processors: [{ name: CLUSTER_PROCESSOR, type: 'vault' }],
-      ...Object.fromEntries(Object.entries(options.config ?? {}).filter(([k]) => k !== 'cluster')),
-    }),
+    JSON.stringify(
+      deepMerge(
+        { cluster: TEST_CLUSTER_SETTINGS, http: { requestsPerMinutePerIp: 1_000_000 }, processors: [{ name: CLUSTER_PROCESSOR, type: 'vault' }] },
+        options.config ?? {},
+      ),
+    ),
   );
   const shared = options.shared ?? true;
   const clusterEnv = {
