@@ -74,6 +74,7 @@ function pgBackend(config: Config, key: Buffer, hooks: TrailHooks & { logger: Pi
   const nodeId = auditNodeId(config);
   const trail = new PgAuditTrail({ pool, key, nodeId, ...hooks });
   let retry: NodeJS.Timeout | undefined;
+  let comparing: Promise<void> | undefined;
   let closed = false;
   /** Recorded, then saved once durable: a crash between the two records the change twice rather than never. */
   const compare = async (fingerprint: string) => {
@@ -85,12 +86,13 @@ function pgBackend(config: Config, key: Buffer, hooks: TrailHooks & { logger: Pi
   return {
     trail,
     recordConfigChange(fingerprint) {
-      const attempt = () =>
-        compare(fingerprint).catch((err: unknown) => {
+      const attempt = () => {
+        comparing = compare(fingerprint).catch((err: unknown) => {
           hooks.logger.warn({ code: (err as { code?: string }).code ?? 'unknown' }, 'could not compare the configuration with the one this node last recorded; trying again');
           if (!closed) retry = setTimeout(attempt, FINGERPRINT_RETRY_MS).unref();
         });
-      void attempt();
+      };
+      attempt();
     },
     async retain(now) {
       return { archived: 0, deleted: await applyPgRetention({ pool, key, retentionDays: config.audit.retentionDays, now }) };
@@ -98,7 +100,9 @@ function pgBackend(config: Config, key: Buffer, hooks: TrailHooks & { logger: Pi
     async close() {
       closed = true;
       clearTimeout(retry);
+      // The trail first: a comparison waiting on a record that cannot be written then gives up.
       await trail.close();
+      await comparing;
       await pool.end();
     },
   };

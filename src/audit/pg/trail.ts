@@ -144,18 +144,19 @@ export class PgAuditTrail implements AuditTrail {
     while (this.writing) await this.writing;
   }
 
-  /** Waits for the transaction under way, makes one last attempt if events are held, then rejects what is left. */
+  /**
+   * Waits for the transaction under way and makes one last attempt if events are held: when it
+   * resolves, every event recorded is committed or rejected as lost. A straggler recorded later is
+   * still written, with no retry.
+   */
   async close(): Promise<void> {
     this.closed = true;
-    await this.flush();
-    if (this.queue.length > 0) {
-      this.writing ??= this.writeLoop();
-      await this.flush();
-    }
     clearInterval(this.retryTimer);
     this.retryTimer = undefined;
-    for (const pending of this.queue.splice(0)) pending.reject(lostError());
-    this.inDoubt = undefined;
+    await this.flush();
+    // A failure from here on rejects what is held (see `failed`): nothing waits for a later attempt.
+    if (this.queue.length > 0 || this.outage) this.writing ??= this.writeLoop();
+    await this.flush();
   }
 
   private prepare(event: AuditEvent, settle: Pick<Pending, 'resolve' | 'reject'>): Pending {
@@ -262,8 +263,13 @@ export class PgAuditTrail implements AuditTrail {
     const first = this.outage === undefined;
     this.outage ??= { code, since: new Date(this.now()).toISOString(), lost: 0 };
     this.options.onWriteFailed?.(code, first);
-    // Once closed there is no later attempt: close() rejects what is held.
-    if (!this.closed) this.retryTimer ??= setInterval(() => (this.writing ??= this.writeLoop()), RETRY_INTERVAL_MS).unref();
+    if (!this.closed) {
+      this.retryTimer ??= setInterval(() => (this.writing ??= this.writeLoop()), RETRY_INTERVAL_MS).unref();
+      return;
+    }
+    // Once closed there is no later attempt: what is held (a straggler's event) is lost.
+    for (const pending of this.queue.splice(0)) pending.reject(lostError());
+    this.inDoubt = undefined;
   }
 
   private recovered(outage: TrailOutage): void {
