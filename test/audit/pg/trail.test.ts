@@ -77,6 +77,17 @@ describe('audit trail in PostgreSQL', () => {
     await closeAll(cluster);
   });
 
+  it('stores any event text verbatim (NUL, lone surrogates, quotes, backslashes, braces): no event can wedge the chain', async () => {
+    const cluster = nodes(1);
+    const [trail] = cluster.trails;
+    const awkward = 'nul \u0000 lone \ud800 quote " backslash \\ braces {"a":[1]} comma, done';
+    await trail.record({ ...event(1), resource: { type: 'token', id: 'awkward' }, details: { note: awkward } });
+    const [stored] = await readPgAuditPage(database.pool, { limit: 1 });
+    expect(stored.details!.note).toBe(awkward);
+    expect((await verifyPgAuditTrail(database.pool, KEY)).ok).toBe(true);
+    await closeAll(cluster);
+  });
+
   it('pages: the newest without a cursor, forward from a seq or a time', async () => {
     const all = await chainRecords(database.pool);
     const tail = await readPgAuditPage(database.pool, { limit: 3 });
