@@ -2,6 +2,7 @@ import type { AuditRecord } from '../chain.js';
 import type { AuditCursor } from '../export.js';
 import { ChainWalker, type VerifyResult } from '../verify.js';
 import type { DatabasePool } from '../../db/pool.js';
+import { ToneguardError } from '../../errors.js';
 
 /** How the verifier names the chain's table in a failure (`file` of the result). */
 export const RECORDS_TABLE = 'audit_records';
@@ -42,6 +43,8 @@ export async function verifyPgAuditTrail(pool: DatabasePool, key: Buffer, pageSi
   const client = await pool.connect();
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const migrated = (await client.query<{ found: boolean }>("SELECT to_regclass('audit_chain_head') IS NOT NULL AS found")).rows[0].found;
+    if (!migrated) throw new ToneguardError('schema_unmigrated', 'The database has no audit chain yet: run `toneguard db migrate`', 500);
     const anchorRow = (await client.query<{ seq: string; mac: string; pruned_through: string; anchor_mac: string }>(`SELECT seq, mac, pruned_through, anchor_mac FROM ${ANCHOR_TABLE}`)).rows[0];
     const head = (await client.query<{ next_seq: string; last_mac: string }>('SELECT next_seq, last_mac FROM audit_chain_head')).rows[0];
     const walker = ChainWalker.start(key, anchorRow ? { anchor: { seq: Number(anchorRow.seq), mac: anchorRow.mac, prunedThrough: anchorRow.pruned_through, anchorMac: anchorRow.anchor_mac } } : {});

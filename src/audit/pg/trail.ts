@@ -35,8 +35,6 @@ export interface PgAuditTrailOptions {
   onWriteFailed?: (code: string, first: boolean) => void;
   /** Told when a transaction succeeds again after an outage, with what it cost. */
   onRecovered?: (outage: TrailOutage) => void;
-  maxBatch?: number;
-  queryTimeoutMs?: number;
 }
 
 /** An event not yet in the chain: its scrubbed JSON without seq and prev (added under the lock), and its promise. */
@@ -77,7 +75,7 @@ export interface PgTrailStats {
  * `prev`), plus the id of the node that wrote it.
  *
  * Group commit: `record` scrubs the event and queues it; one transaction at a time appends the
- * queue (up to `maxBatch` records) under the chain's head row lock (`SELECT … FOR UPDATE`, which
+ * queue (up to `MAX_BATCH` records) under the chain's head row lock (`SELECT … FOR UPDATE`, which
  * serialises every node's appends) and resolves each record's promise once it commits. Events
  * recorded while a transaction is in flight go into the next one, so a burst costs a few round
  * trips and nothing blocks the event loop.
@@ -91,8 +89,6 @@ export interface PgTrailStats {
 export class PgAuditTrail implements AuditTrail {
   private readonly listeners = new Set<AuditListener>();
   private readonly now: () => number;
-  private readonly maxBatch: number;
-  private readonly queryTimeoutMs: number;
   /** Every event not yet committed, in order: the next batch, and during an outage the backlog. */
   private queue: Pending[] = [];
   private writing: Promise<void> | undefined;
@@ -104,8 +100,6 @@ export class PgAuditTrail implements AuditTrail {
 
   constructor(private readonly options: PgAuditTrailOptions) {
     this.now = options.now ?? Date.now;
-    this.maxBatch = options.maxBatch ?? MAX_BATCH;
-    this.queryTimeoutMs = options.queryTimeoutMs ?? QUERY_TIMEOUT_MS;
   }
 
   available(): boolean {
@@ -195,7 +189,7 @@ export class PgAuditTrail implements AuditTrail {
     const client = await this.options.pool.connect();
     const query: Query = (text, values) => {
       // pg honours a per-query read timeout that its type definitions do not list.
-      const config = { text, values, query_timeout: this.queryTimeoutMs };
+      const config = { text, values, query_timeout: QUERY_TIMEOUT_MS };
       return client.query(config);
     };
     let committing = false;
@@ -206,7 +200,7 @@ export class PgAuditTrail implements AuditTrail {
       const locked = (await query(LOCK_HEAD)) as unknown as pg.QueryResult<{ next_seq: string; last_mac: string }>[];
       const head = locked[locked.length - 1].rows[0];
       if (this.inDoubt) await this.settleInDoubt(this.inDoubt, query);
-      const batch = this.queue.slice(0, this.maxBatch - (report ? 1 : 0));
+      const batch = this.queue.slice(0, MAX_BATCH - (report ? 1 : 0));
       queued = batch.length;
       sealed = this.seal(report ? [report, ...batch] : batch, Number(head.next_seq), head.last_mac);
       const last = sealed[sealed.length - 1];

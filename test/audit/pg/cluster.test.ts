@@ -11,7 +11,9 @@ import { applyPgRetention } from '../../../src/audit/pg/retention.js';
 import { PgAuditTrail } from '../../../src/audit/pg/trail.js';
 import { createAuditSystem } from '../../../src/audit/setup.js';
 import { parseConfig } from '../../../src/config/index.js';
+import { createPool } from '../../../src/db/pool.js';
 import { lastJsonLine, runCliAsync } from '../../helpers/cli.js';
+import { createTestDatabase } from '../../helpers/postgres.js';
 import { auditDatabase, chainRecords, event, KEY } from './fixtures.js';
 
 const DAY = 86_400_000;
@@ -92,6 +94,14 @@ describe('audit in cluster mode', () => {
     await database.pool.query("UPDATE audit_chain_anchor SET seq = seq - 1");
     expect(await verifyPgAuditTrail(database.pool, KEY)).toMatchObject({ ok: false, file: 'audit_chain_anchor', reason: 'anchor MAC mismatch' });
     await database.pool.query("UPDATE audit_chain_anchor SET seq = seq + 1");
+  });
+
+  it('verifying a database that was never migrated says so (schema_unmigrated)', async () => {
+    const empty = await createTestDatabase('audit_empty');
+    const pool = createPool({ url: empty.url, size: 1 });
+    await expect(verifyPgAuditTrail(pool, KEY)).rejects.toMatchObject({ code: 'schema_unmigrated' });
+    await pool.end();
+    await empty.drop();
   });
 
   describe('toneguard audit verify, with a database configured, checks the PostgreSQL chain', () => {
