@@ -9,9 +9,6 @@ import { SYSTEM_ACTOR, type AuditEvent } from './types.js';
 import { acquireWriterLock, WRITER_LOCK_FILE, type WriterLock } from './writer-lock.js';
 import { ToneguardError } from '../errors.js';
 
-export type { AuditListener, TrailOutage } from './audit-trail.js';
-
-
 export interface FileAuditTrailOptions {
   dir: string;
   key: Buffer;
