@@ -68,7 +68,7 @@ function fingerprintOf(keyring: Keyring, kind: RecordKind, subjectId: string | n
 
 /**
  * The token vault: envelope-encrypted records (a random data key per record, wrapped by the
- * current KEK, both bound to the token), CVVs in memory only, an audit event for every access.
+ * current KEK, both bound to the token), CVVs never on a disk (one-time secrets), an audit event for every access.
  * A tokenize returns only once its audit record is durable; every other access queues its record
  * in order before returning and the trail's next group commit makes it durable (waiting for that
  * fdatasync would put it into every detokenize's latency).
