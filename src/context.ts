@@ -12,6 +12,7 @@ import type { KeyringPort, Vault } from './vault/types.js';
 import type { CallerSimulator } from './agent/simulated-calls.js';
 import type { IncidentControl } from './incident/switch.js';
 import type { VerificationService } from './verification/service.js';
+import type { DatabasePool } from './db/pool.js';
 
 /**
  * Everything the HTTP and WebSocket adapters need, built once by the composition root
@@ -42,4 +43,6 @@ export interface AppContext {
   incident: IncidentControl;
   /** Caller verification: attestation, the number on file, one-time codes. */
   verification: VerificationService;
+  /** Cluster mode's PostgreSQL: the stores every node must share (answered call ids, ...) live there. */
+  database?: DatabasePool;
 }

@@ -26,8 +26,10 @@ import { guardCaptures, guardVault } from './incident/guard.js';
 import { createCrmLookup } from './verification/crm-lookup.js';
 import { createVerificationService } from './verification/service.js';
 import { createTwilioRestClient } from './telephony/twilio/rest-client.js';
-import { incidentPath } from './incident/state.js';
+import { openIncidentStore } from './incident/open.js';
 import { IncidentSwitch } from './incident/switch.js';
+import { isClusterMode } from './config/cluster.js';
+import { openClusterDatabase } from './db/open.js';
 import { disposeExpiredTokens, startSweeper } from './vault/sweeper.js';
 import { disposeOldRecordings } from './media/retention.js';
 import { recordingsDir, type MediaService } from './media/service.js';
@@ -96,17 +98,20 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const metrics = new Metrics({ defaultMetrics: true });
   const logger = buildLogger(config, options.logger);
   for (const warning of warnings) logger.warn(`DEVELOPMENT ONLY: ${warning}`);
+  // Cluster mode: the stores every node shares live in PostgreSQL, whose schema must be this build's (checked before anything opens).
+  const database = isClusterMode(config) ? await openClusterDatabase(config, logger) : undefined;
   const audit = createAuditSystem({ config, logger, metrics });
   const shutdownHooks = new ShutdownHooks();
-  const incident = new IncidentSwitch({ path: incidentPath(config.dataDir), pollMs: config.incident.pollMs, audit: audit.sink, logger });
+  if (database) shutdownHooks.register('database', () => database.end());
+  const incident = await IncidentSwitch.open({ store: openIncidentStore(config.dataDir, database), pollMs: config.incident.pollMs, audit: audit.sink, logger });
   shutdownHooks.register('incident', () => incident.close());
   const showFrozen = (frozen: boolean) => metrics.incidentFrozen.set(frozen ? 1 : 0);
   showFrozen(incident.frozen);
   incident.onChange((state) => showFrozen(state.frozen));
-  const vault = openVault(config, audit.sink);
+  const vault = openVault(config, audit.sink, { ...(database ? { pool: database } : {}) });
   if (vault.warning) logger.warn(`DEVELOPMENT ONLY: ${vault.warning}`);
   const guardedVault = guardVault(vault.vault, incident);
-  const payments = createPaymentsWiring({ config, logger, audit: audit.sink, metrics, vault: guardedVault, signer: audit.signer });
+  const payments = createPaymentsWiring({ config, logger, audit: audit.sink, metrics, vault: guardedVault, signer: audit.signer, ...(database ? { database } : {}) });
   const captures = guardCaptures(createCaptureService({ config: config.capture, tokenizer: payments.tokenizer, audit: audit.sink, logger }), incident, audit.sink);
   payments.registerModes(captures);
   shutdownHooks.register('vault', () => vault.vault.close());
@@ -148,6 +153,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     ...(options.callerSimulator ? { callerSimulator: options.callerSimulator } : {}),
     incident,
     verification,
+    ...(database ? { database } : {}),
   };
   const app = createApp(context);
   const sip = config.sip.ng.listen ? await startSip(context, app.media, options.rtpRelay) : undefined;

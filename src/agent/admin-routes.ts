@@ -51,8 +51,8 @@ export function createAdminRouter(ctx: AppContext, verifier: TokenVerifier): Rou
     res.json(incidentDetails(ctx.incident));
   });
   for (const action of INCIDENT_ACTIONS) {
-    router.post(`/v1/admin/incident/${action}`, auth, admins, withMfa, (req, res) => {
-      const state = ctx.incident.apply(action, actorOf(principalOf(res), req.ip));
+    router.post(`/v1/admin/incident/${action}`, auth, admins, withMfa, async (req, res) => {
+      const state = await ctx.incident.apply(action, actorOf(principalOf(res), req.ip));
       res.json(incidentDetails(state));
     });
   }

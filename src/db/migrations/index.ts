@@ -1,3 +1,6 @@
+import { VAULT_MIGRATION } from './0001-vault.js';
+import { PROCESSORS_TELEPHONY_INCIDENT_MIGRATION } from './0002-processors-telephony-incident.js';
+
 /**
  * The PostgreSQL schema, as numbered migrations applied in order by `toneguard db migrate`. A
  * migration, once released, never changes: a change is a new migration with the next number.
@@ -9,4 +12,5 @@ export interface Migration {
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [];
+/** Number 3 (the audit trail, `0003-audit.ts`) joins this list when it is merged. */
+export const MIGRATIONS: readonly Migration[] = [VAULT_MIGRATION, PROCESSORS_TELEPHONY_INCIDENT_MIGRATION];
