@@ -47,7 +47,9 @@ export function localCaptureViews(captures: CaptureService, selfId: string): Cap
 export class RedisCaptureViews implements CaptureViewSource {
   private readonly indexKey: string;
   private loaded: CaptureView[] = [];
-  private readonly offLocal: () => void;
+  /** The latest view of each local capture that did not reach Redis: shared again on reconnection. */
+  private readonly unsent = new Map<string, CaptureView>();
+  private readonly detach: (() => void)[] = [];
 
   private constructor(
     private readonly redis: RedisConnections,
@@ -59,7 +61,12 @@ export class RedisCaptureViews implements CaptureViewSource {
     private readonly now: () => number,
   ) {
     this.indexKey = redis.name('captures');
-    this.offLocal = captures.onView((view) => this.share(view));
+    this.detach.push(
+      captures.onView((view) => this.share(view)),
+      redis.onReady(() => {
+        for (const view of [...this.unsent.values()]) this.share(view);
+      }),
+    );
   }
 
   static async open(options: {
@@ -92,7 +99,7 @@ export class RedisCaptureViews implements CaptureViewSource {
   }
 
   close(): void {
-    this.offLocal();
+    for (const detach of this.detach.splice(0)) detach();
     this.loaded = [];
   }
 
@@ -110,7 +117,13 @@ export class RedisCaptureViews implements CaptureViewSource {
       .zadd(this.indexKey, at, view.id)
       .zremrangebyscore(this.indexKey, '-inf', at - this.retainMs)
       .exec()
-      .catch((err: unknown) => this.logger.warn({ err: { message: (err as Error).message } }, 'capture view not stored: Redis unreachable'));
+      .then(() => {
+        if ((this.unsent.get(view.id)?.version ?? Infinity) <= view.version) this.unsent.delete(view.id);
+      })
+      .catch((err: unknown) => {
+        if (this.unsent.size === 0) this.logger.warn({ err: { message: (err as Error).message } }, 'capture views kept locally: Redis unreachable');
+        if ((this.unsent.get(view.id)?.version ?? -1) < view.version) this.unsent.set(view.id, view);
+      });
   }
 
   private async load(): Promise<void> {
