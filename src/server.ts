@@ -12,7 +12,9 @@ import { createLogger, isScrubbingLogger, type Logger } from './audit/logger.js'
 import { Metrics } from './audit/metrics.js';
 import { createAuditSystem } from './audit/setup.js';
 import { SYSTEM_ACTOR } from './audit/types.js';
-import { MemoryCallRegistry } from './state/calls.js';
+import { isClusterMode } from './config/cluster.js';
+import { createCaptureViews, createClusterState, createLocalState } from './cluster/index.js';
+import { createCallCommands } from './cluster/call-commands.js';
 import { upgradeRouter } from './http/upgrade.js';
 import { ShutdownHooks } from './http/shutdown.js';
 import { httpsServerOptions, loadTlsMaterial, type TlsMaterial } from './http/tls.js';
@@ -28,7 +30,6 @@ import { createVerificationService } from './verification/service.js';
 import { createTwilioRestClient } from './telephony/twilio/rest-client.js';
 import { openIncidentStore } from './incident/open.js';
 import { IncidentSwitch } from './incident/switch.js';
-import { isClusterMode } from './config/cluster.js';
 import { openClusterDatabase } from './db/open.js';
 import { disposeExpiredTokens, startSweeper } from './vault/sweeper.js';
 import { disposeOldRecordings } from './media/retention.js';
@@ -81,6 +82,9 @@ function buildLogger(config: Config, given: Logger | undefined): Logger {
   return createLogger({ level: config.log.level, destination });
 }
 
+/** How long a finished capture's view stays shared (and on the events sockets' snapshots), as the events hub keeps it. */
+const CAPTURE_VIEW_RETAIN_MS = 10 * 60_000;
+
 /** SIP mode's media path: the masking RTP relay, joined to the same media service as every provider. */
 const maskingRelay: RtpRelayFactory = ({ context, media, portRange }) =>
   createRtpRelay({ media: relayMedia(media), portRange: { min: portRange.low, max: portRange.high }, logger: context.logger, metrics: context.metrics });
@@ -125,7 +129,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     },
   });
   shutdownHooks.register('sweeper', () => sweeper.close());
-  const calls = new MemoryCallRegistry();
+  // Cluster mode refuses to start without Redis; the single node keeps everything in memory.
+  const cluster = isClusterMode(config)
+    ? await createClusterState(config, logger, metrics)
+    : createLocalState(config.cluster.nodeId ?? undefined, config.cluster.nodeUrl ?? config.publicUrl);
+  // Registered first, so that it runs last: the other shutdown hooks may still publish their changes.
+  shutdownHooks.register('cluster state', () => cluster.close());
+  const calls = cluster.calls;
   const verification = createVerificationService({
     config: config.verification,
     calls,
@@ -135,6 +145,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     ...(config.verification.lookupUrl ? { lookup: createCrmLookup({ url: config.verification.lookupUrl, signer: audit.signer, timeoutMs: config.verification.lookupTimeoutMs }) } : {}),
     ...(config.verification.smsFrom ? { messages: createTwilioRestClient(config) } : {}),
   });
+  const captureViews = await createCaptureViews(cluster, captures, CAPTURE_VIEW_RETAIN_MS, logger);
+  shutdownHooks.register('capture views', () => captureViews.close());
+  const callCommands = createCallCommands({ bus: cluster.bus, selfId: cluster.nodes.self.id, captures, verification, config });
   let ready = false;
   const context: AppContext = {
     config,
@@ -142,7 +155,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     audit: audit.sink,
     metrics,
     calls,
-    ready: () => ready,
+    // A cluster node that lost Redis is not ready (it takes no new calls) until it reconnects.
+    ready: () => ready && cluster.healthy(),
     onShutdown: (hook, name = 'anonymous') => shutdownHooks.register(name, hook),
     serviceKey: audit.signer,
     alerter: audit.alerter,
@@ -154,6 +168,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     incident,
     verification,
     ...(database ? { database } : {}),
+    cluster,
+    captureViews,
+    callCommands,
   };
   const app = createApp(context);
   const sip = config.sip.ng.listen ? await startSip(context, app.media, options.rtpRelay) : undefined;

@@ -34,11 +34,11 @@ describe('a cluster node and its schema', () => {
     for (const run of runs) expect(run.status, run.stderr).toBe(0);
     const reports = runs.map((run) => lastJsonLine<{ applied: number[]; version: number }>(run.stdout)).sort((x, y) => x.applied.length - y.applied.length);
     expect(reports).toEqual([
-      { applied: [], version: 2 },
-      { applied: [1, 2], version: 2 },
+      { applied: [], version: 3 },
+      { applied: [1, 2, 3], version: 3 },
     ]);
     expect(runs.map((run) => run.stdout).join('')).toContain('applied migration 1 (vault)');
-    expect(runs.map((run) => run.stdout).join('')).toContain('schema already at version 2: nothing to apply');
+    expect(runs.map((run) => run.stdout).join('')).toContain('schema already at version 3: nothing to apply');
     await expect(checkSchema(shared.node(1))).resolves.toBeUndefined();
   });
 

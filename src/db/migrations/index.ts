@@ -1,5 +1,6 @@
 import { VAULT_MIGRATION } from './0001-vault.js';
 import { PROCESSORS_TELEPHONY_INCIDENT_MIGRATION } from './0002-processors-telephony-incident.js';
+import { AUDIT_MIGRATION } from './0003-audit.js';
 
 /**
  * The PostgreSQL schema, as numbered migrations applied in order by `toneguard db migrate`. A
@@ -12,5 +13,4 @@ export interface Migration {
   sql: string;
 }
 
-/** Number 3 (the audit trail, `0003-audit.ts`) joins this list when it is merged. */
-export const MIGRATIONS: readonly Migration[] = [VAULT_MIGRATION, PROCESSORS_TELEPHONY_INCIDENT_MIGRATION];
+export const MIGRATIONS: readonly Migration[] = [VAULT_MIGRATION, PROCESSORS_TELEPHONY_INCIDENT_MIGRATION, AUDIT_MIGRATION];

@@ -1,6 +1,5 @@
 import net from 'node:net';
 import type pg from 'pg';
-import { AUDIT_MIGRATION } from '../../../src/db/migrations/0003-audit.js';
 import { migrate } from '../../../src/db/migrate.js';
 import { createPool, type DatabasePool } from '../../../src/db/pool.js';
 import type { AuditRecord } from '../../../src/audit/chain.js';
@@ -13,11 +12,11 @@ export function event(i: number, node = 'n1'): AuditEvent {
   return { action: 'vault.tokenize', actor: { type: 'agent', id: `agent-${i % 7}` }, outcome: 'success', resource: { type: 'token', id: `tok_${node}_${i}` }, details: { i, last4: '1111' } };
 }
 
-/** A database of this test file's own, migrated to the audit schema, and a pool on it. */
+/** A database of this test file's own, migrated to this build's schema, and a pool on it. */
 export async function auditDatabase(label: string): Promise<{ db: TestDatabase; pool: DatabasePool; close(): Promise<void> }> {
   const db = await createTestDatabase(label);
   const pool = createPool({ url: db.url, size: 4 });
-  await migrate(pool, [AUDIT_MIGRATION]);
+  await migrate(pool);
   return {
     db,
     pool,
