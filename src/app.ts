@@ -44,7 +44,7 @@ export function createApp(ctx: AppContext): BuiltApp {
   });
   // Probes above stay unlimited and unlogged. The limiter runs before the access log, so a flood
   // is refused for the price of a counter and never reaches the logger (or its scrubber).
-  app.use(ipRateLimit(ctx.config, () => ctx.metrics.httpRateLimited.inc()));
+  app.use(ipRateLimit(ctx.config, () => ctx.metrics.httpRateLimited.inc(), ctx.cluster.rateLimitStores));
   app.use(accessLog(ctx.logger, ctx.metrics));
   app.use(bodyLimit(ctx.config.http.bodyLimitBytes));
 

@@ -15,6 +15,7 @@ import { vaultBackupCommand, vaultBackupVerifyCommand, vaultRestoreCommand, vaul
 import { incidentFreezeCommand, incidentRevokeSessionsCommand, incidentThawCommand } from './cli/incident.js';
 import { scanCommand } from './cli/scan.js';
 import { evidenceCommand } from './cli/evidence.js';
+import { dbMigrateCommand } from './cli/db.js';
 
 /** A command returns its exit code, or 'running' when it keeps the process alive (serve). */
 type Command = (args: ParsedArgs) => Promise<number | 'running'>;
@@ -44,6 +45,7 @@ const COMMANDS: Partial<Record<string, Command>> = {
   'incident revoke-sessions': incidentRevokeSessionsCommand,
   scan: scanCommand,
   evidence: evidenceCommand,
+  'db migrate': dbMigrateCommand,
 };
 
 const USAGE = `usage: toneguard <command>
@@ -56,6 +58,7 @@ const USAGE = `usage: toneguard <command>
   evidence --out DIR [--recordings N] [--chromium PATH]
                                           write an HTML and PDF evidence report for an assessor
   audit verify [FILE]
+  db migrate [--url URL]                  bring the cluster's PostgreSQL schema to this build's (idempotent)
   keys generate|rotate|list
   dev token --sub ID --role ROLE
   processors enroll NAME --jwk FILE | list | revoke NAME

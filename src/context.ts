@@ -13,6 +13,10 @@ import type { CallerSimulator } from './agent/simulated-calls.js';
 import type { IncidentControl } from './incident/switch.js';
 import type { VerificationService } from './verification/service.js';
 import type { HealthPort } from './cluster/health.js';
+import type { DatabasePool } from './db/pool.js';
+import type { ClusterState } from './cluster/index.js';
+import type { CaptureViewSource } from './cluster/capture-views.js';
+import type { CallCommands } from './cluster/call-commands.js';
 
 /**
  * Everything the HTTP and WebSocket adapters need, built once by the composition root
@@ -45,4 +49,12 @@ export interface AppContext {
   incident: IncidentControl;
   /** Caller verification: attestation, the number on file, one-time codes. */
   verification: VerificationService;
+  /** Cluster mode's PostgreSQL: the stores every node must share (answered call ids, ...) live there. */
+  database?: DatabasePool;
+  /** The state shared with the other nodes (cluster mode) or the single node's own (memory); `healthy()` is false while Redis is unreachable. */
+  cluster: ClusterState;
+  /** Capture views of every node (this one's own sessions only, on a single node). */
+  captureViews: CaptureViewSource;
+  /** Agent commands on a call, run on the node its media is pinned to. */
+  callCommands: CallCommands;
 }

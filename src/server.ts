@@ -12,7 +12,9 @@ import { createLogger, isScrubbingLogger, type Logger } from './audit/logger.js'
 import { Metrics } from './audit/metrics.js';
 import { createAuditSystem } from './audit/setup.js';
 import { SYSTEM_ACTOR } from './audit/types.js';
-import { MemoryCallRegistry } from './state/calls.js';
+import { isClusterMode } from './config/cluster.js';
+import { createCaptureViews, createClusterState, createLocalState } from './cluster/index.js';
+import { createCallCommands } from './cluster/call-commands.js';
 import { upgradeRouter } from './http/upgrade.js';
 import { ShutdownHooks } from './http/shutdown.js';
 import { httpsServerOptions, loadTlsMaterial, type TlsMaterial } from './http/tls.js';
@@ -26,17 +28,16 @@ import { guardCaptures, guardVault } from './incident/guard.js';
 import { createCrmLookup } from './verification/crm-lookup.js';
 import { createVerificationService } from './verification/service.js';
 import { createTwilioRestClient } from './telephony/twilio/rest-client.js';
-import { incidentPath } from './incident/state.js';
+import { openIncidentStore } from './incident/open.js';
 import { IncidentSwitch } from './incident/switch.js';
+import { openClusterDatabase } from './db/open.js';
 import { disposeExpiredTokens, startSweeper } from './vault/sweeper.js';
 import { disposeOldRecordings } from './media/retention.js';
 import { recordingsDir, type MediaService } from './media/service.js';
 import { relayDeps, startSipMode, type RtpRelayFactory, type SipMode } from './telephony/sip/index.js';
 import { createRtpRelay, relayMedia } from './telephony/sip/relay/index.js';
-import { isClusterMode } from './config/cluster.js';
-import { createClusterHealth, postgresProbe, redisPingProbe, type HealthPort } from './cluster/health.js';
+import { createClusterHealth, postgresProbe, type HealthPort } from './cluster/health.js';
 import { createPool } from './db/pool.js';
-import { Redis } from 'ioredis';
 
 /**
  * Socket limits, so slow or idle clients cannot hold connections open. Node enforces the headers
@@ -83,6 +84,9 @@ function buildLogger(config: Config, given: Logger | undefined): Logger {
   return createLogger({ level: config.log.level, destination });
 }
 
+/** How long a finished capture's view stays shared (and on the events sockets' snapshots), as the events hub keeps it. */
+const CAPTURE_VIEW_RETAIN_MS = 10 * 60_000;
+
 /** SIP mode's media path: the masking RTP relay, joined to the same media service as every provider. */
 const maskingRelay: RtpRelayFactory = ({ context, media, portRange }) =>
   createRtpRelay({ media: relayMedia(media), portRange: { min: portRange.low, max: portRange.high }, logger: context.logger, metrics: context.metrics });
@@ -92,19 +96,14 @@ async function startSip(context: AppContext, media: MediaService, factory: RtpRe
   return startSipMode({ context, relay: factory(relayDeps(context, media)) });
 }
 
-/** Readiness probes of a cluster node: a one-connection pool of its own, so that a busy pool never reads as an outage. */
-function openClusterHealth(config: Config, logger: Logger): { port: HealthPort; close(): Promise<void> } {
+/**
+ * Readiness probes of a cluster node: Redis as the shared state's connections see it, PostgreSQL
+ * through a one-connection pool of its own, so that a busy pool never reads as an outage.
+ */
+function openClusterHealth(config: Config, logger: Logger, redisHealthy: () => boolean): { port: HealthPort; close(): Promise<void> } {
   const pool = createPool({ url: config.cluster.databaseUrl ?? '', size: 1, logger });
-  const redis = new Redis(config.cluster.redisUrl ?? '', { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: (attempt) => Math.min(attempt * 100, 2_000) });
-  redis.on('error', () => undefined);
-  const port = createClusterHealth({ probes: { redis: redisPingProbe(redis), postgres: postgresProbe(pool) }, timeoutMs: 1_000, cacheMs: 250 });
-  return {
-    port,
-    async close() {
-      redis.disconnect();
-      await pool.end();
-    },
-  };
+  const port = createClusterHealth({ probes: { redis: redisHealthy, postgres: postgresProbe(pool) }, timeoutMs: 1_000, cacheMs: 250 });
+  return { port, close: () => pool.end() };
 }
 
 /** The composition root: the one place that picks concrete implementations and wires them together. */
@@ -115,17 +114,20 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const metrics = new Metrics({ defaultMetrics: true });
   const logger = buildLogger(config, options.logger);
   for (const warning of warnings) logger.warn(`DEVELOPMENT ONLY: ${warning}`);
+  // Cluster mode: the stores every node shares live in PostgreSQL, whose schema must be this build's (checked before anything opens).
+  const database = isClusterMode(config) ? await openClusterDatabase(config, logger) : undefined;
   const audit = createAuditSystem({ config, logger, metrics });
   const shutdownHooks = new ShutdownHooks();
-  const incident = new IncidentSwitch({ path: incidentPath(config.dataDir), pollMs: config.incident.pollMs, audit: audit.sink, logger });
+  if (database) shutdownHooks.register('database', () => database.end());
+  const incident = await IncidentSwitch.open({ store: openIncidentStore(config.dataDir, database), pollMs: config.incident.pollMs, audit: audit.sink, logger });
   shutdownHooks.register('incident', () => incident.close());
   const showFrozen = (frozen: boolean) => metrics.incidentFrozen.set(frozen ? 1 : 0);
   showFrozen(incident.frozen);
   incident.onChange((state) => showFrozen(state.frozen));
-  const vault = openVault(config, audit.sink);
+  const vault = openVault(config, audit.sink, { ...(database ? { pool: database } : {}) });
   if (vault.warning) logger.warn(`DEVELOPMENT ONLY: ${vault.warning}`);
   const guardedVault = guardVault(vault.vault, incident);
-  const payments = createPaymentsWiring({ config, logger, audit: audit.sink, metrics, vault: guardedVault, signer: audit.signer });
+  const payments = createPaymentsWiring({ config, logger, audit: audit.sink, metrics, vault: guardedVault, signer: audit.signer, ...(database ? { database } : {}) });
   const captures = guardCaptures(createCaptureService({ config: config.capture, tokenizer: payments.tokenizer, audit: audit.sink, logger }), incident, audit.sink);
   payments.registerModes(captures);
   shutdownHooks.register('vault', () => vault.vault.close());
@@ -139,7 +141,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     },
   });
   shutdownHooks.register('sweeper', () => sweeper.close());
-  const calls = new MemoryCallRegistry();
+  // Cluster mode refuses to start without Redis; the single node keeps everything in memory.
+  const cluster = isClusterMode(config)
+    ? await createClusterState(config, logger, metrics)
+    : createLocalState(config.cluster.nodeId ?? undefined, config.cluster.nodeUrl ?? config.publicUrl);
+  // Registered first, so that it runs last: the other shutdown hooks may still publish their changes.
+  shutdownHooks.register('cluster state', () => cluster.close());
+  const calls = cluster.calls;
   const verification = createVerificationService({
     config: config.verification,
     calls,
@@ -149,8 +157,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     ...(config.verification.lookupUrl ? { lookup: createCrmLookup({ url: config.verification.lookupUrl, signer: audit.signer, timeoutMs: config.verification.lookupTimeoutMs }) } : {}),
     ...(config.verification.smsFrom ? { messages: createTwilioRestClient(config) } : {}),
   });
-  const health = isClusterMode(config) ? openClusterHealth(config, logger) : undefined;
+  const health = isClusterMode(config) ? openClusterHealth(config, logger, () => cluster.healthy()) : undefined;
   if (health) shutdownHooks.register('cluster health', () => health.close());
+  const captureViews = await createCaptureViews(cluster, captures, CAPTURE_VIEW_RETAIN_MS, logger);
+  shutdownHooks.register('capture views', () => captureViews.close());
+  const callCommands = createCallCommands({ bus: cluster.bus, selfId: cluster.nodes.self.id, captures, verification, config });
   let ready = false;
   const context: AppContext = {
     config,
@@ -158,8 +169,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     audit: audit.sink,
     metrics,
     calls,
-    ready: () => ready,
     ...(health ? { health: health.port } : {}),
+    // A cluster node that lost Redis is not ready (it takes no new calls) until it reconnects.
+    ready: () => ready && cluster.healthy(),
     onShutdown: (hook, name = 'anonymous') => shutdownHooks.register(name, hook),
     serviceKey: audit.signer,
     alerter: audit.alerter,
@@ -170,6 +182,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     ...(options.callerSimulator ? { callerSimulator: options.callerSimulator } : {}),
     incident,
     verification,
+    ...(database ? { database } : {}),
+    cluster,
+    captureViews,
+    callCommands,
   };
   const app = createApp(context);
   const sip = config.sip.ng.listen ? await startSip(context, app.media, options.rtpRelay) : undefined;

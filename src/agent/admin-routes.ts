@@ -1,10 +1,9 @@
 import express, { type Router } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import { auditDir, resolveAuditKey } from '../audit/audit-key.js';
 import { sendError } from '../http/errors.js';
 import { actorOf, authenticate, deny403, principalOf, requireRole, type TokenVerifier } from './auth.js';
-import { runAuditExport } from '../audit/export.js';
+import { openAuditReader } from '../audit/reader.js';
 import { redactConfig } from '../config/redacted-view.js';
 import { INCIDENT_ACTIONS } from '../incident/actions.js';
 import { incidentDetails } from '../incident/state.js';
@@ -27,14 +26,16 @@ const auditQuery = z.strictObject({
 /**
  * Routes for the roles that never touch a call: `admin` reads the effective configuration
  * without its secrets and pulls the incident switch (with MFA, whatever `auth.mfaRoles` says);
- * `auditor` exports and verifies the audit trail (read-only); both read the latest evidence
- * summary. Each call is itself audited.
+ * `auditor` exports and verifies the audit trail (read-only; in cluster mode the PostgreSQL chain
+ * every node shares); both read the latest evidence summary. Each call is itself audited.
  */
 export function createAdminRouter(ctx: AppContext, verifier: TokenVerifier): Router {
   const router = express.Router();
   const auth = authenticate(verifier, ctx.audit);
   const admins = requireRole(ctx.audit, 'admin');
   const auditors = requireRole(ctx.audit, 'auditor');
+  const auditReader = openAuditReader(ctx.config);
+  ctx.onShutdown(() => auditReader.close(), 'audit-reader');
 
   router.get('/v1/admin/config', auth, admins, (req, res) => {
     const view = redactConfig(ctx.config);
@@ -50,8 +51,8 @@ export function createAdminRouter(ctx: AppContext, verifier: TokenVerifier): Rou
     res.json(incidentDetails(ctx.incident));
   });
   for (const action of INCIDENT_ACTIONS) {
-    router.post(`/v1/admin/incident/${action}`, auth, admins, withMfa, (req, res) => {
-      const state = ctx.incident.apply(action, actorOf(principalOf(res), req.ip));
+    router.post(`/v1/admin/incident/${action}`, auth, admins, withMfa, async (req, res) => {
+      const state = await ctx.incident.apply(action, actorOf(principalOf(res), req.ip));
       res.json(incidentDetails(state));
     });
   }
@@ -60,14 +61,14 @@ export function createAdminRouter(ctx: AppContext, verifier: TokenVerifier): Rou
     const parsed = auditQuery.safeParse(req.query);
     if (!parsed.success) return sendError(res, 422, 'invalid_request', `limit must be 1-${AUDIT_PAGE_MAX}; after a record seq or an ISO 8601 time`);
     const { limit = AUDIT_PAGE_DEFAULT, after } = parsed.data;
-    const records = await runAuditExport({ op: 'page', dir: auditDir(ctx.config), limit, ...(after ? { after } : {}) });
+    const records = await auditReader.page({ limit, ...(after ? { after } : {}) });
     const last = records[records.length - 1];
     ctx.audit.record({ action: 'audit.exported', actor: actorOf(principalOf(res), req.ip), outcome: 'success', details: { count: records.length, firstSeq: records[0]?.seq ?? null, lastSeq: last?.seq ?? null } });
     res.json({ records, next: last ? String(last.seq) : null });
   });
 
   router.get('/v1/audit/verify', auth, auditors, async (req, res) => {
-    const result = await runAuditExport({ op: 'verify', dir: auditDir(ctx.config), key: resolveAuditKey(ctx.config, { create: false }).key });
+    const result = await auditReader.verify();
     ctx.audit.record({ action: 'audit.verified', actor: actorOf(principalOf(res), req.ip), outcome: result.ok ? 'success' : 'failure', details: { ok: result.ok } });
     res.json(result);
   });

@@ -1,4 +1,5 @@
-import type { CaptureService, CaptureView } from '../capture/types.js';
+import type { CaptureView } from '../capture/types.js';
+import type { CaptureViewSource } from '../cluster/capture-views.js';
 import type { CallRegistry } from '../state/calls.js';
 import { agentCallView } from './call-view.js';
 import type { Principal } from './auth.js';
@@ -22,11 +23,12 @@ const FINISHED = new Set(['complete', 'failed', 'cancelled']);
 const MAX_VIEWS = 10_000;
 
 /**
- * Fans capture views and call changes out to the principals allowed to see them. It remembers the
- * latest view of each capture (finished ones for `retainMs`) so that a reconnect resumes where it
- * left off. It knows nothing of sockets.
+ * Fans capture views and call changes (of every node, in cluster mode) out to the principals
+ * allowed to see them. It remembers the latest view of each capture (finished ones for
+ * `retainMs`), starting from the recent views the source knew, so that a reconnect resumes where
+ * it left off. It knows nothing of sockets.
  */
-export function createEventsHub(captures: CaptureService, calls: CallRegistry, retainMs = 10 * 60_000, now = Date.now): EventsHub {
+export function createEventsHub(views: Pick<CaptureViewSource, 'onView' | 'recent'>, calls: CallRegistry, retainMs = 10 * 60_000, now = Date.now): EventsHub {
   const latest = new Map<string, CaptureView>();
   const subscribers = new Map<EventSink, Principal>();
 
@@ -48,14 +50,20 @@ export function createEventsHub(captures: CaptureService, calls: CallRegistry, r
     }
   };
 
-  const offView = captures.onView((view) => {
+  /** False for a view older than the one remembered. */
+  const remember = (view: CaptureView): boolean => {
     const previous = latest.get(view.id);
-    if (previous && previous.version >= view.version) return;
+    if (previous && previous.version >= view.version) return false;
     // Re-inserted so that map order is recency order and the oldest go first.
     latest.delete(view.id);
     latest.set(view.id, view);
     if (latest.size > MAX_VIEWS || FINISHED.has(view.state)) forget();
-    publish({ type: 'capture', view }, view.callSid);
+    return true;
+  };
+
+  for (const view of views.recent()) remember(view);
+  const offView = views.onView((view) => {
+    if (remember(view)) publish({ type: 'capture', view }, view.callSid);
   });
   const offCall = calls.onChange((call) => publish({ type: 'call', call: agentCallView(call) }, call.callSid));
 

@@ -22,7 +22,7 @@ const clientMessage = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('ping') }),
 ]);
 
-type EventsContext = Pick<AppContext, 'config' | 'audit' | 'metrics' | 'captures' | 'calls' | 'logger' | 'incident'>;
+type EventsContext = Pick<AppContext, 'config' | 'audit' | 'metrics' | 'captureViews' | 'calls' | 'logger' | 'incident'>;
 
 interface Client {
   ws: WebSocket;
@@ -40,7 +40,7 @@ interface Client {
  */
 export function eventsEndpoint(ctx: EventsContext, verifier: TokenVerifier): { upgrade: UpgradeHandler; close: () => void } {
   const settings = ctx.config.events;
-  const hub = createEventsHub(ctx.captures, ctx.calls);
+  const hub = createEventsHub(ctx.captureViews, ctx.calls);
   const wss = new WebSocketServer({
     ...wsServerOptions(ctx.config),
     handleProtocols: (offered) => (offered.has(EVENTS_SUBPROTOCOL) ? EVENTS_SUBPROTOCOL : false),

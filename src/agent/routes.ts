@@ -1,17 +1,15 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import type { CaptureSession } from '../capture/types.js';
+import type { LocatedView } from '../cluster/capture-views.js';
 import { sendError } from '../http/errors.js';
 import { identityRateLimit } from '../http/rate-limit.js';
-import { isToneguardError } from '../errors.js';
 import { getServiceJwks } from '../audit/service-key.js';
 import { actorOf, authenticate, deny403, denialReason, principalOf, requireRole, ROLES, type TokenVerifier } from './auth.js';
 import { maySeeCall } from './visibility.js';
 import { agentCallView } from './call-view.js';
 import { createAdminRouter } from './admin-routes.js';
 import { createVerificationRouter } from './verification-routes.js';
-import { meetsLevel } from '../verification/levels.js';
 import { devIssuerEnabled, loadDevIssuerKey, mintDevToken } from './dev-issuer.js';
 
 const fieldRequest = z.union([
@@ -80,9 +78,12 @@ export function createAgentRouter(ctx: AppContext, verifier: TokenVerifier): Rou
     windowMs: 60_000,
     limit: ctx.config.http.captureStartsPerMinutePerAgent,
     key: (req) => (req.res ? principalOf(req.res)?.sub : undefined),
+    name: 'capture-starts',
+    ...(ctx.cluster.rateLimitStores ? { stores: ctx.cluster.rateLimitStores } : {}),
   });
 
-  router.post('/v1/calls/:callSid/captures', auth, operators, startLimit, json, (req: Request<{ callSid: string }>, res) => {
+  // Thrown ToneguardErrors (the owning node's included, forwarded over the bus) become their JSON error in errorHandler.
+  router.post('/v1/calls/:callSid/captures', auth, operators, startLimit, json, async (req: Request<{ callSid: string }>, res) => {
     const principal = principalOf(res);
     const call = ctx.calls.get(req.params.callSid);
     if (!call || call.state === 'ended') return sendError(res, 404, 'call_not_found', 'no such live call');
@@ -90,63 +91,44 @@ export function createAgentRouter(ctx: AppContext, verifier: TokenVerifier): Rou
     if (call.unbound) return sendError(res, 409, 'call_unbound', 'no agent is bound to this call, so no capture can start on it');
     const parsed = startCaptureBody.safeParse(req.body ?? {});
     if (!parsed.success) return sendError(res, 422, 'invalid_request', 'the capture request does not match the schema');
-    if (ctx.captures.activeForCall(call.callSid)) return sendError(res, 409, 'capture_active', 'a capture is already running on this call');
-    const required = ctx.config.capture.requireVerification;
-    if (!meetsLevel(ctx.verification.levelOf(call.callSid), required)) {
-      return sendError(res, 409, 'verification_required', `verify the caller (level ${required}) before a capture`);
-    }
     const { fields, options, mode } = parsed.data;
-    try {
-      const session = ctx.captures.start({
-        callSid: call.callSid,
-        fields: fields.map((f) => (typeof f === 'string' ? { name: f } : f)),
-        ...(options ? { options } : {}),
-        ...(mode ? { mode } : {}),
-        actor: actorOf(principal, req.ip),
-      });
-      res.status(201).json({ id: session.id, view: session.view() });
-    } catch (err) {
-      if (isToneguardError(err)) return sendError(res, err.status, err.code, err.message);
-      throw err;
-    }
+    const started = await ctx.callCommands.startCapture(call, {
+      callSid: call.callSid,
+      fields: fields.map((f) => (typeof f === 'string' ? { name: f } : f)),
+      ...(options ? { options } : {}),
+      ...(mode ? { mode } : {}),
+      actor: actorOf(principal, req.ip),
+    });
+    res.status(201).json(started);
   });
 
-  /** Finds a capture the caller may act on, or answers 404/403 itself. */
-  function captureFor(req: Request<{ id: string }>, res: Response): CaptureSession | undefined {
-    const session = ctx.captures.get(req.params.id);
-    if (!session) {
+  /** Finds a capture (on any node) the caller may act on, or answers 404/403 itself. */
+  async function captureFor(req: Request<{ id: string }>, res: Response): Promise<LocatedView | undefined> {
+    const located = await ctx.captureViews.find(req.params.id);
+    if (!located) {
       sendError(res, 404, 'capture_not_found', 'no such capture');
       return undefined;
     }
-    if (!maySeeCall(principalOf(res), ctx.calls.get(session.view().callSid))) {
-      denyCall(ctx, res, { type: 'capture', id: session.id });
+    if (!maySeeCall(principalOf(res), ctx.calls.get(located.view.callSid))) {
+      denyCall(ctx, res, { type: 'capture', id: located.view.id });
       return undefined;
     }
-    return session;
+    return located;
   }
 
-  router.get('/v1/captures/:id', auth, operators, (req: Request<{ id: string }>, res) => {
-    const session = captureFor(req, res);
-    if (session) res.json({ id: session.id, view: session.view() });
+  router.get('/v1/captures/:id', auth, operators, async (req: Request<{ id: string }>, res) => {
+    const located = await captureFor(req, res);
+    if (located) res.json({ id: located.view.id, view: located.view });
   });
 
-  router.post('/v1/captures/:id/cancel', auth, operators, (req: Request<{ id: string }>, res) => {
-    const session = captureFor(req, res);
-    if (!session) return;
-    session.cancel('agent_cancelled', actorOf(principalOf(res), req.ip));
-    res.json({ id: session.id, view: session.view() });
+  router.post('/v1/captures/:id/cancel', auth, operators, async (req: Request<{ id: string }>, res) => {
+    const located = await captureFor(req, res);
+    if (located) res.json(await ctx.callCommands.cancelCapture(located, actorOf(principalOf(res), req.ip)));
   });
 
-  router.post('/v1/captures/:id/fields/:field/reset', auth, operators, (req: Request<{ id: string; field: string }>, res) => {
-    const session = captureFor(req, res);
-    if (!session) return;
-    try {
-      session.resetField(req.params.field, actorOf(principalOf(res), req.ip));
-    } catch (err) {
-      if (isToneguardError(err)) return sendError(res, err.status, err.code, err.message);
-      throw err;
-    }
-    res.json({ id: session.id, view: session.view() });
+  router.post('/v1/captures/:id/fields/:field/reset', auth, operators, async (req: Request<{ id: string; field: string }>, res) => {
+    const located = await captureFor(req, res);
+    if (located) res.json(await ctx.callCommands.resetField(located, req.params.field, actorOf(principalOf(res), req.ip)));
   });
 
   router.use(createVerificationRouter(ctx, auth, operators));

@@ -1,7 +1,6 @@
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import { isToneguardError } from '../errors.js';
 import { sendError } from '../http/errors.js';
 import type { CallRecord } from '../state/calls.js';
 import { actorOf, deny403, denialReason, principalOf } from './auth.js';
@@ -15,7 +14,8 @@ const sendCodeBody = z.strictObject({ numberIndex: z.int().min(0).max(9) });
 /**
  * `POST /v1/calls/{callSid}/verification` (look the account up, compare the caller ID) and
  * `POST /v1/calls/{callSid}/verification/otp` (text a code to a number on file, open the `otp`
- * capture): for the agent of the call or a supervisor, like the capture routes.
+ * capture): for the agent of the call or a supervisor, like the capture routes. Both run on the
+ * node the call is pinned to, where its verification state lives.
  */
 export function createVerificationRouter(ctx: AppContext, auth: RequestHandler, operators: RequestHandler): Router {
   const router = express.Router();
@@ -35,24 +35,14 @@ export function createVerificationRouter(ctx: AppContext, auth: RequestHandler, 
     return call;
   }
 
-  const answer = async (res: Response, work: () => Promise<void>) => {
-    try {
-      await work();
-    } catch (err) {
-      if (isToneguardError(err)) return sendError(res, err.status, err.code, err.message);
-      throw err;
-    }
-  };
-
+  // Thrown ToneguardErrors (the owning node's included, forwarded over the bus) become their JSON error in errorHandler.
   router.post('/v1/calls/:callSid/verification', auth, operators, json, async (req: Request<{ callSid: string }>, res) => {
     const call = callFor(req, res);
     if (!call) return;
     const parsed = lookupBody.safeParse(req.body ?? {});
     if (!parsed.success) return sendError(res, 422, 'invalid_request', 'accountRef must be an account reference');
-    await answer(res, async () => {
-      const verification = await ctx.verification.lookup(call.callSid, parsed.data.accountRef, actorOf(principalOf(res), req.ip));
-      res.json({ callSid: call.callSid, verification });
-    });
+    const verification = await ctx.callCommands.lookupAccount(call, parsed.data.accountRef, actorOf(principalOf(res), req.ip));
+    res.json({ callSid: call.callSid, verification });
   });
 
   router.post('/v1/calls/:callSid/verification/otp', auth, operators, json, async (req: Request<{ callSid: string }>, res) => {
@@ -60,10 +50,8 @@ export function createVerificationRouter(ctx: AppContext, auth: RequestHandler, 
     if (!call) return;
     const parsed = sendCodeBody.safeParse(req.body ?? {});
     if (!parsed.success) return sendError(res, 422, 'invalid_request', 'numberIndex must be the index of a number on file');
-    await answer(res, async () => {
-      const sent = await ctx.verification.sendCode(call.callSid, parsed.data.numberIndex, actorOf(principalOf(res), req.ip));
-      res.status(201).json({ callSid: call.callSid, captureId: sent.captureId, verification: sent.verification });
-    });
+    const sent = await ctx.callCommands.sendCode(call, parsed.data.numberIndex, actorOf(principalOf(res), req.ip));
+    res.status(201).json({ callSid: call.callSid, captureId: sent.captureId, verification: sent.verification });
   });
 
   return router;

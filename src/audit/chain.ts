@@ -8,6 +8,8 @@ export interface AuditRecord extends AuditEvent {
   ts: string;
   /** The MAC of the record before (across files), or GENESIS for the very first. */
   prev: string;
+  /** The cluster node that wrote the record (PostgreSQL trail only). */
+  node?: string;
 }
 
 export const GENESIS = '0'.repeat(64);

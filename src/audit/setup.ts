@@ -1,5 +1,3 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Config } from '../config/index.js';
 import { configFingerprint } from '../config/fingerprint.js';
 import { Alerter } from './alerts.js';
@@ -8,10 +6,10 @@ import { auditDir, resolveAuditKey } from './audit-key.js';
 import { drainInbox } from './inbox.js';
 import { onScrubberHit, type Logger, type ScrubListener } from './logger.js';
 import type { Metrics } from './metrics.js';
-import { applyRetention } from './retention.js';
 import { coalescingSink, FailureCoalescer } from './coalescer.js';
 import { ServiceSigningKey } from './service-key.js';
-import { FileAuditTrail } from './trail.js';
+import type { AuditTrail } from './audit-trail.js';
+import { openTrailBackend } from './trail-backends.js';
 import { SYSTEM_ACTOR, type AuditEvent, type AuditSink } from './types.js';
 
 const RETENTION_INTERVAL_MS = 6 * 3_600_000;
@@ -32,7 +30,8 @@ export const coalescedFailure = (event: AuditEvent): boolean => COALESCED_FAILUR
 const refusalKey = (event: AuditEvent) => `${event.action}\u0000${event.source ?? event.actor.source ?? ''}\u0000${String(event.details?.reason ?? '')}`;
 
 export interface AuditSystem {
-  trail: FileAuditTrail;
+  /** The chain: files under the data directory, or in cluster mode the PostgreSQL chain every node shares. */
+  trail: AuditTrail;
   /** What modules record through: the trail, with unauthenticated refusals coalesced. */
   sink: AuditSink;
   alerter: Alerter;
@@ -42,8 +41,11 @@ export interface AuditSystem {
 }
 
 /**
- * Builds the audit side of the service: the hash-chained trail, anomaly rules subscribed to
- * it, alerts, the scrubber-hit alarm on the logger and the trail, and retention.
+ * Builds the audit side of the service: the hash-chained trail (files, or PostgreSQL in cluster
+ * mode), anomaly rules subscribed to it, alerts, the scrubber-hit alarm on the logger and the
+ * trail, retention, and the inbox of events spooled by operator commands. In cluster mode the
+ * anomaly rules see the records this node wrote: each rule's subjects (an agent's session, a
+ * source address) are served by the node that records their events.
  */
 export function createAuditSystem(deps: { config: Config; logger: Logger; metrics: Metrics }): AuditSystem {
   const { config, logger, metrics } = deps;
@@ -69,10 +71,8 @@ export function createAuditSystem(deps: { config: Config; logger: Logger; metric
     });
   };
   metrics.auditAvailable.set(1);
-  const trail = new FileAuditTrail({
-    dir: auditDir(config),
-    key,
-    rotateBytes: config.audit.rotateBytes,
+  const backend = openTrailBackend(config, key, {
+    logger,
     onScrub,
     onWriteFailed: (code, first) => {
       metrics.auditWriteFailures.labels(code).inc();
@@ -84,12 +84,13 @@ export function createAuditSystem(deps: { config: Config; logger: Logger; metric
       logger.warn({ ...outage }, 'the audit trail is writable again: held events written, captures accepted');
     },
   });
+  const { trail } = backend;
   const coalescer = new FailureCoalescer(trail, { windowMs: config.audit.failureWindowMs, burst: config.audit.failureBurst, keyOf: refusalKey });
   const sink = coalescingSink(trail, coalescer, coalescedFailure);
   alerter = new Alerter({ logger, metrics, audit: trail, webhookUrl: config.audit.alertWebhookUrl, signer });
   onScrubberHit(logger, onScrub);
 
-  recordConfigChange(trail, configFingerprint(config));
+  backend.recordConfigChange(configFingerprint(config));
 
   const rules = new AnomalyRules(config.audit.rules);
   trail.subscribe((record) => {
@@ -99,11 +100,10 @@ export function createAuditSystem(deps: { config: Config; logger: Logger; metric
   // Archiving reads and gzips whole day files: asynchronous, and never two runs at once.
   let retaining: Promise<void> | undefined;
   const retain = () => {
-    retaining ??= applyRetention({ dir: trail.dir, key, onlineDays: config.audit.onlineDays, retentionDays: config.audit.retentionDays, now: Date.now(), skip: trail.currentFile })
+    retaining ??= backend
+      .retain(Date.now())
       .then(({ archived, deleted }) => {
-        if (archived.length + deleted.length > 0) {
-          trail.record({ action: 'audit.retention', actor: SYSTEM_ACTOR, outcome: 'success', details: { archived: archived.length, deleted: deleted.length } });
-        }
+        if (archived + deleted > 0) trail.record({ action: 'audit.retention', actor: SYSTEM_ACTOR, outcome: 'success', details: { archived, deleted } });
       })
       .catch((err: unknown) => logger.error({ err }, 'audit retention failed'))
       .finally(() => (retaining = undefined));
@@ -113,7 +113,7 @@ export function createAuditSystem(deps: { config: Config; logger: Logger; metric
 
   let draining: Promise<void> | undefined;
   const drain = () =>
-    (draining ??= drainInbox(trail.dir, trail)
+    (draining ??= drainInbox(auditDir(config), trail)
       .then(() => undefined)
       .catch((err: unknown) => logger.error({ err }, 'audit inbox could not be drained'))
       .finally(() => (draining = undefined)));
@@ -136,16 +136,7 @@ export function createAuditSystem(deps: { config: Config; logger: Logger; metric
       closed = true;
       coalescer.flush();
       await retaining;
-      await trail.close();
+      await backend.close();
     },
   };
-}
-
-/** Records `config.changed` when the configuration differs from the previous run's (secrets as set/unset only). */
-function recordConfigChange(trail: FileAuditTrail, fingerprint: string): void {
-  const path = join(trail.dir, 'config.fingerprint');
-  const previous = existsSync(path) ? readFileSync(path, 'utf8').trim() : null;
-  if (previous === fingerprint) return;
-  trail.record({ action: 'config.changed', actor: SYSTEM_ACTOR, outcome: 'success', details: { previous, current: fingerprint } });
-  writeFileSync(path, fingerprint, { mode: 0o600 });
 }

@@ -1,27 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { BACKLOG_LIMIT, lostError, notifyListeners, RETRY_INTERVAL_MS, type AuditListener, type AuditTrail, type TrailOutage } from './audit-trail.js';
 import { GENESIS, openRecord, sealRecord, type AuditRecord } from './chain.js';
 import { scrub } from './scrubber.js';
 import type { ScrubListener } from './logger.js';
 import { fsTrailFileWriter, listTrailFiles, readAnchor, readTrailLines, trailFileName, type TrailFileWriter } from './trail-files.js';
-import { SYSTEM_ACTOR, type AuditEvent, type AuditSink } from './types.js';
+import { SYSTEM_ACTOR, type AuditEvent } from './types.js';
 import { acquireWriterLock, WRITER_LOCK_FILE, type WriterLock } from './writer-lock.js';
 import { ToneguardError } from '../errors.js';
-
-export type AuditListener = (record: AuditRecord) => void;
-
-/** Events held in memory while the trail cannot write; beyond this they are counted as lost. */
-const BACKLOG_LIMIT = 10_000;
-const RETRY_INTERVAL_MS = 1_000;
-
-export interface TrailOutage {
-  /** The error code of the first failed write (`ENOSPC`, `EIO`, ...). */
-  code: string;
-  /** Events kept in memory, written (in order) when the trail recovers. */
-  queued: number;
-  /** Events dropped because the backlog was full. */
-  lost: number;
-}
 
 export interface FileAuditTrailOptions {
   dir: string;
@@ -57,8 +43,6 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
-const lostError = () => new ToneguardError('audit_unavailable', 'The audit trail could not write this event; it was lost', 503);
-
 /**
  * The append-only, hash-chained audit trail: one JSON line per security event, each
  * carrying an HMAC over the previous record's MAC and its own content. Files rotate by size
@@ -76,7 +60,7 @@ const lostError = () => new ToneguardError('audit_unavailable', 'The audit trail
  * unavailable, keeps events in a bounded backlog and retries every second. On recovery it writes
  * an `audit.write_failed` record saying what happened, then the backlog, in order, in the chain.
  */
-export class FileAuditTrail implements AuditSink {
+export class FileAuditTrail implements AuditTrail {
   private current: OpenFile | undefined;
   private seq: number;
   private prev: string;
@@ -192,14 +176,7 @@ export class FileAuditTrail implements AuditSink {
     this.prev = sealed.mac;
     this.unsynced.push({ fd: file.fd, pending });
     this.syncing ??= this.syncLoop();
-    const written = JSON.parse(body) as AuditRecord;
-    for (const listener of this.listeners) {
-      try {
-        listener(written);
-      } catch {
-        // A subscriber's failure must never lose or block a record.
-      }
-    }
+    notifyListeners(this.listeners, JSON.parse(body) as AuditRecord);
   }
 
   /** Cuts a failed write off the file; if even that fails, the file is left behind and the next write opens a new one. */

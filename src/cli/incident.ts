@@ -1,21 +1,24 @@
 import { loadConfig } from '../config/index.js';
 import { applyIncidentAction, type IncidentAction } from '../incident/actions.js';
-import { incidentDetails, incidentPath } from '../incident/state.js';
+import { openIncidentStore } from '../incident/open.js';
+import { incidentDetails } from '../incident/state.js';
 import type { ParsedArgs } from './args.js';
 import { audited } from './audited.js';
+import { withClusterDatabase } from './database.js';
 
 /**
- * `toneguard incident freeze|thaw|revoke-sessions`: writes the state file the running service
- * follows (and reads at its next start), audited. Prints the resulting state as one JSON line.
+ * `toneguard incident freeze|thaw|revoke-sessions`: writes the state the running service follows
+ * (and reads at its next start), audited: the data dir's file, or in cluster mode the cluster's
+ * PostgreSQL, which every node polls. Prints the resulting state as one JSON line.
  */
 function incidentCommand(action: IncidentAction): (args: ParsedArgs) => Promise<number> {
   return async () => {
     const config = loadConfig();
-    return audited(config, (audit, operator) => {
-      const state = applyIncidentAction(incidentPath(config.dataDir), action, operator, audit);
+    return audited(config, (audit, operator) => withClusterDatabase(config, async (database) => {
+      const state = await applyIncidentAction(openIncidentStore(config.dataDir, database), action, operator, audit);
       process.stdout.write(`${JSON.stringify(incidentDetails(state))}\n`);
       return 0;
-    });
+    }));
   };
 }
 

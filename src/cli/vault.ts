@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { Actor, AuditEvent, AuditSink } from '../audit/types.js';
+import { isClusterMode } from '../config/cluster.js';
 import { loadConfig, type Config } from '../config/index.js';
 import { isToneguardError, ToneguardError } from '../errors.js';
 import { backupVault, restoreVault, verifyBackup } from '../vault/backup.js';
@@ -10,8 +11,15 @@ import { openStore, vaultPath } from '../vault/open.js';
 import { stringFlag, usageError, type ParsedArgs } from './args.js';
 import { audited } from './audited.js';
 
-/** Backups cover the SQLite vault; the memory store has nothing to back up. */
+/** Backups cover the SQLite vault; the memory store has nothing to back up, and a cluster's vault is PostgreSQL's to back up. */
 function sqliteVaultPath(config: Config): string {
+  if (isClusterMode(config)) {
+    throw new ToneguardError(
+      'backup_unsupported_store',
+      "in cluster mode the vault is in PostgreSQL: back up its tables (vault_records, vault_subject_keys) with pg_dump, or keep a base backup with WAL archiving for point-in-time recovery (PITR)",
+      2,
+    );
+  }
   if (config.vault.store !== 'sqlite') throw new ToneguardError('backup_unsupported_store', `vault.store ${config.vault.store} cannot be backed up; only sqlite`, 2);
   return vaultPath(config);
 }

@@ -69,8 +69,3 @@ export function postgresProbe(pool: { query(sql: string): Promise<unknown> }): R
     return true;
   };
 }
-
-/** Redis answers PING (for a connection without a status of its own to read). */
-export function redisPingProbe(redis: { ping(): Promise<string> }): ReachabilityProbe {
-  return async () => (await redis.ping()) === 'PONG';
-}

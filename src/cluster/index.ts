@@ -10,6 +10,10 @@ import { openRedis, type RedisConnections } from './redis.js';
 import { RedisNodeBus } from './redis-bus.js';
 import { RedisNodeDirectory } from './redis-nodes.js';
 import { RedisCallPlacement } from './redis-placement.js';
+import { SharedRateLimitStore } from './rate-limit-store.js';
+import type { RateLimitStoreFactory } from '../http/rate-limit.js';
+import type { CaptureService } from '../capture/types.js';
+import { localCaptureViews, RedisCaptureViews, type CaptureViewSource } from './capture-views.js';
 
 export type { CallPlacement, NodeBus, NodeDirectory, NodeInfo } from './ports.js';
 
@@ -21,8 +25,10 @@ export interface ClusterState {
   calls: CallRegistry;
   /** Redis reachable (always true on a single node): `/readyz` and the inbound webhook follow it. */
   healthy(): boolean;
-  /** Cluster mode only: the Redis connections, for the other shared stores (rate limits, capture views). */
+  /** Cluster mode only: the Redis connections, for the other shared stores. */
   redis?: RedisConnections;
+  /** Cluster mode only: rate-limit counters every node shares (absent: each limiter counts in memory). */
+  rateLimitStores?: RateLimitStoreFactory;
   close(): Promise<void>;
 }
 
@@ -61,6 +67,7 @@ export async function createClusterState(config: Pick<Config, 'cluster'>, logger
       placement: new RedisCallPlacement(redis),
       calls,
       redis,
+      rateLimitStores: (name) => new SharedRateLimitStore(redis, name, logger),
       healthy: () => redis.healthy(),
       async close() {
         clearInterval(healthTimer);
@@ -74,4 +81,11 @@ export async function createClusterState(config: Pick<Config, 'cluster'>, logger
     await redis.close();
     throw err;
   }
+}
+
+/** Capture views as this node's agents see them: every node's in cluster mode, its own otherwise. */
+export async function createCaptureViews(state: ClusterState, captures: CaptureService, retainMs: number, logger: Logger): Promise<CaptureViewSource> {
+  const selfId = state.nodes.self.id;
+  if (!state.redis) return localCaptureViews(captures, selfId);
+  return RedisCaptureViews.open({ redis: state.redis, bus: state.bus, captures, selfId, retainMs, logger });
 }

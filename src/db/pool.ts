@@ -18,6 +18,9 @@ export interface PoolOptions {
 export function createPool(options: PoolOptions): DatabasePool {
   const pool = new pg.Pool({ connectionString: options.url, max: options.size, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 30_000 });
   pool.on('error', (err) => options.logger?.warn({ code: (err as { code?: string }).code ?? 'unknown' }, 'an idle PostgreSQL connection failed; it will be replaced'));
+  // A checked-out connection has no pool listener: one lost between two queries would emit an
+  // unhandled `error` and end the process. Its next query fails instead, and the caller sees that.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 

@@ -1,5 +1,5 @@
 import type { Request, RequestHandler } from 'express';
-import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
 import type { Config } from '../config/index.js';
 import { sendError } from './errors.js';
 
@@ -60,8 +60,12 @@ export class WindowCounter {
   }
 }
 
-function limiter(options: { windowMs: number; limit: number; key: (req: Request) => string; message: string; onLimited?: () => void }): RequestHandler {
+/** Where a limiter counts: this process by default; a store shared by every node in cluster mode. */
+export type RateLimitStoreFactory = (name: string) => Store;
+
+function limiter(options: { windowMs: number; limit: number; key: (req: Request) => string; message: string; onLimited?: () => void; store?: Store }): RequestHandler {
   return rateLimit({
+    ...(options.store ? { store: options.store } : {}),
     windowMs: options.windowMs,
     limit: options.limit,
     standardHeaders: 'draft-7',
@@ -80,8 +84,9 @@ function limiter(options: { windowMs: number; limit: number; key: (req: Request)
  * Per source address across the whole service (`http.requestsPerMinutePerIp`), 429 JSON beyond it.
  * Mounted before the access log: a refused request costs a counter, not a log line.
  */
-export function ipRateLimit(config: Pick<Config, 'http'>, onLimited?: () => void): RequestHandler {
+export function ipRateLimit(config: Pick<Config, 'http'>, onLimited?: () => void, stores?: RateLimitStoreFactory): RequestHandler {
   return limiter({
+    ...(stores ? { store: stores('ip') } : {}),
     windowMs: MINUTE,
     limit: config.http.requestsPerMinutePerIp,
     key: (req) => `ip:${sourceKey(req.ip ?? req.socket.remoteAddress)}`,
@@ -94,8 +99,9 @@ export function ipRateLimit(config: Pick<Config, 'http'>, onLimited?: () => void
  * Per identity (an agent subject, a processor name): mount after authentication, with a
  * `key` that reads the identity from the request. Requests without one share the key `anonymous`.
  */
-export function identityRateLimit(options: { windowMs: number; limit: number; key: (req: Request) => string | undefined }): RequestHandler {
+export function identityRateLimit(options: { windowMs: number; limit: number; key: (req: Request) => string | undefined; name?: string; stores?: RateLimitStoreFactory }): RequestHandler {
   return limiter({
+    ...(options.stores ? { store: options.stores(options.name ?? 'identity') } : {}),
     windowMs: options.windowMs,
     limit: options.limit,
     key: (req) => `id:${options.key(req) ?? 'anonymous'}`,

@@ -1,6 +1,6 @@
 import type { Actor, AuditSink } from '../audit/types.js';
-import { isToneguardError } from '../errors.js';
-import { FROZEN_STATE, incidentDetails, readIncidentState, writeIncidentState, type IncidentState } from './state.js';
+import { incidentDetails, type IncidentState } from './state.js';
+import type { IncidentStore } from './store.js';
 
 export const INCIDENT_ACTIONS = ['freeze', 'thaw', 'revoke-sessions'] as const;
 export type IncidentAction = (typeof INCIDENT_ACTIONS)[number];
@@ -19,12 +19,11 @@ export function nextState(current: IncidentState, action: IncidentAction, actor:
 }
 
 /**
- * Applies `action` to the state file and records `incident.freeze`, `incident.thaw` or
+ * Applies `action` to the kept state and records `incident.freeze`, `incident.thaw` or
  * `incident.revoke_sessions` (the CLI and the admin API both come through here).
  */
-export function applyIncidentAction(path: string, action: IncidentAction, actor: Actor, audit: AuditSink, now = Date.now()): IncidentState {
-  const next = nextState(readOrFrozen(path), action, actor, now);
-  writeIncidentState(path, next);
+export async function applyIncidentAction(store: IncidentStore, action: IncidentAction, actor: Actor, audit: AuditSink, now = Date.now()): Promise<IncidentState> {
+  const next = await store.update((current) => nextState(current, action, actor, now));
   audit.record({
     action: `incident.${action.replace('-', '_')}`,
     actor,
@@ -32,14 +31,4 @@ export function applyIncidentAction(path: string, action: IncidentAction, actor:
     details: incidentDetails(next),
   });
   return next;
-}
-
-/** A state file that cannot be trusted counts as frozen: the operator's action then replaces it. */
-export function readOrFrozen(path: string): IncidentState {
-  try {
-    return readIncidentState(path);
-  } catch (err) {
-    if (isToneguardError(err) && err.code === 'incident_state_invalid') return FROZEN_STATE;
-    throw err;
-  }
 }

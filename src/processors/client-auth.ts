@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import { createLocalJWKSet, decodeJwt, jwtVerify, errors as joseErrors } from 'jose';
 import { ToneguardError } from '../errors.js';
 import type { EnrolledProcessor, ProcessorRegistry } from './registry.js';
-import type { AssertionReplayStore } from './replay-store.js';
+import type { AssertionReplay } from './replay-store.js';
 
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 /** Asymmetric algorithms only: a shared-secret assertion would prove nothing about an enrolled key. */
@@ -19,7 +19,7 @@ export interface ProcessorIdentity {
 export interface AssertionPolicy {
   /** Our detokenize URL: the assertion's `aud`. */
   audience: string;
-  replay: AssertionReplayStore;
+  replay: AssertionReplay;
   /** The furthest `exp` may lie ahead, in seconds (`detokenize.maxAssertionLifetimeSec`). */
   maxLifetimeSec: number;
 }
@@ -33,13 +33,13 @@ function denied(code: string, message: string): ToneguardError {
  * request so that a revocation applies to the next request, even on a kept-alive connection.
  * Undefined when the client presented no certificate.
  */
-export function processorFromCertificate(socket: Socket, registry: ProcessorRegistry): EnrolledProcessor | undefined {
+export async function processorFromCertificate(socket: Socket, registry: ProcessorRegistry): Promise<EnrolledProcessor | undefined> {
   const tls = socket as Partial<TLSSocket>;
   if (!tls.encrypted || typeof tls.getPeerCertificate !== 'function') return undefined;
   const cert = tls.getPeerCertificate();
   if (!cert || !cert.fingerprint256) return undefined;
   if (!tls.authorized) throw denied('client_certificate_untrusted', 'the client certificate was not issued by the Toneguard processor CA');
-  const processor = registry.activeByFingerprint(cert.fingerprint256);
+  const processor = await registry.activeByFingerprint(cert.fingerprint256);
   if (!processor) throw denied('client_certificate_refused', 'the client certificate is not enrolled or has been revoked');
   return processor;
 }
@@ -56,7 +56,7 @@ export async function processorFromAssertion(assertion: string, registry: Proces
   } catch {
     throw denied('invalid_client_assertion', 'the client assertion is not a JWT');
   }
-  const processor = typeof issuer === 'string' ? registry.active(issuer) : undefined;
+  const processor = typeof issuer === 'string' ? await registry.active(issuer) : undefined;
   if (!processor) throw denied('invalid_client', 'the client is not an enrolled, active processor');
   const keys = createLocalJWKSet({ keys: processor.keys.filter((k) => k.use === 'sig') });
   try {
@@ -73,7 +73,7 @@ export async function processorFromAssertion(assertion: string, registry: Proces
     if (exp - Math.floor(Date.now() / 1000) > policy.maxLifetimeSec) {
       throw denied('client_assertion_lifetime_too_long', `the client assertion's exp is more than ${policy.maxLifetimeSec} seconds away`);
     }
-    if (!policy.replay.claim(processor.name, String(payload.jti), exp)) {
+    if (!(await policy.replay.claim(processor.name, String(payload.jti), exp))) {
       throw denied('client_assertion_replayed', 'the client assertion was already used');
     }
   } catch (err) {
@@ -92,7 +92,7 @@ export async function authenticateProcessor(input: {
   registry: ProcessorRegistry;
   policy: AssertionPolicy;
 }): Promise<ProcessorIdentity> {
-  const byCertificate = processorFromCertificate(input.socket, input.registry);
+  const byCertificate = await processorFromCertificate(input.socket, input.registry);
   if (byCertificate) return { processor: byCertificate, method: 'mtls' };
   if (!input.assertion) throw denied('client_authentication_required', 'present an enrolled client certificate or a private_key_jwt client assertion');
   if (input.assertionType !== CLIENT_ASSERTION_TYPE) throw denied('invalid_client_assertion', `client_assertion_type must be ${CLIENT_ASSERTION_TYPE}`);

@@ -8,7 +8,7 @@ import { identityRateLimit } from '../http/rate-limit.js';
 import { RecordNotBoundError } from '../vault/binding.js';
 import type { Vault } from '../vault/types.js';
 import { authenticateProcessor, type ProcessorIdentity } from './client-auth.js';
-import type { AssertionReplayStore } from './replay-store.js';
+import type { AssertionReplay } from './replay-store.js';
 import { encryptTo } from './jwe.js';
 import type { ProcessorRegistry } from './registry.js';
 import { recordPayload } from './types.js';
@@ -27,7 +27,7 @@ export interface DetokenizeDeps {
   requestsPerMinute: number;
   bodyLimitBytes: number;
   /** Assertion ids already used: a durable store, so a restart does not reopen replays. */
-  replay: AssertionReplayStore;
+  replay: AssertionReplay;
   /** How far ahead an assertion's `exp` may lie. */
   maxAssertionLifetimeSec: number;
 }

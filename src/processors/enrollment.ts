@@ -1,7 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProcessorCa } from './ca.js';
-import { ProcessorRegistry, processorKeys } from './registry.js';
+import type { DatabasePool } from '../db/pool.js';
+import { PostgresProcessorRegistry } from './postgres-registry.js';
+import { FileProcessorRegistry, processorKeys, type ProcessorRegistry } from './registry.js';
 
 /** Where processor enrollment lives under the data dir. */
 export function processorPaths(dataDir: string): { registry: string; caDir: string; clientsDir: string; usedAssertions: string } {
@@ -14,6 +16,11 @@ export function processorPaths(dataDir: string): { registry: string; caDir: stri
   };
 }
 
+/** The cluster's registry when there is a cluster database, else the data dir's file. */
+export function openProcessorRegistry(dataDir: string, database?: DatabasePool): ProcessorRegistry {
+  return database ? new PostgresProcessorRegistry(database) : new FileProcessorRegistry(processorPaths(dataDir).registry);
+}
+
 export interface Enrollment {
   name: string;
   certPath: string;
@@ -24,9 +31,10 @@ export interface Enrollment {
 
 /**
  * Registers a processor's public keys (a JWKS with `use: enc` and `use: sig` keys) and issues
- * it a client certificate from our CA. Enrolling again replaces keys and certificate.
+ * it a client certificate from our CA. Enrolling again replaces keys and certificate. The
+ * registry is the data dir's file unless given (cluster mode: PostgreSQL).
  */
-export function enrollProcessor(dataDir: string, name: string, jwks: unknown): Enrollment {
+export async function enrollProcessor(dataDir: string, name: string, jwks: unknown, registry = openProcessorRegistry(dataDir)): Promise<Enrollment> {
   const keys = processorKeys(jwks);
   const paths = processorPaths(dataDir);
   const ca = new ProcessorCa(paths.caDir);
@@ -36,7 +44,7 @@ export function enrollProcessor(dataDir: string, name: string, jwks: unknown): E
   const keyPath = join(paths.clientsDir, `${name}.key`);
   writeFileSync(keyPath, issued.keyPem, { mode: 0o600 });
   writeFileSync(certPath, issued.certPem, { mode: 0o644 });
-  new ProcessorRegistry(paths.registry).enroll({
+  await registry.enroll({
     name,
     keys: [...keys.encryption, ...keys.signing],
     certFingerprint256: issued.fingerprint256,

@@ -31,16 +31,57 @@ const entrySchema = z.object({
 const fileSchema = z.object({ processors: z.array(entrySchema) });
 
 /**
- * The enrollment registry: a JSON file under the data dir, replaced atomically (write, then
+ * The processors allowed to pull card data. Every lookup reads the current registry, so that a
+ * revocation takes effect on the next request (on every node, in cluster mode).
+ */
+export interface ProcessorRegistry {
+  list(): Promise<EnrolledProcessor[]>;
+  /** An enrolled, unrevoked processor by name. */
+  active(name: string): Promise<EnrolledProcessor | undefined>;
+  /** An enrolled, unrevoked processor by its client certificate's fingerprint. */
+  activeByFingerprint(fingerprint256: string): Promise<EnrolledProcessor | undefined>;
+  /** Adds a processor, or replaces its keys and certificate when it enrolls again. */
+  enroll(entry: EnrolledProcessor): Promise<void>;
+  /** Returns false when no such active processor exists. */
+  revoke(name: string, at?: Date): Promise<boolean>;
+}
+
+/**
+ * The single-node registry: a JSON file under the data dir, replaced atomically (write, then
  * rename). Every lookup re-reads it when it changed on disk, so a revocation made by the CLI
  * takes effect on the running service's next request.
  */
-export class ProcessorRegistry {
+export class FileProcessorRegistry implements ProcessorRegistry {
   private cached: { ino: number; mtimeMs: number; size: number; entries: EnrolledProcessor[] } | undefined;
 
   constructor(readonly path: string) {}
 
-  list(): EnrolledProcessor[] {
+  async list(): Promise<EnrolledProcessor[]> {
+    return this.read();
+  }
+
+  async active(name: string): Promise<EnrolledProcessor | undefined> {
+    return this.read().find((p) => p.name === name && p.revokedAt === null);
+  }
+
+  async activeByFingerprint(fingerprint256: string): Promise<EnrolledProcessor | undefined> {
+    const wanted = fingerprint256.toUpperCase();
+    return this.read().find((p) => p.certFingerprint256.toUpperCase() === wanted && p.revokedAt === null);
+  }
+
+  async enroll(entry: EnrolledProcessor): Promise<void> {
+    this.write([...this.read().filter((p) => p.name !== entry.name), entry]);
+  }
+
+  async revoke(name: string, at = new Date()): Promise<boolean> {
+    const entries = this.read();
+    const target = entries.find((p) => p.name === name && p.revokedAt === null);
+    if (!target) return false;
+    this.write(entries.map((p) => (p === target ? { ...p, revokedAt: at.toISOString() } : p)));
+    return true;
+  }
+
+  private read(): EnrolledProcessor[] {
     if (!existsSync(this.path)) return [];
     const stat = statSync(this.path);
     // Every write renames a new file into place, so a new inode means a new registry.
@@ -50,31 +91,6 @@ export class ProcessorRegistry {
     const entries = parsed.processors as EnrolledProcessor[];
     this.cached = { ino: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size, entries };
     return entries;
-  }
-
-  /** An enrolled, unrevoked processor by name. */
-  active(name: string): EnrolledProcessor | undefined {
-    return this.list().find((p) => p.name === name && p.revokedAt === null);
-  }
-
-  /** An enrolled, unrevoked processor by its client certificate's fingerprint. */
-  activeByFingerprint(fingerprint256: string): EnrolledProcessor | undefined {
-    const wanted = fingerprint256.toUpperCase();
-    return this.list().find((p) => p.certFingerprint256.toUpperCase() === wanted && p.revokedAt === null);
-  }
-
-  /** Adds a processor, or replaces its keys and certificate when it enrolls again. */
-  enroll(entry: EnrolledProcessor): void {
-    this.write([...this.list().filter((p) => p.name !== entry.name), entry]);
-  }
-
-  /** Returns false when no such active processor exists. */
-  revoke(name: string, at = new Date()): boolean {
-    const entries = this.list();
-    const target = entries.find((p) => p.name === name && p.revokedAt === null);
-    if (!target) return false;
-    this.write(entries.map((p) => (p === target ? { ...p, revokedAt: at.toISOString() } : p)));
-    return true;
   }
 
   private write(entries: EnrolledProcessor[]): void {

@@ -2,13 +2,20 @@ import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 
+/** Client-assertion ids already used, so that each assertion is good for one request only. */
+export interface AssertionReplay {
+  /** False when this id was already used. */
+  claim(issuer: string, jti: string, expiresAtSec: number): Promise<boolean>;
+  close(): void;
+}
+
 /**
  * Remembers assertion ids until they expire, so an assertion is good for one request only, and
  * stays so across a restart: a SQLite file under the data dir (mode 0600, fsynced before the
  * request goes on), pruned of expired ids as new ones arrive. Refusing far-future `exp` keeps
  * what it holds bounded by the assertion lifetime.
  */
-export class AssertionReplayStore {
+export class AssertionReplayStore implements AssertionReplay {
   private readonly db: Database.Database;
   private readonly prune: Database.Statement<[number]>;
   private readonly insert: Database.Statement<[string, string, number]>;
@@ -32,8 +39,7 @@ export class AssertionReplayStore {
     this.insert = this.db.prepare('INSERT OR IGNORE INTO used_assertions (issuer, jti, expires_at) VALUES (?, ?, ?)');
   }
 
-  /** False when this id was already used. */
-  claim(issuer: string, jti: string, expiresAtSec: number): boolean {
+  async claim(issuer: string, jti: string, expiresAtSec: number): Promise<boolean> {
     this.prune.run(Math.floor(this.now() / 1000));
     return this.insert.run(issuer, jti, expiresAtSec).changes === 1;
   }

@@ -6,16 +6,18 @@ import type { AuditSink } from '../audit/types.js';
 import type { CaptureService } from '../capture/types.js';
 import type { Config } from '../config/index.js';
 import { connectorRouter } from '../telephony/twilio/connector.js';
+import type { DatabasePool } from '../db/pool.js';
 import { ConnectorStore } from '../telephony/twilio/connector-store.js';
+import { PostgresConnectorStore } from '../telephony/twilio/postgres-connector-store.js';
 import { TwilioPayDriver } from '../telephony/twilio/payments-driver.js';
 import { createPaymentsRestClient, type PaymentsClient } from '../telephony/twilio/payments-rest.js';
 import { PAYMENTS_STATUS_PATH, paymentsStatusRouter } from '../telephony/twilio/payments-routes.js';
 import { twilioSignature } from '../telephony/twilio/signature.js';
 import type { Vault } from '../vault/types.js';
 import { detokenizeRouter } from './detokenize.js';
-import { processorPaths } from './enrollment.js';
+import { openProcessorRegistry, processorPaths } from './enrollment.js';
 import { createHandoffTokenizer, type HandoffTokenizer } from './handoff.js';
-import { ProcessorRegistry } from './registry.js';
+import { PostgresAssertionReplayStore } from './postgres-replay-store.js';
 import { AssertionReplayStore } from './replay-store.js';
 import type { ServiceSigner } from './types.js';
 
@@ -29,6 +31,8 @@ export interface PaymentsWiringDeps {
   signer: ServiceSigner;
   /** Defaults to Twilio's REST API at `config.twilio.apiBaseUrl`. */
   paymentsClient?: PaymentsClient;
+  /** Cluster mode's PostgreSQL: connector answers, the processor registry and used assertions live there, not in the data dir. */
+  database?: DatabasePool;
 }
 
 /** Everything the processor hand-off and Twilio Pay mode contribute, for the composition root to place. */
@@ -65,14 +69,15 @@ export function createPaymentsWiring(deps: PaymentsWiringDeps): PaymentsWiring {
     maxAttempts: config.capture.maxAttempts,
     logger: logger.child({ module: 'twilio-pay' }),
   });
-  const store = new ConnectorStore(join(config.dataDir, 'connector.db'));
   const paths = processorPaths(config.dataDir);
-  const replay = new AssertionReplayStore(paths.usedAssertions);
+  const { database } = deps;
+  const store = database ? new PostgresConnectorStore(database) : new ConnectorStore(join(config.dataDir, 'connector.db'));
+  const replay = database ? new PostgresAssertionReplayStore(database) : new AssertionReplayStore(paths.usedAssertions);
   const router = Router();
   router.use(
     detokenizeRouter({
       vault,
-      registry: new ProcessorRegistry(paths.registry),
+      registry: openProcessorRegistry(config.dataDir, database),
       audit,
       logger: logger.child({ module: 'detokenize' }),
       metrics: deps.metrics,

@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import type { MediaService, StreamCredentials } from '../media/index.js';
-import type { HandledCallStore } from './handled-calls.js';
+import type { HandledCalls } from './handled-calls.js';
 import type { ProviderContext, TelephonyProvider } from './provider.js';
 
 /** An inbound call as the provider's webhook reported it (already signature-checked and validated). */
@@ -25,7 +25,7 @@ export type StreamAnswer = { ok: true; leg: 'caller' | 'agent'; parameters: Reco
 /** The provider-neutral in-line call: every provider's webhooks drive one of these. */
 export interface CallFlow {
   /** A new inbound call: answered once ever per platform call id; registers the call, issues the caller leg's credential and places the agent's call. */
-  inbound(call: InboundCall, req: Request): StreamAnswer;
+  inbound(call: InboundCall, req: Request): Promise<StreamAnswer>;
   /** The agent's call answered: admitted only when it is the call Toneguard placed for `callerCallId` (from our own webhook URL). */
   agentAnswered(agentProviderCallId: string, callerCallId: string | undefined, req: Request): Promise<StreamAnswer>;
   /** The platform reports that a call (either leg) or its stream ended: both legs end. */
@@ -36,7 +36,7 @@ export interface CallFlowDeps {
   media: MediaService;
   /** Issues each leg's single-use stream credential. */
   credentials: StreamCredentials;
-  handled: HandledCallStore;
+  handled: HandledCalls;
 }
 
 /**
@@ -90,9 +90,9 @@ export function createCallFlow(ctx: ProviderContext, provider: Pick<TelephonyPro
   };
 
   return {
-    inbound(call, req) {
+    async inbound(call, req) {
       const callId = call.providerCallId;
-      if (!handled.claim(call.providerCallId)) return refuse(req, call.providerCallId, 'already_handled');
+      if (!(await handled.claim(call.providerCallId))) return refuse(req, call.providerCallId, 'already_handled');
       ctx.calls.upsert({ callSid: callId, provider: provider.name, providerCallId: call.providerCallId, from: call.from, state: 'ringing', startedAt: new Date().toISOString() });
       ctx.verification.noteInboundCall(callId, call.stirVerstat);
       const credential = credentials.issue({ leg: 'caller', legCallId: call.providerCallId });
@@ -103,7 +103,7 @@ export function createCallFlow(ctx: ProviderContext, provider: Pick<TelephonyPro
     async agentAnswered(agentProviderCallId, callerCallId, req) {
       const placed = callerCallId === undefined ? undefined : await placedAgentCall(callerCallId);
       if (placed !== agentProviderCallId) return refuse(req, agentProviderCallId, 'agent_call_not_placed');
-      if (!handled.claim(agentProviderCallId)) return refuse(req, agentProviderCallId, 'already_handled');
+      if (!(await handled.claim(agentProviderCallId))) return refuse(req, agentProviderCallId, 'already_handled');
       const agent = provider.agentId;
       const credential = credentials.issue({ leg: 'agent', legCallId: agentProviderCallId, agentId: agent });
       return { ok: true, leg: 'agent', parameters: { leg: 'agent', agent, credential } };

@@ -11,13 +11,20 @@ export function handledCallsPath(dataDir: string, provider: string): string {
   return join(dataDir, `${provider}-calls.db`);
 }
 
+/** The platform call ids whose voice webhook Toneguard has already answered: each is answered once, ever. */
+export interface HandledCalls {
+  /** Records the call id; false when it was already handled (a retry or a replay). */
+  claim(callId: string): Promise<boolean>;
+  close(): void;
+}
+
 /**
  * The platform call ids whose voice webhook Toneguard has already answered, kept on disk. A
  * Twilio signature has no timestamp, so a captured signed webhook stays valid forever (and other
  * platforms' timestamps only narrow the window): remembering each call id across restarts (for
  * `retainDays`) is what makes a replay harmless.
  */
-export class HandledCallStore {
+export class HandledCallStore implements HandledCalls {
   private readonly db: Database.Database;
   private readonly claimStmt: Database.Statement<[string, number]>;
   private readonly pruneStmt: Database.Statement<[number]>;
@@ -40,8 +47,7 @@ export class HandledCallStore {
     this.prune();
   }
 
-  /** Records the call id; false when it was already handled (a retry or a replay). */
-  claim(callId: string): boolean {
+  async claim(callId: string): Promise<boolean> {
     if (this.now() - this.prunedAt > PRUNE_EVERY_MS) this.prune();
     return this.claimStmt.run(callId, this.now()).changes === 1;
   }

@@ -3,8 +3,10 @@ import type { UpgradeHandler } from '../http/upgrade.js';
 import { createMediaService, StreamCredentials, type MediaService } from '../media/index.js';
 import type { KeyringPort } from '../vault/types.js';
 import type { CaptureService } from '../capture/types.js';
+import type { DatabasePool } from '../db/pool.js';
 import { createCallFlow } from './call-flow.js';
-import { HandledCallStore, handledCallsPath } from './handled-calls.js';
+import { HandledCallStore, handledCallsPath, type HandledCalls } from './handled-calls.js';
+import { PostgresHandledCallStore } from './postgres-handled-calls.js';
 import { mediaEndpoint } from './media-endpoint.js';
 import { mediaPath, type ProviderContext, type TelephonyProvider } from './provider.js';
 import { enabledProviders } from './providers.js';
@@ -19,7 +21,14 @@ export interface Telephony {
   providers: readonly TelephonyProvider[];
 }
 
-export type TelephonyContext = ProviderContext & { captures: CaptureService; keyring: KeyringPort };
+export type TelephonyContext = ProviderContext & { captures: CaptureService; keyring: KeyringPort; database?: DatabasePool };
+
+/** Where a provider's answered call ids are kept: the cluster's PostgreSQL when there is one, else a file of the data dir. */
+function handledCalls(ctx: TelephonyContext, provider: TelephonyProvider): HandledCalls {
+  return ctx.database
+    ? new PostgresHandledCallStore(ctx.database, provider.name, provider.handledCallRetentionDays)
+    : new HandledCallStore(handledCallsPath(ctx.config.dataDir, provider.name), provider.handledCallRetentionDays);
+}
 
 /**
  * The in-line call path for every enabled provider: one media service and one credential issuer
@@ -34,7 +43,7 @@ export function createTelephony(ctx: TelephonyContext, providers: readonly Telep
   const upgrades = new Map<string, UpgradeHandler>();
   const closers: (() => void)[] = [];
   for (const provider of providers) {
-    const handled = new HandledCallStore(handledCallsPath(ctx.config.dataDir, provider.name), provider.handledCallRetentionDays);
+    const handled = handledCalls(ctx, provider);
     const flow = createCallFlow(ctx, provider, { media, credentials, handled });
     const endpoint = mediaEndpoint(ctx, media, provider);
     router.use(provider.router(flow));

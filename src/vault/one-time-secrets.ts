@@ -2,6 +2,20 @@ import { randomBytes } from 'node:crypto';
 import { open, seal } from './aead.js';
 import { KEY_BYTES } from './keyring.js';
 
+/**
+ * Where the vault holds secrets that must never touch a disk (the CVV, PCI 3.3.1) between
+ * tokenize and the one detokenize that may return them: readable once, gone at their TTL.
+ */
+export interface OneTimeSecretStore {
+  /** Seals a copy of `bytes` under `id`, replacing any earlier one; the bytes are sealed before the first await, so the caller may zero them once this resolves. */
+  put(id: string, bytes: Uint8Array, ttlMs: number): Promise<void>;
+  /** The secret, once; undefined if there is none or it has expired. */
+  take(id: string): Promise<string | undefined>;
+  destroy(id: string): Promise<void>;
+  /** This process lets go of the store (the memory store destroys what it holds). */
+  close(): Promise<void>;
+}
+
 interface Held {
   sealed: Buffer;
   expiresAt: number;
@@ -9,56 +23,48 @@ interface Held {
 }
 
 /**
- * Secrets that must never touch a disk (the CVV, PCI 3.3.1): kept in memory only, sealed
- * under a process-lifetime key separate from every PAN key (PCI 3.3.2), readable once,
- * destroyed at their TTL. Destroying zeroes the sealed bytes.
+ * One process's secrets (single node): kept in memory only, sealed under a process-lifetime key
+ * separate from every PAN key (PCI 3.3.2), destroyed at their TTL. Destroying zeroes the sealed bytes.
  */
-export class OneTimeSecrets {
+export class OneTimeSecrets implements OneTimeSecretStore {
   private readonly key = randomBytes(KEY_BYTES);
   private readonly held = new Map<string, Held>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  /** Seals a copy of `bytes` under `id`, replacing any earlier one. The caller still owns `bytes`. */
-  put(id: string, bytes: Uint8Array, ttlMs: number): void {
-    this.destroy(id);
-    const timer = setTimeout(() => this.destroy(id), ttlMs);
+  async put(id: string, bytes: Uint8Array, ttlMs: number): Promise<void> {
+    this.forget(id);
+    const timer = setTimeout(() => this.forget(id), ttlMs);
     timer.unref();
     this.held.set(id, { sealed: seal(this.key, bytes, id), expiresAt: this.now() + ttlMs, timer });
   }
 
-  /** The secret, once; undefined if there is none or it has expired. */
-  take(id: string): string | undefined {
+  async take(id: string): Promise<string | undefined> {
     const held = this.held.get(id);
     if (!held) return undefined;
     const live = held.expiresAt > this.now();
     const plain = live ? open(this.key, held.sealed, id) : undefined;
-    this.destroy(id);
+    this.forget(id);
     if (!plain) return undefined;
     const value = plain.toString('ascii');
     plain.fill(0);
     return value;
   }
 
-  has(id: string): boolean {
-    const held = this.held.get(id);
-    return held !== undefined && held.expiresAt > this.now();
+  async destroy(id: string): Promise<void> {
+    this.forget(id);
   }
 
-  destroy(id: string): void {
+  async close(): Promise<void> {
+    for (const id of [...this.held.keys()]) this.forget(id);
+    this.key.fill(0);
+  }
+
+  private forget(id: string): void {
     const held = this.held.get(id);
     if (!held) return;
     clearTimeout(held.timer);
     held.sealed.fill(0);
     this.held.delete(id);
-  }
-
-  get size(): number {
-    return this.held.size;
-  }
-
-  clear(): void {
-    for (const id of [...this.held.keys()]) this.destroy(id);
-    this.key.fill(0);
   }
 }

@@ -6,10 +6,10 @@ import { open, seal } from './aead.js';
 import { canonicalReaders, mayRead, recordAad, RecordNotBoundError, unknownToken, type Readers } from './binding.js';
 import type { Keyring } from './keyring.js';
 import { recordExpiry } from './lifetime.js';
-import { OneTimeSecrets } from './one-time-secrets.js';
+import { OneTimeSecrets, type OneTimeSecretStore } from './one-time-secrets.js';
 import { checkFields, decodeFields, encodeFields, kindOf } from './payload.js';
 import { recordKeyAad, subjectKeyAad } from './rewrap.js';
-import type { StoredRecord, TokenStore } from './store.js';
+import { tokenConflict, type StoredRecord, type TokenStore } from './store.js';
 import { cardAlias, newToken, TOKEN_PATTERN } from './tokens.js';
 import type { DetokenizedRecord, DetokenizeOptions, RecordBinding, RecordKind, TokenInfo, TokenizeValuesRequest, Vault } from './types.js';
 
@@ -18,6 +18,8 @@ export interface VaultDeps {
   keyring: Keyring;
   store: TokenStore;
   audit: AuditSink;
+  /** Where CVVs wait for their one detokenize: this process's memory unless given (cluster mode: Redis). */
+  secrets?: OneTimeSecretStore;
   /** Milliseconds since the epoch; injected by tests. */
   clock?: () => number;
 }
@@ -66,7 +68,7 @@ function fingerprintOf(keyring: Keyring, kind: RecordKind, subjectId: string | n
 
 /**
  * The token vault: envelope-encrypted records (a random data key per record, wrapped by the
- * current KEK, both bound to the token), CVVs in memory only, an audit event for every access.
+ * current KEK, both bound to the token), CVVs never on a disk (one-time secrets), an audit event for every access.
  * A tokenize returns only once its audit record is durable; every other access queues its record
  * in order before returning and the trail's next group commit makes it durable (waiting for that
  * fdatasync would put it into every detokenize's latency).
@@ -78,7 +80,7 @@ export function createVault(deps: VaultDeps): ManagedVault {
   if (settings.convergent && !keyring.hasFingerprintKey) {
     throw new ToneguardError('config_missing_secret', 'vault.convergent needs vault.fingerprintKey (TONEGUARD_FINGERPRINT_KEY)', 500);
   }
-  const secrets = new OneTimeSecrets(now);
+  const secrets = deps.secrets ?? new OneTimeSecrets(now);
 
   const emit = (event: Omit<AuditEvent, 'outcome'> & { outcome?: AuditEvent['outcome'] }) => audit.record({ outcome: 'success', ...event });
   const failure = (action: string, actor: Actor, err: unknown, resource?: AuditEvent['resource']) =>
@@ -143,7 +145,6 @@ export function createVault(deps: VaultDeps): ManagedVault {
     const expiresAt = recordExpiry(at, facts.expiry, settings.tokenTtlMs);
     if (expiresAt <= at) throw new ToneguardError('card_expired', 'The card has expired', 422);
     const fingerprint = settings.convergent ? fingerprintOf(keyring, kind, subjectId, kept) : null;
-    const existing = fingerprint ? await store.findByFingerprint(fingerprint, at) : undefined;
     const plain = encodeFields(kept);
     try {
       const base = {
@@ -156,14 +157,14 @@ export function createVault(deps: VaultDeps): ManagedVault {
         createdAt: at,
         expiresAt,
       };
-      let stored: StoredRecord | undefined;
-      if (existing) {
-        // The same card captured for another processor: each capture's processors may read it.
+      /** The same card captured for another processor: each capture's processors may read it. Undefined when the record went meanwhile. */
+      const converge = async (existing: StoredRecord): Promise<StoredRecord | undefined> => {
         const union = canonicalReaders([...(existing.readers ?? []), ...readers]);
-        stored = { ...existing, ...base, createdAt: existing.createdAt, readers: union, ...(await sealFields(existing.token, union, plain, subjectId)) };
-        if (!(await store.replace(stored))) stored = undefined;
-      }
-      for (let attempt = 1; !stored; attempt++) {
+        const next = { ...existing, ...base, createdAt: existing.createdAt, readers: union, ...(await sealFields(existing.token, union, plain, subjectId)) };
+        return (await store.replace(next)) ? next : undefined;
+      };
+      /** A new record under a fresh token; undefined when the token, alias or fingerprint was taken meanwhile. */
+      const insert = async (): Promise<StoredRecord | undefined> => {
         const token = newToken();
         const pan = kept.get('card_number');
         const alias = settings.tokenFormat === 'format-preserving' && pan ? cardAlias(pan) : null;
@@ -171,12 +172,20 @@ export function createVault(deps: VaultDeps): ManagedVault {
         const candidate: StoredRecord = { token, alias, ...base, readers: bound, ...(await sealFields(token, bound, plain, subjectId)) };
         try {
           await store.insert(candidate);
-          stored = candidate;
+          return candidate;
         } catch (err) {
-          if (!(isToneguardError(err) && err.code === 'token_conflict' && attempt < INSERT_ATTEMPTS)) throw err;
+          if (isToneguardError(err) && err.code === 'token_conflict') return undefined;
+          throw err;
         }
+      };
+      let stored: StoredRecord | undefined;
+      // A conflict on the fingerprint means another node stored the same card just now: the next round converges on its record.
+      for (let attempt = 1; !stored; attempt++) {
+        if (attempt > INSERT_ATTEMPTS) throw tokenConflict();
+        const existing = fingerprint ? await store.findByFingerprint(fingerprint, at) : undefined;
+        stored = existing ? await converge(existing) : await insert();
       }
-      if (cvv) secrets.put(stored.token, cvv, settings.cvvTtlMs);
+      if (cvv) await secrets.put(stored.token, cvv, settings.cvvTtlMs);
       return stored;
     } finally {
       plain.fill(0);
@@ -228,7 +237,7 @@ export function createVault(deps: VaultDeps): ManagedVault {
       if (await store.delete(stored.token)) {
         emit({ action: 'vault.disposed', actor: SYSTEM_ACTOR, resource: { type: 'token', id: stored.token }, details: { reason: 'expired', count: 1 } });
       }
-      secrets.destroy(stored.token);
+      await secrets.destroy(stored.token);
       throw new ToneguardError('token_expired', 'The token has expired and its data is gone', 410);
     }
     return stored;
@@ -263,7 +272,7 @@ export function createVault(deps: VaultDeps): ManagedVault {
       try {
         stored = await readable(tokenOrAlias, options.processor);
         const fields = await openFields(stored);
-        const cvv = includeCvv ? secrets.take(stored.token) : undefined;
+        const cvv = includeCvv ? await secrets.take(stored.token) : undefined;
         emit({
           action: 'vault.detokenize',
           actor: options.actor,
@@ -285,7 +294,7 @@ export function createVault(deps: VaultDeps): ManagedVault {
     async delete(tokenOrAlias: string, actor: Actor): Promise<boolean> {
       const stored = await store.get(tokenOrAlias);
       const deleted = stored ? await store.delete(stored.token) : false;
-      if (stored) secrets.destroy(stored.token);
+      if (stored) await secrets.destroy(stored.token);
       emit({ action: 'vault.delete', actor, outcome: deleted ? 'success' : 'failure', resource: { type: 'token', id: stored?.token ?? auditableRef(tokenOrAlias) } });
       return deleted;
     },
@@ -304,7 +313,7 @@ export function createVault(deps: VaultDeps): ManagedVault {
     purgeExpired,
 
     async close(): Promise<void> {
-      secrets.clear();
+      await secrets.close();
       await store.close();
     },
   };

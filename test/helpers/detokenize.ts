@@ -12,7 +12,7 @@ export interface Puller {
 /** A `vault`-type processor enrolled in `dataDir` (before the service starts, or while it runs). */
 export async function enrollPuller(dataDir: string, name = 'puller', keys?: ProcessorKeyPairs): Promise<Puller> {
   const pair = keys ?? (await processorKeyPairs(name));
-  enrollProcessor(dataDir, name, pair.jwks);
+  await enrollProcessor(dataDir, name, pair.jwks);
   return { name, keys: pair };
 }
 

@@ -8,6 +8,7 @@ import { EVENTS_SUBPROTOCOL } from '../../src/agent/index.js';
 import { openOperatorAudit } from '../../src/audit/operator.js';
 import { applyIncidentAction, type IncidentAction } from '../../src/incident/actions.js';
 import { incidentPath } from '../../src/incident/state.js';
+import { FileIncidentStore } from '../../src/incident/store.js';
 import { runCli } from '../helpers/cli.js';
 import { detokenizeVia, enrollPuller, type Puller } from '../helpers/detokenize.js';
 import { readAuditRecords, startTestServer, type TestServer } from '../helpers/server.js';
@@ -25,10 +26,10 @@ let token: string;
 const start = (dir?: string) => startTestServer({ ...(dir ? { dataDir: dir } : {}), incident: { pollMs: 200 }, auth: { clockToleranceSec: 0 } });
 const cli = (...args: string[]) => runCli(['incident', ...args], { env: { TONEGUARD_DATA_DIR: dataDir } });
 /** What the CLI command runs, in-process (the CLI itself is spawned once, for the freeze: each spawn costs seconds). */
-function operator(action: IncidentAction): void {
+async function operator(action: IncidentAction): Promise<void> {
   const audit = openOperatorAudit(service.context.config);
-  applyIncidentAction(incidentPath(dataDir), action, { type: 'operator', id: 'oscar' }, audit);
-  audit.close();
+  await applyIncidentAction(new FileIncidentStore(incidentPath(dataDir)), action, { type: 'operator', id: 'oscar' }, audit);
+  await audit.close();
 }
 const detokenize = () => detokenizeVia(service.url, PUBLIC_URL, puller, token);
 const actions = () => readAuditRecords(dataDir).map((r) => r.action);
@@ -93,7 +94,7 @@ describe('the incident switch (slow, real service)', () => {
     service = await start(dataDir);
     bindCall();
     expect((await detokenize()).status).toBe(503);
-    operator('thaw');
+    await operator('thaw');
     await expect.poll(async () => (await detokenize()).status, { timeout: 5000 }).toBe(200);
     expect((await startCapture(await agentBearer())).status).toBe(201);
     service.context.captures.activeForCall(CALL)?.cancel('test_done', { type: 'agent', id: 'alice' });
@@ -104,7 +105,7 @@ describe('the incident switch (slow, real service)', () => {
     const socket = new WebSocket(service.url.replace(/^http/, 'ws') + '/v1/events', [EVENTS_SUBPROTOCOL, `bearer.${before.slice(7)}`]);
     const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
     await new Promise<void>((resolve) => socket.on('message', () => resolve()));
-    operator('revoke-sessions');
+    await operator('revoke-sessions');
     expect(await Promise.race([closed, sleep(5000).then(() => 'still open')])).toBe(4401);
     expect((await fetch(`${service.url}/v1/me`, { headers: { authorization: before } })).status).toBe(401);
     // `iat` has whole seconds: a token from the next second on is past the cut-off.
@@ -140,7 +141,7 @@ describe('a freeze during a live call (slow, real service)', () => {
     try {
       const call = await bed.dial();
       await waitFor(() => bed.server.context.calls.get(call.callSid)?.state === 'bridged');
-      bed.server.context.incident.apply('freeze', { type: 'agent', id: 'ada' });
+      await bed.server.context.incident.apply('freeze', { type: 'agent', id: 'ada' });
       expect(() => bed.server.context.captures.start({ callSid: call.callSid, fields: [{ name: 'card_number' }], actor: TEST_AGENT })).toThrow(
         expect.objectContaining({ code: 'incident_frozen' }),
       );

@@ -19,7 +19,7 @@ import { CLIENT_ASSERTION_TYPE } from '../../src/processors/client-auth.js';
 import { AssertionReplayStore } from '../../src/processors/replay-store.js';
 import { DETOKENIZE_PATH, detokenizeRouter } from '../../src/processors/detokenize.js';
 import { processorClientTls, enrollProcessor, processorPaths, type Enrollment } from '../../src/processors/enrollment.js';
-import { ProcessorRegistry } from '../../src/processors/registry.js';
+import { FileProcessorRegistry, type ProcessorRegistry } from '../../src/processors/registry.js';
 import { processorKeyPairs, type ProcessorKeyPairs } from './keys.js';
 import { assertNoCardData } from './no-card-data.js';
 import { testVault } from './vault.js';
@@ -84,8 +84,8 @@ async function decrypt(body: string): Promise<Record<string, unknown>> {
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'toneguard-detok-'));
   acme = await processorKeyPairs('acme');
-  acmeEnrollment = enrollProcessor(dataDir, 'acme', acme.jwks);
-  registry = new ProcessorRegistry(processorPaths(dataDir).registry);
+  acmeEnrollment = await enrollProcessor(dataDir, 'acme', acme.jwks);
+  registry = new FileProcessorRegistry(processorPaths(dataDir).registry);
   vault = testVault();
   audit = new MemoryAuditSink();
 });
@@ -156,13 +156,13 @@ describe('POST /v1/detokenize with a private_key_jwt client assertion', () => {
   it('refuses a revoked processor', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'toneguard-detok-'));
     const other = await processorKeyPairs('beta');
-    enrollProcessor(dir, 'beta', other.jwks);
-    const betaRegistry = new ProcessorRegistry(processorPaths(dir).registry);
+    await enrollProcessor(dir, 'beta', other.jwks);
+    const betaRegistry = new FileProcessorRegistry(processorPaths(dir).registry);
     const http = express().use(detokenizeRouter(routerDeps(betaRegistry, 10))).use(errorHandler(logger));
     const token = await cardToken(['beta']);
     const make = () => assertion({ issuer: 'beta', key: other.sigPrivate, kid: other.sigKid });
     expect((await request(http).post(DETOKENIZE_PATH).send({ token, client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: await make() })).status).toBe(200);
-    expect(new ProcessorRegistry(processorPaths(dir).registry).revoke('beta')).toBe(true);
+    expect(await new FileProcessorRegistry(processorPaths(dir).registry).revoke('beta')).toBe(true);
     const res = await request(http).post(DETOKENIZE_PATH).send({ token, client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: await make() });
     expect(res.status).toBe(401);
     expect(res.body.error.code).toBe('invalid_client');
@@ -229,11 +229,11 @@ describe('POST /v1/detokenize over mTLS', () => {
     expect(await decrypt(ok.text)).toMatchObject({ token, last4: '4444' });
     expect(audit.events.at(-1)).toMatchObject({ outcome: 'success', details: { method: 'mtls' } });
 
-    new ProcessorRegistry(processorPaths(dataDir).registry).revoke('acme');
+    await new FileProcessorRegistry(processorPaths(dataDir).registry).revoke('acme');
     const refused = await call(client, { token });
     expect(refused.status).toBe(401);
     expect(JSON.parse(refused.text).error.code).toBe('client_certificate_refused');
-    enrollProcessor(dataDir, 'acme', acme.jwks);
+    await enrollProcessor(dataDir, 'acme', acme.jwks);
   });
 
   it('refuses a certificate from another CA, and asks for client authentication without one', async () => {

@@ -72,7 +72,7 @@ describe('the running service hands card data to processors', () => {
 
   it('lets an enrolled processor pull the record through /v1/detokenize, without the CVV the push consumed', async () => {
     const puller = await processorKeyPairs('puller');
-    enrollProcessor(service.dataDir, 'puller', puller.jwks);
+    await enrollProcessor(service.dataDir, 'puller', puller.jwks);
     const assertion = await new SignJWT({})
       .setProtectedHeader({ alg: 'ES256', kid: puller.sigKid })
       .setIssuer('puller')

@@ -50,7 +50,7 @@ async function startService(dataDir?: string): Promise<TestServer> {
     connector: CONNECTOR,
     http: { bodyLimitBytes: 2_000_000 },
   });
-  if (!dataDir) for (const [name, keys] of [['alpha', alpha], ['beta', beta]] as const) enrollProcessor(server.dataDir, name, keys.jwks);
+  if (!dataDir) for (const [name, keys] of [['alpha', alpha], ['beta', beta]] as const) await enrollProcessor(server.dataDir, name, keys.jwks);
   return server;
 }
 

@@ -10,11 +10,25 @@ export interface ConnectorAnswer {
   error_message: string | null;
 }
 
+export interface StoredAnswer {
+  method: string;
+  answer: ConnectorAnswer;
+}
+
 /**
  * Idempotency records for the Generic Pay Connector: Twilio retries with the same
- * `transaction_id`, and must get the original answer back, across restarts.
+ * `transaction_id`, and must get the original answer back, across restarts (and, in cluster
+ * mode, from whichever node the retry reaches).
  */
-export class ConnectorStore {
+export interface ConnectorAnswers {
+  get(transactionId: string): Promise<StoredAnswer | undefined>;
+  /** Records `answer` unless the transaction already has one; resolves to the answer that stands (the first). */
+  put(transactionId: string, method: string, answer: ConnectorAnswer): Promise<ConnectorAnswer>;
+  close(): void;
+}
+
+/** The single-node store: a SQLite file in the data dir. */
+export class ConnectorStore implements ConnectorAnswers {
   private readonly db: Database.Database;
   private readonly getStmt: Database.Statement<[string], { method: string; answer: string }>;
   private readonly putStmt: Database.Statement<[string, string, string, string]>;
@@ -34,13 +48,14 @@ export class ConnectorStore {
     this.putStmt = this.db.prepare('INSERT OR IGNORE INTO connector_transactions (transaction_id, method, answer, created_at) VALUES (?, ?, ?, ?)');
   }
 
-  get(transactionId: string): { method: string; answer: ConnectorAnswer } | undefined {
+  async get(transactionId: string): Promise<StoredAnswer | undefined> {
     const row = this.getStmt.get(transactionId);
     return row ? { method: row.method, answer: JSON.parse(row.answer) as ConnectorAnswer } : undefined;
   }
 
-  put(transactionId: string, method: string, answer: ConnectorAnswer): void {
-    this.putStmt.run(transactionId, method, JSON.stringify(answer), new Date().toISOString());
+  async put(transactionId: string, method: string, answer: ConnectorAnswer): Promise<ConnectorAnswer> {
+    if (this.putStmt.run(transactionId, method, JSON.stringify(answer), new Date().toISOString()).changes === 1) return answer;
+    return (await this.get(transactionId))!.answer;
   }
 
   close(): void {

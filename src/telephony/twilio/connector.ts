@@ -11,7 +11,7 @@ import type { CardBrand } from '../../config/index.js';
 import { isToneguardError } from '../../errors.js';
 import { createLoginGuard } from '../../http/login-guard.js';
 import type { TokenizeValuesRequest } from '../../vault/types.js';
-import type { ConnectorAnswer, ConnectorStore } from './connector-store.js';
+import type { ConnectorAnswer, ConnectorAnswers } from './connector-store.js';
 import { publicUrlFor } from './signature.js';
 import { TRANSACTION_ID_RULE, transactionIdSchema } from './transaction-id.js';
 
@@ -21,7 +21,7 @@ const CONNECTOR_ACTOR_ID = 'twilio-generic-pay-connector';
 export interface ConnectorDeps {
   /** Tokenizes (and hands off to a push processor, when one is configured). */
   tokenizer: { tokenizeValues(request: TokenizeValuesRequest): Promise<CaptureResult> };
-  store: ConnectorStore;
+  store: ConnectorAnswers;
   username: string;
   password: string;
   allowedBrands: readonly CardBrand[];
@@ -100,7 +100,7 @@ export function connectorRouter(deps: ConnectorDeps): Router {
       const parsed = parseBody(raw);
       if (!parsed.success) return refuse(res, 400, parsed.code, parsed.message);
       const request = parsed.data;
-      const stored = deps.store.get(request.transaction_id);
+      const stored = await deps.store.get(request.transaction_id);
       if (stored) return void res.status(200).json(stored.answer);
       let pending = inFlight.get(request.transaction_id);
       if (!pending) {
@@ -124,15 +124,15 @@ async function handle(deps: ConnectorDeps, request: ConnectorRequest): Promise<C
   const checked = checkValues(request, deps.allowedBrands, (deps.now ?? Date.now)());
   if (!checked.ok) {
     const answer = { [idKey]: null, error_code: checked.code, error_message: checked.message };
-    deps.store.put(request.transaction_id, request.method, answer);
+    const standing = await deps.store.put(request.transaction_id, request.method, answer);
     deps.audit.record({ action: 'connector.tokenize', actor, outcome: 'failure', details: { transactionId: request.transaction_id, code: checked.code } });
     log.info({ code: checked.code }, 'connector request refused');
-    return answer;
+    return standing;
   }
   try {
     const result = await deps.tokenizer.tokenizeValues({ kind: checked.kind, values: checked.values, actor, reference: request.transaction_id });
-    const answer = { [idKey]: result.token, error_code: null, error_message: null };
-    deps.store.put(request.transaction_id, request.method, answer);
+    // Another node may have answered the same transaction meanwhile: the first answer stored is the one every retry gets.
+    const answer = await deps.store.put(request.transaction_id, request.method, { [idKey]: result.token, error_code: null, error_message: null });
     deps.audit.record({
       action: 'connector.tokenize',
       actor,

@@ -73,11 +73,11 @@ export function twilioFormatVoiceRouter(ctx: SignatureContext & { config: Pick<C
   const answer = (res: Response, answered: StreamAnswer) =>
     res.type('text/xml').send(answered.ok ? dialect.streamDocument(answered.parameters, statusCallback) : hangupTwiml());
 
-  router.post(paths.inbound, form, dialect.signature(paths.inbound), (req, res) => {
+  router.post(paths.inbound, form, dialect.signature(paths.inbound), async (req, res) => {
     const parsed = inboundForm.safeParse(req.body);
     if (!parsed.success) return badRequest(res, req);
     const { CallSid, From, To, StirVerstat } = parsed.data;
-    answer(res, flow.inbound({ providerCallId: CallSid, from: From, to: To, stirVerstat: StirVerstat }, req));
+    answer(res, await flow.inbound({ providerCallId: CallSid, from: From, to: To, stirVerstat: StirVerstat }, req));
   });
 
   router.post(paths.agent, form, dialect.signature(paths.agent), async (req, res) => {
