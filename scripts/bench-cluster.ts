@@ -220,6 +220,8 @@ interface Phase {
   cpuByNode: Record<string, number>;
   callsPerCore: number;
   framesBackPerFrameSent: number;
+  /** Calls whose two legs streamed to different nodes (pinning should make it 0). */
+  splitCalls: number;
   /** Captures that completed (one per call). */
   captures: { complete: number; of: number };
   /** What the shared services did: per call (set-up, talk and hang-up together), per call-second of talk, per idle node-second (heartbeats). */
@@ -320,6 +322,7 @@ async function runPhase(label: string, nodes: number, clusterMode: boolean, redi
       cpuByNode: Object.fromEntries(cluster.nodes.map((n, i) => [n.id, round(cpuShare[i], 3)])),
       callsPerCore: Math.round(total / cpuShare.reduce((a, b) => a + b, 0)),
       framesBackPerFrameSent: round(received / Math.max(1, sent), 4),
+      splitCalls: calls.filter((call) => call.legs[0].node !== call.legs[1].node).length,
       captures: { complete: completed, of: total },
       redis: cost('redis'),
       postgres: cost('postgres'),

@@ -62,7 +62,7 @@ export function createClusterHealth(options: ClusterHealthOptions): HealthPort {
   };
 }
 
-/** PostgreSQL answers a trivial query. The pool is the node's own: a probe that cannot get a connection finds the database as the node's work does. */
+/** PostgreSQL answers a trivial query (on a pool kept for the probe, so that it measures the database, not the node's load). */
 export function postgresProbe(pool: { query(sql: string): Promise<unknown> }): ReachabilityProbe {
   return async () => {
     await pool.query('SELECT 1');
