@@ -8,7 +8,7 @@ import type { CallRecord, CallRegistry } from '../state/calls.js';
 import type { KeyringPort } from '../vault/types.js';
 import { bridgeRunsAt, CallBridge } from './bridge.js';
 import { MaskingObserver } from './masking-observer.js';
-import type { StreamCredentials } from './stream-credentials.js';
+import type { RedeemResult, StreamCredentials } from './stream-credentials.js';
 import { EncryptedRecordingWriter } from './recording-format.js';
 import { StereoRecorder } from './recorder.js';
 import { NARROWBAND_PCMU, type LegInput, type LegOutput, type LegRole, type MediaRejectReason, type SampleRate, type StreamFormat, type StreamStart } from './types.js';
@@ -31,8 +31,9 @@ export interface MediaService {
   /**
    * A stream has started. Its `credential` parameter must admit the `leg` (and `agent`) it claims
    * for the call id it reports; the caller leg then opens the call's bridge, the agent leg joins it.
+   * Asynchronous only when spent credentials are shared (cluster mode).
    */
-  attach(start: StreamStart, output: LegOutput): AttachResult;
+  attach(start: StreamStart, output: LegOutput): AttachResult | Promise<AttachResult>;
   /**
    * A leg of a call whose media path was authenticated out of band (the SIP relay, driven over
    * its allow-listed ng socket): no stream credential. The call must already be registered; the
@@ -126,9 +127,12 @@ export function createMediaService(deps: MediaServiceDeps): MediaService {
       const { leg, agent, credential } = start.parameters;
       if (leg !== 'caller' && leg !== 'agent') return { reason: 'credential_invalid' };
       const agentId = leg === 'agent' ? agent : undefined;
+      const admit = (redeemed: RedeemResult): AttachResult => {
+        if (!redeemed.ok) return { reason: redeemed.reason };
+        return leg === 'caller' ? attachCaller(callerCall(start.legCallId), start.format, output) : attachAgent(start, agentId, output);
+      };
       const redeemed = deps.credentials.redeem({ leg, legCallId: start.legCallId, agentId }, credential);
-      if (!redeemed.ok) return { reason: redeemed.reason };
-      return leg === 'caller' ? attachCaller(callerCall(start.legCallId), start.format, output) : attachAgent(start, agentId, output);
+      return redeemed instanceof Promise ? redeemed.then(admit) : admit(redeemed);
     },
     attachTrusted(callId, leg, output, format = NARROWBAND_PCMU) {
       if (leg === 'caller') return attachCaller(deps.calls.get(callId), format, output);

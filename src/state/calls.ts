@@ -20,6 +20,8 @@ export interface CallRecord extends CallView {
    * is still masked, but no capture may start on it (409 `call_unbound`).
    */
   unbound?: boolean;
+  /** Cluster mode: the id of the node the call's media is pinned to. */
+  node?: string;
 }
 
 export interface CallRegistry {

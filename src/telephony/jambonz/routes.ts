@@ -80,10 +80,10 @@ export function jambonzRouter(ctx: JambonzRouteContext, flow: CallFlow): Router 
         : jambonzHangupDocument(),
     );
 
-  router.post(JAMBONZ_PATHS.inbound, raw, signed(JAMBONZ_PATHS.inbound), parseJson, (req, res) => {
+  router.post(JAMBONZ_PATHS.inbound, raw, signed(JAMBONZ_PATHS.inbound), parseJson, async (req, res) => {
     const parsed = callHook.safeParse(req.body);
     if (!parsed.success) return badRequest(res, req);
-    answer(res, flow.inbound({ providerCallId: parsed.data.call_sid, from: parsed.data.from, to: parsed.data.to }, req));
+    answer(res, await flow.inbound({ providerCallId: parsed.data.call_sid, from: parsed.data.from, to: parsed.data.to }, req));
   });
 
   router.post(JAMBONZ_PATHS.agent, raw, signed(JAMBONZ_PATHS.agent), parseJson, async (req, res) => {

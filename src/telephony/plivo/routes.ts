@@ -71,10 +71,10 @@ export function plivoRouter(ctx: PlivoRouteContext, flow: CallFlow): Router {
   const answer = (res: Response, answeredCall: StreamAnswer, extra: Record<string, string> = {}) =>
     xml(res, answeredCall.ok && format ? plivoStreamXml({ streamUrl, format, parameters: { ...answeredCall.parameters, ...extra }, statusCallbackUrl }) : plivoHangupXml());
 
-  router.post(PLIVO_PATHS.inbound, form, json, signed(PLIVO_PATHS.inbound), (req, res) => {
+  router.post(PLIVO_PATHS.inbound, form, json, signed(PLIVO_PATHS.inbound), async (req, res) => {
     const parsed = inboundForm.safeParse(req.body);
     if (!parsed.success) return badRequest(res, req);
-    answer(res, flow.inbound({ providerCallId: parsed.data.CallUUID, from: parsed.data.From, to: parsed.data.To }, req));
+    answer(res, await flow.inbound({ providerCallId: parsed.data.CallUUID, from: parsed.data.From, to: parsed.data.To }, req));
   });
 
   router.post(PLIVO_PATHS.agent, form, json, signed(PLIVO_PATHS.agent), async (req, res) => {

@@ -85,10 +85,10 @@ export function telnyxVoiceRouter(ctx: TelnyxRouteContext, flow: CallFlow, deps:
     for (const [id, entry] of pending) if (entry.at < cutoff) pending.delete(id);
   };
 
-  const initiated = (event: TelnyxCallEvent, req: Request) => {
+  const initiated = async (event: TelnyxCallEvent, req: Request) => {
     // Our own dial of the agent reports `outgoing`: it is admitted when it answers.
     if (event.direction !== 'incoming') return;
-    const answered = flow.inbound({ providerCallId: event.callControlId, from: event.from, to: event.to }, req);
+    const answered = await flow.inbound({ providerCallId: event.callControlId, from: event.from, to: event.to }, req);
     // A replayed `call.initiated` gets nothing: the live call, if any, is untouched.
     if (!answered.ok) return;
     forgetStale();
@@ -115,7 +115,7 @@ export function telnyxVoiceRouter(ctx: TelnyxRouteContext, flow: CallFlow, deps:
       logger.warn({ path: req.path }, 'telnyx webhook with unusable fields');
       return res.status(400).json({ error: { code: 'invalid_request', message: 'Missing or invalid Telnyx fields' } });
     }
-    if (event.eventType === 'call.initiated') initiated(event, req);
+    if (event.eventType === 'call.initiated') await initiated(event, req);
     else if (event.eventType === 'call.answered') await answered(event, req);
     else if (ENDING_EVENTS.has(event.eventType)) endBoth(event.callControlId, event.eventType === 'call.hangup' ? 'hangup' : 'stream_stopped');
     res.status(200).json({ received: true });

@@ -84,10 +84,10 @@ export function vonageVoiceRouter(ctx: VonageRouteContext, flow: CallFlow, deps:
   const ncco = (res: Response, uuid: string, answered: StreamAnswer) =>
     res.json(answered.ok ? connectWebsocketNcco({ streamUrl, rate: settings.sampleRate, callUuid: uuid, parameters: answered.parameters, eventUrl }) : hangupNcco());
 
-  const answer: RequestHandler = (req, res) => {
+  const answer: RequestHandler = async (req, res) => {
     const call = parseVonageAnswer(payloadOf(req).fields);
     if (!call) return badRequest(res, req);
-    ncco(res, call.uuid, flow.inbound({ providerCallId: call.uuid, from: call.from, to: call.to }, req));
+    ncco(res, call.uuid, await flow.inbound({ providerCallId: call.uuid, from: call.from, to: call.to }, req));
   };
 
   const agent: RequestHandler = async (req, res) => {
