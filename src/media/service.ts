@@ -122,6 +122,14 @@ export function createMediaService(deps: MediaServiceDeps): MediaService {
     return call && (call.callSid === legCallId || call.providerCallId === legCallId) ? call : undefined;
   };
 
+  const resumeCapture = (legCallId: string) => {
+    const call = callerCall(legCallId);
+    if (!call || !deps.captures.resume) return;
+    deps.captures.resume(call.callSid).catch((err: unknown) => {
+      logger.error({ callId: call.callSid, errorType: err instanceof Error ? err.name : typeof err }, 'capture could not resume');
+    });
+  };
+
   return {
     attach(start, output) {
       const { leg, agent, credential } = start.parameters;
@@ -129,7 +137,11 @@ export function createMediaService(deps: MediaServiceDeps): MediaService {
       const agentId = leg === 'agent' ? agent : undefined;
       const admit = (redeemed: RedeemResult): AttachResult => {
         if (!redeemed.ok) return { reason: redeemed.reason };
-        return leg === 'caller' ? attachCaller(callerCall(start.legCallId), start.format, output) : attachAgent(start, agentId, output);
+        if (leg === 'agent') return attachAgent(start, agentId, output);
+        const attached = attachCaller(callerCall(start.legCallId), start.format, output);
+        // A leg reconnected here after its node was lost: the call's capture, if any, resumes from its checkpoint.
+        if (!('reason' in attached) && start.parameters.resume === '1') resumeCapture(start.legCallId);
+        return attached;
       };
       const redeemed = deps.credentials.redeem({ leg, legCallId: start.legCallId, agentId }, credential);
       return redeemed instanceof Promise ? redeemed.then(admit) : admit(redeemed);
