@@ -12,6 +12,7 @@ import type { KeyringPort, Vault } from './vault/types.js';
 import type { CallerSimulator } from './agent/simulated-calls.js';
 import type { IncidentControl } from './incident/switch.js';
 import type { VerificationService } from './verification/service.js';
+import type { TelephonyFailover } from './cluster/failover-wiring.js';
 
 /**
  * Everything the HTTP and WebSocket adapters need, built once by the composition root
@@ -42,4 +43,6 @@ export interface AppContext {
   incident: IncidentControl;
   /** Caller verification: attestation, the number on file, one-time codes. */
   verification: VerificationService;
+  /** Cluster mode: calls pinned to media nodes, shared stream credentials, reconnects after a node failure. */
+  failover?: TelephonyFailover;
 }

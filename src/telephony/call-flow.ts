@@ -1,4 +1,6 @@
 import type { Request } from 'express';
+import { isClusterMode } from '../config/cluster.js';
+import type { Config } from '../config/index.js';
 import { ToneguardError } from '../errors.js';
 import type { LegRole, MediaService, StreamCredentials } from '../media/index.js';
 import type { CallRecord } from '../state/calls.js';
@@ -60,6 +62,11 @@ export interface MediaPinning {
    * answers → hang up (the stream's end was the call's end); gone → an atomic move to a live node.
    */
   reconnect(callId: string, streamNode: string): Promise<ReconnectDecision>;
+}
+
+/** The base URL of this node's media sockets: its own URL in cluster mode, the service's public URL on a single node. */
+export function ownMediaUrl(config: Pick<Config, 'cluster' | 'publicUrl'>): string {
+  return isClusterMode(config) && config.cluster.nodeUrl ? config.cluster.nodeUrl : config.publicUrl;
 }
 
 /** Single-node mode: every stream goes to this service's public URL, and a dropped stream is the call's end. */
