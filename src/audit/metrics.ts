@@ -40,6 +40,7 @@ export class Metrics {
   readonly sipNgDropped = this.counter('toneguard_sip_ng_dropped_total', 'ng control datagrams dropped unanswered: sender not allowed, or no cookie', ['reason']);
   readonly sipCalls = this.gauge('toneguard_sip_calls', 'SIP calls the ng control plane holds');
   readonly sipCallsEnded = this.counter('toneguard_sip_calls_ended_total', 'SIP calls freed, by why (deleted, media_timeout, offer_timeout, no_ports, shutdown)', ['reason']);
+  readonly clusterRedisUp = this.gauge('toneguard_cluster_redis_up', 'Cluster mode: 1 while this node reaches Redis, 0 while it does not');
   readonly httpDuration = new Histogram({
     name: 'toneguard_http_request_duration_seconds',
     help: 'HTTP request duration',

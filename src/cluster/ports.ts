@@ -58,7 +58,8 @@ export interface CallPlacement {
   nodeOf(callId: string): Promise<string | undefined>;
   /**
    * Pins the call to `to` if it is pinned to `expected` (undefined: not pinned yet); returns the
-   * node it is pinned to afterwards, which is `to` only if this call won.
+   * node it is pinned to afterwards, which is `to` only if this call won. A call not pinned at all
+   * is pinned to `to` whatever `expected` says (a single winner all the same).
    */
   move(callId: string, expected: string | undefined, to: string): Promise<string>;
 }

@@ -61,7 +61,9 @@ export class MemoryCallRegistry implements CallRegistry {
   }
 
   upsert(record: CallRecord): void {
+    const current = this.calls.get(record.callSid);
     this.calls.set(record.callSid, { ...record });
+    if (record.state === 'ended' && current?.state !== 'ended') this.forgetLater(record.callSid);
     this.emit(record.callSid);
   }
 
@@ -82,6 +84,11 @@ export class MemoryCallRegistry implements CallRegistry {
   onChange(listener: (record: CallRecord) => void): () => void {
     this.events.on('change', listener);
     return () => this.events.off('change', listener);
+  }
+
+  /** Drops a call without a change event (a shared registry's mirror, when the call left the shared store). */
+  forget(callSid: string): void {
+    this.calls.delete(callSid);
   }
 
   private emit(callSid: string): void {
