@@ -13,6 +13,7 @@ import type { CallerSimulator } from './agent/simulated-calls.js';
 import type { IncidentControl } from './incident/switch.js';
 import type { VerificationService } from './verification/service.js';
 import type { TelephonyFailover } from './cluster/failover-wiring.js';
+import type { ClusterState } from './cluster/index.js';
 
 /**
  * Everything the HTTP and WebSocket adapters need, built once by the composition root
@@ -43,6 +44,8 @@ export interface AppContext {
   incident: IncidentControl;
   /** Caller verification: attestation, the number on file, one-time codes. */
   verification: VerificationService;
+  /** Cluster mode: the state shared with the other nodes (H3's ports on Redis). */
+  cluster?: ClusterState;
   /** Cluster mode: calls pinned to media nodes, shared stream credentials, reconnects after a node failure. */
   failover?: TelephonyFailover;
 }

@@ -13,6 +13,9 @@ import { Metrics } from './audit/metrics.js';
 import { createAuditSystem } from './audit/setup.js';
 import { SYSTEM_ACTOR } from './audit/types.js';
 import { MemoryCallRegistry } from './state/calls.js';
+import { createClusterState } from './cluster/index.js';
+import { isClusterMode } from './config/cluster.js';
+import { createFailover } from './cluster/failover-wiring.js';
 import { upgradeRouter } from './http/upgrade.js';
 import { ShutdownHooks } from './http/shutdown.js';
 import { httpsServerOptions, loadTlsMaterial, type TlsMaterial } from './http/tls.js';
@@ -107,7 +110,19 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   if (vault.warning) logger.warn(`DEVELOPMENT ONLY: ${vault.warning}`);
   const guardedVault = guardVault(vault.vault, incident);
   const payments = createPaymentsWiring({ config, logger, audit: audit.sink, metrics, vault: guardedVault, signer: audit.signer });
-  const captures = guardCaptures(createCaptureService({ config: config.capture, tokenizer: payments.tokenizer, audit: audit.sink, logger }), incident, audit.sink);
+  // Cluster mode: shared state on Redis, and the failover pieces on it (pinning, shared stream credentials, capture checkpoints).
+  const cluster = isClusterMode(config) ? await createClusterState(config, logger, metrics) : undefined;
+  if (cluster) shutdownHooks.register('cluster', () => cluster.close());
+  const calls = cluster?.calls ?? new MemoryCallRegistry();
+  const failover = cluster?.redis
+    ? createFailover({ config, redis: cluster.redis.command, directory: cluster.nodes, placement: cluster.placement, keyring: vault.keyring, calls, logger })
+    : undefined;
+  const captureService = createCaptureService({ config: config.capture, tokenizer: payments.tokenizer, audit: audit.sink, logger, ...(failover ? { checkpoints: failover.checkpoints } : {}) });
+  if (failover) {
+    const orphans = failover.startSweep(captureService);
+    shutdownHooks.register('orphan-sweep', () => orphans.close());
+  }
+  const captures = guardCaptures(captureService, incident, audit.sink);
   payments.registerModes(captures);
   shutdownHooks.register('vault', () => vault.vault.close());
   shutdownHooks.register('payments', () => payments.close());
@@ -120,7 +135,6 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     },
   });
   shutdownHooks.register('sweeper', () => sweeper.close());
-  const calls = new MemoryCallRegistry();
   const verification = createVerificationService({
     config: config.verification,
     calls,
@@ -148,6 +162,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     ...(options.callerSimulator ? { callerSimulator: options.callerSimulator } : {}),
     incident,
     verification,
+    ...(cluster ? { cluster } : {}),
+    ...(failover ? { failover } : {}),
   };
   const app = createApp(context);
   const sip = config.sip.ng.listen ? await startSip(context, app.media, options.rtpRelay) : undefined;
