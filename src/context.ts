@@ -12,7 +12,7 @@ import type { KeyringPort, Vault } from './vault/types.js';
 import type { CallerSimulator } from './agent/simulated-calls.js';
 import type { IncidentControl } from './incident/switch.js';
 import type { VerificationService } from './verification/service.js';
-import type { TelephonyFailover } from './cluster/failover-wiring.js';
+import type { Failover } from './cluster/failover-wiring.js';
 import type { ClusterState } from './cluster/index.js';
 
 /**
@@ -47,5 +47,5 @@ export interface AppContext {
   /** Cluster mode: the state shared with the other nodes (H3's ports on Redis). */
   cluster?: ClusterState;
   /** Cluster mode: calls pinned to media nodes, shared stream credentials, reconnects after a node failure. */
-  failover?: TelephonyFailover;
+  failover?: Failover;
 }

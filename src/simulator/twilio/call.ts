@@ -38,6 +38,8 @@ export interface DialOptions {
   /** How long to wait for the agent leg (ms). */
   agentTimeoutMs?: number;
   dialect?: CallDialect;
+  /** False: a cut stream ends its leg (the platform asks no `<Connect action>`), to play a call that cannot resume. */
+  followReconnects?: boolean;
 }
 
 /** The caller ID a simulated call comes from unless told otherwise. */
@@ -146,6 +148,7 @@ function followLeg(
   const open = (instruction: StreamInstruction) =>
     TwilioStreamClient.open(options.target, { callSid: legCallSid, accountSid: options.accountSid, parameters: instruction.parameters, instruction }, dialect.stream);
   const next = async (action: string) => {
+    if (options.followReconnects === false) return undefined;
     const answer = await post(action, { AccountSid: options.accountSid, CallSid: legCallSid, CallStatus: 'in-progress' });
     return answer.status === 200 ? parseStreamTwiml(answer.body) : undefined;
   };
