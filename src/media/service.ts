@@ -96,13 +96,47 @@ export function createMediaService(deps: MediaServiceDeps): MediaService {
     byCall.set(callId, bridge);
     deps.metrics.activeCalls.inc();
     logger.info({ callId }, 'caller stream started');
-    return { input: bridge.attachCaller(output), leg: 'caller' };
+    const input = bridge.attachCaller(output);
+    const waiting = awaitingCaller.get(callId);
+    awaitingCaller.delete(callId);
+    for (const ready of waiting ?? []) ready();
+    return { input, leg: 'caller' };
   };
 
-  /** Only the agent call Toneguard itself placed for this call may join it. */
-  const attachAgent = (start: StreamStart, agentId: string | undefined, output: LegOutput): AttachResult => {
+  /** Agent legs that reconnected here before their caller leg did, by call id. */
+  const awaitingCaller = new Map<string, (() => void)[]>();
+
+  /** Resolves once the call's caller leg opens its bridge here, or with `unknown_call` after the start timeout. */
+  const afterCaller = (callId: string, join: () => AttachResult): Promise<AttachResult> =>
+    new Promise((resolve) => {
+      const waiters = awaitingCaller.get(callId) ?? [];
+      awaitingCaller.set(callId, waiters);
+      const timer = setTimeout(() => {
+        waiters.splice(waiters.indexOf(ready), 1);
+        if (waiters.length === 0) awaitingCaller.delete(callId);
+        resolve({ reason: 'unknown_call' });
+      }, deps.config.media.startTimeoutMs);
+      const ready = () => {
+        clearTimeout(timer);
+        resolve(join());
+      };
+      waiters.push(ready);
+    });
+
+  /**
+   * Only the agent call Toneguard itself placed for this call may join it. After a failover both
+   * legs reconnect to the new node in either order: a resuming agent leg waits for its caller leg.
+   */
+  const attachAgent = (start: StreamStart, agentId: string | undefined, output: LegOutput): AttachResult | Promise<AttachResult> => {
     const call = deps.calls.findByAnyLeg(start.legCallId);
-    const bridge = call && call.agentProviderCallId === start.legCallId ? byCall.get(call.callSid) : undefined;
+    const placed = call && call.agentProviderCallId === start.legCallId ? call : undefined;
+    const bridge = placed ? byCall.get(placed.callSid) : undefined;
+    if (!bridge && placed && placed.state !== 'ended' && start.parameters.resume === '1') {
+      return afterCaller(placed.callSid, () => {
+        const opened = byCall.get(placed.callSid);
+        return opened ? joinAgent(opened, { agentId, state: 'bridged' }, start.format, output) : { reason: 'unknown_call' };
+      });
+    }
     if (!bridge) return { reason: 'unknown_call' };
     logger.info({ callId: bridge.callId }, 'agent stream joined');
     return joinAgent(bridge, { agentId, state: 'bridged' }, start.format, output);
@@ -135,7 +169,7 @@ export function createMediaService(deps: MediaServiceDeps): MediaService {
       const { leg, agent, credential } = start.parameters;
       if (leg !== 'caller' && leg !== 'agent') return { reason: 'credential_invalid' };
       const agentId = leg === 'agent' ? agent : undefined;
-      const admit = (redeemed: RedeemResult): AttachResult => {
+      const admit = (redeemed: RedeemResult): AttachResult | Promise<AttachResult> => {
         if (!redeemed.ok) return { reason: redeemed.reason };
         if (leg === 'agent') return attachAgent(start, agentId, output);
         const attached = attachCaller(callerCall(start.legCallId), start.format, output);
