@@ -142,10 +142,15 @@ export function createCallFlow(ctx: ProviderContext, provider: Pick<TelephonyPro
 
   /**
    * The agent call Toneguard placed for a live call, waiting for the REST answer if it is still due:
-   * here (`placing`), or on the node that took the inbound webhook, which writes it into the shared
-   * call record (the agent's webhook may reach this node before that node has its answer).
+   * here (`placing`), or (cluster mode) on the node that took the inbound webhook, which writes it
+   * into the shared call record (the agent's webhook may reach this node before that node has its answer).
    */
   const placedAgentCall = async (callId: string): Promise<string | undefined> => {
+    if (!pinning.reconnects) {
+      const call = ctx.calls.get(callId);
+      if (!call || call.state === 'ended') return undefined;
+      return call.agentProviderCallId ?? (await placing.get(callId));
+    }
     const deadline = Date.now() + AGENT_PLACEMENT_WAIT_MS;
     for (;;) {
       const call = ctx.calls.get(callId);
