@@ -106,4 +106,23 @@ describe('failover: a node lost mid-capture', () => {
     expect(lost.error?.code).toBe('node_lost');
     await waitFor(async () => (await survivor.server.context.failover!.store.get(call.callId)) === undefined);
   }, 60_000);
+
+  it('fails the capture with node_lost once the resume window passes with no reconnect, though the call is still up', async () => {
+    const [a, b] = await cluster(1_000);
+    const call = await dialInto(a, [b], standIn, false);
+    const owner = nodeOf(call.streamUrls().caller[0]);
+    const survivor = owner === a ? b : a;
+    await waitFor(() => owner.server.context.calls.get(call.callId)?.state === 'bridged');
+    const session = owner.server.context.captures.start({ callSid: call.callId, fields: FIELDS, actor: TEST_AGENT });
+    const store = owner.server.context.failover!.store;
+    await waitFor(async () => (await store.get(call.callId)) !== undefined);
+    const views: CaptureView[] = [];
+    survivor.server.context.captures.onView((view) => views.push(view));
+
+    await owner.kill();
+    const lost = await waitFor(() => views.find((view) => view.id === session.id && view.state === 'failed'));
+    expect(lost.error?.code).toBe('node_lost');
+    expect(survivor.server.context.calls.get(call.callId)?.state).not.toBe('ended');
+    expect(survivor.server.auditRecords().some((r) => r.action === 'capture.failed' && r.details?.code === 'node_lost')).toBe(true);
+  }, 60_000);
 });
