@@ -17,6 +17,7 @@ import type { DatabasePool } from './db/pool.js';
 import type { ClusterState } from './cluster/index.js';
 import type { CaptureViewSource } from './cluster/capture-views.js';
 import type { CallCommands } from './cluster/call-commands.js';
+import type { Failover } from './cluster/failover-wiring.js';
 
 /**
  * Everything the HTTP and WebSocket adapters need, built once by the composition root
@@ -57,4 +58,6 @@ export interface AppContext {
   captureViews: CaptureViewSource;
   /** Agent commands on a call, run on the node its media is pinned to. */
   callCommands: CallCommands;
+  /** Cluster mode: calls pinned to media nodes, shared stream credentials, reconnects after a node failure. */
+  failover?: Failover;
 }

@@ -15,6 +15,7 @@ import { SYSTEM_ACTOR } from './audit/types.js';
 import { isClusterMode } from './config/cluster.js';
 import { createCaptureViews, createClusterState, createLocalState } from './cluster/index.js';
 import { createCallCommands } from './cluster/call-commands.js';
+import { createFailover } from './cluster/failover-wiring.js';
 import { upgradeRouter } from './http/upgrade.js';
 import { ShutdownHooks } from './http/shutdown.js';
 import { httpsServerOptions, loadTlsMaterial, type TlsMaterial } from './http/tls.js';
@@ -128,7 +129,23 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   if (vault.warning) logger.warn(`DEVELOPMENT ONLY: ${vault.warning}`);
   const guardedVault = guardVault(vault.vault, incident);
   const payments = createPaymentsWiring({ config, logger, audit: audit.sink, metrics, vault: guardedVault, signer: audit.signer, ...(database ? { database } : {}) });
-  const captures = guardCaptures(createCaptureService({ config: config.capture, tokenizer: payments.tokenizer, audit: audit.sink, logger }), incident, audit.sink);
+  // Cluster mode refuses to start without Redis; the single node keeps everything in memory.
+  const cluster = isClusterMode(config)
+    ? await createClusterState(config, logger, metrics)
+    : createLocalState(config.cluster.nodeId ?? undefined, config.cluster.nodeUrl ?? config.publicUrl);
+  // Registered before the vault's and the payments' hooks, so that it runs after them: they may still publish their changes.
+  shutdownHooks.register('cluster state', () => cluster.close());
+  const calls = cluster.calls;
+  // Cluster mode's failover pieces: pinning calls to media nodes, shared stream credentials, capture checkpoints.
+  const failover = cluster.redis
+    ? createFailover({ config, redis: cluster.redis.command, directory: cluster.nodes, placement: cluster.placement, keyring: vault.keyring, calls, logger })
+    : undefined;
+  const captureService = createCaptureService({ config: config.capture, tokenizer: payments.tokenizer, audit: audit.sink, logger, ...(failover ? { checkpoints: failover.checkpoints } : {}) });
+  if (failover) {
+    const orphans = failover.startSweep(captureService);
+    shutdownHooks.register('orphan-sweep', () => orphans.close());
+  }
+  const captures = guardCaptures(captureService, incident, audit.sink);
   payments.registerModes(captures);
   shutdownHooks.register('vault', () => vault.vault.close());
   shutdownHooks.register('payments', () => payments.close());
@@ -141,13 +158,6 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     },
   });
   shutdownHooks.register('sweeper', () => sweeper.close());
-  // Cluster mode refuses to start without Redis; the single node keeps everything in memory.
-  const cluster = isClusterMode(config)
-    ? await createClusterState(config, logger, metrics)
-    : createLocalState(config.cluster.nodeId ?? undefined, config.cluster.nodeUrl ?? config.publicUrl);
-  // Registered first, so that it runs last: the other shutdown hooks may still publish their changes.
-  shutdownHooks.register('cluster state', () => cluster.close());
-  const calls = cluster.calls;
   const verification = createVerificationService({
     config: config.verification,
     calls,
@@ -186,6 +196,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     cluster,
     captureViews,
     callCommands,
+    ...(failover ? { failover } : {}),
   };
   const app = createApp(context);
   const sip = config.sip.ng.listen ? await startSip(context, app.media, options.rtpRelay) : undefined;

@@ -16,6 +16,13 @@ export interface SessionDeps {
   onEnd?(sessionId: string): void;
 }
 
+/**
+ * How far a resumed capture's view version jumps past its checkpoint's: the views sent between
+ * the checkpoint and the node's loss (keypresses of the field in progress) were never saved, and a
+ * client drops any view not newer than the last it saw. No field takes this many changes.
+ */
+export const RESUMED_VERSION_GAP = 10_000;
+
 export interface SessionIdentity {
   id?: string;
   callSid: string;
@@ -44,8 +51,9 @@ export abstract class SessionLifecycle {
   private result: CaptureResult | null = null;
   private error: { code: string; message: string } | null = null;
   private version = 0;
-  private readonly createdAt: string;
+  private createdAt: string;
   private updatedAt: string;
+  private resumedAt: string | null = null;
 
   protected constructor(
     identity: SessionIdentity,
@@ -80,7 +88,15 @@ export abstract class SessionLifecycle {
       createdAt: this.createdAt,
       updatedAt: this.updatedAt,
       version: this.version,
+      ...(this.resumedAt ? { resumedAt: this.resumedAt } : {}),
     };
+  }
+
+  /** A session rebuilt on another node from its checkpoint: the same capture, its history, and the mark that it resumed. */
+  protected resumedFrom(saved: Pick<CaptureView, 'createdAt' | 'version'>): void {
+    this.createdAt = saved.createdAt;
+    this.version = saved.version + RESUMED_VERSION_GAP;
+    this.resumedAt = new Date(this.deps.clock.now()).toISOString();
   }
 
   /** Records a change: bumps the version and emits the new view. */

@@ -4,9 +4,11 @@ import { ToneguardError } from '../errors.js';
 import { realClock, type Clock } from './clock.js';
 import { ExternalCaptureSession } from './external-session.js';
 import { resolveFieldSpec, type CaptureConfig, type FieldSpec } from './fields.js';
-import type { SessionDeps } from './lifecycle.js';
-import { InlineCaptureSession } from './session.js';
+import type { CaptureCheckpointPort } from './checkpoint.js';
+import { RESUMED_VERSION_GAP, type SessionDeps } from './lifecycle.js';
+import { InlineCaptureSession, type InlineSessionDeps, type InlineSessionSettings } from './session.js';
 import type {
+  CaptureOptions,
   CaptureMode,
   CaptureModeDriver,
   CaptureService,
@@ -23,7 +25,12 @@ export interface CaptureServiceDeps {
   audit: AuditSink;
   clock?: Clock;
   logger?: Logger;
+  /** Cluster mode: in-line captures are checkpointed so that another node can resume them. */
+  checkpoints?: CaptureCheckpointPort;
 }
+
+/** The failure code of a capture whose node was lost and that could not resume elsewhere. */
+export const NODE_LOST = 'node_lost';
 
 /** How long an ended capture stays readable through `get` (the agent fetches the final view). */
 export const ENDED_RETENTION_MS = 15 * 60_000;
@@ -83,6 +90,44 @@ export function createCaptureService(deps: CaptureServiceDeps): CaptureService {
     onEnd: (id) => clock.setTimeout(() => sessions.delete(id), ENDED_RETENTION_MS),
   };
 
+  const inlineSettings = (fields: ResolvedField[], options: CaptureOptions): InlineSessionSettings => ({
+    fields,
+    maxAttempts: options.maxAttempts ?? deps.config.maxAttempts,
+    firstDigitTimeoutMs: options.firstDigitTimeoutMs ?? deps.config.firstDigitTimeoutMs,
+    interDigitTimeoutMs: options.interDigitTimeoutMs ?? deps.config.interDigitTimeoutMs,
+    totalTimeoutMs: options.totalTimeoutMs ?? deps.config.totalTimeoutMs,
+    ...(options.subjectId ? { subjectId: options.subjectId } : {}),
+  });
+
+  /** A one-time code's check is a function of this process: such a capture is never checkpointed, and cannot resume. */
+  const checkpointable = (request: StartCaptureRequest) => deps.checkpoints !== undefined && !request.oneTimeCode;
+
+  const inlineDeps = (request: StartCaptureRequest): InlineSessionDeps => {
+    const checkpoints = deps.checkpoints;
+    if (!checkpoints || !checkpointable(request)) return { ...sessionDeps, tokenizer: deps.tokenizer };
+    return {
+      ...sessionDeps,
+      tokenizer: deps.tokenizer,
+      onFieldComplete: (session) => checkpoint(session, request),
+      onEnd: (id) => {
+        checkpoints.discard(id, request.callSid);
+        sessionDeps.onEnd?.(id);
+      },
+    };
+  };
+
+  const checkpoint = (session: InlineCaptureSession, request: StartCaptureRequest) => {
+    // Only while fields are taken: a tokenizing session has handed its values to the vault already.
+    if (!deps.checkpoints || !checkpointable(request) || session.view().state !== 'active') return;
+    deps.checkpoints.save({
+      captureId: session.id,
+      callSid: session.callSid,
+      request: { fields: request.fields, mode: 'inline', options: request.options ?? {}, actor: request.actor },
+      view: session.view(),
+      completed: session.completedValues(),
+    });
+  };
+
   const activeForCall = (callSid: string): CaptureSession | undefined => {
     for (const session of sessions.values()) if (session.callSid === callSid && session.isActive()) return session;
     return undefined;
@@ -112,20 +157,10 @@ export function createCaptureService(deps: CaptureServiceDeps): CaptureService {
         session.start(request);
         return session;
       }
-      const session = new InlineCaptureSession(
-        identity,
-        {
-          fields,
-          maxAttempts,
-          firstDigitTimeoutMs: options.firstDigitTimeoutMs ?? deps.config.firstDigitTimeoutMs,
-          interDigitTimeoutMs: options.interDigitTimeoutMs ?? deps.config.interDigitTimeoutMs,
-          totalTimeoutMs: options.totalTimeoutMs ?? deps.config.totalTimeoutMs,
-          ...(options.subjectId ? { subjectId: options.subjectId } : {}),
-        },
-        { ...sessionDeps, tokenizer: deps.tokenizer },
-      );
+      const session = new InlineCaptureSession(identity, inlineSettings(fields, options), inlineDeps(request));
       sessions.set(session.id, session);
       session.start();
+      checkpoint(session, request);
       return session;
     },
     get: (id) => sessions.get(id),
@@ -136,6 +171,48 @@ export function createCaptureService(deps: CaptureServiceDeps): CaptureService {
     },
     registerMode(mode, driver) {
       drivers.set(mode, driver);
+    },
+    async resume(callSid) {
+      const active = activeForCall(callSid);
+      if (active || !deps.checkpoints) return active;
+      const saved = await deps.checkpoints.load(callSid);
+      if (!saved) return undefined;
+      try {
+        // Resumed meanwhile (both legs' streams reach this node; either may ask).
+        const raced = activeForCall(callSid) ?? sessions.get(saved.captureId);
+        if (raced) return raced;
+        const { request: savedRequest } = saved;
+        const request: StartCaptureRequest = { callSid, fields: savedRequest.fields, mode: 'inline', options: savedRequest.options, actor: savedRequest.actor };
+        const fields = resolveFields(request, deps.config);
+        const session = new InlineCaptureSession({ id: saved.captureId, callSid, actor: request.actor }, inlineSettings(fields, savedRequest.options), inlineDeps(request));
+        sessions.set(session.id, session);
+        session.resume({ completed: saved.completed, view: saved.view });
+        checkpoint(session, request);
+        return session;
+      } finally {
+        for (const value of saved.completed.values()) value.fill(0);
+      }
+    },
+    failLost(saved) {
+      const now = new Date(clock.now()).toISOString();
+      const view: CaptureView = {
+        ...saved,
+        state: 'failed',
+        currentField: null,
+        fields: saved.fields.map((field) => (field.state === 'pending' || field.state === 'capturing' ? { ...field, state: 'cancelled' } : field)),
+        error: { code: NODE_LOST, message: 'The media node carrying the capture was lost and the call did not resume on another' },
+        updatedAt: now,
+        version: saved.version + RESUMED_VERSION_GAP,
+      };
+      deps.audit.record({
+        action: 'capture.failed',
+        actor: { type: 'system', id: 'failover' },
+        outcome: 'failure',
+        resource: { type: 'capture', id: saved.id },
+        details: { callSid: saved.callSid, mode: saved.mode, code: NODE_LOST },
+      });
+      logger.info({ captureId: saved.id, code: NODE_LOST }, 'capture failed');
+      sessionDeps.onView(view);
     },
     endCall(callSid, reason) {
       for (const session of sessions.values()) {

@@ -7,6 +7,7 @@ import type { FieldContext, FieldSpec } from './fields.js';
 import { SessionLifecycle, type SessionDeps, type SessionIdentity } from './lifecycle.js';
 import type {
   CaptureSession,
+  CaptureView,
   FieldKind,
   FieldState,
   FieldView,
@@ -39,6 +40,14 @@ export interface InlineSessionSettings {
 
 export interface InlineSessionDeps extends SessionDeps {
   tokenizer: Tokenizer;
+  /** A field was accepted: the owner may checkpoint the completed fields (`completedValues`). */
+  onFieldComplete?(session: InlineCaptureSession): void;
+}
+
+/** What a resumed session starts from: its checkpoint's completed values (the session copies them) and its last saved view. */
+export interface SavedCapture {
+  completed: ReadonlyMap<string, Uint8Array>;
+  view: Pick<CaptureView, 'createdAt' | 'version' | 'fields'>;
 }
 
 /** One requested field and its live entry. */
@@ -138,6 +147,42 @@ export class InlineCaptureSession extends SessionLifecycle implements CaptureSes
     this.totalTimer.arm(this.settings.totalTimeoutMs, () => this.onTotalLimit());
     this.openNextField();
     this.announceStart(this.slots.map((s) => s.name));
+  }
+
+  /**
+   * Starts a session rebuilt from its checkpoint (its node was lost) instead of `start`: the saved
+   * fields are complete again, every other field is pending (partial digits were never saved, so
+   * the field in progress is keyed again), and the clocks start afresh.
+   */
+  resume(saved: SavedCapture): void {
+    for (const slot of this.slots) {
+      const value = saved.completed.get(slot.name);
+      if (!value || slot.kind === 'otp') continue;
+      for (const byte of value) slot.entry.push(String.fromCharCode(byte));
+      slot.state = 'complete';
+      slot.valid = true;
+      slot.completedLength = slot.entry.length;
+      slot.attempts = saved.view.fields.find((f) => f.name === slot.name)?.attempts ?? 0;
+      if (slot.kind === 'card_number') {
+        slot.brand = detectBrand(slot.entry.digits()) ?? undefined;
+        slot.last4 = slot.entry.last4();
+      }
+    }
+    this.resumedFrom(saved.view);
+    this.totalTimer.arm(this.settings.totalTimeoutMs, () => this.onTotalLimit());
+    this.openNextField();
+    const completed = this.slots.filter((s) => s.state === 'complete').map((s) => s.name);
+    this.record('capture.resumed', 'success', { completed: completed.join(','), currentField: this.currentField });
+    this.deps.logger.info({ captureId: this.id, callSid: this.callSid, completed }, 'capture resumed');
+    if (this.current()) this.changed();
+    else void this.tokenize();
+  }
+
+  /** Copies (the caller zeroes them) of the accepted fields' values, for a checkpoint; a one-time code is never among them. */
+  completedValues(): Map<string, Uint8Array> {
+    const values = new Map<string, Uint8Array>();
+    for (const slot of this.slots) if (slot.state === 'complete' && slot.kind !== 'otp') values.set(slot.name, slot.entry.copy());
+    return values;
   }
 
   maskPolicy(): MaskPolicy | null {
@@ -249,8 +294,9 @@ export class InlineCaptureSession extends SessionLifecycle implements CaptureSes
     slot.hasFirstEntry = false;
     if (slot.kind === 'card_number' && this.reopenStaleCvv()) return;
     this.openNextField();
-    if (this.current()) this.changed();
-    else void this.tokenize();
+    if (!this.current()) return void this.tokenize();
+    this.changed();
+    this.deps.onFieldComplete?.(this);
   }
 
   /** An entry was refused: another attempt while any remain, else the capture fails. */

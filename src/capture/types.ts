@@ -63,8 +63,13 @@ export interface CaptureView {
   error: { code: string; message: string } | null;
   createdAt: string;
   updatedAt: string;
-  /** Increases by one with every change, so clients can drop stale views. */
+  /** Increases with every change, so clients can drop stale views. */
   version: number;
+  /**
+   * Set when the capture resumed on another media node after its node was lost: the fields
+   * completed before are kept, the one in progress is keyed again.
+   */
+  resumedAt?: string;
 }
 
 /**
@@ -176,4 +181,11 @@ export interface CaptureService {
   registerMode(mode: Exclude<CaptureMode, 'inline'>, driver: CaptureModeDriver): void;
   /** Cancels every live capture of a call (hang-up). */
   endCall(callSid: string, reason: string): void;
+  /**
+   * Cluster mode: the call's media moved here after its node was lost. Rebuilds its capture, if it
+   * had one in progress, from the checkpoint (same id; completed fields kept, the rest pending).
+   */
+  resume?(callSid: string): Promise<CaptureSession | undefined>;
+  /** Cluster mode: a capture whose node was lost, known only by its last saved view, fails with `node_lost`. */
+  failLost?(saved: CaptureView): void;
 }

@@ -2,10 +2,13 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { auditDir, resolveAuditKey } from '../audit/audit-key.js';
 import { verifyAuditTrail } from '../audit/export.js';
+import { RECORDS_TABLE, verifyPgAuditTrail } from '../audit/pg/read.js';
 import { listTrailFiles } from '../audit/trail-files.js';
 import type { VerifyResult } from '../audit/verify.js';
 import { PRODUCTION_CHECKS, type Config } from '../config/index.js';
+import { isClusterMode } from '../config/cluster.js';
 import { configFingerprint } from '../config/fingerprint.js';
+import { createPool } from '../db/pool.js';
 import { isToneguardError } from '../errors.js';
 import { recordingsDir } from '../media/index.js';
 import { verifyRecording, type RecordingVerification } from '../media/recording-verify.js';
@@ -19,6 +22,7 @@ export interface EvidenceData {
   build: { version: string; node: string; platform: string };
   profile: string;
   battery: Battery;
+  /** `dir` names where the trail is: its folder, or the PostgreSQL table a cluster's nodes share (then `files` is 0). */
   audit: { dir: string; files: number; result: VerifyResult } | { dir: string; error: string };
   keys: { versions: KeyVersionLine[] } | { error: string };
   config: { fingerprint: string; checks: { name: string; pass: boolean; problem?: string }[] };
@@ -33,7 +37,8 @@ function packageVersion(): string {
   return (JSON.parse(text) as { version: string }).version;
 }
 
-function auditEvidence(config: Config): EvidenceData['audit'] {
+async function auditEvidence(config: Config): Promise<EvidenceData['audit']> {
+  if (isClusterMode(config)) return clusterAuditEvidence(config, config.cluster.databaseUrl as string);
   const dir = auditDir(config);
   try {
     const files = listTrailFiles(dir).length;
@@ -41,6 +46,19 @@ function auditEvidence(config: Config): EvidenceData['audit'] {
     return { dir, files, result: verifyAuditTrail(dir, resolveAuditKey(config, { create: false }).key) };
   } catch (err) {
     return { dir, error: describe(err) };
+  }
+}
+
+/** A cluster's one chain, in PostgreSQL. */
+async function clusterAuditEvidence(config: Config, url: string): Promise<EvidenceData['audit']> {
+  const dir = `PostgreSQL table ${RECORDS_TABLE}`;
+  const pool = createPool({ url, size: 1 });
+  try {
+    return { dir, files: 0, result: await verifyPgAuditTrail(pool, resolveAuditKey(config, { create: false }).key) };
+  } catch (err) {
+    return { dir, error: describe(err) };
+  } finally {
+    await pool.end();
   }
 }
 
@@ -88,7 +106,7 @@ export async function collectEvidence(config: Config, options: { recordingSample
     build: { version: packageVersion(), node: process.version, platform: `${process.platform}-${process.arch}` },
     profile: config.profile,
     battery: runBattery(),
-    audit: auditEvidence(config),
+    audit: await auditEvidence(config),
     keys,
     config: {
       fingerprint: configFingerprint(config),

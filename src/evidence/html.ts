@@ -66,8 +66,8 @@ function auditSection(data: EvidenceData): string {
     'error' in a
       ? `<p>${mark(false)} ${esc(a.error)}</p>`
       : a.result.ok
-        ? `<p>${mark(true)} The hash chain is intact: ${a.result.records} records in ${a.files} files, sequence ${a.result.firstSeq ?? '–'} to ${a.result.lastSeq ?? '–'}.</p>`
-        : `<p>${mark(false)} The chain breaks at ${esc(a.result.file)} line ${a.result.line}: ${esc(a.result.reason)}.</p>`;
+        ? `<p>${mark(true)} The hash chain is intact: ${a.result.records} records${a.files > 0 ? ` in ${a.files} files` : ''}, sequence ${a.result.firstSeq ?? '–'} to ${a.result.lastSeq ?? '–'}.</p>`
+        : `<p>${mark(false)} The chain breaks at ${esc(a.result.file)} ${a.result.seq === undefined ? `line ${a.result.line}` : `seq ${a.result.seq}`}: ${esc(a.result.reason)}.</p>`;
   return `<h2 id="audit">2. Audit trail</h2><p class="muted">Trail: <code>${esc(a.dir)}</code>. Every record carries an HMAC over its content and the previous record's MAC (<code>toneguard audit verify</code>).</p>${body}`;
 }
 

@@ -8,7 +8,7 @@ import type { CallRecord, CallRegistry } from '../state/calls.js';
 import type { KeyringPort } from '../vault/types.js';
 import { bridgeRunsAt, CallBridge } from './bridge.js';
 import { MaskingObserver } from './masking-observer.js';
-import type { StreamCredentials } from './stream-credentials.js';
+import type { RedeemResult, StreamCredentials } from './stream-credentials.js';
 import { EncryptedRecordingWriter } from './recording-format.js';
 import { StereoRecorder } from './recorder.js';
 import { NARROWBAND_PCMU, type LegInput, type LegOutput, type LegRole, type MediaRejectReason, type SampleRate, type StreamFormat, type StreamStart } from './types.js';
@@ -31,8 +31,9 @@ export interface MediaService {
   /**
    * A stream has started. Its `credential` parameter must admit the `leg` (and `agent`) it claims
    * for the call id it reports; the caller leg then opens the call's bridge, the agent leg joins it.
+   * Asynchronous only when spent credentials are shared (cluster mode).
    */
-  attach(start: StreamStart, output: LegOutput): AttachResult;
+  attach(start: StreamStart, output: LegOutput): AttachResult | Promise<AttachResult>;
   /**
    * A leg of a call whose media path was authenticated out of band (the SIP relay, driven over
    * its allow-listed ng socket): no stream credential. The call must already be registered; the
@@ -95,13 +96,47 @@ export function createMediaService(deps: MediaServiceDeps): MediaService {
     byCall.set(callId, bridge);
     deps.metrics.activeCalls.inc();
     logger.info({ callId }, 'caller stream started');
-    return { input: bridge.attachCaller(output), leg: 'caller' };
+    const input = bridge.attachCaller(output);
+    const waiting = awaitingCaller.get(callId);
+    awaitingCaller.delete(callId);
+    for (const ready of waiting ?? []) ready();
+    return { input, leg: 'caller' };
   };
 
-  /** Only the agent call Toneguard itself placed for this call may join it. */
-  const attachAgent = (start: StreamStart, agentId: string | undefined, output: LegOutput): AttachResult => {
+  /** Agent legs that reconnected here before their caller leg did, by call id. */
+  const awaitingCaller = new Map<string, (() => void)[]>();
+
+  /** Resolves once the call's caller leg opens its bridge here, or with `unknown_call` after the start timeout. */
+  const afterCaller = (callId: string, join: () => AttachResult): Promise<AttachResult> =>
+    new Promise((resolve) => {
+      const waiters = awaitingCaller.get(callId) ?? [];
+      awaitingCaller.set(callId, waiters);
+      const timer = setTimeout(() => {
+        waiters.splice(waiters.indexOf(ready), 1);
+        if (waiters.length === 0) awaitingCaller.delete(callId);
+        resolve({ reason: 'unknown_call' });
+      }, deps.config.media.startTimeoutMs);
+      const ready = () => {
+        clearTimeout(timer);
+        resolve(join());
+      };
+      waiters.push(ready);
+    });
+
+  /**
+   * Only the agent call Toneguard itself placed for this call may join it. After a failover both
+   * legs reconnect to the new node in either order: a resuming agent leg waits for its caller leg.
+   */
+  const attachAgent = (start: StreamStart, agentId: string | undefined, output: LegOutput): AttachResult | Promise<AttachResult> => {
     const call = deps.calls.findByAnyLeg(start.legCallId);
-    const bridge = call && call.agentProviderCallId === start.legCallId ? byCall.get(call.callSid) : undefined;
+    const placed = call && call.agentProviderCallId === start.legCallId ? call : undefined;
+    const bridge = placed ? byCall.get(placed.callSid) : undefined;
+    if (!bridge && placed && placed.state !== 'ended' && start.parameters.resume === '1') {
+      return afterCaller(placed.callSid, () => {
+        const opened = byCall.get(placed.callSid);
+        return opened ? joinAgent(opened, { agentId, state: 'bridged' }, start.format, output) : { reason: 'unknown_call' };
+      });
+    }
     if (!bridge) return { reason: 'unknown_call' };
     logger.info({ callId: bridge.callId }, 'agent stream joined');
     return joinAgent(bridge, { agentId, state: 'bridged' }, start.format, output);
@@ -121,14 +156,29 @@ export function createMediaService(deps: MediaServiceDeps): MediaService {
     return call && (call.callSid === legCallId || call.providerCallId === legCallId) ? call : undefined;
   };
 
+  const resumeCapture = (legCallId: string) => {
+    const call = callerCall(legCallId);
+    if (!call || !deps.captures.resume) return;
+    deps.captures.resume(call.callSid).catch((err: unknown) => {
+      logger.error({ callId: call.callSid, errorType: err instanceof Error ? err.name : typeof err }, 'capture could not resume');
+    });
+  };
+
   return {
     attach(start, output) {
       const { leg, agent, credential } = start.parameters;
       if (leg !== 'caller' && leg !== 'agent') return { reason: 'credential_invalid' };
       const agentId = leg === 'agent' ? agent : undefined;
+      const admit = (redeemed: RedeemResult): AttachResult | Promise<AttachResult> => {
+        if (!redeemed.ok) return { reason: redeemed.reason };
+        if (leg === 'agent') return attachAgent(start, agentId, output);
+        const attached = attachCaller(callerCall(start.legCallId), start.format, output);
+        // A leg reconnected here after its node was lost: the call's capture, if any, resumes from its checkpoint.
+        if (!('reason' in attached) && start.parameters.resume === '1') resumeCapture(start.legCallId);
+        return attached;
+      };
       const redeemed = deps.credentials.redeem({ leg, legCallId: start.legCallId, agentId }, credential);
-      if (!redeemed.ok) return { reason: redeemed.reason };
-      return leg === 'caller' ? attachCaller(callerCall(start.legCallId), start.format, output) : attachAgent(start, agentId, output);
+      return redeemed instanceof Promise ? redeemed.then(admit) : admit(redeemed);
     },
     attachTrusted(callId, leg, output, format = NARROWBAND_PCMU) {
       if (leg === 'caller') return attachCaller(deps.calls.get(callId), format, output);

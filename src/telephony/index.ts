@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { UpgradeHandler } from '../http/upgrade.js';
 import { createMediaService, StreamCredentials, type MediaService } from '../media/index.js';
 import type { KeyringPort } from '../vault/types.js';
+import type { TelephonyFailover } from '../cluster/failover-wiring.js';
 import type { CaptureService } from '../capture/types.js';
 import type { DatabasePool } from '../db/pool.js';
 import { createCallFlow } from './call-flow.js';
@@ -21,7 +22,7 @@ export interface Telephony {
   providers: readonly TelephonyProvider[];
 }
 
-export type TelephonyContext = ProviderContext & { captures: CaptureService; keyring: KeyringPort; database?: DatabasePool };
+export type TelephonyContext = ProviderContext & { captures: CaptureService; keyring: KeyringPort; database?: DatabasePool; failover?: TelephonyFailover };
 
 /** Where a provider's answered call ids are kept: the cluster's PostgreSQL when there is one, else a file of the data dir. */
 function handledCalls(ctx: TelephonyContext, provider: TelephonyProvider): HandledCalls {
@@ -36,15 +37,16 @@ function handledCalls(ctx: TelephonyContext, provider: TelephonyProvider): Handl
  * `providers` replaces the registry's table (tests mount a provider with stand-in parts).
  */
 export function createTelephony(ctx: TelephonyContext, providers: readonly TelephonyProvider[] = enabledProviders(ctx.config).map((entry) => entry.create(ctx))): Telephony {
-  // A per-process key: credentials die with the process, as do the in-memory calls they could join.
-  const credentials = new StreamCredentials(ctx.config.media.streamCredentialTtlMs);
+  // Single node: a per-process key; credentials die with the process, as do the in-memory calls they could join.
+  const credentials = ctx.failover?.credentials ?? new StreamCredentials(ctx.config.media.streamCredentialTtlMs);
+  const pinning = ctx.failover?.pinning;
   const media = createMediaService({ ...ctx, config: ctx.config, credentials });
   const router = Router();
   const upgrades = new Map<string, UpgradeHandler>();
   const closers: (() => void)[] = [];
   for (const provider of providers) {
     const handled = handledCalls(ctx, provider);
-    const flow = createCallFlow(ctx, provider, { media, credentials, handled });
+    const flow = createCallFlow(ctx, provider, { media, credentials, handled, ...(pinning ? { pinning } : {}) });
     const endpoint = mediaEndpoint(ctx, media, provider);
     router.use(provider.router(flow));
     upgrades.set(mediaPath(provider.name), endpoint.upgrade);

@@ -2,7 +2,7 @@ import { WebSocketServer } from 'ws';
 import type { AppContext } from '../context.js';
 import { refuseUpgrade, type UpgradeHandler } from '../http/upgrade.js';
 import { wsServerOptions } from '../http/ws.js';
-import type { MediaService } from '../media/index.js';
+import type { AttachResult, MediaService, StreamStart } from '../media/index.js';
 import { runMediaSocket, type StreamAttach } from './media-socket.js';
 import type { TelephonyProvider } from './provider.js';
 
@@ -29,6 +29,10 @@ export function mediaEndpoint(ctx: EndpointContext, media: MediaService, provide
 
   const auditedAttach = (source: string | undefined): StreamAttach => (start, output) => {
     const attached = media.attach(start, output);
+    return attached instanceof Promise ? attached.then((settled) => audited(source, start, settled)) : audited(source, start, attached);
+  };
+
+  const audited = (source: string | undefined, start: StreamStart, attached: AttachResult): AttachResult => {
     if ('reason' in attached) {
       ctx.audit.record({
         action: 'media.stream_refused',
@@ -48,10 +52,13 @@ export function mediaEndpoint(ctx: EndpointContext, media: MediaService, provide
       const source = req.socket.remoteAddress;
       const attach = auditedAttach(source);
       // An accepted `start` is what authenticates a stream: from then on it leaves the unauthenticated caps.
-      const admit: StreamAttach = (start, output) => {
-        const attached = attach(start, output);
+      const admitted = (attached: AttachResult): AttachResult => {
         if (!('reason' in attached)) admission.authenticated();
         return attached;
+      };
+      const admit: StreamAttach = (start, output) => {
+        const attached = attach(start, output);
+        return attached instanceof Promise ? attached.then(admitted) : admitted(attached);
       };
       wss.handleUpgrade(req, socket, head, (ws) => runMediaSocket(ws, provider.wire, admit, settings, logger, ctx.metrics));
     },

@@ -54,7 +54,10 @@ export interface StreamSettings {
 }
 
 /** Where a started stream goes: the media service pairs it with its call, or refuses it. */
-export type StreamAttach = (start: StreamStart, output: LegOutput) => { input: LegInput; leg: LegRole } | { reason: MediaRejectReason };
+type Attached = { input: LegInput; leg: LegRole } | { reason: MediaRejectReason };
+
+/** Asynchronous only while a shared store checks the credential (cluster mode): messages meanwhile are dropped. */
+export type StreamAttach = (start: StreamStart, output: LegOutput) => Attached | Promise<Attached>;
 
 /**
  * Runs one media WebSocket in any provider's format: the wire parses each message once, the
@@ -72,6 +75,8 @@ export function runMediaSocket(ws: WebSocket, wire: MediaWire, attach: StreamAtt
   let frameOptions: typeof TEXT_FRAME | typeof BINARY_FRAME = TEXT_FRAME;
   let maxBuffered = 0;
   let input: LegInput | undefined;
+  /** A start whose credential a shared store is still checking. */
+  let starting = false;
   let ended = false;
   let log = logger;
   // Labelled once the leg is known (at `start`); nothing is sent or counted before.
@@ -129,13 +134,32 @@ export function runMediaSocket(ws: WebSocket, wire: MediaWire, attach: StreamAtt
   };
 
   const started = (start: StreamStart) => {
-    if (input) return reject('duplicate_start', true);
+    if (input || starting) return reject('duplicate_start', true);
     encoder = session.encoder(start);
     frameOptions = encoder.binary ? BINARY_FRAME : TEXT_FRAME;
     maxBuffered = settings.maxQueuedFrames * encoder.frameMessageBytes;
     const attached = attach(start, output);
+    if (!(attached instanceof Promise)) return admitted(start, attached);
+    starting = true;
+    void attached.then(
+      (settled) => {
+        starting = false;
+        admitted(start, settled);
+      },
+      (err: unknown) => {
+        starting = false;
+        log.error({ err }, 'media stream start failed');
+        output.close(1011, 'start_failed');
+        end();
+      },
+    );
+  };
+
+  const admitted = (start: StreamStart, attached: Attached) => {
     if ('reason' in attached) return reject(attached.reason, true);
     input = attached.input;
+    // The socket closed while the credential was checked: the leg ends at once.
+    if (ended) return input.ended();
     clearTimeout(startTimer);
     log = logger.child({ callId: start.legCallId, leg: attached.leg });
     framesIn = metrics.framesIn.labels(attached.leg);
@@ -169,7 +193,7 @@ export function runMediaSocket(ws: WebSocket, wire: MediaWire, attach: StreamAtt
   };
 
   ws.on('message', (data: RawData, isBinary: boolean) => {
-    if (ended) return;
+    if (ended || starting) return;
     if (!limiter.allow()) return reject('rate_limited', true);
     const parsed = session.parse(Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data), isBinary);
     handle(parsed);

@@ -6,6 +6,9 @@ import type { TestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/twilio.js';
 import { startRedisProxy, type CuttableProxy } from './state-fixtures.js';
 import { bearer, EventsSocket, startClusterNodes } from './state-nodes.js';
+import { migrate } from '../../src/db/migrate.js';
+import { createPool } from '../../src/db/pool.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
 
 const redisPrefix = testRedisPrefix('nodes');
 let proxy: CuttableProxy;
@@ -14,9 +17,15 @@ let b: TestServer;
 let c: TestServer;
 const CALL = 'CA00000000000000000000000000c1a001';
 
+let db: TestDatabase;
+
 beforeAll(async () => {
   proxy = await startRedisProxy();
-  [a, b, c] = await startClusterNodes(['node-a', 'node-b', 'node-c'], redisPrefix.prefix, {
+  db = await createTestDatabase('nodes');
+  const pool = createPool({ url: db.url, size: 1 });
+  await migrate(pool);
+  await pool.end();
+  [a, b, c] = await startClusterNodes(['node-a', 'node-b', 'node-c'], redisPrefix.prefix, db.url, {
     redisUrl: { 'node-b': proxy.url },
     overrides: { http: { captureStartsPerMinutePerAgent: 3 } },
   });
@@ -28,6 +37,7 @@ afterAll(async () => {
   for (const server of [a, b, c]) await server?.close();
   await proxy?.close();
   await redisPrefix.clear();
+  await db?.drop();
 });
 
 describe('agents on any node (cluster mode)', () => {

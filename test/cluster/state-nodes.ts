@@ -13,10 +13,15 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 /**
  * Several real services in this process forming one cluster on a Redis prefix of their own: the
  * same shared keys (KEKs, fingerprint, audit, service signing key, dev token issuer), each its own
- * node id, URL and data directory. The PostgreSQL URL is set (cluster mode needs it) but no store
- * on this branch connects to it yet.
+ * node id, URL and data directory, and one migrated PostgreSQL database (`databaseUrl`, which the
+ * caller drops when done).
  */
-export async function startClusterNodes(ids: string[], prefix: string, options: { redisUrl?: Record<string, string>; overrides?: Record<string, unknown> } = {}): Promise<TestServer[]> {
+export async function startClusterNodes(
+  ids: string[],
+  prefix: string,
+  databaseUrl: string,
+  options: { redisUrl?: Record<string, string>; overrides?: Record<string, unknown> } = {},
+): Promise<TestServer[]> {
   const shared = mkdtempSync(join(tmpdir(), 'toneguard-cluster-'));
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const signingKeyFile = join(shared, 'signing.jwk');
@@ -36,7 +41,7 @@ export async function startClusterNodes(ids: string[], prefix: string, options: 
         events: { heartbeatMs: 1000, authTimeoutMs: 2000 },
         cluster: {
           redisUrl: options.redisUrl?.[id] ?? REDIS_URL,
-          databaseUrl: 'postgres://postgres@127.0.0.1:5432/toneguard_unused',
+          databaseUrl,
           nodeId: id,
           nodeUrl: `https://${id}.toneguard.test`,
           signingKeyFile,

@@ -25,6 +25,17 @@ export interface StreamDialect extends WebhookSigning {
 export const TWILIO_DIALECT: StreamDialect = { ...TWILIO_SIGNING, path: '/media/twilio' };
 
 /**
+ * Where a stream connects and the URL its upgrade is signed over. A stream instruction under the
+ * service's public URL goes to the target's listening address (a single node behind its public
+ * name); one naming another URL (a cluster's media node) goes there, as Twilio would.
+ */
+function streamAddress(target: TwilioTarget, path: string, instruction: StreamInstruction | undefined): { signed: string; connect: string } {
+  const publicWs = target.publicUrl.replace(/\/$/, '').replace(/^http/, 'ws') + path;
+  if (!instruction || instruction.url === publicWs) return { signed: publicWs, connect: target.baseUrl.replace(/^http/, 'ws') + path };
+  return { signed: instruction.url, connect: instruction.url };
+}
+
+/**
  * Plays Twilio's side of one bidirectional Media Stream: a signed upgrade, `connected`,
  * `start`, then `media`/`dtmf`/`stop`. Collects the audio the service sends back.
  */
@@ -48,13 +59,12 @@ export class TwilioStreamClient {
 
   /** Opens the stream; rejects when the service refuses the upgrade. */
   static async open(target: TwilioTarget, options: StreamClientOptions, dialect: StreamDialect = TWILIO_DIALECT): Promise<TwilioStreamClient> {
-    const path = dialect.path;
-    const publicWs = target.publicUrl.replace(/\/$/, '').replace(/^http/, 'ws') + path;
-    const ws = new WebSocket(target.baseUrl.replace(/^http/, 'ws') + path, {
+    const { signed, connect } = streamAddress(target, dialect.path, options.instruction);
+    const ws = new WebSocket(connect, {
       headers:
         dialect.upgradeHeaders && options.instruction && options.signature === undefined
           ? dialect.upgradeHeaders(options.instruction)
-          : { [dialect.signatureHeader]: options.signature ?? dialect.sign(target.authToken, publicWs, {}) },
+          : { [dialect.signatureHeader]: options.signature ?? dialect.sign(target.authToken, signed, {}) },
     });
     await new Promise<void>((resolve, reject) => {
       ws.once('open', resolve);

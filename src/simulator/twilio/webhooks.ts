@@ -46,15 +46,29 @@ export interface StreamInstruction {
   parameters: Record<string, string>;
   /** The `<Stream>` element's attributes (SignalWire's `authBearerToken`, `codec`, …). */
   attributes: Record<string, string>;
+  /** The `<Connect action>` URL, requested when the stream ends (cluster mode). */
+  action?: string;
 }
+
+/** XML attribute values as the document meant them (`&amp;` in an action URL's query, …). */
+const unescapeXml = (value: string) =>
+  value.replace(/&(?:#(\d+)|amp|lt|gt|quot|apos);/g, (entity, code: string | undefined) =>
+    code ? String.fromCharCode(Number(code)) : ({ '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&apos;': "'" } as Record<string, string>)[entity],
+  );
+
+const attributesOf = (text: string) => {
+  const attributes: Record<string, string> = {};
+  for (const match of text.matchAll(/\b(\w+)="([^"]*)"/g)) attributes[match[1]] = unescapeXml(match[2]);
+  return attributes;
+};
 
 /** Reads the `<Connect><Stream>` out of our TwiML or cXML (the simulator plays the platform's part). */
 export function parseStreamTwiml(twiml: string): StreamInstruction | undefined {
-  const stream = /<Connect>\s*<Stream\b([^>]*)>/.exec(twiml);
-  const attributes: Record<string, string> = {};
-  for (const match of (stream?.[1] ?? '').matchAll(/\b(\w+)="([^"]*)"/g)) attributes[match[1]] = match[2];
+  const stream = /<Connect\b([^>]*)>\s*<Stream\b([^>]*)>/.exec(twiml);
+  const attributes = attributesOf(stream?.[2] ?? '');
   if (!attributes.url) return undefined;
   const parameters: Record<string, string> = {};
-  for (const match of twiml.matchAll(/<Parameter name="([^"]*)" value="([^"]*)"\/>/g)) parameters[match[1]] = match[2];
-  return { url: attributes.url, parameters, attributes };
+  for (const match of twiml.matchAll(/<Parameter name="([^"]*)" value="([^"]*)"\/>/g)) parameters[unescapeXml(match[1])] = unescapeXml(match[2]);
+  const action = attributesOf(stream?.[1] ?? '').action;
+  return { url: attributes.url, parameters, attributes, ...(action ? { action } : {}) };
 }

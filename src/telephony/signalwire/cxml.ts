@@ -6,6 +6,7 @@ export const SIGNALWIRE_MEDIA_PATH = mediaPath('signalwire');
 export type SignalWireCodec = 'PCMU' | 'L16@16000h';
 
 export interface StreamCxmlOptions {
+  /** The base URL of the media node the stream goes to (the service's public URL on a single node). */
   publicUrl: string;
   /** The call flow's stream parameters (`leg`, `agent`, `credential`), in order. */
   parameters: Readonly<Record<string, string>>;
@@ -13,6 +14,8 @@ export interface StreamCxmlOptions {
   bearerToken: string;
   codec: SignalWireCodec;
   statusCallback?: string;
+  /** Requested by the platform when the stream ends (`<Connect action>`). */
+  action?: string;
 }
 
 const escapeXml = (value: string) => value.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -40,5 +43,9 @@ export function connectStreamCxml(options: StreamCxmlOptions): string {
   const parameters = Object.entries(options.parameters)
     .map(([name, value]) => `<Parameter${attributes([['name', name], ['value', value]])}/>`)
     .join('');
-  return `<?xml version="1.0" encoding="UTF-8"?><Response><Connect><Stream${stream}>${parameters}</Stream></Connect></Response>`;
+  const connect = attributes([
+    ['action', options.action],
+    ['method', options.action ? 'POST' : undefined],
+  ]);
+  return `<?xml version="1.0" encoding="UTF-8"?><Response><Connect${connect}><Stream${stream}>${parameters}</Stream></Connect></Response>`;
 }

@@ -45,8 +45,8 @@ export function createSignalWireProvider(ctx: ProviderContext): TelephonyProvide
         paths: SIGNALWIRE_PATHS,
         callId: signalWireId,
         signature: (route) => signalWireSignature(ctx, route),
-        streamDocument: (parameters, statusCallback) =>
-          connectStreamCxml({ publicUrl: config.publicUrl, parameters, statusCallback, bearerToken: tokens.issue(), codec: config.signalwire.codec }),
+        streamDocument: ({ parameters, mediaUrl, action }, statusCallback) =>
+          connectStreamCxml({ publicUrl: mediaUrl, parameters, statusCallback, action, bearerToken: tokens.issue(), codec: config.signalwire.codec }),
       }),
     verifyUpgrade: (req) => signalWireUpgradeValid(ctx, req, SIGNALWIRE_MEDIA_PATH, tokens),
     wire: SIGNALWIRE_WIRE,

@@ -31,7 +31,11 @@ export class PostgresConnectorStore implements ConnectorAnswers {
        SELECT answer FROM inserted UNION ALL SELECT answer FROM connector_transactions WHERE transaction_id = $1 LIMIT 1`,
       [transactionId, method, JSON.stringify(answer)],
     );
-    return rows[0]!.answer;
+    if (rows[0]) return rows[0].answer;
+    // Another node inserted the same transaction while this statement ran: it waited for that
+    // commit, but its own snapshot predates it. A new statement sees the answer that stands.
+    const stored = await this.pool.query<{ answer: ConnectorAnswer }>('SELECT answer FROM connector_transactions WHERE transaction_id = $1', [transactionId]);
+    return stored.rows[0]!.answer;
   }
 
   /** The pool belongs to the composition root. */

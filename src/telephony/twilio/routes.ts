@@ -1,7 +1,7 @@
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import type { Config } from '../../config/index.js';
-import type { CallFlow, StreamAnswer } from '../call-flow.js';
+import type { CallFlow, ReconnectTarget, StreamAnswer } from '../call-flow.js';
 import type { SignatureContext } from '../signature-check.js';
 import { publicUrlFor, twilioSignature } from './signature.js';
 import { connectStreamTwiml, hangupTwiml } from './twiml.js';
@@ -9,6 +9,8 @@ import { connectStreamTwiml, hangupTwiml } from './twiml.js';
 export interface VoicePaths {
   inbound: string;
   agent: string;
+  /** `<Connect action>`: a leg's stream ended; answered with a hang-up or a stream to the call's (new) node. */
+  reconnect: string;
   callStatus: string;
   streamStatus: string;
 }
@@ -17,6 +19,7 @@ export interface VoicePaths {
 export const voicePaths = (provider: string): VoicePaths => ({
   inbound: `/${provider}/voice/inbound`,
   agent: `/${provider}/voice/agent`,
+  reconnect: `/${provider}/voice/reconnect`,
   callStatus: `/${provider}/status/call`,
   streamStatus: `/${provider}/status/stream`,
 });
@@ -35,7 +38,16 @@ export interface VoiceDialect {
   /** The signature middleware for one route (mounted after the form parser). */
   signature(route: string): RequestHandler;
   /** The stream document answering a voice webhook. */
-  streamDocument(parameters: Readonly<Record<string, string>>, statusCallback: string): string;
+  streamDocument(stream: StreamDocument, statusCallback: string): string;
+}
+
+/** One leg's stream as a call-control document writes it. */
+export interface StreamDocument {
+  parameters: Readonly<Record<string, string>>;
+  /** The base URL of the media node the stream goes to. */
+  mediaUrl: string;
+  /** The `<Connect action>` URL (cluster mode), signed by the platform like every webhook. */
+  action?: string;
 }
 
 export type VoiceRouteContext = SignatureContext & { config: Pick<Config, 'twilio' | 'publicUrl' | 'profile' | 'http'> };
@@ -63,6 +75,8 @@ export function twilioFormatVoiceRouter(ctx: SignatureContext & { config: Pick<C
   /** The agent leg's webhook names the customer call it belongs to (our own URL, signed by the platform). */
   const agentQuery = z.object({ call: callId });
   const agentForm = z.object({ CallSid: callId });
+  /** Our own action URL, signed by the platform with the rest of it: the caller call, the leg and the node the ended stream went to. */
+  const reconnectQuery = z.object({ call: callId, leg: z.enum(['caller', 'agent']), node: z.string().min(1).max(64) });
   const callStatusForm = z.object({ CallSid: callId, CallStatus: z.string().max(32).optional() });
   const streamStatusForm = z.object({ CallSid: callId, StreamEvent: z.string().max(32).optional() });
 
@@ -70,14 +84,26 @@ export function twilioFormatVoiceRouter(ctx: SignatureContext & { config: Pick<C
     logger.warn({ path: req.path }, 'voice webhook with unusable fields');
     res.status(400).json({ error: { code: 'invalid_request', message: `Missing or invalid ${dialect.displayName} fields` } });
   };
-  const answer = (res: Response, answered: StreamAnswer) =>
-    res.type('text/xml').send(answered.ok ? dialect.streamDocument(answered.parameters, statusCallback) : hangupTwiml());
+  const actionUrl = ({ callId: call, leg, node }: ReconnectTarget) =>
+    publicUrlFor(ctx.config.publicUrl, `${paths.reconnect}?${new URLSearchParams({ call, leg, node }).toString()}`);
+  const document = (answered: StreamAnswer & { ok: true }) =>
+    dialect.streamDocument(
+      { parameters: answered.parameters, mediaUrl: answered.media.url, ...(answered.reconnect ? { action: actionUrl(answered.reconnect) } : {}) },
+      statusCallback,
+    );
+  const answer = (res: Response, answered: StreamAnswer) => res.type('text/xml').send(answered.ok ? document(answered) : hangupTwiml());
 
   router.post(paths.inbound, form, dialect.signature(paths.inbound), async (req, res) => {
     const parsed = inboundForm.safeParse(req.body);
     if (!parsed.success) return badRequest(res, req);
     const { CallSid, From, To, StirVerstat } = parsed.data;
     answer(res, await flow.inbound({ providerCallId: CallSid, from: From, to: To, stirVerstat: StirVerstat }, req));
+  });
+
+  router.post(paths.reconnect, form, dialect.signature(paths.reconnect), async (req, res) => {
+    const query = reconnectQuery.safeParse(req.query);
+    if (!query.success) return badRequest(res, req);
+    answer(res, await flow.reconnect({ callId: query.data.call, leg: query.data.leg, node: query.data.node }, req));
   });
 
   router.post(paths.agent, form, dialect.signature(paths.agent), async (req, res) => {
@@ -97,7 +123,7 @@ export function twilioFormatVoiceRouter(ctx: SignatureContext & { config: Pick<C
   router.post(paths.streamStatus, form, dialect.signature(paths.streamStatus), (req, res) => {
     const parsed = streamStatusForm.safeParse(req.body);
     if (!parsed.success) return badRequest(res, req);
-    if (parsed.data.StreamEvent === 'stream-stopped' || parsed.data.StreamEvent === 'stream-error') flow.ended(parsed.data.CallSid, 'stream_stopped');
+    if (parsed.data.StreamEvent === 'stream-stopped' || parsed.data.StreamEvent === 'stream-error') flow.streamEnded(parsed.data.CallSid);
     res.status(204).end();
   });
 
@@ -106,12 +132,11 @@ export function twilioFormatVoiceRouter(ctx: SignatureContext & { config: Pick<C
 
 /** Twilio's voice webhooks: `CA…` call ids, `X-Twilio-Signature`, TwiML. */
 export function twilioVoiceRouter(ctx: VoiceRouteContext, flow: CallFlow): Router {
-  const publicUrl = ctx.config.publicUrl;
   return twilioFormatVoiceRouter(ctx, flow, {
     displayName: 'Twilio',
     paths: VOICE_PATHS,
     callId: z.string().regex(/^CA[0-9a-fA-F]{32}$/),
     signature: (route) => twilioSignature(ctx, route),
-    streamDocument: (parameters, statusCallback) => connectStreamTwiml({ publicUrl, parameters, statusCallback }),
+    streamDocument: ({ parameters, mediaUrl, action }, statusCallback) => connectStreamTwiml({ publicUrl: mediaUrl, parameters, statusCallback, action }),
   });
 }

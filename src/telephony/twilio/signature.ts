@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { RequestHandler } from 'express';
 import twilio from 'twilio';
 import type { Config } from '../../config/index.js';
+import { ownMediaUrl } from '../call-flow.js';
 import { signatureRefused, signedWebhook, type SignatureContext, type SignatureVerdict } from '../signature-check.js';
 
 type TwilioSignatureContext = SignatureContext & { config: Pick<Config, 'twilio' | 'publicUrl' | 'profile'> };
@@ -42,10 +43,10 @@ export function twilioSignature(ctx: TwilioSignatureContext, route: string): Req
   'Twilio');
 }
 
-/** Checks a WebSocket upgrade: Twilio signs the `wss://` URL with empty params. */
-export function upgradeSignatureValid(ctx: TwilioSignatureContext, req: IncomingMessage, route: string): boolean {
+/** Checks a WebSocket upgrade: Twilio signs the `wss://` URL with empty params (the URL of this media node). */
+export function upgradeSignatureValid(ctx: TwilioSignatureContext & { config: Pick<Config, 'cluster'> }, req: IncomingMessage, route: string): boolean {
   if (validationOff(ctx)) return true;
-  const result = verdict(ctx, signatureHeader(req), publicWsUrlFor(ctx.config.publicUrl, req.url ?? '/'), {});
+  const result = verdict(ctx, signatureHeader(req), publicWsUrlFor(ownMediaUrl(ctx.config), req.url ?? '/'), {});
   if (result !== 'valid') signatureRefused(ctx, 'twilio', route, req.socket.remoteAddress, result);
   return result === 'valid';
 }

@@ -6,12 +6,15 @@ import { publicWsUrlFor } from './signature.js';
 export const MEDIA_STREAM_PATH = mediaPath('twilio');
 
 export interface StreamTwimlOptions {
+  /** The base URL of the media node the stream goes to (the service's public URL on a single node). */
   publicUrl: string;
   /** The call flow's stream parameters (`leg`, `agent`, `credential`), in order. */
   parameters: Readonly<Record<string, string>>;
   statusCallback?: string;
   /** The media socket path (SignalWire's cXML is the same document pointing at its own socket). */
   streamPath?: string;
+  /** Requested by the platform when the stream ends (`<Connect action>`), to reconnect the leg after a node failure. */
+  action?: string;
 }
 
 /**
@@ -21,7 +24,8 @@ export interface StreamTwimlOptions {
  */
 export function connectStreamTwiml(options: StreamTwimlOptions): string {
   const response = new twilio.twiml.VoiceResponse();
-  const stream = response.connect().stream({
+  const connect = options.action ? response.connect({ action: options.action, method: 'POST' }) : response.connect();
+  const stream = connect.stream({
     url: publicWsUrlFor(options.publicUrl, options.streamPath ?? MEDIA_STREAM_PATH),
     ...(options.statusCallback ? { statusCallback: options.statusCallback, statusCallbackMethod: 'POST' } : {}),
   });

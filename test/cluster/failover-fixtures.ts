@@ -1,0 +1,96 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REDIS_URL } from '../helpers/redis.js';
+import { startTestServer, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, type TestServer } from '../helpers/server.js';
+import { SimulatedCall, type TwilioRestStandIn } from '../helpers/twilio.js';
+
+/** A port free now (the node's URL must be known before it listens). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** The keys every node of one test cluster shares (a cluster node never generates its own). */
+export function sharedKeys() {
+  const dir = mkdtempSync(join(tmpdir(), 'toneguard-failover-'));
+  const signingKeyFile = join(dir, 'signing.jwk');
+  writeFileSync(signingKeyFile, JSON.stringify(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' })), { mode: 0o600 });
+  return {
+    signingKeyFile,
+    keks: [`1:${randomBytes(32).toString('base64')}`],
+    fingerprintKey: randomBytes(32).toString('base64'),
+    hmacKey: randomBytes(32).toString('base64'),
+  };
+}
+
+export interface TestNode {
+  id: string;
+  server: TestServer;
+  /** Kills the node as SIGKILL would, in-process: its Redis connections (heartbeat, bus) go first, then every socket, with no shutdown. */
+  kill(): Promise<void>;
+}
+
+export interface NodeSettings {
+  prefix: string;
+  databaseUrl: string;
+  keys: ReturnType<typeof sharedKeys>;
+  standIn: TwilioRestStandIn;
+  resumeWindowMs?: number;
+}
+
+export async function startNode(id: string, settings: NodeSettings): Promise<TestNode> {
+  const port = await freePort();
+  const { keys } = settings;
+  const server = await startTestServer({
+    port,
+    twilio: { apiBaseUrl: settings.standIn.url },
+    vault: { keks: keys.keks, fingerprintKey: keys.fingerprintKey },
+    audit: { hmacKey: keys.hmacKey },
+    recording: { enabled: false },
+    cluster: {
+      redisUrl: REDIS_URL,
+      databaseUrl: settings.databaseUrl,
+      nodeId: id,
+      nodeUrl: `http://127.0.0.1:${port}`,
+      signingKeyFile: keys.signingKeyFile,
+      redisPrefix: settings.prefix,
+      heartbeatMs: 200,
+      nodeTtlMs: 1_000,
+      rpcTimeoutMs: 400,
+      resumeWindowMs: settings.resumeWindowMs ?? 5_000,
+    },
+  });
+  const sockets = new Set<Socket>();
+  server.server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  return {
+    id,
+    server,
+    async kill() {
+      await server.context.cluster?.redis?.close();
+      server.server.close();
+      server.server.closeAllConnections();
+      for (const socket of sockets) socket.destroy();
+    },
+  };
+}
+
+/** A Twilio call into the cluster: its webhooks to `first` (then any other node, as a load balancer would). */
+export function dialInto(first: TestNode, others: readonly TestNode[], standIn: TwilioRestStandIn, followReconnects = true): Promise<SimulatedCall> {
+  return SimulatedCall.dial({
+    target: { baseUrl: first.server.url, publicUrl: first.server.context.config.publicUrl, authToken: TEST_AUTH_TOKEN },
+    fallbackBaseUrls: others.map((node) => node.server.url),
+    accountSid: TEST_ACCOUNT_SID,
+    standIn,
+    followReconnects,
+  });
+}
