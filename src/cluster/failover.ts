@@ -42,7 +42,8 @@ export function createClusterPinning(deps: ClusterPinningDeps): MediaPinning {
     reconnects: true,
 
     async pinNew(callId) {
-      const picked = await directory.pick();
+      // Redis unreachable: no node can be picked, so the webhook is refused with 503 (no_live_node) for the platform's fallback, not 500.
+      const picked = await directory.pick().catch(() => undefined);
       return picked ? pinTo(callId, undefined, picked) : undefined;
     },
 
