@@ -224,6 +224,7 @@ async function runTrial(kind: Kind, server: { port: number; pid: number }, stand
   const elu = performance.eventLoopUtilization();
   const phase = calls.map((_, i) => (i * FRAME_MS) / calls.length);
   let cpuAtMeasure = 0;
+  let measureStarted = 0;
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
       const now = performance.now();
@@ -238,7 +239,10 @@ async function runTrial(kind: Kind, server: { port: number; pid: number }, stand
           }
         }
       });
-      if (!measuring && elapsed >= WARMUP_MS) cpuAtMeasure = cpuSeconds(server.pid);
+      if (!measuring && elapsed >= WARMUP_MS) {
+        cpuAtMeasure = cpuSeconds(server.pid);
+        measureStarted = now;
+      }
       measuring = elapsed >= WARMUP_MS;
       if (elapsed >= WARMUP_MS + MEASURE_MS) {
         clearInterval(timer);
@@ -247,7 +251,8 @@ async function runTrial(kind: Kind, server: { port: number; pid: number }, stand
     }, 1);
   });
   const generatorUtilisation = performance.eventLoopUtilization(elu).utilization;
-  const serverCpu = (cpuSeconds(server.pid) - cpuAtMeasure) / (MEASURE_MS / 1000);
+  // Over the wall time actually measured: a late timer on a loaded machine stretches the phase.
+  const serverCpu = (cpuSeconds(server.pid) - cpuAtMeasure) / ((performance.now() - measureStarted) / 1000);
   await new Promise((resolve) => setTimeout(resolve, 300));
   let lost = 0;
   for (const call of calls) {
@@ -267,7 +272,9 @@ function startChild(kind: Kind, apiBaseUrl: string): Promise<{ child: ChildProce
   // BENCH_PROFILE=DIR writes a CPU profile of each server child there (on exit); BENCH_TRACE_GC=1 traces its collections.
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
   const gc = process.env.BENCH_TRACE_GC ? ['--trace-gc'] : [];
-  const args = [...profile, ...gc, '--import', 'tsx', import.meta.filename, 'serve', kind, apiBaseUrl];
+  // BENCH_NODE_FLAGS: further flags for both server children (such as --perf-basic-prof for `perf record`).
+  const extra = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+  const args = [...profile, ...gc, ...extra, '--import', 'tsx', import.meta.filename, 'serve', kind, apiBaseUrl];
   const child = spawn('taskset', ['-c', SERVER_CORE, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`${kind} server exited (${code})`)));
