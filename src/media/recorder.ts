@@ -78,10 +78,16 @@ export class StereoRecorder {
   /** Writes the first `n` samples of both channels (missing samples are silence) and keeps the rest. */
   private flush(n: number): void {
     if (n === 0) return;
-    const out = this.interleaved;
-    for (let i = 0; i < n; i++) {
-      out[2 * i] = i < this.leftFill ? this.left[i] : 0;
-      out[2 * i + 1] = i < this.rightFill ? this.right[i] : 0;
+    const { interleaved: out, left, right } = this;
+    // Both channels hold the first `both` samples (every flush but a stall's or the last); past them, the short one is silence.
+    const both = Math.min(n, this.leftFill, this.rightFill);
+    for (let i = 0; i < both; i++) {
+      out[2 * i] = left[i];
+      out[2 * i + 1] = right[i];
+    }
+    for (let i = both; i < n; i++) {
+      out[2 * i] = i < this.leftFill ? left[i] : 0;
+      out[2 * i + 1] = i < this.rightFill ? right[i] : 0;
     }
     if (this.written.length !== n * 4) this.written = new Uint8Array(out.buffer, 0, n * 4);
     this.sink.write(this.written);

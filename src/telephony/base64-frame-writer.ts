@@ -42,8 +42,9 @@ export class Base64FrameWriter {
     this.view = this.buffer;
   }
 
+  /** Not zero-filled: `message` only ever exposes bytes it has just written. */
   private fresh(): Buffer {
-    const buffer = Buffer.alloc(this.messageBytes(this.maxBytes));
+    const buffer = Buffer.allocUnsafeSlow(this.messageBytes(this.maxBytes));
     this.prefix.copy(buffer, 0);
     return buffer;
   }

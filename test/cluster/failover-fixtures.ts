@@ -4,9 +4,12 @@ import { createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { AuditRecord } from '../../src/audit/chain.js';
+import { createPool } from '../../src/db/pool.js';
+import { chainRecords } from '../audit/pg/fixtures.js';
 import { REDIS_URL } from '../helpers/redis.js';
 import { startTestServer, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, type TestServer } from '../helpers/server.js';
-import { SimulatedCall, type TwilioRestStandIn } from '../helpers/twilio.js';
+import { SimulatedCall, waitFor, type TwilioRestStandIn } from '../helpers/twilio.js';
 
 /** A port free now (the node's URL must be known before it listens). */
 export async function freePort(): Promise<number> {
@@ -93,4 +96,14 @@ export function dialInto(first: TestNode, others: readonly TestNode[], standIn: 
     standIn,
     followReconnects,
   });
+}
+
+/** The records of the cluster's audit chain in PostgreSQL, once one matching `wanted` is committed. */
+export async function waitForAuditRecord(databaseUrl: string, wanted: (record: AuditRecord) => boolean): Promise<AuditRecord> {
+  const pool = createPool({ url: databaseUrl, size: 1 });
+  try {
+    return await waitFor(async () => (await chainRecords(pool)).find(wanted));
+  } finally {
+    await pool.end();
+  }
 }

@@ -1,6 +1,6 @@
 // slow: real services (Redis; two in-process nodes)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
+import { createMigratedTestDatabase, type TestDatabase } from '../helpers/postgres.js';
 import { testRedisPrefix } from '../helpers/redis.js';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../helpers/server.js';
 import { parseStreamTwiml, postTwilioWebhook, randomSid, startTwilioRestStandIn, waitFor, type TwilioRestStandIn, type TwilioTarget } from '../helpers/twilio.js';
@@ -13,7 +13,7 @@ let a: TestNode;
 let b: TestNode;
 
 beforeAll(async () => {
-  database = await createTestDatabase('pinning');
+  database = await createMigratedTestDatabase('pinning');
   standIn = await startTwilioRestStandIn();
   const settings = { prefix: redis.prefix, databaseUrl: database.url, keys: sharedKeys(), standIn };
   [a, b] = [await startNode('node-a', settings), await startNode('node-b', settings)];

@@ -1,10 +1,10 @@
 // slow: real services (Redis; two in-process nodes on real sockets, one killed mid-capture)
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CaptureView } from '../../src/capture/types.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
+import { createMigratedTestDatabase, type TestDatabase } from '../helpers/postgres.js';
 import { testRedisPrefix } from '../helpers/redis.js';
 import { keypadTones, startTwilioRestStandIn, TEST_AGENT, waitFor, type TwilioRestStandIn } from '../helpers/twilio.js';
-import { dialInto, sharedKeys, startNode, type TestNode } from './failover-fixtures.js';
+import { dialInto, sharedKeys, startNode, waitForAuditRecord, type TestNode } from './failover-fixtures.js';
 
 const SPEED = 4;
 const FIELDS = [{ name: 'card_number' }, { name: 'expiry' }, { name: 'cvv' }];
@@ -15,7 +15,7 @@ let redis: ReturnType<typeof testRedisPrefix>;
 let nodes: TestNode[] = [];
 
 beforeAll(async () => {
-  database = await createTestDatabase('failover');
+  database = await createMigratedTestDatabase('failover');
   standIn = await startTwilioRestStandIn();
 });
 
@@ -83,7 +83,7 @@ describe('failover: a node lost mid-capture', () => {
     const info = await survivor.server.context.vault.info(final.result!.token);
     expect(info).toMatchObject({ last4: '1111' });
     await waitFor(async () => (await survivor.server.context.failover!.store.get(call.callId)) === undefined);
-    expect(survivor.server.auditRecords().some((r) => r.action === 'capture.resumed')).toBe(true);
+    await waitForAuditRecord(database.url, (r) => r.action === 'capture.resumed');
     await call.hangUp();
   }, 60_000);
 
@@ -123,6 +123,6 @@ describe('failover: a node lost mid-capture', () => {
     const lost = await waitFor(() => views.find((view) => view.id === session.id && view.state === 'failed'));
     expect(lost.error?.code).toBe('node_lost');
     expect(survivor.server.context.calls.get(call.callId)?.state).not.toBe('ended');
-    expect(survivor.server.auditRecords().some((r) => r.action === 'capture.failed' && r.details?.code === 'node_lost')).toBe(true);
+    await waitForAuditRecord(database.url, (r) => r.action === 'capture.failed' && r.details?.code === 'node_lost');
   }, 60_000);
 });

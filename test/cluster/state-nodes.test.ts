@@ -6,9 +6,7 @@ import type { TestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/twilio.js';
 import { startRedisProxy, type CuttableProxy } from './state-fixtures.js';
 import { bearer, EventsSocket, startClusterNodes } from './state-nodes.js';
-import { migrate } from '../../src/db/migrate.js';
-import { createPool } from '../../src/db/pool.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
+import { createMigratedTestDatabase, type TestDatabase } from '../helpers/postgres.js';
 
 const redisPrefix = testRedisPrefix('nodes');
 let proxy: CuttableProxy;
@@ -21,10 +19,7 @@ let db: TestDatabase;
 
 beforeAll(async () => {
   proxy = await startRedisProxy();
-  db = await createTestDatabase('nodes');
-  const pool = createPool({ url: db.url, size: 1 });
-  await migrate(pool);
-  await pool.end();
+  db = await createMigratedTestDatabase('nodes');
   [a, b, c] = await startClusterNodes(['node-a', 'node-b', 'node-c'], redisPrefix.prefix, db.url, {
     redisUrl: { 'node-b': proxy.url },
     overrides: { http: { captureStartsPerMinutePerAgent: 3 } },

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { migrate } from '../../src/db/migrate.js';
+import { createPool } from '../../src/db/pool.js';
 
 /** The machine's PostgreSQL (trust authentication on loopback); `TONEGUARD_TEST_PG` overrides it. */
 export const POSTGRES_ADMIN_URL = process.env.TONEGUARD_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -29,4 +31,16 @@ export async function createTestDatabase(label = 'tg'): Promise<TestDatabase> {
       await client.end();
     },
   };
+}
+
+/** A new database migrated to this build's schema, as `toneguard db migrate` leaves it: what a cluster node starts on. */
+export async function createMigratedTestDatabase(label = 'tg'): Promise<TestDatabase> {
+  const db = await createTestDatabase(label);
+  const pool = createPool({ url: db.url, size: 1 });
+  try {
+    await migrate(pool);
+  } finally {
+    await pool.end();
+  }
+  return db;
 }
