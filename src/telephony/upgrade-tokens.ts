@@ -1,12 +1,14 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Config } from '../config/index.js';
+import { isClusterMode } from '../config/cluster.js';
 
 const TOKEN = /^([0-9a-z]{1,12})\.([A-Za-z0-9_-]{43})$/;
 
 /**
  * Short-lived bearer tokens for media upgrades, for platforms that send a token Toneguard wrote
  * into the call-control document (SignalWire's `authBearerToken`) instead of signing the upgrade.
- * `{expiry}.{HMAC-SHA256}` under a per-process key: a token proves the socket follows a document
- * this process issued recently. It is not single-use: what admits a stream to a call is still the
+ * `{expiry}.{HMAC-SHA256}` under `upgradeTokenKey`: a token proves the socket follows a document
+ * this service (any node of its cluster) issued recently. It is not single-use: what admits a stream to a call is still the
  * leg's stream credential, redeemed at `start`.
  */
 export class UpgradeTokens {
@@ -32,6 +34,18 @@ export class UpgradeTokens {
   private mac(expiry: string): Buffer {
     return createHmac('sha256', this.key).update(`upgrade:${expiry}`).digest();
   }
+}
+
+/**
+ * The key of a provider's upgrade tokens. On a single node it is random per process. In cluster
+ * mode a call's streams may reach any node (the one it is pinned to, or a failover target), so
+ * every node derives the same key (HKDF-SHA256) from the shared audit HMAC key, under an info
+ * string of its own (`purpose`): no node generates a key, and the audit key itself signs nothing else.
+ */
+export function upgradeTokenKey(config: Pick<Config, 'cluster' | 'audit'>, purpose: string): Buffer {
+  const shared = config.audit.hmacKey;
+  if (!isClusterMode(config) || !shared) return randomBytes(32);
+  return Buffer.from(hkdfSync('sha256', Buffer.from(shared, 'utf8'), Buffer.alloc(0), `toneguard ${purpose} upgrade tokens v1`, 32));
 }
 
 /** The token of an `Authorization: Bearer …` header, if there is one. */

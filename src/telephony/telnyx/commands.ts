@@ -21,8 +21,21 @@ export interface StreamingStartOptions {
 
 export const commandId = (action: string, callControlIdValue: string) => `toneguard-${action}-${callControlIdValue}`;
 
-export function answerCommand(callControlIdValue: string): ActionAnswerParams {
-  return { command_id: commandId('answer', callControlIdValue) };
+/**
+ * What the caller's `call.answered` needs to start its stream: the flow's parameters and the media
+ * node it picked. Written into the `answer` command's `client_state`, which Telnyx echoes on the
+ * leg's later webhooks, so that whichever node receives `call.answered` can start the stream.
+ */
+export interface CallerStreamState {
+  media: { id: string; url: string };
+  parameters: Readonly<Record<string, string>>;
+}
+
+export function answerCommand(callControlIdValue: string, state?: CallerStreamState): ActionAnswerParams {
+  return {
+    command_id: commandId('answer', callControlIdValue),
+    ...(state ? { client_state: encodeClientState({ toneguard: 'caller', media: state.media, parameters: state.parameters }) } : {}),
+  };
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { agentIdentity, mediaPath, type ProviderContext, type TelephonyProvider } from '../provider.js';
 import { signatureRefused } from '../signature-check.js';
+import { upgradeTokenKey } from '../upgrade-tokens.js';
 import { telnyxWire } from './media.js';
 import { createTelnyxCallControl, type TelnyxCallControl } from './rest-client.js';
 import { telnyxVoiceRouter, TELNYX_WEBHOOK_PATH } from './routes.js';
@@ -21,7 +22,7 @@ function upgradeClaim(req: IncomingMessage): { callControlId?: string; token?: s
  * Ed25519-signed webhooks, media sockets whose upgrade carries the leg's
  * `x-telnyx-streaming-auth-token`, JSON frames reordered by sequence number.
  */
-export function createTelnyxProvider(ctx: ProviderContext, rest: TelnyxCallControl = createTelnyxCallControl(ctx.config.telnyx), tokens = new TelnyxStreamTokens()): TelephonyProvider {
+export function createTelnyxProvider(ctx: ProviderContext, rest: TelnyxCallControl = createTelnyxCallControl(ctx.config.telnyx), tokens = new TelnyxStreamTokens(upgradeTokenKey(ctx.config, 'telnyx'))): TelephonyProvider {
   const settings = ctx.config.telnyx;
   return {
     name: 'telnyx',

@@ -1,11 +1,12 @@
 import Telnyx from 'telnyx';
 import { ToneguardError } from '../../errors.js';
-import { answerCommand, dialCommand, hangupCommand, streamingStartCommand, type DialOptions, type StreamingStartOptions } from './commands.js';
+import { answerCommand, dialCommand, hangupCommand, streamingStartCommand, type CallerStreamState, type DialOptions, type StreamingStartOptions } from './commands.js';
 import type { TelnyxSettings } from './settings.js';
 
 /** The parts of Telnyx's Call Control API Toneguard uses (a stand-in server answers them in tests). */
 export interface TelnyxCallControl {
-  answer(callControlId: string): Promise<void>;
+  /** Answers an inbound leg; `state` comes back in the leg's later webhooks' `client_state`. */
+  answer(callControlId: string, state?: CallerStreamState): Promise<void>;
   startStreaming(callControlId: string, options: StreamingStartOptions): Promise<void>;
   /** Places the agent's call; resolves to its call control id. */
   dial(options: DialOptions): Promise<string>;
@@ -36,8 +37,8 @@ export function createTelnyxCallControl(settings: Pick<TelnyxSettings, 'apiKey' 
     }
   };
   return {
-    async answer(callControlId) {
-      await run('answer', () => client.calls.actions.answer(callControlId, answerCommand(callControlId)));
+    async answer(callControlId, state) {
+      await run('answer', () => client.calls.actions.answer(callControlId, answerCommand(callControlId, state)));
     },
     async startStreaming(callControlId, options) {
       await run('streaming_start', () => client.calls.actions.startStreaming(callControlId, streamingStartCommand(callControlId, options)));

@@ -1,7 +1,8 @@
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import { z } from 'zod';
 import type { Config } from '../../config/index.js';
 import type { CallRegistry } from '../../state/calls.js';
-import type { CallFlow } from '../call-flow.js';
+import type { CallFlow, MediaNode } from '../call-flow.js';
 import { mediaPath } from '../provider.js';
 import { signatureRefused, type SignatureContext } from '../signature-check.js';
 import type { StreamingStartOptions } from './commands.js';
@@ -16,12 +17,24 @@ export const TELNYX_WEBHOOK_PATH = '/telnyx/voice/events';
 const PENDING_TTL_MS = 60_000;
 const MAX_PENDING = 10_000;
 
-export type TelnyxRouteContext = SignatureContext & { config: Pick<Config, 'telnyx' | 'publicUrl' | 'http'>; calls: CallRegistry };
+export type TelnyxRouteContext = SignatureContext & { config: Pick<Config, 'telnyx' | 'http'>; calls: CallRegistry };
 
 export interface TelnyxRouteDeps {
   rest: TelnyxCallControl;
   tokens: TelnyxStreamTokens;
   nowSeconds?: () => number;
+}
+
+const callerState = z.object({
+  toneguard: z.literal('caller'),
+  media: z.object({ id: z.string().min(1).max(200), url: z.string().url().max(2000) }),
+  parameters: z.record(z.string(), z.string().max(2000)),
+});
+
+/** The caller leg Toneguard answered (on any node of its cluster) carries its stream's node and parameters in `client_state`. */
+function callerOf(event: TelnyxCallEvent): { parameters: Record<string, string>; media: MediaNode } | undefined {
+  const state = callerState.safeParse(event.clientState);
+  return state.success ? { parameters: state.data.parameters, media: state.data.media } : undefined;
 }
 
 /** The agent call Toneguard dialled names its caller's call in `client_state`. */
@@ -43,8 +56,8 @@ export function telnyxVoiceRouter(ctx: TelnyxRouteContext, flow: CallFlow, deps:
   const settings = ctx.config.telnyx;
   const now = deps.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
   const raw = express.text({ type: () => true, limit: ctx.config.http.bodyLimitBytes });
-  /** Caller legs answered by Toneguard, waiting for `call.answered` to start their stream. */
-  const pending = new Map<string, { parameters: Record<string, string>; at: number }>();
+  /** Caller legs answered by Toneguard, waiting for `call.answered` to start their stream on the node the flow picked. */
+  const pending = new Map<string, { parameters: Record<string, string>; media: MediaNode; at: number }>();
 
   const signed: RequestHandler = (req, res, next) => {
     const body = typeof req.body === 'string' ? req.body : '';
@@ -61,9 +74,9 @@ export function telnyxVoiceRouter(ctx: TelnyxRouteContext, flow: CallFlow, deps:
       if (what !== 'hangup') endBoth(callControlId, `${what}_failed`);
     });
 
-  const startStream = (callControlId: string, parameters: Record<string, string>) => {
+  const startStream = (callControlId: string, parameters: Record<string, string>, media: MediaNode) => {
     const options: StreamingStartOptions = {
-      streamUrl: telnyxStreamUrl(ctx.config.publicUrl, mediaPath('telnyx'), callControlId),
+      streamUrl: telnyxStreamUrl(media.url, mediaPath('telnyx'), callControlId),
       codec: settings.codec,
       authToken: deps.tokens.tokenFor(callControlId),
       parameters,
@@ -93,20 +106,21 @@ export function telnyxVoiceRouter(ctx: TelnyxRouteContext, flow: CallFlow, deps:
     if (!answered.ok) return;
     forgetStale();
     if (pending.size >= MAX_PENDING) return endBoth(event.callControlId, 'overloaded');
-    pending.set(event.callControlId, { parameters: answered.parameters, at: Date.now() });
-    void command('answer', event.callControlId, () => deps.rest.answer(event.callControlId));
+    pending.set(event.callControlId, { parameters: answered.parameters, media: answered.media, at: Date.now() });
+    void command('answer', event.callControlId, () => deps.rest.answer(event.callControlId, { media: answered.media, parameters: answered.parameters }));
   };
 
   const answered = async (event: TelnyxCallEvent, req: Request) => {
-    const caller = pending.get(event.callControlId);
+    // The node that answered the leg remembers it; another node reads it from the echoed `client_state`.
+    const caller = pending.get(event.callControlId) ?? callerOf(event);
     if (caller) {
       pending.delete(event.callControlId);
-      return startStream(event.callControlId, caller.parameters);
+      return startStream(event.callControlId, caller.parameters, caller.media);
     }
     const callerCallId = agentOf(event);
     if (callerCallId === undefined) return;
     const agent = await flow.agentAnswered(event.callControlId, callerCallId, req);
-    if (agent.ok) startStream(event.callControlId, agent.parameters);
+    if (agent.ok) startStream(event.callControlId, agent.parameters, agent.media);
   };
 
   router.post(TELNYX_WEBHOOK_PATH, raw, signed, async (req: Request, res: Response) => {

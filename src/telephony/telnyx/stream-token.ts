@@ -7,7 +7,8 @@ export const STREAM_CALL_PARAM = 'call';
  * Per-leg upgrade tokens for Telnyx media sockets: Toneguard sets `stream_auth_token` to
  * HMAC(key, call control id) and names the leg in the stream URL; Telnyx sends the token back as
  * `x-telnyx-streaming-auth-token` on the upgrade. Only Telnyx (which received it over the API's
- * TLS) and Toneguard know it. The key is random per process, like the stream credentials.
+ * TLS) and Toneguard know it. The key is `upgradeTokenKey`'s: random per process on a single
+ * node, shared by every node of a cluster.
  */
 export class TelnyxStreamTokens {
   constructor(private readonly key: Buffer = randomBytes(32)) {}
@@ -24,8 +25,8 @@ export class TelnyxStreamTokens {
   }
 }
 
-/** `wss://…/media/telnyx?call={id}` from the public URL. */
-export function telnyxStreamUrl(publicUrl: string, path: string, callControlId: string): string {
-  const base = publicUrl.replace(/\/$/, '').replace(/^http/, 'ws');
+/** `wss://…/media/telnyx?call={id}` on the media node's base URL. */
+export function telnyxStreamUrl(mediaUrl: string, path: string, callControlId: string): string {
+  const base = mediaUrl.replace(/\/$/, '').replace(/^http/, 'ws');
   return `${base}${path}?${STREAM_CALL_PARAM}=${encodeURIComponent(callControlId)}`;
 }
