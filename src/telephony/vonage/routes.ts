@@ -64,9 +64,9 @@ export function vonageVoiceRouter(ctx: VonageRouteContext, flow: CallFlow, deps:
   const settings = ctx.config.vonage;
   const now = deps.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
   const raw = express.text({ type: () => true, limit: ctx.config.http.bodyLimitBytes });
-  const base = ctx.config.publicUrl.replace(/\/$/, '');
-  const streamUrl = base.replace(/^http/, 'ws') + mediaPath('vonage');
-  const eventUrl = base + VONAGE_PATHS.event;
+  const eventUrl = ctx.config.publicUrl.replace(/\/$/, '') + VONAGE_PATHS.event;
+  /** The websocket on the media node the flow picked for the call (this service's public URL on a single node). */
+  const streamUrl = (answered: Extract<StreamAnswer, { ok: true }>) => answered.media.url.replace(/\/$/, '').replace(/^http/, 'ws') + mediaPath('vonage');
 
   const signed =
     (route: string): RequestHandler =>
@@ -82,7 +82,7 @@ export function vonageVoiceRouter(ctx: VonageRouteContext, flow: CallFlow, deps:
     res.status(400).json({ error: { code: 'invalid_request', message: 'Missing or invalid Vonage fields' } });
   };
   const ncco = (res: Response, uuid: string, answered: StreamAnswer) =>
-    res.json(answered.ok ? connectWebsocketNcco({ streamUrl, rate: settings.sampleRate, callUuid: uuid, parameters: answered.parameters, eventUrl }) : hangupNcco());
+    res.json(answered.ok ? connectWebsocketNcco({ streamUrl: streamUrl(answered), rate: settings.sampleRate, callUuid: uuid, parameters: answered.parameters, eventUrl }) : hangupNcco());
 
   const answer: RequestHandler = async (req, res) => {
     const call = parseVonageAnswer(payloadOf(req).fields);
