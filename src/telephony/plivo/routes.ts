@@ -1,6 +1,6 @@
 import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import type { CallFlow, StreamAnswer } from '../call-flow.js';
+import type { CallFlow, MediaNode, StreamAnswer } from '../call-flow.js';
 import { mediaPath } from '../provider.js';
 import { signedWebhook } from '../signature-check.js';
 import { publicUrlFor, publicWsUrlFor, signatureHeader } from '../twilio/signature.js';
@@ -44,7 +44,9 @@ export function plivoRouter(ctx: PlivoRouteContext, flow: CallFlow): Router {
   const form = express.urlencoded({ extended: false, limit });
   const json = express.json({ limit });
   const format = plivoFormat(...(ctx.config.plivo.contentType.split(';rate=') as [string, string]));
-  const streamUrl = `${publicWsUrlFor(publicUrl, mediaPath('plivo'))}?auth=${plivoSocketToken(ctx.config.plivo.authToken)}`;
+  const socketToken = plivoSocketToken(ctx.config.plivo.authToken);
+  /** The socket on the media node the flow picked for the call (this service's public URL on a single node). */
+  const streamUrl = (media: MediaNode) => `${publicWsUrlFor(media.url, mediaPath('plivo'))}?auth=${socketToken}`;
   const statusCallbackUrl = publicUrlFor(publicUrl, PLIVO_PATHS.streamStatus);
 
   const signed = (route: string) =>
@@ -69,7 +71,7 @@ export function plivoRouter(ctx: PlivoRouteContext, flow: CallFlow): Router {
     res.status(400).json({ error: { code: 'invalid_request', message: 'Missing or invalid Plivo fields' } });
   };
   const answer = (res: Response, answeredCall: StreamAnswer, extra: Record<string, string> = {}) =>
-    xml(res, answeredCall.ok && format ? plivoStreamXml({ streamUrl, format, parameters: { ...answeredCall.parameters, ...extra }, statusCallbackUrl }) : plivoHangupXml());
+    xml(res, answeredCall.ok && format ? plivoStreamXml({ streamUrl: streamUrl(answeredCall.media), format, parameters: { ...answeredCall.parameters, ...extra }, statusCallbackUrl }) : plivoHangupXml());
 
   router.post(PLIVO_PATHS.inbound, form, json, signed(PLIVO_PATHS.inbound), async (req, res) => {
     const parsed = inboundForm.safeParse(req.body);

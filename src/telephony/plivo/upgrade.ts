@@ -1,11 +1,12 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Config } from '../../config/index.js';
+import { ownMediaUrl } from '../call-flow.js';
 import { signatureRefused, type SignatureContext, type SignatureVerdict } from '../signature-check.js';
 import { publicWsUrlFor, signatureHeader } from '../twilio/signature.js';
 import { NONCE_HEADER, plivoSignatureValid, SIGNATURE_HEADER } from './signature.js';
 
-export type PlivoCheckContext = SignatureContext & { config: Pick<Config, 'plivo' | 'publicUrl' | 'profile'> };
+export type PlivoCheckContext = SignatureContext & { config: Pick<Config, 'plivo' | 'publicUrl' | 'profile' | 'cluster'> };
 
 /** Only the development profile may skip checks. */
 export const plivoValidationOff = (ctx: PlivoCheckContext) => !ctx.config.plivo.validateSignatures && ctx.config.profile === 'development';
@@ -28,12 +29,15 @@ function tokenVerdict(authToken: string, url: string): SignatureVerdict {
   return authToken && given.length === expected.length && timingSafeEqual(given, expected) ? 'valid' : 'invalid';
 }
 
-/** `WS /media/plivo`: a valid V3 signature over the `wss://` URL, or the socket token in it. Refusals are counted and audited. */
+/**
+ * `WS /media/plivo`: a valid V3 signature over the `wss://` URL Plivo connected to (this media
+ * node's own URL in cluster mode), or the socket token in it. Refusals are counted and audited.
+ */
 export function plivoUpgradeValid(ctx: PlivoCheckContext, req: IncomingMessage, route: string): boolean {
   if (plivoValidationOff(ctx)) return true;
   const url = req.url ?? '/';
   const signature = signatureHeader(req, SIGNATURE_HEADER);
-  const signed = signature !== undefined && plivoSignatureValid(ctx.config.plivo.authToken, { method: 'GET', url: publicWsUrlFor(ctx.config.publicUrl, url), params: {}, signature, nonce: signatureHeader(req, NONCE_HEADER) });
+  const signed = signature !== undefined && plivoSignatureValid(ctx.config.plivo.authToken, { method: 'GET', url: publicWsUrlFor(ownMediaUrl(ctx.config), url), params: {}, signature, nonce: signatureHeader(req, NONCE_HEADER) });
   const verdict = signed ? 'valid' : tokenVerdict(ctx.config.plivo.authToken, url);
   if (verdict !== 'valid') signatureRefused(ctx, 'plivo', route, req.socket.remoteAddress, signature !== undefined ? 'invalid' : verdict);
   return verdict === 'valid';
