@@ -1,7 +1,7 @@
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import type { Config } from '../../config/index.js';
-import type { CallFlow, StreamAnswer } from '../call-flow.js';
+import type { CallFlow, MediaNode, StreamAnswer } from '../call-flow.js';
 import { mediaPath } from '../provider.js';
 import { signedWebhook, type SignatureContext } from '../signature-check.js';
 import { publicUrlFor, publicWsUrlFor, signatureHeader } from '../twilio/signature.js';
@@ -51,7 +51,8 @@ export function jambonzRouter(ctx: JambonzRouteContext, flow: CallFlow): Router 
   const settings = ctx.config.jambonz;
   const { publicUrl } = ctx.config;
   const raw = express.raw({ type: () => true, limit: ctx.config.http.bodyLimitBytes });
-  const streamUrl = publicWsUrlFor(publicUrl, mediaPath('jambonz'));
+  /** The socket on the media node the flow picked for the call (this service's public URL on a single node). */
+  const streamUrl = (media: MediaNode) => publicWsUrlFor(media.url, mediaPath('jambonz'));
   const actionHook = publicUrlFor(publicUrl, JAMBONZ_PATHS.listenEnded);
   const wsAuth = jambonzWsCredentials(settings);
 
@@ -76,7 +77,7 @@ export function jambonzRouter(ctx: JambonzRouteContext, flow: CallFlow): Router 
   const answer = (res: Response, answered: StreamAnswer) =>
     res.json(
       answered.ok
-        ? jambonzListenDocument({ streamUrl, actionHook, sampleRate: settings.sampleRate, parameters: answered.parameters, wsAuth, streaming: settings.bidirectionalStreaming })
+        ? jambonzListenDocument({ streamUrl: streamUrl(answered.media), actionHook, sampleRate: settings.sampleRate, parameters: answered.parameters, wsAuth, streaming: settings.bidirectionalStreaming })
         : jambonzHangupDocument(),
     );
 
