@@ -3,7 +3,7 @@ import { agentIdentity, type ProviderContext, type TelephonyProvider } from '../
 import { createTwilioRestClient, twilioAgentDialer } from '../twilio/rest-client.js';
 import { twilioFormatVoiceRouter, voicePaths } from '../twilio/routes.js';
 import { twilioFormatWire } from '../twilio/wire.js';
-import { UpgradeTokens } from '../upgrade-tokens.js';
+import { upgradeTokenKey, UpgradeTokens } from '../upgrade-tokens.js';
 import { connectStreamCxml, SIGNALWIRE_MEDIA_PATH } from './cxml.js';
 import { parseSignalWireMessage, signalWireId } from './media-messages.js';
 import { signalWireSignature, signalWireUpgradeValid } from './signature.js';
@@ -35,7 +35,7 @@ function signalWireRest(config: Pick<Config, 'signalwire'>) {
 export function createSignalWireProvider(ctx: ProviderContext): TelephonyProvider {
   const { config } = ctx;
   const target = signalWireAgentTarget(config);
-  const tokens = new UpgradeTokens(config.media.streamCredentialTtlMs);
+  const tokens = new UpgradeTokens(config.media.streamCredentialTtlMs, upgradeTokenKey(config, 'signalwire'));
   const dialerConfig = { publicUrl: config.publicUrl, twilio: { ...config.twilio, agentTarget: target, callerId: config.signalwire.callerId } };
   return {
     name: 'signalwire',

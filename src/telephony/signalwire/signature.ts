@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import type { IncomingMessage } from 'node:http';
 import type { RequestHandler } from 'express';
 import type { Config } from '../../config/index.js';
+import { ownMediaUrl } from '../call-flow.js';
 import { signatureRefused, signedWebhook, type SignatureContext, type SignatureVerdict } from '../signature-check.js';
 import { publicUrlFor, publicWsUrlFor, signatureHeader } from '../twilio/signature.js';
 import { bearerToken, type UpgradeTokens } from '../upgrade-tokens.js';
@@ -49,14 +50,15 @@ export function signalWireSignature(ctx: SignalWireSignatureContext, route: stri
 
 /**
  * A media upgrade carries the `authBearerToken` of the cXML that started it (`Authorization:
- * Bearer …`, issued by this process, still live). Whether SignalWire also signs the upgrade as
- * Twilio does is not documented; a valid signature over the `wss://` URL is accepted in its stead.
+ * Bearer …`, issued by this service, on any node of its cluster, still live). Whether SignalWire
+ * also signs the upgrade as Twilio does is not documented; a valid signature over the `wss://`
+ * URL of this media node is accepted in its stead.
  */
-export function signalWireUpgradeValid(ctx: SignalWireSignatureContext, req: IncomingMessage, route: string, tokens: UpgradeTokens): boolean {
+export function signalWireUpgradeValid(ctx: SignalWireSignatureContext & { config: Pick<Config, 'cluster'> }, req: IncomingMessage, route: string, tokens: UpgradeTokens): boolean {
   const authorization = typeof req.headers.authorization === 'string' ? req.headers.authorization : undefined;
   if (tokens.valid(bearerToken(authorization))) return true;
   const signature = signatureOf(req);
-  const result = signature === undefined && authorization !== undefined ? 'invalid' : verdict(ctx, signature, publicWsUrlFor(ctx.config.publicUrl, req.url ?? '/'), {});
+  const result = signature === undefined && authorization !== undefined ? 'invalid' : verdict(ctx, signature, publicWsUrlFor(ownMediaUrl(ctx.config), req.url ?? '/'), {});
   if (result !== 'valid') signatureRefused(ctx, 'signalwire', route, req.socket.remoteAddress, result);
   return result === 'valid';
 }
