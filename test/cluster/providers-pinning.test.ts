@@ -8,6 +8,9 @@ import { parseStreamXml, plivoNonce, postPlivoWebhook } from '../../src/simulato
 import { parseListen, postJambonzWebhook } from '../../src/simulator/jambonz/webhooks.js';
 import { randomCallControlId, type TelnyxRestStandIn } from '../../src/simulator/telnyx/rest-stand-in.js';
 import { postTelnyxWebhook, telnyxEvent } from '../../src/simulator/telnyx/webhooks.js';
+import { TelnyxStreamClient, type TelnyxStreamingStart } from '../../src/simulator/telnyx/stream-client.js';
+import { syntheticSpeech } from '../../src/simulator/audio.js';
+import { streamAudio } from '../../src/simulator/pacing.js';
 import { TELNYX_WEBHOOK_PATH } from '../../src/telephony/telnyx/index.js';
 import { PLIVO_PATHS } from '../../src/telephony/plivo/routes.js';
 import { JAMBONZ_PATHS } from '../../src/telephony/jambonz/routes.js';
@@ -120,7 +123,7 @@ describe('Telnyx on two nodes', () => {
   });
   afterAll(() => pair.close());
 
-  it("starts both legs' streams on the pinned node, whichever node gets call.answered, with a stream token the pinned node admits", async () => {
+  it("starts both legs' streams on the pinned node, whichever node gets call.answered; the pinned node admits their tokens and bridges them", async () => {
     const callId = randomCallControlId();
     const targetOf = (bed: Bed) => ({ baseUrl: bed.server.url, signer: pair.a.signer });
     expect((await postTelnyxWebhook(targetOf(pair.a), TELNYX_WEBHOOK_PATH, telnyxEvent('call.initiated', { call_control_id: callId, from: '+15005550006', to: '+15005550001', direction: 'incoming' }))).status).toBe(200);
@@ -137,9 +140,17 @@ describe('Telnyx on two nodes', () => {
     const agentStream = await standIn.waitFor((c) => c.action === 'streaming_start' && c.callControlId === dial.callControlId);
     expect(agentStream.body.stream_url).toBe(`${pinned.mediaUrl('telnyx')}?call=${encodeURIComponent(dial.callControlId)}`);
 
-    // Node B issued the stream tokens; the pinned node (whichever it is) admits them.
-    for (const stream of [callerStream, agentStream]) {
-      await upgradeAdmitted(String(stream.body.stream_url), { 'x-telnyx-streaming-auth-token': String(stream.body.stream_auth_token) });
+    // Node B issued the stream tokens; the pinned node (whichever it is) admits them, bridges the legs, and audio flows.
+    const open = (callControlId: string, command: typeof callerStream) =>
+      TelnyxStreamClient.open(pinned.node.server.context.config.cluster.nodeUrl!, { callControlId, command: command.body as unknown as TelnyxStreamingStart });
+    const [caller, agent] = [await open(callId, callerStream), await open(dial.callControlId, agentStream)];
+    try {
+      await waitFor(() => pinned.node.server.context.calls.get(callId)?.state === 'bridged');
+      await streamAudio(caller, syntheticSpeech(1_000), 4);
+      await waitFor(() => agent.receivedAudio().length >= 4_000);
+      expect(caller.open && agent.open).toBe(true);
+    } finally {
+      await Promise.all([caller.stop(), agent.stop()]);
     }
   });
 });
