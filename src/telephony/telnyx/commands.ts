@@ -1,5 +1,6 @@
 import type { ActionAnswerParams, ActionHangupParams, ActionStartStreamingParams } from 'telnyx/resources/calls/actions';
 import type { CallDialParams } from 'telnyx/resources/calls/calls';
+import type { MediaNode } from '../call-flow.js';
 import type { TelnyxCodec } from './settings.js';
 import { telnyxSampleRate } from './settings.js';
 import { encodeClientState } from './webhook.js';
@@ -27,7 +28,7 @@ export const commandId = (action: string, callControlIdValue: string) => `tonegu
  * leg's later webhooks, so that whichever node receives `call.answered` can start the stream.
  */
 export interface CallerStreamState {
-  media: { id: string; url: string };
+  media: MediaNode;
   parameters: Readonly<Record<string, string>>;
 }
 
