@@ -13,14 +13,13 @@
  * pg_stat_database row counts this run's transactions only.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { WebSocket } from 'ws';
-import { encodeMulaw } from '../src/dsp/index.js';
-import { parseStreamTwiml, postTwilioWebhook, randomSid, signTwilio, syntheticSpeech, type StreamInstruction } from '../src/simulator/index.js';
+import { cpuSeconds, frameMessages } from './bench-load.js';
+import { parseStreamTwiml, postTwilioWebhook, randomSid, signTwilio, type StreamInstruction } from '../src/simulator/index.js';
 import { POSTGRES_ADMIN_URL } from '../test/helpers/postgres.js';
 import { CLUSTER_ACCOUNT_SID, CLUSTER_PUBLIC_URL, startCluster, type ClusterNode, type TestCluster } from '../test/cluster/harness.js';
 
@@ -78,22 +77,7 @@ async function pgTransactions(admin: pg.Client, database: string): Promise<numbe
   return Number(rows[0]?.n ?? 0);
 }
 
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
 // ── load generator ────────────────────────────────────────────────────────────────────────
-
-/** Pre-built media messages, cycled so the generator does no per-frame work. */
-function frameMessages(streamSid: string, seed: number): Buffer[] {
-  const audio = syntheticSpeech(1000, seed);
-  const bytes = Buffer.alloc(160);
-  return Array.from({ length: 50 }, (_, i) => {
-    encodeMulaw(audio.subarray(i * 160, (i + 1) * 160), bytes);
-    return Buffer.from(JSON.stringify({ event: 'media', sequenceNumber: String(i + 2), media: { track: 'inbound', chunk: String(i + 1), timestamp: String(i * 20), payload: bytes.toString('base64') }, streamSid }));
-  });
-}
 
 interface Leg {
   ws: WebSocket;

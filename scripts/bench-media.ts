@@ -8,21 +8,20 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket, WebSocketServer } from 'ws';
 import { createLogger } from '../src/audit/logger.js';
 import { parseConfig } from '../src/config/index.js';
-import { encodeMulaw } from '../src/dsp/index.js';
 import { startServer } from '../src/server.js';
+import { cpuSeconds, frameMessages } from './bench-load.js';
 import {
   parseStreamTwiml,
   postTwilioWebhook,
   randomSid,
   signTwilio,
   startTwilioRestStandIn,
-  syntheticSpeech,
   type TwilioRestStandIn,
   type TwilioTarget,
 } from '../src/simulator/index.js';
@@ -101,24 +100,7 @@ async function serveRelay(): Promise<number> {
   return (wss.address() as { port: number }).port;
 }
 
-/** CPU seconds a process has used (Linux /proc), to express load as a share of one core. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
 // ── load generator ────────────────────────────────────────────────────────────────────────
-
-/** Pre-built media messages (speech-like audio), cycled so the generator does no per-frame work. */
-function frameMessages(streamSid: string, seed: number): Buffer[] {
-  const audio = syntheticSpeech(1000, seed);
-  const bytes = Buffer.alloc(160);
-  return Array.from({ length: 50 }, (_, i) => {
-    encodeMulaw(audio.subarray(i * 160, (i + 1) * 160), bytes);
-    const message = { event: 'media', sequenceNumber: String(i + 2), media: { track: 'inbound', chunk: String(i + 1), timestamp: String(i * 20), payload: bytes.toString('base64') }, streamSid };
-    return Buffer.from(JSON.stringify(message));
-  });
-}
 
 interface Leg {
   ws: WebSocket;
