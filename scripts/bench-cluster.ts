@@ -18,7 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { WebSocket } from 'ws';
-import { cpuSeconds, frameMessages } from './bench-load.js';
+import { cpuSeconds, frameMessages, sendStreamStart } from './bench-load.js';
 import { parseStreamTwiml, postTwilioWebhook, randomSid, signTwilio, type StreamInstruction } from '../src/simulator/index.js';
 import { POSTGRES_ADMIN_URL } from '../test/helpers/postgres.js';
 import { CLUSTER_ACCOUNT_SID, CLUSTER_PUBLIC_URL, startCluster, type ClusterNode, type TestCluster } from '../test/cluster/harness.js';
@@ -109,15 +109,7 @@ async function openLeg(cluster: TestCluster, via: ClusterNode, callSid: string, 
     ws.once('open', resolve);
     ws.once('error', reject);
   });
-  ws.send(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }));
-  ws.send(
-    JSON.stringify({
-      event: 'start',
-      sequenceNumber: '1',
-      start: { accountSid: CLUSTER_ACCOUNT_SID, streamSid, callSid, tracks: ['inbound'], mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 }, customParameters: stream.parameters },
-      streamSid,
-    }),
-  );
+  sendStreamStart(ws, { accountSid: CLUSTER_ACCOUNT_SID, streamSid, callSid, parameters: stream.parameters });
   const leg: Leg = { ws, streamSid, callSid, messages: frameMessages(streamSid, seed), sent: 0, received: 0, node };
   ws.on('message', (data: Buffer) => {
     if (data.indexOf('"event":"media"') === 1) leg.received++;

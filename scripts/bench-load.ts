@@ -1,5 +1,6 @@
-/** What the media benchmarks share: the CPU meter and the load generator's pre-built frames. */
+/** What the media benchmarks share: the CPU meter, a stream's opening messages and the load generator's pre-built frames. */
 import { readFileSync } from 'node:fs';
+import type { WebSocket } from 'ws';
 import { encodeMulaw } from '../src/dsp/index.js';
 import { syntheticSpeech } from '../src/simulator/index.js';
 
@@ -18,4 +19,18 @@ export function frameMessages(streamSid: string, seed: number): Buffer[] {
     const message = { event: 'media', sequenceNumber: String(i + 2), media: { track: 'inbound', chunk: String(i + 1), timestamp: String(i * 20), payload: bytes.toString('base64') }, streamSid };
     return Buffer.from(JSON.stringify(message));
   });
+}
+
+/** Opens a Twilio media stream as the platform does: `connected`, then `start` with the leg's parameters. */
+export function sendStreamStart(ws: WebSocket, start: { accountSid: string; streamSid: string; callSid: string; parameters: Record<string, string> }): void {
+  const { accountSid, streamSid, callSid, parameters } = start;
+  ws.send(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }));
+  ws.send(
+    JSON.stringify({
+      event: 'start',
+      sequenceNumber: '1',
+      start: { accountSid, streamSid, callSid, tracks: ['inbound'], mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 }, customParameters: parameters },
+      streamSid,
+    }),
+  );
 }

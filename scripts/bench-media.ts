@@ -15,7 +15,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { createLogger } from '../src/audit/logger.js';
 import { parseConfig } from '../src/config/index.js';
 import { startServer } from '../src/server.js';
-import { cpuSeconds, frameMessages } from './bench-load.js';
+import { cpuSeconds, frameMessages, sendStreamStart } from './bench-load.js';
 import {
   parseStreamTwiml,
   postTwilioWebhook,
@@ -136,15 +136,7 @@ async function openLeg(port: number, callSid: string, parameters: Record<string,
     ws.once('open', resolve);
     ws.once('error', reject);
   });
-  ws.send(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }));
-  ws.send(
-    JSON.stringify({
-      event: 'start',
-      sequenceNumber: '1',
-      start: { accountSid: ACCOUNT_SID, streamSid, callSid, tracks: ['inbound'], mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 }, customParameters: parameters },
-      streamSid,
-    }),
-  );
+  sendStreamStart(ws, { accountSid: ACCOUNT_SID, streamSid, callSid, parameters });
   return { ws, messages: frameMessages(streamSid, seed), sent: 0, sentAt: new Float64Array(MAX_FRAMES), receivedOffset: 0, received: 0 };
 }
 

@@ -48,27 +48,36 @@ export interface NodeSettings {
   resumeWindowMs?: number;
 }
 
-export async function startNode(id: string, settings: NodeSettings): Promise<TestNode> {
-  const port = await freePort();
-  const { keys } = settings;
-  const server = await startTestServer({
+/** One test node's settings: the cluster's shared keys, its own port and URL, fast heartbeats, no recording. */
+export function clusterNodeConfig(id: string, port: number, shared: { keys: ReturnType<typeof sharedKeys>; databaseUrl: string; prefix: string }) {
+  const { keys } = shared;
+  return {
     port,
-    twilio: { apiBaseUrl: settings.standIn.url },
     vault: { keks: keys.keks, fingerprintKey: keys.fingerprintKey },
     audit: { hmacKey: keys.hmacKey },
     recording: { enabled: false },
     cluster: {
       redisUrl: REDIS_URL,
-      databaseUrl: settings.databaseUrl,
+      databaseUrl: shared.databaseUrl,
       nodeId: id,
       nodeUrl: `http://127.0.0.1:${port}`,
       signingKeyFile: keys.signingKeyFile,
-      redisPrefix: settings.prefix,
+      redisPrefix: shared.prefix,
       heartbeatMs: 200,
       nodeTtlMs: 1_000,
       rpcTimeoutMs: 400,
-      resumeWindowMs: settings.resumeWindowMs ?? 5_000,
     },
+  };
+}
+
+export async function startNode(id: string, settings: NodeSettings): Promise<TestNode> {
+  const port = await freePort();
+  const { keys } = settings;
+  const config = clusterNodeConfig(id, port, { keys, databaseUrl: settings.databaseUrl, prefix: settings.prefix });
+  const server = await startTestServer({
+    ...config,
+    twilio: { apiBaseUrl: settings.standIn.url },
+    cluster: { ...config.cluster, resumeWindowMs: settings.resumeWindowMs ?? 5_000 },
   });
   const sockets = new Set<Socket>();
   server.server.on('connection', (socket: Socket) => {

@@ -17,13 +17,13 @@ import { JAMBONZ_PATHS } from '../../src/telephony/jambonz/routes.js';
 import { NONCE_HEADER, plivoV3Signature, SIGNATURE_HEADER } from '../../src/telephony/plivo/signature.js';
 import { createMigratedTestDatabase, type TestDatabase } from '../helpers/postgres.js';
 import { startJambonzTestBed, startPlivoTestBed, TEST_JAMBONZ_ACCOUNT } from '../helpers/providers.js';
-import { REDIS_URL, testRedisPrefix } from '../helpers/redis.js';
+import { testRedisPrefix } from '../helpers/redis.js';
 import { startSignalWireTestBed, TEST_SIGNALWIRE_PROJECT } from '../helpers/signalwire.js';
 import { startTelnyxTestBed } from '../helpers/telnyx.js';
 import type { TestServer } from '../helpers/server.js';
 import { parseStreamTwiml, postTwilioWebhook, signTwilio, waitFor } from '../helpers/twilio.js';
 import { startVonageTestBed } from '../helpers/vonage.js';
-import { freePort, sharedKeys } from './failover-fixtures.js';
+import { clusterNodeConfig, freePort, sharedKeys } from './failover-fixtures.js';
 
 /**
  * Each provider on a two-node cluster: the inbound webhook reaches node A, the agent's reaches
@@ -59,24 +59,7 @@ async function clusterPair<B extends Bed>(name: string, start: (overrides: Recor
   const redis = testRedisPrefix(`providers-${name}`);
   const node = async (id: string, extra: Record<string, unknown>) => {
     const port = await freePort();
-    return start({
-      ...extra,
-      port,
-      vault: { keks: keys.keks, fingerprintKey: keys.fingerprintKey },
-      audit: { hmacKey: keys.hmacKey },
-      recording: { enabled: false },
-      cluster: {
-        redisUrl: REDIS_URL,
-        databaseUrl: database.url,
-        nodeId: id,
-        nodeUrl: `http://127.0.0.1:${port}`,
-        signingKeyFile: keys.signingKeyFile,
-        redisPrefix: redis.prefix,
-        heartbeatMs: 200,
-        nodeTtlMs: 1_000,
-        rpcTimeoutMs: 400,
-      },
-    });
+    return start({ ...extra, ...clusterNodeConfig(id, port, { keys, databaseUrl: database.url, prefix: redis.prefix }) });
   };
   const a = await node(`${name}-a`, {});
   const b = await node(`${name}-b`, shared(a.server.context.config));
