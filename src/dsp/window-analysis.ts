@@ -33,8 +33,12 @@ export interface ToneCriteria {
   minPeakRatio: number;
   /** The pair's power over the window's mean power. */
   minPairFraction: number;
-  /** Largest relative frequency offset accepted (|Δf| / f). */
-  maxDeviation: number;
+  /**
+   * Per bin, the cosine of the largest residual turn per block (2πΔf·5 ms) that the largest
+   * accepted relative frequency offset |Δf| / f allows: a turn φ passes when cos φ reaches it,
+   * which needs no arctangent.
+   */
+  minTurnCos: Float64Array;
 }
 
 export function criteria(c: {
@@ -51,7 +55,10 @@ export function criteria(c: {
     maxReverseTwist: 10 ** (c.maxReverseTwistDb / 10),
     minPeakRatio: 10 ** (c.minPeakDb / 10),
     minPairFraction: c.minPairFraction,
-    maxDeviation: c.maxDeviation,
+    minTurnCos: Float64Array.from(DTMF_FREQUENCIES, (f) => {
+      const limit = (2 * Math.PI * f * c.maxDeviation * BLOCK) / SAMPLE_RATE;
+      return limit >= Math.PI ? -Infinity : Math.cos(limit);
+    }),
   };
 }
 
@@ -68,6 +75,9 @@ export class WindowAnalysis {
   /** Per-block amplitude a full block of the winning tones would have: the fill reference. */
   lowBlockAmplitude = 0;
   highBlockAmplitude = 0;
+  /** The measured turn per block of the bin last passed to `measureTurn`. */
+  private stepRe = 1;
+  private stepIm = 0;
 
   constructor(
     private readonly bank: DtmfFilterBank,
@@ -99,13 +109,12 @@ export class WindowAnalysis {
     this.high = high;
     // Cheap purity bound before the trigonometry: off-centre tones lose at most ~6 dB in the fixed-frequency sum.
     if (power[low] + power[high] < NOMINAL_PURITY_SLACK * rules.minPairFraction * meanPower) return -1;
-    const lowDeviation = this.deviation(low);
-    const highDeviation = this.deviation(high);
-    if (Math.abs(lowDeviation) > rules.maxDeviation || Math.abs(highDeviation) > rules.maxDeviation) return -1;
     // Level, twist and purity use the power tracked at the measured frequency: a tone 1.5% off
     // loses up to 4 dB in the fixed-frequency window sum, which would read as false twist.
-    const pl = this.trackedPower(low, lowDeviation);
-    const ph = this.trackedPower(high, highDeviation);
+    if (!this.measureTurn(low, rules)) return -1;
+    const pl = this.trackedPower(low);
+    if (!this.measureTurn(high, rules)) return -1;
+    const ph = this.trackedPower(high);
     if (pl < rules.minTonePower || ph < rules.minTonePower) return -1;
     if (pl > ph * rules.maxNormalTwist || ph > pl * rules.maxReverseTwist) return -1;
     if (pl + ph < rules.minPairFraction * meanPower) return -1;
@@ -144,32 +153,15 @@ export class WindowAnalysis {
     return best;
   }
 
-  /** Window power of the tone in `bin` summed coherently at its measured frequency f·(1 + deviation). */
-  private trackedPower(bin: number, deviation: number): number {
+  /**
+   * Measures the turn of the tone in `bin` between neighbouring blocks. Returns false if it differs
+   * from the nominal turn by more than the rules' frequency offset allows; else leaves the measured
+   * turn per block, as a unit complex number, in `stepRe` and `stepIm` for `trackedPower`.
+   */
+  private measureTurn(bin: number, rules: ToneCriteria): boolean {
     const { bank, blocks } = this;
-    const first = bank.blocks - blocks;
-    const turn = (-2 * Math.PI * DTMF_FREQUENCIES[bin] * (1 + deviation) * BLOCK) / SAMPLE_RATE;
-    const stepRe = Math.cos(turn);
-    const stepIm = Math.sin(turn);
-    let cr = 1;
-    let ci = 0;
-    let wr = 0;
-    let wi = 0;
-    for (let j = 0; j < blocks; j++) {
-      const k = bank.slot(first + j) + bin;
-      wr += bank.re[k] * cr - bank.im[k] * ci;
-      wi += bank.re[k] * ci + bank.im[k] * cr;
-      const nextRe = cr * stepRe - ci * stepIm;
-      ci = cr * stepIm + ci * stepRe;
-      cr = nextRe;
-    }
-    const samples = blocks * bank.blockLength;
-    return ((wr * wr + wi * wi) * 2) / (samples * samples);
-  }
-
-  /** Relative frequency offset (Δf / f) of the tone in `bin`, from the turn between neighbouring blocks. */
-  private deviation(bin: number): number {
-    const { bank, blocks } = this;
+    const re = bank.re;
+    const im = bank.im;
     const first = bank.blocks - blocks;
     let pr = 0;
     let pi = 0;
@@ -177,13 +169,50 @@ export class WindowAnalysis {
       const a = bank.slot(first + j) + bin;
       const b = bank.slot(first + j + 1) + bin;
       // y_b · conj(y_a)
-      pr += bank.re[b] * bank.re[a] + bank.im[b] * bank.im[a];
-      pi += bank.im[b] * bank.re[a] - bank.re[b] * bank.im[a];
+      pr += re[b] * re[a] + im[b] * im[a];
+      pi += im[b] * re[a] - re[b] * im[a];
     }
+    // Undo the nominal turn e^{jθ}: the residual turn φ per block is arg z.
     const cr = ROT_RE[bin * MAX_WINDOW_BLOCKS + 1];
     const ci = ROT_IM[bin * MAX_WINDOW_BLOCKS + 1];
-    const turn = Math.atan2(pr * ci + pi * cr, pr * cr - pi * ci);
-    return (turn * SAMPLE_RATE) / (2 * Math.PI * BLOCK) / DTMF_FREQUENCIES[bin];
+    const zr = pr * cr - pi * ci;
+    const zi = pr * ci + pi * cr;
+    const magnitude = Math.sqrt(zr * zr + zi * zi);
+    if (magnitude === 0) {
+      // No measurable turn: the nominal frequency.
+      this.stepRe = cr;
+      this.stepIm = ci;
+      return true;
+    }
+    if (zr < rules.minTurnCos[bin] * magnitude) return false;
+    // The tracked step undoes nominal and residual turn: e^{−jθ} · conj(z) / |z|.
+    const ur = zr / magnitude;
+    const ui = -zi / magnitude;
+    this.stepRe = cr * ur - ci * ui;
+    this.stepIm = cr * ui + ci * ur;
+    return true;
+  }
+
+  /** Window power of the tone in `bin` summed coherently at its measured turn (`measureTurn`). */
+  private trackedPower(bin: number): number {
+    const { bank, blocks, stepRe, stepIm } = this;
+    const re = bank.re;
+    const im = bank.im;
+    const first = bank.blocks - blocks;
+    let cr = 1;
+    let ci = 0;
+    let wr = 0;
+    let wi = 0;
+    for (let j = 0; j < blocks; j++) {
+      const k = bank.slot(first + j) + bin;
+      wr += re[k] * cr - im[k] * ci;
+      wi += re[k] * ci + im[k] * cr;
+      const nextRe = cr * stepRe - ci * stepIm;
+      ci = cr * stepIm + ci * stepRe;
+      cr = nextRe;
+    }
+    const samples = blocks * bank.blockLength;
+    return ((wr * wr + wi * wi) * 2) / (samples * samples);
   }
 }
 
@@ -207,8 +236,12 @@ export class PairReference {
    */
   fill(bank: DtmfFilterBank, block: number): number {
     const k = bank.slot(block);
-    const l = Math.hypot(bank.re[k + this.low], bank.im[k + this.low]) / this.lowAmplitude;
-    const h = Math.hypot(bank.re[k + this.high], bank.im[k + this.high]) / this.highAmplitude;
+    const lr = bank.re[k + this.low];
+    const li = bank.im[k + this.low];
+    const hr = bank.re[k + this.high];
+    const hi = bank.im[k + this.high];
+    const l = Math.sqrt(lr * lr + li * li) / this.lowAmplitude;
+    const h = Math.sqrt(hr * hr + hi * hi) / this.highAmplitude;
     return Math.min(1, l, h);
   }
 }

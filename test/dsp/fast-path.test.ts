@@ -27,13 +27,13 @@ function mixedSignal(seed: number): Int16Array {
   return toInt16(addNoise(concat(silence(35), ...parts, silence(100)), -40, seed));
 }
 
-describe('fast paths are bit-identical to the straightforward implementation', () => {
+describe('fast paths decide as the straightforward implementation does', () => {
   it('restates the production rule sets', () => {
     expect(criteria(DECISION_DB)).toEqual(DECISION_RULES);
     expect(criteria(SUSPICION_DB)).toEqual(SUSPICION_RULES);
   });
 
-  it.each([1, 2, 3])('window analysis: same decision and fill amplitudes on every block (noise seed %i)', (seed) => {
+  it.each([1, 2, 3])('window analysis: same decision on every block, same fill amplitudes to 1e-12 (noise seed %i)', (seed) => {
     const samples = mixedSignal(seed);
     const bank = new DtmfFilterBank();
     const cases = [
@@ -55,12 +55,10 @@ describe('fast paths are bit-identical to the straightforward implementation', (
         expect(digit).toBe(c.reference.analyse(c.referenceRules));
         if (digit < 0) continue;
         valid++;
-        expect([c.fast.low, c.fast.high, c.fast.lowBlockAmplitude, c.fast.highBlockAmplitude]).toEqual([
-          c.reference.low,
-          c.reference.high,
-          c.reference.lowBlockAmplitude,
-          c.reference.highBlockAmplitude,
-        ]);
+        expect([c.fast.low, c.fast.high]).toEqual([c.reference.low, c.reference.high]);
+        // The tracked step comes from the measured turn without arctangent and cosine: the last bits differ.
+        expect(Math.abs(c.fast.lowBlockAmplitude / c.reference.lowBlockAmplitude - 1)).toBeLessThan(1e-12);
+        expect(Math.abs(c.fast.highBlockAmplitude / c.reference.highBlockAmplitude - 1)).toBeLessThan(1e-12);
       }
     }
     expect(valid).toBeGreaterThan(50);

@@ -1,0 +1,85 @@
+;; The filter bank's inner loop: eight Goertzel recursions as two f32x4 vectors (low group,
+;; high group), so one sample costs a handful of vector operations instead of 24 scalar ones
+;; whose state the JIT spills. One instance (and one 64 KiB memory) per filter bank.
+;; Assembled into goertzel-kernel.ts by scripts/build-wasm.ts; test/dsp/goertzel-kernel.test.ts
+;; checks that the two agree and that the kernel matches a double-precision Goertzel.
+;;
+;; Memory layout (byte offsets, shared with filter-bank.ts):
+;;     0  2cos ω per bin, f32 × 8 (low group, then high group)
+;;    32  cos ω per bin, f32 × 8
+;;    64  sin ω per bin, f32 × 8
+;;    96  s1 per bin, f32 × 8 (the block so far)
+;;   128  s2 per bin, f32 × 8
+;;   160  Σx² of the block so far, f64
+;;  1024  real part per (slot, bin), f64 × 32 × 8
+;;  3072  imaginary part per (slot, bin), f64 × 32 × 8
+;;  5120  Σx² per slot, f64 × 32
+;;  8192  input samples, i16 (up to one block)
+(module
+  (memory (export "memory") 1)
+
+  ;; Runs input[0, count) through the recursions. With slot ≥ 0 the block is complete: its value
+  ;; y = s1 − e^{−jω}·s2 per bin and its energy go to that history slot, and the state restarts.
+  (func (export "feed") (param $count i32) (param $slot i32)
+    (local $at i32) (local $end i32)
+    (local $x f64) (local $xv v128) (local $next v128)
+    (local $coefLow v128) (local $coefHigh v128)
+    (local $s1Low v128) (local $s1High v128) (local $s2Low v128) (local $s2High v128)
+    (local $energy f64)
+    (local.set $coefLow (v128.load (i32.const 0)))
+    (local.set $coefHigh (v128.load (i32.const 16)))
+    (local.set $s1Low (v128.load (i32.const 96)))
+    (local.set $s1High (v128.load (i32.const 112)))
+    (local.set $s2Low (v128.load (i32.const 128)))
+    (local.set $s2High (v128.load (i32.const 144)))
+    (local.set $energy (f64.load (i32.const 160)))
+    (local.set $at (i32.const 8192))
+    (local.set $end (i32.add (i32.const 8192) (i32.shl (local.get $count) (i32.const 1))))
+    (block $done
+      (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
+      (loop $sample
+        (local.set $x (f64.convert_i32_s (i32.load16_s (local.get $at))))
+        (local.set $energy (f64.add (local.get $energy) (f64.mul (local.get $x) (local.get $x))))
+        (local.set $xv (f32x4.splat (f32.demote_f64 (local.get $x))))
+        ;; s0 = 2cos ω · s1 + (x − s2): the subtraction does not wait for the previous sample.
+        (local.set $next (f32x4.add (f32x4.mul (local.get $coefLow) (local.get $s1Low)) (f32x4.sub (local.get $xv) (local.get $s2Low))))
+        (local.set $s2Low (local.get $s1Low))
+        (local.set $s1Low (local.get $next))
+        (local.set $next (f32x4.add (f32x4.mul (local.get $coefHigh) (local.get $s1High)) (f32x4.sub (local.get $xv) (local.get $s2High))))
+        (local.set $s2High (local.get $s1High))
+        (local.set $s1High (local.get $next))
+        (local.set $at (i32.add (local.get $at) (i32.const 2)))
+        (br_if $sample (i32.lt_u (local.get $at) (local.get $end)))))
+    (if (i32.lt_s (local.get $slot) (i32.const 0))
+      (then
+        (v128.store (i32.const 96) (local.get $s1Low))
+        (v128.store (i32.const 112) (local.get $s1High))
+        (v128.store (i32.const 128) (local.get $s2Low))
+        (v128.store (i32.const 144) (local.get $s2High))
+        (f64.store (i32.const 160) (local.get $energy))
+        (return)))
+    (call $storeGroup (local.get $slot) (i32.const 0)
+      (f32x4.sub (local.get $s1Low) (f32x4.mul (local.get $s2Low) (v128.load (i32.const 32))))
+      (f32x4.mul (local.get $s2Low) (v128.load (i32.const 64))))
+    (call $storeGroup (local.get $slot) (i32.const 4)
+      (f32x4.sub (local.get $s1High) (f32x4.mul (local.get $s2High) (v128.load (i32.const 48))))
+      (f32x4.mul (local.get $s2High) (v128.load (i32.const 80))))
+    (f64.store (i32.add (i32.const 5120) (i32.shl (local.get $slot) (i32.const 3))) (local.get $energy))
+    (v128.store (i32.const 96) (v128.const i64x2 0 0))
+    (v128.store (i32.const 112) (v128.const i64x2 0 0))
+    (v128.store (i32.const 128) (v128.const i64x2 0 0))
+    (v128.store (i32.const 144) (v128.const i64x2 0 0))
+    (f64.store (i32.const 160) (f64.const 0)))
+
+  ;; Widens four bins' values to f64 and stores them at (slot, firstBin).
+  (func $storeGroup (param $slot i32) (param $firstBin i32) (param $re v128) (param $im v128)
+    (local $offset i32)
+    (local.set $offset (i32.shl (i32.add (i32.shl (local.get $slot) (i32.const 3)) (local.get $firstBin)) (i32.const 3)))
+    (v128.store offset=1024 (local.get $offset) (f64x2.promote_low_f32x4 (local.get $re)))
+    (v128.store offset=1040 (local.get $offset) (f64x2.promote_low_f32x4 (call $upperHalf (local.get $re))))
+    (v128.store offset=3072 (local.get $offset) (f64x2.promote_low_f32x4 (local.get $im)))
+    (v128.store offset=3088 (local.get $offset) (f64x2.promote_low_f32x4 (call $upperHalf (local.get $im)))))
+
+  (func $upperHalf (param $v v128) (result v128)
+    (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))
+)
