@@ -42,23 +42,42 @@ interface KernelExports {
   feed(count: number, slot: number): void;
 }
 
+/**
+ * Every DTMF frequency is a whole number of hertz, so each turns a whole number of times per second:
+ * the nominal turn of block b, e^{−jωBb}, repeats every second's worth of blocks.
+ */
+const TURN_PERIOD = 1000 / BLOCK_MS;
+/** Per (block % TURN_PERIOD, bin): cos and sin of −ωB·b, from the exact fraction of a turn. */
+const TURN_RE = new Float64Array(TURN_PERIOD * BINS);
+const TURN_IM = new Float64Array(TURN_PERIOD * BINS);
+for (let b = 0; b < TURN_PERIOD; b++) {
+  DTMF_FREQUENCIES.forEach((frequency, bin) => {
+    const angle = (-2 * Math.PI * ((frequency * b) % TURN_PERIOD)) / TURN_PERIOD;
+    TURN_RE[b * BINS + bin] = Math.cos(angle);
+    TURN_IM[b * BINS + bin] = Math.sin(angle);
+  });
+}
+
 const KERNEL = new WebAssembly.Module(Buffer.from(GOERTZEL_KERNEL_BASE64, 'base64'));
 
 /**
  * Eight Goertzel filters run in one pass over non-overlapping 5 ms blocks, as a WebAssembly SIMD
  * kernel (single precision within a block: 40 or 80 samples lose nothing a dB rule can see). Each
- * block leaves one complex value per DTMF frequency (and the block's energy) in a short history,
- * from which any window of whole blocks is formed coherently: a block's value turns by ωB per
- * block, so undoing that rotation and summing gives the DFT over the longer window without
- * recomputing it. The residual turn between neighbouring blocks measures the tone's frequency
- * offset directly.
+ * block leaves one complex value per DTMF frequency (and the block's energy) in a short history.
+ * A tone's block value turns by ωB per block; the history keeps each value turned back by the
+ * nominal ωB·b of its block b, so a nominal tone stands still in it. Then the sum of any run of
+ * blocks is, up to a common phase, the DFT over that longer window, without recomputing it; and
+ * what a tone still turns between neighbouring blocks measures its frequency offset directly.
  */
 export class DtmfFilterBank {
   /** Completed blocks since the start of the stream. */
   blocks = 0;
   /** Samples per block at this bank's rate. */
   readonly blockLength: number;
-  /** Real and imaginary parts per (block slot, bin): slot = block % HISTORY. In the kernel's memory. */
+  /**
+   * Real and imaginary parts per (block slot, bin), slot = block % HISTORY, turned back by the
+   * block's nominal turn (see above). In the kernel's memory.
+   */
   readonly re: Float64Array;
   readonly im: Float64Array;
   /** Sum of x² per block slot; at 16 kHz, of x within the telephone band (see telephone-band.ts). */
@@ -118,10 +137,23 @@ export class DtmfFilterBank {
       if (complete) this.energy[slot] = this.bandEnergy;
     }
     if (complete) {
+      this.turnBack(slot * BINS, (this.blocks % TURN_PERIOD) * BINS);
       this.filled = 0;
       this.bandEnergy = 0;
       this.blocks++;
     }
     return stop;
+  }
+
+  private turnBack(at: number, turn: number): void {
+    const { re, im } = this;
+    for (let bin = 0; bin < BINS; bin++) {
+      const r = re[at + bin];
+      const i = im[at + bin];
+      const cr = TURN_RE[turn + bin];
+      const ci = TURN_IM[turn + bin];
+      re[at + bin] = r * cr - i * ci;
+      im[at + bin] = r * ci + i * cr;
+    }
   }
 }

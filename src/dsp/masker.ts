@@ -1,6 +1,7 @@
 import { DigitTracker } from './digit-tracker.js';
 import { DtmfFilterBank } from './filter-bank.js';
 import { checkSampleRate } from './levels.js';
+import { roundSample } from './rounding.js';
 import { ComfortNoise, NeutralBeep } from './tones.js';
 import type { DigitListener, DtmfDigit, MaskFill, SampleRate, ToneMasker, ToneMaskerOptions, ToneMaskerStats } from './types.js';
 import { WindowAnalysis, criteria } from './window-analysis.js';
@@ -60,7 +61,10 @@ class Masker implements FlushableToneMasker {
   private holdUntil: number;
   /** Every delayed sample from here on has weight 0: nothing marked it. */
   private weightedUntil = 0;
-  /** Delayed samples in [fullFrom, written-at-the-last-maskBack) are all at weight 1. */
+  /**
+   * Delayed samples in [fullFrom, fullThrough) are all at weight 1: fullThrough is `written` at the
+   * last maskBack, and nothing lowers a weight before its sample leaves the delay line.
+   */
   private fullFrom = 0;
   private fullThrough = 0;
   private maskAll = false;
@@ -80,7 +84,7 @@ class Masker implements FlushableToneMasker {
     this.hangSamples = HANG_BLOCKS * this.bank.blockLength;
     this.fadeSamples = (FADE_MS * sampleRate) / 1000;
     this.holdUntil = -this.fadeSamples;
-    this.noise = new ComfortNoise(sampleRate);
+    this.noise = new ComfortNoise({ sampleRate });
     this.beep = new NeutralBeep(sampleRate);
     this.lookaheadSamples = Math.round((lookaheadMs * sampleRate) / 1000);
     const stats = this.stats;
@@ -171,6 +175,10 @@ class Masker implements FlushableToneMasker {
       if (to > from) this.previousWeight = 0;
       return;
     }
+    if (!maskAllActive && this.fill !== 'beep' && t >= this.fullFrom && t + (to - from) <= this.fullThrough && t >= 0) {
+      this.emitFill(output, from, to, t);
+      return;
+    }
     const beep = this.fill === 'beep';
     let previous = this.previousWeight;
     let masked = 0;
@@ -190,10 +198,20 @@ class Masker implements FlushableToneMasker {
       previous = w;
       masked++;
       // Fully masked samples are the fill itself (an integer): skip the blend.
-      output[n] = w === 1 ? this.fillSample() : Math.round(delayed * (1 - w) + this.fillSample() * w);
+      output[n] = w === 1 ? this.fillSample() : roundSample(delayed * (1 - w) + this.fillSample() * w);
     }
     this.previousWeight = previous;
     this.stats.maskedSamples += masked;
+  }
+
+  /** Emits output[from, to), delayed samples from `t` on, all inside the span maskBack set to weight 1: the fill itself. */
+  private emitFill(output: Int16Array, from: number, to: number, t: number): void {
+    const weight = this.weight;
+    for (let n = from; n < to; n++, t++) weight[t & RING_MASK] = 0;
+    if (this.fill === 'silence') output.fill(0, from, to);
+    else this.noise.fillRange(output, from, to);
+    if (to > from) this.previousWeight = 1;
+    this.stats.maskedSamples += to - from;
   }
 
   /** Moves the mask-all weight one sample towards its target, so switching it fades rather than clicks. */

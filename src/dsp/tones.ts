@@ -1,4 +1,5 @@
 import { SAMPLE_RATE, checkSampleRate, dbm0ToPeak } from './levels.js';
+import { roundSample } from './rounding.js';
 import type { SampleRate } from './types.js';
 
 /**
@@ -23,6 +24,13 @@ function clamp16(v: number): number {
 /** Level of the comfort noise that replaces masked audio: audible as "line open", nothing more. */
 export const COMFORT_NOISE_DBM0 = -65;
 
+export interface ComfortNoiseOptions {
+  sampleRate?: SampleRate;
+  levelDbm0?: number;
+  /** Start state of the generator: streams given different seeds get different noise. */
+  seed?: number;
+}
+
 /**
  * White comfort noise from a per-stream xorshift generator (no allocation, deterministic per seed).
  * The level is what the 0–4 kHz telephone band carries: at 16 kHz the same noise spreads over
@@ -31,11 +39,14 @@ export const COMFORT_NOISE_DBM0 = -65;
 export class ComfortNoise {
   private state: number;
   private readonly amplitude: number;
+  /** Maps the generator's 32 bits onto [−amplitude, amplitude). */
+  private readonly scale: number;
 
-  constructor(sampleRate: SampleRate = SAMPLE_RATE, levelDbm0 = COMFORT_NOISE_DBM0, seed = 0x2545f491) {
+  constructor({ sampleRate = SAMPLE_RATE, levelDbm0 = COMFORT_NOISE_DBM0, seed = 0x2545f491 }: ComfortNoiseOptions = {}) {
     this.state = seed | 1;
     // Uniform noise in [-a, a] has RMS a/√3; match the RMS of a sine at the level (per 4 kHz of band).
     this.amplitude = (dbm0ToPeak(levelDbm0) / Math.SQRT2) * Math.sqrt(3) * Math.sqrt(checkSampleRate(sampleRate) / SAMPLE_RATE);
+    this.scale = (2 * this.amplitude) / 4294967296;
   }
 
   /** The next noise sample. */
@@ -45,11 +56,24 @@ export class ComfortNoise {
     x ^= x >>> 17;
     x ^= x << 5;
     this.state = x;
-    return Math.round(((x >>> 0) / 4294967296 - 0.5) * 2 * this.amplitude);
+    return roundSample((x >>> 0) * this.scale - this.amplitude);
+  }
+
+  /** Writes noise into out[from, to): the masker's fully masked spans, without a call per sample. */
+  fillRange(out: Int16Array, from: number, to: number): void {
+    const { scale, amplitude } = this;
+    let x = this.state;
+    for (let n = from; n < to; n++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      out[n] = roundSample((x >>> 0) * scale - amplitude);
+    }
+    this.state = x;
   }
 
   fill(out: Int16Array): void {
-    for (let i = 0; i < out.length; i++) out[i] = this.next();
+    this.fillRange(out, 0, out.length);
   }
 }
 
@@ -85,7 +109,7 @@ export class NeutralBeep {
   next(): number {
     if (this.position >= this.lengthSamples) return 0;
     const p = this.position++;
-    return Math.round(this.peak * Math.sin(this.step * p));
+    return roundSample(this.peak * Math.sin(this.step * p));
   }
 }
 

@@ -6,21 +6,6 @@ const BINS = 8;
 const MAX_WINDOW_BLOCKS = 8;
 const NOMINAL_PURITY_SLACK = 0.25;
 
-/**
- * Per bin, cos/sin of −ωBj for j < MAX_WINDOW_BLOCKS: undoes the nominal turn of block j in a window.
- * ωB = 2πf·5 ms at every rate (exactly: 16 kHz doubles both B and the rate), so these tables, the
- * frequency tracking and the deviation measure hold for any bank; only block lengths differ.
- */
-const ROT_RE = new Float64Array(BINS * MAX_WINDOW_BLOCKS);
-const ROT_IM = new Float64Array(BINS * MAX_WINDOW_BLOCKS);
-for (let i = 0; i < BINS; i++) {
-  const turn = (2 * Math.PI * DTMF_FREQUENCIES[i] * BLOCK) / SAMPLE_RATE;
-  for (let j = 0; j < MAX_WINDOW_BLOCKS; j++) {
-    ROT_RE[i * MAX_WINDOW_BLOCKS + j] = Math.cos(-turn * j);
-    ROT_IM[i * MAX_WINDOW_BLOCKS + j] = Math.sin(-turn * j);
-  }
-}
-
 /** What a window must show to count as a DTMF tone pair. */
 export interface ToneCriteria {
   /** Minimum power of each tone, as mean x². */
@@ -75,7 +60,7 @@ export class WindowAnalysis {
   /** Per-block amplitude a full block of the winning tones would have: the fill reference. */
   lowBlockAmplitude = 0;
   highBlockAmplitude = 0;
-  /** The measured turn per block of the bin last passed to `measureTurn`. */
+  /** e^{−jφ}, φ the residual turn per block of the bin last passed to `measureTurn`. */
   private stepRe = 1;
   private stepIm = 0;
 
@@ -133,17 +118,13 @@ export class WindowAnalysis {
     const re = bank.re;
     const im = bank.im;
     for (let i = from; i < from + 4; i++) {
+      // The history is turned back already: a nominal tone adds up coherently as it stands.
       let wr = 0;
       let wi = 0;
-      const rot = i * MAX_WINDOW_BLOCKS;
       for (let j = 0; j < blocks; j++) {
         const k = ((first + j) & HISTORY_MASK) * BINS + i;
-        const cr = ROT_RE[rot + j];
-        const ci = ROT_IM[rot + j];
-        const yr = re[k];
-        const yi = im[k];
-        wr += yr * cr - yi * ci;
-        wi += yr * ci + yi * cr;
+        wr += re[k];
+        wi += im[k];
       }
       power[i] = (wr * wr + wi * wi) * scale;
     }
@@ -156,7 +137,7 @@ export class WindowAnalysis {
   /**
    * Measures the turn of the tone in `bin` between neighbouring blocks. Returns false if it differs
    * from the nominal turn by more than the rules' frequency offset allows; else leaves the measured
-   * turn per block, as a unit complex number, in `stepRe` and `stepIm` for `trackedPower`.
+   * residual turn per block, undone, as a unit complex number in `stepRe` and `stepIm` for `trackedPower`.
    */
   private measureTurn(bin: number, rules: ToneCriteria): boolean {
     const { bank, blocks } = this;
@@ -172,24 +153,18 @@ export class WindowAnalysis {
       pr += re[b] * re[a] + im[b] * im[a];
       pi += im[b] * re[a] - re[b] * im[a];
     }
-    // Undo the nominal turn e^{jθ}: the residual turn φ per block is arg z.
-    const cr = ROT_RE[bin * MAX_WINDOW_BLOCKS + 1];
-    const ci = ROT_IM[bin * MAX_WINDOW_BLOCKS + 1];
-    const zr = pr * cr - pi * ci;
-    const zi = pr * ci + pi * cr;
-    const magnitude = Math.sqrt(zr * zr + zi * zi);
+    // The history is turned back by the nominal turn: what is left, φ = arg(pr + j·pi), is the tone's own.
+    const magnitude = Math.sqrt(pr * pr + pi * pi);
     if (magnitude === 0) {
       // No measurable turn: the nominal frequency.
-      this.stepRe = cr;
-      this.stepIm = ci;
+      this.stepRe = 1;
+      this.stepIm = 0;
       return true;
     }
-    if (zr < rules.minTurnCos[bin] * magnitude) return false;
-    // The tracked step undoes nominal and residual turn: e^{−jθ} · conj(z) / |z|.
-    const ur = zr / magnitude;
-    const ui = -zi / magnitude;
-    this.stepRe = cr * ur - ci * ui;
-    this.stepIm = cr * ui + ci * ur;
+    if (pr < rules.minTurnCos[bin] * magnitude) return false;
+    // Tracking undoes that residual turn: e^{−jφ}.
+    this.stepRe = pr / magnitude;
+    this.stepIm = -pi / magnitude;
     return true;
   }
 

@@ -14,7 +14,7 @@ export class Concealer {
   private readonly last = new Int16Array(FRAME_SAMPLES);
   private lastLength = 0;
   private repeated = 0;
-  private readonly noise = new ComfortNoise(undefined, 0x1b873593);
+  private readonly noise = new ComfortNoise({ seed: 0x1b873593 });
   private readonly frame = new Int16Array(FRAME_SAMPLES);
 
   /** Audio that was played: its last 20 ms (or all of a shorter packet) is what a repeat continues from. */
