@@ -1,5 +1,5 @@
 import { DigitTracker } from './digit-tracker.js';
-import { DtmfFilterBank } from './filter-bank.js';
+import { DtmfFilterBank, STAGE_SAMPLES } from './filter-bank.js';
 import { checkSampleRate } from './levels.js';
 import type { DigitListener, DtmfDetector, SampleRate } from './types.js';
 
@@ -10,11 +10,14 @@ export function createDtmfDetector(listener: DigitListener, options: { sampleRat
   let seen = 0;
   return {
     process(samples: Int16Array): void {
-      let at = 0;
-      while (at < samples.length) {
-        const blocks = bank.blocks;
-        at = bank.feed(samples, at, samples.length);
-        if (bank.blocks !== blocks) tracker.onBlock();
+      for (let base = 0; base < samples.length; base += STAGE_SAMPLES) {
+        const length = Math.min(samples.length - base, STAGE_SAMPLES);
+        bank.stage(length === samples.length ? samples : samples.subarray(base, base + length));
+        for (let at = 0; at < length; ) {
+          const blocks = bank.blocks;
+          at = bank.feedStaged(at, length);
+          if (bank.blocks !== blocks) tracker.onBlock();
+        }
       }
       seen += samples.length;
     },

@@ -29,7 +29,25 @@ const SIN_AT = 64;
 const RE_AT = 1024;
 const IM_AT = 3072;
 const ENERGY_AT = 5120;
-const INPUT_AT = 8192;
+const TURN_AT = 8192;
+const STAGE_AT = 21504;
+/** Samples the kernel's input holds: callers stage a frame at a time, longer inputs in pieces. */
+export const STAGE_SAMPLES = 16384;
+
+/**
+ * Every DTMF frequency is a whole number of hertz, so each turns a whole number of times per second:
+ * the nominal turn of block b, e^{−jωBb}, repeats every second's worth of blocks.
+ */
+const TURN_PERIOD = 1000 / BLOCK_MS;
+/** Per block % TURN_PERIOD: cos of −ωB·b for the eight bins, then sin, from the exact fraction of a turn. */
+const TURNS = new Float32Array(TURN_PERIOD * 2 * BINS);
+for (let b = 0; b < TURN_PERIOD; b++) {
+  DTMF_FREQUENCIES.forEach((frequency, bin) => {
+    const angle = (-2 * Math.PI * ((frequency * b) % TURN_PERIOD)) / TURN_PERIOD;
+    TURNS[b * 2 * BINS + bin] = Math.cos(angle);
+    TURNS[b * 2 * BINS + BINS + bin] = Math.sin(angle);
+  });
+}
 
 /** The part of the WebAssembly JS API used here: TypeScript declares it only in its DOM library. */
 declare const WebAssembly: {
@@ -39,23 +57,7 @@ declare const WebAssembly: {
 
 interface KernelExports {
   memory: { buffer: ArrayBuffer };
-  feed(count: number, slot: number): void;
-}
-
-/**
- * Every DTMF frequency is a whole number of hertz, so each turns a whole number of times per second:
- * the nominal turn of block b, e^{−jωBb}, repeats every second's worth of blocks.
- */
-const TURN_PERIOD = 1000 / BLOCK_MS;
-/** Per (block % TURN_PERIOD, bin): cos and sin of −ωB·b, from the exact fraction of a turn. */
-const TURN_RE = new Float64Array(TURN_PERIOD * BINS);
-const TURN_IM = new Float64Array(TURN_PERIOD * BINS);
-for (let b = 0; b < TURN_PERIOD; b++) {
-  DTMF_FREQUENCIES.forEach((frequency, bin) => {
-    const angle = (-2 * Math.PI * ((frequency * b) % TURN_PERIOD)) / TURN_PERIOD;
-    TURN_RE[b * BINS + bin] = Math.cos(angle);
-    TURN_IM[b * BINS + bin] = Math.sin(angle);
-  });
+  feed(from: number, count: number, slot: number, turn: number): void;
 }
 
 const KERNEL = new WebAssembly.Module(Buffer.from(GOERTZEL_KERNEL_BASE64, 'base64'));
@@ -84,7 +86,8 @@ export class DtmfFilterBank {
   readonly energy: Float64Array;
 
   private readonly kernel: KernelExports['feed'];
-  private readonly input: Int16Array;
+  /** The kernel's input: `stage` copies samples here, `feedStaged` reads them. */
+  readonly staged: Int16Array;
   private filled = 0;
   /** At 16 kHz: the block energy is taken within 0–4 kHz, so purity is judged as at 8 kHz. */
   private readonly band: TelephoneBandEnergy | undefined;
@@ -106,7 +109,8 @@ export class DtmfFilterBank {
     this.re = new Float64Array(buffer, RE_AT, HISTORY * BINS);
     this.im = new Float64Array(buffer, IM_AT, HISTORY * BINS);
     this.energy = new Float64Array(buffer, ENERGY_AT, HISTORY);
-    this.input = new Int16Array(buffer, INPUT_AT, this.blockLength);
+    new Float32Array(buffer, TURN_AT, TURNS.length).set(TURNS);
+    this.staged = new Int16Array(buffer, STAGE_AT, STAGE_SAMPLES);
     this.kernel = feed;
     this.band = sampleRate === SAMPLE_RATE ? undefined : new TelephoneBandEnergy();
   }
@@ -120,24 +124,26 @@ export class DtmfFilterBank {
     return this.energy[block & HISTORY_MASK];
   }
 
+  /** Copies `samples` (at most STAGE_SAMPLES) to the start of the kernel's input, for `feedStaged`. */
+  stage(samples: Int16Array): void {
+    this.staged.set(samples);
+  }
+
   /**
-   * Runs samples[start..end) through the filters, stopping early right after a block completes.
+   * Runs staged[start..end) through the filters, stopping early right after a block completes.
    * Returns the index reached; `blocks` has grown by one if a block completed.
    */
-  feed(samples: Int16Array, start: number, end: number): number {
+  feedStaged(start: number, end: number): number {
     const stop = Math.min(end, start + this.blockLength - this.filled);
-    const input = this.input;
-    for (let n = start, i = 0; n < stop; n++, i++) input[i] = samples[n];
     this.filled += stop - start;
     const complete = this.filled === this.blockLength;
     const slot = this.blocks & HISTORY_MASK;
-    this.kernel(stop - start, complete ? slot : -1);
+    this.kernel(start, stop - start, complete ? slot : -1, this.blocks % TURN_PERIOD);
     if (this.band) {
-      this.bandEnergy += this.band.sum(samples, start, stop);
+      this.bandEnergy += this.band.sum(this.staged, start, stop);
       if (complete) this.energy[slot] = this.bandEnergy;
     }
     if (complete) {
-      this.turnBack(slot * BINS, (this.blocks % TURN_PERIOD) * BINS);
       this.filled = 0;
       this.bandEnergy = 0;
       this.blocks++;
@@ -145,15 +151,11 @@ export class DtmfFilterBank {
     return stop;
   }
 
-  private turnBack(at: number, turn: number): void {
-    const { re, im } = this;
-    for (let bin = 0; bin < BINS; bin++) {
-      const r = re[at + bin];
-      const i = im[at + bin];
-      const cr = TURN_RE[turn + bin];
-      const ci = TURN_IM[turn + bin];
-      re[at + bin] = r * cr - i * ci;
-      im[at + bin] = r * ci + i * cr;
-    }
+  /** `stage` and `feedStaged` for samples[start..end) of any array: for tools and tests, not per frame. */
+  feed(samples: Int16Array, start: number, end: number): number {
+    const stop = Math.min(end, start + this.blockLength - this.filled);
+    this.stage(samples.subarray(start, stop));
+    this.feedStaged(0, stop - start);
+    return stop;
   }
 }

@@ -14,18 +14,20 @@
 ;;  1024  real part per (slot, bin), f64 × 32 × 8
 ;;  3072  imaginary part per (slot, bin), f64 × 32 × 8
 ;;  5120  Σx² per slot, f64 × 32
-;;  8192  input samples, i16 (up to one block)
+;;  8192  cos and sin of the nominal turn −ωB·b per (b % 200, bin), f32 × 2 × 200 × 8
+;; 21504  staged input samples, i16 × 16384
 (module
   (memory (export "memory") 1)
 
-  ;; Runs input[0, count) through the recursions. With slot ≥ 0 the block is complete: its value
-  ;; y = s1 − e^{−jω}·s2 per bin and its energy go to that history slot, and the state restarts.
-  (func (export "feed") (param $count i32) (param $slot i32)
+  ;; Runs staged input[from, from + count) through the recursions. With slot ≥ 0 the block is
+  ;; complete: its value y = s1 − e^{−jω}·s2 per bin, turned back by the nominal turn of block
+  ;; `turn` (its index % 200), and its energy go to that history slot, and the state restarts.
+  (func (export "feed") (param $from i32) (param $count i32) (param $slot i32) (param $turn i32)
     (local $at i32) (local $end i32)
     (local $x f64) (local $xv v128) (local $next v128)
     (local $coefLow v128) (local $coefHigh v128)
     (local $s1Low v128) (local $s1High v128) (local $s2Low v128) (local $s2High v128)
-    (local $energy f64)
+    (local $energy f64) (local $turnAt i32)
     (local.set $coefLow (v128.load (i32.const 0)))
     (local.set $coefHigh (v128.load (i32.const 16)))
     (local.set $s1Low (v128.load (i32.const 96)))
@@ -33,8 +35,8 @@
     (local.set $s2Low (v128.load (i32.const 128)))
     (local.set $s2High (v128.load (i32.const 144)))
     (local.set $energy (f64.load (i32.const 160)))
-    (local.set $at (i32.const 8192))
-    (local.set $end (i32.add (i32.const 8192) (i32.shl (local.get $count) (i32.const 1))))
+    (local.set $at (i32.add (i32.const 21504) (i32.shl (local.get $from) (i32.const 1))))
+    (local.set $end (i32.add (local.get $at) (i32.shl (local.get $count) (i32.const 1))))
     (block $done
       (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
       (loop $sample
@@ -58,10 +60,11 @@
         (v128.store (i32.const 144) (local.get $s2High))
         (f64.store (i32.const 160) (local.get $energy))
         (return)))
-    (call $storeGroup (local.get $slot) (i32.const 0)
+    (local.set $turnAt (i32.add (i32.const 8192) (i32.shl (local.get $turn) (i32.const 6))))
+    (call $storeGroup (local.get $slot) (i32.const 0) (local.get $turnAt)
       (f32x4.sub (local.get $s1Low) (f32x4.mul (local.get $s2Low) (v128.load (i32.const 32))))
       (f32x4.mul (local.get $s2Low) (v128.load (i32.const 64))))
-    (call $storeGroup (local.get $slot) (i32.const 4)
+    (call $storeGroup (local.get $slot) (i32.const 4) (i32.add (local.get $turnAt) (i32.const 16))
       (f32x4.sub (local.get $s1High) (f32x4.mul (local.get $s2High) (v128.load (i32.const 48))))
       (f32x4.mul (local.get $s2High) (v128.load (i32.const 80))))
     (f64.store (i32.add (i32.const 5120) (i32.shl (local.get $slot) (i32.const 3))) (local.get $energy))
@@ -71,9 +74,14 @@
     (v128.store (i32.const 144) (v128.const i64x2 0 0))
     (f64.store (i32.const 160) (f64.const 0)))
 
-  ;; Widens four bins' values to f64 and stores them at (slot, firstBin).
-  (func $storeGroup (param $slot i32) (param $firstBin i32) (param $re v128) (param $im v128)
-    (local $offset i32)
+  ;; Turns four bins' values back by the cos/sin pairs at `turnAt` (cos at turnAt, sin 32 bytes
+  ;; on), widens them to f64 and stores them at (slot, firstBin).
+  (func $storeGroup (param $slot i32) (param $firstBin i32) (param $turnAt i32) (param $y v128) (param $yi v128)
+    (local $offset i32) (local $cos v128) (local $sin v128) (local $re v128) (local $im v128)
+    (local.set $cos (v128.load (local.get $turnAt)))
+    (local.set $sin (v128.load offset=32 (local.get $turnAt)))
+    (local.set $re (f32x4.sub (f32x4.mul (local.get $y) (local.get $cos)) (f32x4.mul (local.get $yi) (local.get $sin))))
+    (local.set $im (f32x4.add (f32x4.mul (local.get $y) (local.get $sin)) (f32x4.mul (local.get $yi) (local.get $cos))))
     (local.set $offset (i32.shl (i32.add (i32.shl (local.get $slot) (i32.const 3)) (local.get $firstBin)) (i32.const 3)))
     (v128.store offset=1024 (local.get $offset) (f64x2.promote_low_f32x4 (local.get $re)))
     (v128.store offset=1040 (local.get $offset) (f64x2.promote_low_f32x4 (call $upperHalf (local.get $re))))

@@ -1,5 +1,5 @@
 import { DigitTracker } from './digit-tracker.js';
-import { DtmfFilterBank } from './filter-bank.js';
+import { DtmfFilterBank, STAGE_SAMPLES } from './filter-bank.js';
 import { checkSampleRate } from './levels.js';
 import { roundSample } from './rounding.js';
 import { ComfortNoise, NeutralBeep } from './tones.js';
@@ -108,14 +108,18 @@ class Masker implements FlushableToneMasker {
   }
 
   process(input: Int16Array, output: Int16Array): void {
-    let at = 0;
-    while (at < input.length) {
-      const blocks = this.bank.blocks;
-      const stop = this.bank.feed(input, at, input.length);
-      this.write(input, at, stop);
-      if (this.bank.blocks !== blocks) this.onBlock();
-      this.emit(output, at, stop);
-      at = stop;
+    const bank = this.bank;
+    for (let base = 0; base < input.length; base += STAGE_SAMPLES) {
+      const end = Math.min(input.length, base + STAGE_SAMPLES);
+      bank.stage(end - base === input.length ? input : input.subarray(base, end));
+      for (let at = base; at < end; ) {
+        const blocks = bank.blocks;
+        const stop = base + bank.feedStaged(at - base, end - base);
+        this.write(input, at, stop);
+        if (bank.blocks !== blocks) this.onBlock();
+        this.emit(output, at, stop);
+        at = stop;
+      }
     }
   }
 
