@@ -31,6 +31,8 @@ const IM_AT = 3072;
 const ENERGY_AT = 5120;
 const TURN_AT = 8192;
 const STAGE_AT = 21504;
+const SUM_RE_AT = 54272;
+const SUM_IM_AT = 56320;
 /** Samples the kernel's input holds: callers stage a frame at a time, longer inputs in pieces. */
 export const STAGE_SAMPLES = 16384;
 
@@ -82,6 +84,12 @@ export class DtmfFilterBank {
    */
   readonly re: Float64Array;
   readonly im: Float64Array;
+  /**
+   * Per (block slot, bin): the sum of `re` and `im` over every block from the first up to that
+   * one, so that the sum over a run of blocks is one difference (see `WindowAnalysis`).
+   */
+  readonly sumRe: Float64Array;
+  readonly sumIm: Float64Array;
   /** Sum of x² per block slot; at 16 kHz, of x within the telephone band (see telephone-band.ts). */
   readonly energy: Float64Array;
 
@@ -108,6 +116,8 @@ export class DtmfFilterBank {
     });
     this.re = new Float64Array(buffer, RE_AT, HISTORY * BINS);
     this.im = new Float64Array(buffer, IM_AT, HISTORY * BINS);
+    this.sumRe = new Float64Array(buffer, SUM_RE_AT, HISTORY * BINS);
+    this.sumIm = new Float64Array(buffer, SUM_IM_AT, HISTORY * BINS);
     this.energy = new Float64Array(buffer, ENERGY_AT, HISTORY);
     new Float32Array(buffer, TURN_AT, TURNS.length).set(TURNS);
     this.staged = new Int16Array(buffer, STAGE_AT, STAGE_SAMPLES);

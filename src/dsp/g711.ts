@@ -2,7 +2,9 @@
  * ITU-T G.711 μ-law and A-law, table-driven. The tables are built once from the reference
  * segment algorithm (the Sun/CCITT code that sox and most telephony stacks share), so every
  * frame conversion is a single lookup per sample. G.711 works on 14-bit (μ) and 13-bit (A)
- * linear samples; 16-bit input is truncated to that grid by the arithmetic shift, as G.191 does.
+ * linear samples; 16-bit input is truncated to that grid by the arithmetic shift, as G.191 does,
+ * so the encode tables are indexed by the shifted sample: 16 KiB and 8 KiB, which stay in the
+ * first-level cache where a table over all 65,536 inputs would not.
  */
 
 const SIGN_BIT = 0x80;
@@ -70,17 +72,18 @@ function decodeTable(decodeOne: (code: number) => number): Int16Array {
   return table;
 }
 
-/** Indexed by the sample's 16 bits (`sample & 0xffff`). */
-function encodeTable(encodeOne: (sample: number) => number): Uint8Array {
-  const table = new Uint8Array(65536);
-  for (let sample = -32768; sample < 32768; sample++) table[sample & 0xffff] = encodeOne(sample);
+/** Indexed by the sample's top `bits` bits (`(sample >> (16 − bits)) & (2^bits − 1)`): the grid the codec works on. */
+function encodeTable(encodeOne: (sample: number) => number, bits: number): Uint8Array {
+  const shift = 16 - bits;
+  const table = new Uint8Array(1 << bits);
+  for (let sample = -32768; sample < 32768; sample += 1 << shift) table[(sample >> shift) & ((1 << bits) - 1)] = encodeOne(sample);
   return table;
 }
 
 const ULAW_DECODE = decodeTable(ulawToLinear);
-const ULAW_ENCODE = encodeTable(linearToUlaw);
+const ULAW_ENCODE = encodeTable(linearToUlaw, 14);
 const ALAW_DECODE = decodeTable(alawToLinear);
-const ALAW_ENCODE = encodeTable(linearToAlaw);
+const ALAW_ENCODE = encodeTable(linearToAlaw, 13);
 
 /** Decodes `src.length` μ-law bytes into `dst`. */
 export function decodeMulaw(src: Uint8Array, dst: Int16Array): void {
@@ -89,7 +92,7 @@ export function decodeMulaw(src: Uint8Array, dst: Int16Array): void {
 
 /** Encodes `src.length` samples into μ-law bytes in `dst`. */
 export function encodeMulaw(src: Int16Array, dst: Uint8Array): void {
-  for (let i = 0; i < src.length; i++) dst[i] = ULAW_ENCODE[src[i] & 0xffff];
+  for (let i = 0; i < src.length; i++) dst[i] = ULAW_ENCODE[(src[i] >> 2) & 0x3fff];
 }
 
 /** Decodes `src.length` A-law bytes into `dst`. */
@@ -99,5 +102,5 @@ export function decodeAlaw(src: Uint8Array, dst: Int16Array): void {
 
 /** Encodes `src.length` samples into A-law bytes in `dst`. */
 export function encodeAlaw(src: Int16Array, dst: Uint8Array): void {
-  for (let i = 0; i < src.length; i++) dst[i] = ALAW_ENCODE[src[i] & 0xffff];
+  for (let i = 0; i < src.length; i++) dst[i] = ALAW_ENCODE[(src[i] >> 3) & 0x1fff];
 }

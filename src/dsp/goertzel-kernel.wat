@@ -11,11 +11,14 @@
 ;;    96  s1 per bin, f32 × 8 (the block so far)
 ;;   128  s2 per bin, f32 × 8
 ;;   160  Σx² of the block so far, f64
+;;   256  running sum of the turned-back values since the stream began, re then im, f64 × 2 × 8
 ;;  1024  real part per (slot, bin), f64 × 32 × 8
 ;;  3072  imaginary part per (slot, bin), f64 × 32 × 8
 ;;  5120  Σx² per slot, f64 × 32
 ;;  8192  cos and sin of the nominal turn −ωB·b per (b % 200, bin), f32 × 2 × 200 × 8
 ;; 21504  staged input samples, i16 × 16384
+;; 54272  running sum reached at each block (prefix sums), real part per (slot, bin), f64 × 32 × 8
+;; 56320  the same, imaginary part
 (module
   (memory (export "memory") 1)
 
@@ -75,18 +78,32 @@
     (f64.store (i32.const 160) (f64.const 0)))
 
   ;; Turns four bins' values back by the cos/sin pairs at `turnAt` (cos at turnAt, sin 32 bytes
-  ;; on), widens them to f64 and stores them at (slot, firstBin).
+  ;; on), widens them to f64 and stores them, and the running sums they reach, at (slot, firstBin).
   (func $storeGroup (param $slot i32) (param $firstBin i32) (param $turnAt i32) (param $y v128) (param $yi v128)
-    (local $offset i32) (local $cos v128) (local $sin v128) (local $re v128) (local $im v128)
+    (local $offset i32) (local $sumAt i32) (local $cos v128) (local $sin v128) (local $re v128) (local $im v128)
     (local.set $cos (v128.load (local.get $turnAt)))
     (local.set $sin (v128.load offset=32 (local.get $turnAt)))
     (local.set $re (f32x4.sub (f32x4.mul (local.get $y) (local.get $cos)) (f32x4.mul (local.get $yi) (local.get $sin))))
     (local.set $im (f32x4.add (f32x4.mul (local.get $y) (local.get $sin)) (f32x4.mul (local.get $yi) (local.get $cos))))
     (local.set $offset (i32.shl (i32.add (i32.shl (local.get $slot) (i32.const 3)) (local.get $firstBin)) (i32.const 3)))
-    (v128.store offset=1024 (local.get $offset) (f64x2.promote_low_f32x4 (local.get $re)))
-    (v128.store offset=1040 (local.get $offset) (f64x2.promote_low_f32x4 (call $upperHalf (local.get $re))))
-    (v128.store offset=3072 (local.get $offset) (f64x2.promote_low_f32x4 (local.get $im)))
-    (v128.store offset=3088 (local.get $offset) (f64x2.promote_low_f32x4 (call $upperHalf (local.get $im)))))
+    (local.set $sumAt (i32.shl (local.get $firstBin) (i32.const 3)))
+    (call $storeValue (i32.add (local.get $offset) (i32.const 1024)) (i32.add (local.get $sumAt) (i32.const 256))
+      (f64x2.promote_low_f32x4 (local.get $re)))
+    (call $storeValue (i32.add (local.get $offset) (i32.const 1040)) (i32.add (local.get $sumAt) (i32.const 272))
+      (f64x2.promote_low_f32x4 (call $upperHalf (local.get $re))))
+    (call $storeValue (i32.add (local.get $offset) (i32.const 3072)) (i32.add (local.get $sumAt) (i32.const 320))
+      (f64x2.promote_low_f32x4 (local.get $im)))
+    (call $storeValue (i32.add (local.get $offset) (i32.const 3088)) (i32.add (local.get $sumAt) (i32.const 336))
+      (f64x2.promote_low_f32x4 (call $upperHalf (local.get $im)))))
+
+  ;; Stores two bins' values at `at` (in the re or im history), adds them to their running sums at
+  ;; `sumAt` and stores those in the matching prefix-sum history, 53248 bytes further on.
+  (func $storeValue (param $at i32) (param $sumAt i32) (param $value v128)
+    (local $sum v128)
+    (v128.store (local.get $at) (local.get $value))
+    (local.set $sum (f64x2.add (v128.load (local.get $sumAt)) (local.get $value)))
+    (v128.store (local.get $sumAt) (local.get $sum))
+    (v128.store offset=53248 (local.get $at) (local.get $sum)))
 
   (func $upperHalf (param $v v128) (result v128)
     (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))

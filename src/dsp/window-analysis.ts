@@ -115,17 +115,14 @@ export class WindowAnalysis {
    */
   private groupWinner(from: number, first: number, scale: number, ratio: number): number {
     const { bank, blocks, power } = this;
-    const re = bank.re;
-    const im = bank.im;
+    const sumRe = bank.sumRe;
+    const sumIm = bank.sumIm;
+    // The window's sum is the running sum at its last block less the one just before it (none at the stream's start).
+    const last = bank.slot(first + blocks - 1);
+    const before = first > 0 ? bank.slot(first - 1) : -1;
     for (let i = from; i < from + 4; i++) {
-      // The history is turned back already: a nominal tone adds up coherently as it stands.
-      let wr = 0;
-      let wi = 0;
-      for (let j = 0; j < blocks; j++) {
-        const k = ((first + j) & HISTORY_MASK) * BINS + i;
-        wr += re[k];
-        wi += im[k];
-      }
+      const wr = before < 0 ? sumRe[last + i] : sumRe[last + i] - sumRe[before + i];
+      const wi = before < 0 ? sumIm[last + i] : sumIm[last + i] - sumIm[before + i];
       power[i] = (wr * wr + wi * wi) * scale;
     }
     let best = from;

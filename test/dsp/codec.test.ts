@@ -66,6 +66,16 @@ describe.each(LAWS)('G.711 $name', (law) => {
     for (let code = 0; code < 256; code++) expect(back[code]).toBe(law.canonical(code));
   });
 
+  it('encodes every 16-bit sample as the grid point at or below it (truncation, as G.191 does)', () => {
+    const all = Int16Array.from({ length: 65536 }, (_, i) => i - 32768);
+    const truncated = all.map((v) => Math.floor(v / law.gridStep) * law.gridStep);
+    const ours = new Uint8Array(all.length);
+    const expected = new Uint8Array(all.length);
+    law.encode(all, ours);
+    law.encode(truncated, expected);
+    expect(Buffer.from(ours).equals(Buffer.from(expected))).toBe(true);
+  });
+
   it('encodes a ramp over its whole linear grid exactly as sox does', () => {
     const ramp = gridRamp(law.gridStep);
     const ours = new Uint8Array(ramp.length);
