@@ -5,7 +5,9 @@
  * - spandsp's `dtmf_rx` (Debian libspandsp-dev), built at run time from
  *   scripts/spandsp-dtmf-bench.c into a temporary directory and timed in its own process;
  * - a naive baseline in this process: μ-law decode and encode around eight separate Goertzel
- *   loops over each frame, one filter at a time.
+ *   loops over each frame, one filter at a time;
+ * - the filter bank alone, the WebAssembly SIMD kernel against the tuned JavaScript recursion it
+ *   replaced (test/dsp/reference/filter-bank.ts), on the same frames.
  *
  * The audio is one minute of 8 kHz speech-like noise (formant-shaped noise with a syllabic
  * envelope and pauses) with bursts of all sixteen DTMF digits. Every path runs it RUNS times,
@@ -27,6 +29,8 @@ import {
   encodeMulaw,
   type DtmfDigit,
 } from '../src/dsp/index.js';
+import { DtmfFilterBank } from '../src/dsp/filter-bank.js';
+import { ReferenceFilterBank } from '../test/dsp/reference/filter-bank.js';
 
 const FRAME = 160;
 const STREAM_SECONDS = 60;
@@ -126,6 +130,27 @@ function detectAndMask(mulaw: Uint8Array): () => void {
   };
 }
 
+/** The filter bank alone, fed 20 ms frames as the detector feeds it. */
+function bankOnly(linear: Int16Array): { kernel: () => void; javascript: () => void } {
+  return {
+    kernel() {
+      const bank = new DtmfFilterBank();
+      for (let at = 0; at < linear.length; at += FRAME) {
+        const frame = linear.subarray(at, at + FRAME);
+        bank.stage(frame);
+        for (let n = 0; n < frame.length; ) n = bank.feedStaged(n, frame.length);
+      }
+    },
+    javascript() {
+      const bank = new ReferenceFilterBank();
+      for (let at = 0; at < linear.length; at += FRAME) {
+        const end = Math.min(linear.length, at + FRAME);
+        for (let n = at; n < end; ) n = bank.feed(linear, n, end);
+      }
+    },
+  };
+}
+
 const NAIVE_COEFS = DTMF_FREQUENCIES.map((f) => 2 * Math.cos((2 * Math.PI * f) / SAMPLE_RATE));
 
 /** Decode, eight separate Goertzel loops over the frame, encode: the in-process baseline. */
@@ -191,8 +216,9 @@ encodeMulaw(linear, mulaw);
 // falls on all of them alike; the first round warms the JIT and is not counted.
 const dir = mkdtempSync(join(tmpdir(), 'toneguard-bench-dsp-'));
 const detector = detectOnly(linear);
-const paths = { detect: detector.work, detectMask: detectAndMask(mulaw), naive: naive(mulaw) };
-const seconds: Record<keyof typeof paths | 'spandsp', number[]> = { detect: [], detectMask: [], naive: [], spandsp: [] };
+const banks = bankOnly(linear);
+const paths = { detect: detector.work, detectMask: detectAndMask(mulaw), naive: naive(mulaw), bankKernel: banks.kernel, bankJavascript: banks.javascript };
+const seconds: Record<keyof typeof paths | 'spandsp', number[]> = { detect: [], detectMask: [], naive: [], bankKernel: [], bankJavascript: [], spandsp: [] };
 let reference: ReturnType<typeof spandspHarness>;
 let spandspDigits = '';
 try {
@@ -214,6 +240,8 @@ try {
 const ours = speed(seconds.detect);
 const masking = speed(seconds.detectMask);
 const baseline = speed(seconds.naive);
+const kernelBank = speed(seconds.bankKernel);
+const javascriptBank = speed(seconds.bankJavascript);
 
 const round = (x: number): string => Math.round(x).toLocaleString('en-US');
 const ratio = (a: number, b: number): string => (a / b).toFixed(2);
@@ -221,6 +249,9 @@ console.log(`audio: ${STREAM_SECONDS} s of speech-like noise with ${DIGITS.lengt
 console.log(`detect (our detector on linear samples): ${round(ours.median)}× real time (${round(ours.best)}×)`);
 console.log(`detect+mask (μ-law decode, masker, μ-law encode): ${round(masking.median)}× real time (${round(masking.best)}×), target 10,000×`);
 console.log(`naive baseline (decode, 8 separate Goertzel loops, encode): ${round(baseline.median)}× real time (${round(baseline.best)}×)`);
+console.log(
+  `filter bank alone: WebAssembly SIMD kernel ${round(kernelBank.median)}× real time, the tuned JavaScript it replaced ${round(javascriptBank.median)}× (${ratio(kernelBank.median, javascriptBank.median)}×)`,
+);
 const figures: Record<string, number | string> = {
   detectRealTime: Math.round(ours.median),
   detectMaskRealTime: Math.round(masking.median),
@@ -228,6 +259,7 @@ const figures: Record<string, number | string> = {
   detectMaskToNaive: Number(ratio(masking.median, baseline.median)),
   detectToNaive: Number(ratio(ours.median, baseline.median)),
   detectMaskToTarget: Number(ratio(masking.median, 10_000)),
+  bankKernelToJavascript: Number(ratio(kernelBank.median, javascriptBank.median)),
 };
 if (typeof reference === 'string') {
   console.log(`spandsp: not measured. ${reference}`);

@@ -97,6 +97,7 @@ export class DtmfFilterBank {
   /** The kernel's input: `stage` copies samples here, `feedStaged` reads them. */
   readonly staged: Int16Array;
   private filled = 0;
+  private turn = 0;
   /** At 16 kHz: the block energy is taken within 0–4 kHz, so purity is judged as at 8 kHz. */
   private readonly band: TelephoneBandEnergy | undefined;
   private bandEnergy = 0;
@@ -148,7 +149,7 @@ export class DtmfFilterBank {
     this.filled += stop - start;
     const complete = this.filled === this.blockLength;
     const slot = this.blocks & HISTORY_MASK;
-    this.kernel(start, stop - start, complete ? slot : -1, this.blocks % TURN_PERIOD);
+    this.kernel(start, stop - start, complete ? slot : -1, this.turn);
     if (this.band) {
       this.bandEnergy += this.band.sum(this.staged, start, stop);
       if (complete) this.energy[slot] = this.bandEnergy;
@@ -157,6 +158,8 @@ export class DtmfFilterBank {
       this.filled = 0;
       this.bandEnergy = 0;
       this.blocks++;
+      // blocks % TURN_PERIOD, kept without a division per block.
+      this.turn = this.turn === TURN_PERIOD - 1 ? 0 : this.turn + 1;
     }
     return stop;
   }
