@@ -1,6 +1,6 @@
 import { DTMF_FREQUENCIES } from './dtmf-frequencies.js';
 import { SAMPLE_RATE } from './levels.js';
-import { GOERTZEL_KERNEL_BASE64 } from './goertzel-kernel.js';
+import { KERNEL_POOL, TURN_PERIOD, type KernelFeed } from './kernel-pool.js';
 import { TelephoneBandEnergy } from './telephone-band.js';
 import type { SampleRate } from './types.js';
 
@@ -22,47 +22,18 @@ export const HISTORY = 32;
 export const HISTORY_MASK = HISTORY - 1;
 const BINS = 8;
 
-/** Byte offsets in a kernel instance's memory: see goertzel-kernel.wat. */
+/** Byte offsets in a bank's region of kernel memory: see goertzel-kernel.wat. */
 const COEF_AT = 0;
 const COS_AT = 32;
 const SIN_AT = 64;
 const RE_AT = 1024;
 const IM_AT = 3072;
 const ENERGY_AT = 5120;
-const TURN_AT = 8192;
-const STAGE_AT = 21504;
-const SUM_RE_AT = 54272;
-const SUM_IM_AT = 56320;
-/** Samples the kernel's input holds: callers stage a frame at a time, longer inputs in pieces. */
-export const STAGE_SAMPLES = 16384;
-
-/**
- * Every DTMF frequency is a whole number of hertz, so each turns a whole number of times per second:
- * the nominal turn of block b, e^{−jωBb}, repeats every second's worth of blocks.
- */
-const TURN_PERIOD = 1000 / BLOCK_MS;
-/** Per block % TURN_PERIOD: cos of −ωB·b for the eight bins, then sin, from the exact fraction of a turn. */
-const TURNS = new Float32Array(TURN_PERIOD * 2 * BINS);
-for (let b = 0; b < TURN_PERIOD; b++) {
-  DTMF_FREQUENCIES.forEach((frequency, bin) => {
-    const angle = (-2 * Math.PI * ((frequency * b) % TURN_PERIOD)) / TURN_PERIOD;
-    TURNS[b * 2 * BINS + bin] = Math.cos(angle);
-    TURNS[b * 2 * BINS + BINS + bin] = Math.sin(angle);
-  });
-}
-
-/** The part of the WebAssembly JS API used here: TypeScript declares it only in its DOM library. */
-declare const WebAssembly: {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: object };
-};
-
-interface KernelExports {
-  memory: { buffer: ArrayBuffer };
-  feed(from: number, count: number, slot: number, turn: number): void;
-}
-
-const KERNEL = new WebAssembly.Module(Buffer.from(GOERTZEL_KERNEL_BASE64, 'base64'));
+const SUM_RE_AT = 6144;
+const SUM_IM_AT = 8192;
+const STAGE_AT = 10240;
+/** Samples a bank's region stages: callers stage a frame at a time, longer inputs in pieces. */
+export const STAGE_SAMPLES = 1024;
 
 /**
  * Eight Goertzel filters run in one pass over non-overlapping 5 ms blocks, as a WebAssembly SIMD
@@ -93,7 +64,9 @@ export class DtmfFilterBank {
   /** Sum of x² per block slot; at 16 kHz, of x within the telephone band (see telephone-band.ts). */
   readonly energy: Float64Array;
 
-  private readonly kernel: KernelExports['feed'];
+  private readonly kernel: KernelFeed;
+  /** This bank's region in the kernel's memory. */
+  private readonly base: number;
   /** The kernel's input: `stage` copies samples here, `feedStaged` reads them. */
   readonly staged: Int16Array;
   private filled = 0;
@@ -104,25 +77,24 @@ export class DtmfFilterBank {
 
   constructor(readonly sampleRate: SampleRate = SAMPLE_RATE) {
     this.blockLength = blockSamples(sampleRate);
-    const { memory, feed } = new WebAssembly.Instance(KERNEL).exports as KernelExports;
-    const buffer = memory.buffer;
-    const coef = new Float32Array(buffer, COEF_AT, BINS);
-    const cos = new Float32Array(buffer, COS_AT, BINS);
-    const sin = new Float32Array(buffer, SIN_AT, BINS);
+    const { feed, buffer, base } = KERNEL_POOL.acquire(this);
+    const coef = new Float32Array(buffer, base + COEF_AT, BINS);
+    const cos = new Float32Array(buffer, base + COS_AT, BINS);
+    const sin = new Float32Array(buffer, base + SIN_AT, BINS);
     DTMF_FREQUENCIES.forEach((frequency, bin) => {
       const omega = (2 * Math.PI * frequency) / sampleRate;
       coef[bin] = 2 * Math.cos(omega);
       cos[bin] = Math.cos(omega);
       sin[bin] = Math.sin(omega);
     });
-    this.re = new Float64Array(buffer, RE_AT, HISTORY * BINS);
-    this.im = new Float64Array(buffer, IM_AT, HISTORY * BINS);
-    this.sumRe = new Float64Array(buffer, SUM_RE_AT, HISTORY * BINS);
-    this.sumIm = new Float64Array(buffer, SUM_IM_AT, HISTORY * BINS);
-    this.energy = new Float64Array(buffer, ENERGY_AT, HISTORY);
-    new Float32Array(buffer, TURN_AT, TURNS.length).set(TURNS);
-    this.staged = new Int16Array(buffer, STAGE_AT, STAGE_SAMPLES);
+    this.re = new Float64Array(buffer, base + RE_AT, HISTORY * BINS);
+    this.im = new Float64Array(buffer, base + IM_AT, HISTORY * BINS);
+    this.sumRe = new Float64Array(buffer, base + SUM_RE_AT, HISTORY * BINS);
+    this.sumIm = new Float64Array(buffer, base + SUM_IM_AT, HISTORY * BINS);
+    this.energy = new Float64Array(buffer, base + ENERGY_AT, HISTORY);
+    this.staged = new Int16Array(buffer, base + STAGE_AT, STAGE_SAMPLES);
     this.kernel = feed;
+    this.base = base;
     this.band = sampleRate === SAMPLE_RATE ? undefined : new TelephoneBandEnergy();
   }
 
@@ -149,7 +121,7 @@ export class DtmfFilterBank {
     this.filled += stop - start;
     const complete = this.filled === this.blockLength;
     const slot = this.blocks & HISTORY_MASK;
-    this.kernel(start, stop - start, complete ? slot : -1, this.turn);
+    this.kernel(this.base, start, stop - start, complete ? slot : -1, this.turn);
     if (this.band) {
       this.bandEnergy += this.band.sum(this.staged, start, stop);
       if (complete) this.energy[slot] = this.bandEnergy;
