@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { tallyVersions, tokenConflict, type KeyVersionCount, type StoredRecord, type SubjectKeyRecord, type TokenStore, type WrappedRef } from './store.js';
 import type { WrappedKey } from './types.js';
 import { untilQuiet } from '../audit/trail-completions.js';
+import { WalCheckpointer } from './wal-checkpointer.js';
 import { WalSync, type SyncWaiter, type WalFileSync } from './wal-sync.js';
 
 const SCHEMA = `
@@ -66,6 +67,9 @@ export interface SqliteTokenStoreOptions {
 /** An in-memory database has no WAL and nothing to sync. */
 const NOTHING_TO_SYNC = { wait: (waiter: SyncWaiter) => waiter.resolve(), synced: async () => undefined, idle: async () => undefined, close: () => undefined };
 
+/** SQLite's default, for when checkpoints fall back to the main connection. */
+const SQLITE_AUTOCHECKPOINT_PAGES = 1000;
+
 /** Inserts committed in one transaction at most; more wait for the next. */
 const MAX_INSERT_BATCH = 256;
 
@@ -83,6 +87,7 @@ export class SqliteTokenStore implements TokenStore {
   private readonly statements;
   private readonly insertBatch;
   private readonly wal: Pick<WalSync, 'wait' | 'synced' | 'idle' | 'close'>;
+  private readonly checkpointer: WalCheckpointer | undefined;
 
   constructor(
     readonly path: string,
@@ -99,6 +104,11 @@ export class SqliteTokenStore implements TokenStore {
     this.db.exec(SCHEMA);
     migrate(this.db);
     this.wal = path === ':memory:' ? NOTHING_TO_SYNC : new WalSync(path, options.syncWal);
+    if (path !== ':memory:') {
+      // Checkpoints run on a worker (see WalCheckpointer), not inside a commit on the event loop.
+      this.db.pragma('wal_autocheckpoint = 0');
+      this.checkpointer = new WalCheckpointer(path, () => this.db.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`));
+    }
     const db = this.db;
     this.statements = {
       insert: db.prepare(
@@ -167,11 +177,13 @@ export class SqliteTokenStore implements TokenStore {
       for (const item of batch) item.reject(err);
       return;
     }
+    this.checkpointer?.committed();
     batch.forEach((item, i) => (outcomes[i] ? item.reject(outcomes[i]) : this.wal.wait(item)));
   }
 
   /** Returns `result` once the commit that produced it is on disk. */
   private async durable<T>(result: T): Promise<T> {
+    this.checkpointer?.committed();
     await this.wal.synced();
     return result;
   }
@@ -255,6 +267,7 @@ export class SqliteTokenStore implements TokenStore {
   async close(): Promise<void> {
     if (this.pending.length > 0) this.flush();
     await this.wal.idle();
+    await this.checkpointer?.close();
     if (!this.db.open) return;
     this.db.close();
     this.wal.close();

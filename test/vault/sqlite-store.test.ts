@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it, vi } from 'vitest';
 import { fdatasyncOffTheLoop } from '../../src/audit/trail-files.js';
 import { formatKek, Keyring, SqliteTokenStore, type StoredRecord, type TokenStore } from '../../src/vault/index.js';
+import { COMMITS_PER_CHECKPOINT } from '../../src/vault/wal-checkpointer.js';
 import { sampleRecord } from './store-contract.js';
 import { cardRequest, kek, PROCESSOR, tempDir, VISA, vaultFixture } from './helpers.js';
 
@@ -143,6 +144,24 @@ describe('SqliteTokenStore', () => {
     expect(order.indexOf('read')).toBeLessThan(order.length - 1);
     expect(state.syncs).toBe(1);
     await store.close();
+  });
+
+  it('checkpoints the WAL on a worker: no commit on the main connection runs one', async () => {
+    const pragmas = vi.spyOn(Database.prototype, 'pragma');
+    const path = join(tempDir(), 'vault.db');
+    const store = new SqliteTokenStore(path);
+    const emptySize = statSync(path).size;
+    for (let i = 0; i < COMMITS_PER_CHECKPOINT; i++) await store.insert(sampleRecord(`tok_${i}`));
+    // The rows reach the database file itself, copied there by the worker's connection.
+    await vi.waitFor(() => expect(statSync(path).size).toBeGreaterThan(emptySize), { timeout: 20_000 });
+    const mainThread = pragmas.mock.calls.map(([sql]) => sql);
+    pragmas.mockRestore();
+    expect(mainThread).toContain('wal_autocheckpoint = 0');
+    expect(mainThread.filter((sql) => sql.includes('wal_checkpoint'))).toEqual([]);
+    await store.close();
+    const db = new Database(path, { readonly: true });
+    expect(db.prepare('SELECT COUNT(*) AS n FROM records').get()).toEqual({ n: COMMITS_PER_CHECKPOINT });
+    db.close();
   });
 
   it('shreds a subject atomically: key and records go together', async () => {
