@@ -160,12 +160,18 @@ export class SqliteTokenStore implements TokenStore {
 
   insert(record: StoredRecord): Promise<void> {
     return new Promise((resolve, reject) => {
-      if (this.pending.length === 0) void untilQuiet(() => this.pending.length, MAX_INSERT_BATCH).then(() => this.flush());
+      if (this.pending.length === 0) void untilQuiet(() => this.pending.length, MAX_INSERT_BATCH).then(this.flushUnlessCatchingUp);
       this.pending.push({ record, resolve, reject });
     });
   }
 
   /** Commits the inserts queued in one transaction, which costs far less per row than a few small ones. */
+  /** Holds the commit while a checkpoint's catch-up pass runs (see `WalCheckpointer`), so that pass copies every frame. */
+  private readonly flushUnlessCatchingUp = (): void => {
+    if (this.checkpointer?.catchingUp) return void this.checkpointer.idle().then(this.flushUnlessCatchingUp);
+    this.flush();
+  };
+
   private flush(): void {
     if (this.pending.length === 0) return;
     const batch = this.pending;

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { fstatSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it, vi } from 'vitest';
@@ -162,6 +162,29 @@ describe('SqliteTokenStore', () => {
     const db = new Database(path, { readonly: true });
     expect(db.prepare('SELECT COUNT(*) AS n FROM records').get()).toEqual({ n: COMMITS_PER_CHECKPOINT });
     db.close();
+  });
+
+  it('starts the WAL over after checkpoints while inserts keep coming, instead of letting it grow', async () => {
+    const path = join(tempDir(), 'vault.db');
+    const store = new SqliteTokenStore(path);
+    // Salt-1 of the WAL header: SQLite changes it each time the WAL starts over from its beginning.
+    const salt = (): number => {
+      const fd = openSync(`${path}-wal`, 'r');
+      const header = Buffer.alloc(32);
+      readSync(fd, header, 0, 32, 0);
+      closeSync(fd);
+      return header.readUInt32BE(16);
+    };
+    await store.insert(sampleRecord('tok_first'));
+    const first = salt();
+    let inserted = 0;
+    // Eight callers at a time, as concurrent tokenizes: commits keep landing while the worker checkpoints.
+    // However long the worker takes to start (tsx compiles it in tests), a checkpoint and a restart come well before this many.
+    while (salt() === first && inserted < 1000 * COMMITS_PER_CHECKPOINT) {
+      await Promise.all(Array.from({ length: 8 }, () => store.insert(sampleRecord(`tok_${inserted++}`))));
+    }
+    expect(salt()).not.toBe(first);
+    await store.close();
   });
 
   it('shreds a subject atomically: key and records go together', async () => {
