@@ -165,13 +165,13 @@ export class SqliteTokenStore implements TokenStore {
     });
   }
 
-  /** Commits the inserts queued in one transaction, which costs far less per row than a few small ones. */
   /** Holds the commit while a checkpoint's catch-up pass runs (see `WalCheckpointer`), so that pass copies every frame. */
   private readonly flushUnlessCatchingUp = (): void => {
     if (this.checkpointer?.catchingUp) return void this.checkpointer.idle().then(this.flushUnlessCatchingUp);
     this.flush();
   };
 
+  /** Commits the inserts queued in one transaction, which costs far less per row than a few small ones. */
   private flush(): void {
     if (this.pending.length === 0) return;
     const batch = this.pending;
