@@ -107,7 +107,8 @@ export interface TrailFileWriter {
   close(fd: number): void;
 }
 
-const fdatasyncOffTheLoop = promisify(fdatasync);
+/** fdatasync on libuv's thread pool: the event loop never waits in the syscall. */
+export const fdatasyncOffTheLoop = promisify(fdatasync);
 
 export const fsTrailFileWriter: TrailFileWriter = {
   open: (path) => openSync(path, 'a', 0o600),

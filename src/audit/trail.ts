@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BACKLOG_LIMIT, lostError, notifyListeners, RETRY_INTERVAL_MS, type AuditListener, type AuditTrail, type TrailOutage } from './audit-trail.js';
 import { GENESIS, openRecord, sealRecord, type AuditRecord } from './chain.js';
+import { CompletionQueue, untilQuiet } from './trail-completions.js';
 import { scrub } from './scrubber.js';
 import type { ScrubListener } from './logger.js';
 import { fsTrailFileWriter, listTrailFiles, readAnchor, readTrailLines, trailFileName, type TrailFileWriter } from './trail-files.js';
@@ -26,6 +27,9 @@ export interface FileAuditTrailOptions {
   /** Told when writes succeed again after an outage, with what it cost. */
   onRecovered?: (outage: TrailOutage) => void;
 }
+
+/** Records one fdatasync waits for at most before it starts. */
+const SYNC_BATCH_LIMIT = 256;
 
 interface OpenFile {
   fd: number;
@@ -76,6 +80,8 @@ export class FileAuditTrail implements AuditTrail {
   private retired: number[] = [];
   /** The sync loop under way: one fdatasync at a time. */
   private syncing: Promise<void> | undefined;
+  /** Settles synced records a few per turn, so a batch's waiting callers do not resume all at once. */
+  private readonly completions = new CompletionQueue();
 
   private lock: WriterLock | undefined;
 
@@ -133,9 +139,10 @@ export class FileAuditTrail implements AuditTrail {
     return () => this.listeners.delete(listener);
   }
 
-  /** Resolves once every record written so far is synced. */
+  /** Resolves once every record written so far is synced and its promise settled. */
   async flush(): Promise<void> {
     while (this.syncing) await this.syncing;
+    await this.completions.drained();
   }
 
   /**
@@ -176,7 +183,8 @@ export class FileAuditTrail implements AuditTrail {
     this.prev = sealed.mac;
     this.unsynced.push({ fd: file.fd, pending });
     this.syncing ??= this.syncLoop();
-    notifyListeners(this.listeners, JSON.parse(body) as AuditRecord);
+    // Parsing the line back costs as much as sealing it: only for someone listening.
+    if (this.listeners.size > 0) notifyListeners(this.listeners, JSON.parse(body) as AuditRecord);
   }
 
   /** Cuts a failed write off the file; if even that fails, the file is left behind and the next write opens a new one. */
@@ -207,23 +215,25 @@ export class FileAuditTrail implements AuditTrail {
 
   /**
    * Syncs what was written, one fdatasync per file per round, off the event loop; records written
-   * meanwhile wait for the next round. A failed sync (an I/O error) rejects its records: the disk
+   * meanwhile wait for the next round, which starts while this round's promises are still being
+   * settled, a slice per turn. A failed sync (an I/O error) rejects its records: the disk
    * may have lost them, and the trail reports itself unavailable until a write succeeds again.
    */
   private async syncLoop(): Promise<void> {
-    // Records written in the same turn of the loop as the first share its fsync.
-    await undefined;
     try {
-      while (this.unsynced.length + this.retired.length > 0) {
+      for (;;) {
+        // Records written while callers resume a slice per turn share the fsync.
+        await untilQuiet(() => this.unsynced.length, SYNC_BATCH_LIMIT);
+        if (this.unsynced.length + this.retired.length === 0) break;
         const batch = this.unsynced.splice(0);
         const retired = this.retired.splice(0);
         const fds = new Set([...batch.map((b) => b.fd), ...retired]);
         try {
           if (this.options.syncEachBatch !== false) for (const fd of fds) await this.writer.sync(fd);
-          for (const { pending } of batch) pending.resolve();
+          this.completions.release(batch.map(({ pending }) => pending.resolve));
         } catch (err) {
           this.failed(err);
-          for (const { pending } of batch) pending.reject(lostError());
+          this.completions.release(batch.map(({ pending }) => () => pending.reject(lostError())));
         } finally {
           for (const fd of retired) this.closeQuietly(fd);
         }

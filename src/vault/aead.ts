@@ -1,5 +1,6 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { ToneguardError } from '../errors.js';
+import { randomBytes } from './random.js';
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;

@@ -1,6 +1,7 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { ToneguardError } from '../errors.js';
 import { open, seal } from './aead.js';
+import { randomBytes } from './random.js';
 import type { KeyringPort, WrappedKey } from './types.js';
 
 export const KEY_BYTES = 32;

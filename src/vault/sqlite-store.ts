@@ -3,6 +3,9 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { tallyVersions, tokenConflict, type KeyVersionCount, type StoredRecord, type SubjectKeyRecord, type TokenStore, type WrappedRef } from './store.js';
 import type { WrappedKey } from './types.js';
+import { untilQuiet } from '../audit/trail-completions.js';
+import { WalCheckpointer } from './wal-checkpointer.js';
+import { WalSync, type SyncWaiter, type WalFileSync } from './wal-sync.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS records (
@@ -52,35 +55,60 @@ function migrate(db: Database.Database): void {
 
 const SUBJECT_COLUMNS = 'subject_id AS subjectId, key_version AS keyVersion, wrapped_key AS wrappedKey, created_at AS createdAt';
 
-interface PendingInsert {
+interface PendingInsert extends SyncWaiter {
   record: StoredRecord;
-  resolve: () => void;
-  reject: (err: unknown) => void;
 }
+
+export interface SqliteTokenStoreOptions {
+  /** How the WAL reaches the disk (default: fdatasync on libuv's thread pool). */
+  syncWal?: WalFileSync;
+}
+
+/** An in-memory database has no WAL and nothing to sync. */
+const NOTHING_TO_SYNC = { wait: (waiter: SyncWaiter) => waiter.resolve(), synced: async () => undefined, idle: async () => undefined, close: () => undefined };
+
+/** SQLite's default, for when checkpoints fall back to the main connection. */
+const SQLITE_AUTOCHECKPOINT_PAGES = 1000;
+
+/** Inserts committed in one transaction at most; more wait for the next. */
+const MAX_INSERT_BATCH = 256;
 
 const isConstraintError = (err: unknown): boolean => (err as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT') ?? false;
 
 /**
- * SQLite in WAL mode with `synchronous = FULL`: a write is on disk (fsynced) before its
- * promise resolves. Inserts arriving together share one transaction (group commit), so
- * concurrent tokenizes pay one fsync between them.
+ * SQLite in WAL mode: a write is on disk (its WAL frames fdatasynced, see `WalSync`) before its
+ * promise resolves, and the sync runs off the event loop, shared by every commit made meanwhile.
+ * Inserts arriving together also share one transaction, so concurrent tokenizes pay one commit
+ * between them.
  */
 export class SqliteTokenStore implements TokenStore {
   private readonly db: Database.Database;
   private pending: PendingInsert[] = [];
   private readonly statements;
   private readonly insertBatch;
+  private readonly wal: Pick<WalSync, 'wait' | 'synced' | 'idle' | 'close'>;
+  private readonly checkpointer: WalCheckpointer | undefined;
 
-  constructor(readonly path: string) {
+  constructor(
+    readonly path: string,
+    options: SqliteTokenStoreOptions = {},
+  ) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
+    // Commits do not sync on the event loop; every write waits for `WalSync` instead (the same guarantee as FULL).
+    this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     // Deleted rows are overwritten, so a deleted record's ciphertext does not linger in free pages.
     this.db.pragma('secure_delete = ON');
     this.db.exec(SCHEMA);
     migrate(this.db);
+    this.wal = path === ':memory:' ? NOTHING_TO_SYNC : new WalSync(path, options.syncWal);
+    if (path !== ':memory:') {
+      // Checkpoints run on a worker (see WalCheckpointer), not inside a commit on the event loop.
+      this.db.pragma('wal_autocheckpoint = 0');
+      this.checkpointer = new WalCheckpointer(path, () => this.db.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`));
+    }
     const db = this.db;
     this.statements = {
       insert: db.prepare(
@@ -132,12 +160,20 @@ export class SqliteTokenStore implements TokenStore {
 
   insert(record: StoredRecord): Promise<void> {
     return new Promise((resolve, reject) => {
-      if (this.pending.length === 0) setImmediate(() => this.flush());
+      if (this.pending.length === 0) void untilQuiet(() => this.pending.length, MAX_INSERT_BATCH).then(this.flushUnlessCatchingUp);
       this.pending.push({ record, resolve, reject });
     });
   }
 
+  /** Holds the commit while a checkpoint's catch-up pass runs (see `WalCheckpointer`), so that pass copies every frame. */
+  private readonly flushUnlessCatchingUp = (): void => {
+    if (this.checkpointer?.catchingUp) return void this.checkpointer.idle().then(this.flushUnlessCatchingUp);
+    this.flush();
+  };
+
+  /** Commits the inserts queued in one transaction, which costs far less per row than a few small ones. */
   private flush(): void {
+    if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
     let outcomes: unknown[];
@@ -147,7 +183,15 @@ export class SqliteTokenStore implements TokenStore {
       for (const item of batch) item.reject(err);
       return;
     }
-    batch.forEach((item, i) => (outcomes[i] ? item.reject(outcomes[i]) : item.resolve()));
+    this.checkpointer?.committed();
+    batch.forEach((item, i) => (outcomes[i] ? item.reject(outcomes[i]) : this.wal.wait(item)));
+  }
+
+  /** Returns `result` once the commit that produced it is on disk. */
+  private async durable<T>(result: T): Promise<T> {
+    this.checkpointer?.committed();
+    await this.wal.synced();
+    return result;
   }
 
   async get(tokenOrAlias: string): Promise<StoredRecord | undefined> {
@@ -159,19 +203,19 @@ export class SqliteTokenStore implements TokenStore {
   }
 
   async replace(record: StoredRecord): Promise<boolean> {
-    return this.statements.replace.run(toRow(record)).changes > 0;
+    return this.durable(this.statements.replace.run(toRow(record)).changes > 0);
   }
 
   async delete(token: string): Promise<boolean> {
-    return this.statements.delete.run(token).changes > 0;
+    return this.durable(this.statements.delete.run(token).changes > 0);
   }
 
   async deleteExpired(now: number): Promise<number> {
-    return this.statements.deleteExpired.run(now).changes;
+    return this.durable(this.statements.deleteExpired.run(now).changes);
   }
 
   async disposeExpired(now: number, limit: number): Promise<string[]> {
-    return this.statements.disposeExpired.all(now, limit).map((r) => r.token);
+    return this.durable(this.statements.disposeExpired.all(now, limit).map((r) => r.token));
   }
 
   async flushDeleted(): Promise<boolean> {
@@ -182,7 +226,8 @@ export class SqliteTokenStore implements TokenStore {
 
   async ensureSubjectKey(candidate: SubjectKeyRecord): Promise<SubjectKeyRecord> {
     this.statements.insertSubject.run(candidate.subjectId, candidate.keyVersion, candidate.wrappedKey, candidate.createdAt);
-    return this.statements.getSubject.get(candidate.subjectId) as SubjectKeyRecord;
+    // Synced even when the key was there already: another caller's commit of it may not be on disk yet.
+    return this.durable(this.statements.getSubject.get(candidate.subjectId) as SubjectKeyRecord);
   }
 
   async getSubjectKey(subjectId: string): Promise<SubjectKeyRecord | undefined> {
@@ -190,10 +235,12 @@ export class SqliteTokenStore implements TokenStore {
   }
 
   async shredSubject(subjectId: string): Promise<number> {
-    return this.db.transaction(() => {
-      this.statements.deleteSubject.run(subjectId);
-      return this.statements.deleteSubjectRecords.run(subjectId).changes;
-    })();
+    return this.durable(
+      this.db.transaction(() => {
+        this.statements.deleteSubject.run(subjectId);
+        return this.statements.deleteSubjectRecords.run(subjectId).changes;
+      })(),
+    );
   }
 
   async wrappedNotUnder(version: number, limit: number): Promise<WrappedRef[]> {
@@ -206,14 +253,16 @@ export class SqliteTokenStore implements TokenStore {
   }
 
   async updateWrapped(changes: { ref: WrappedRef; next: WrappedKey }[]): Promise<number> {
-    return this.db.transaction(() => {
-      let applied = 0;
-      for (const { ref, next } of changes) {
-        const statement = ref.table === 'subject' ? this.statements.rewrapSubject : this.statements.rewrapRecord;
-        applied += statement.run(next.keyVersion, next.wrapped, ref.id, ref.wrappedKey).changes;
-      }
-      return applied;
-    })();
+    return this.durable(
+      this.db.transaction(() => {
+        let applied = 0;
+        for (const { ref, next } of changes) {
+          const statement = ref.table === 'subject' ? this.statements.rewrapSubject : this.statements.rewrapRecord;
+          applied += statement.run(next.keyVersion, next.wrapped, ref.id, ref.wrappedKey).changes;
+        }
+        return applied;
+      })(),
+    );
   }
 
   async countByKeyVersion(): Promise<KeyVersionCount[]> {
@@ -223,6 +272,10 @@ export class SqliteTokenStore implements TokenStore {
 
   async close(): Promise<void> {
     if (this.pending.length > 0) this.flush();
-    if (this.db.open) this.db.close();
+    await this.wal.idle();
+    await this.checkpointer?.close();
+    if (!this.db.open) return;
+    this.db.close();
+    this.wal.close();
   }
 }

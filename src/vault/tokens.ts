@@ -1,5 +1,6 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { luhnValid } from '../capture/checksums.js';
+import { randomBytes } from './random.js';
 
 export const TOKEN_PREFIX = 'tok_';
 /** 144 bits: comfortably above the 128 the design asks for, and a whole number of base64 characters. */

@@ -99,6 +99,38 @@ describe('audit trail group commit, off the event loop', () => {
     expect(verifyChain(KEY, paths(dir))).toMatchObject({ ok: true, records: BURST + 1 });
   });
 
+  it('settles a synced batch a slice per turn of the loop, so a read queued meanwhile runs before the whole batch resumes', async () => {
+    let release: () => void = () => undefined;
+    let syncs = 0;
+    const writer: TrailFileWriter = {
+      ...fsTrailFileWriter,
+      async sync(fd) {
+        syncs += 1;
+        await new Promise<void>((resolve) => (release = resolve));
+        return fsTrailFileWriter.sync(fd);
+      },
+    };
+    const dir = freshDir();
+    const trail = new FileAuditTrail({ dir, key: KEY, rotateBytes: 1 << 20, writer });
+    const order: string[] = [];
+    const durable = Array.from({ length: 40 }, (_, i) => trail.record(event(i)).then(() => order.push(`durable ${i}`)));
+    await vi.waitFor(() => expect(syncs).toBe(1));
+    release();
+    await durable[0];
+    // A read arriving now gets its turn before the batch's last callers resume.
+    setImmediate(() => order.push('read'));
+    await Promise.all(durable);
+    const read = order.indexOf('read');
+    expect(read).toBeGreaterThan(0);
+    expect(read).toBeLessThan(order.length - 1);
+    expect(order.filter((o) => o !== 'read')).toEqual(Array.from({ length: 40 }, (_, i) => `durable ${i}`));
+    const closing = trail.close();
+    await vi.waitFor(() => expect(syncs).toBe(2));
+    release();
+    await closing;
+    expect(verifyChain(KEY, paths(dir))).toMatchObject({ ok: true, records: 40 });
+  });
+
   it('shutdown writes everything queued before close() resolves', async () => {
     const dir = freshDir();
     const trail = new FileAuditTrail({ dir, key: KEY, rotateBytes: 1 << 20 });
