@@ -44,6 +44,23 @@ afterEach(() => {
   calls.fdatasync = 0;
 });
 
+/** The real writer, with every fdatasync held back until the test lets it go: a disk as slow as you like. */
+function heldBackDisk() {
+  const disk = {
+    syncs: 0,
+    release: () => undefined as void,
+    writer: {
+      ...fsTrailFileWriter,
+      async sync(fd: number) {
+        disk.syncs += 1;
+        await new Promise<void>((resolve) => (disk.release = resolve));
+        return fsTrailFileWriter.sync(fd);
+      },
+    } as TrailFileWriter,
+  };
+  return disk;
+}
+
 describe('audit trail group commit, off the event loop', () => {
   it('a burst of records makes no fsync on the event loop, and is durable in a few fdatasyncs, in order', async () => {
     const dir = freshDir();
@@ -61,22 +78,14 @@ describe('audit trail group commit, off the event loop', () => {
   });
 
   it('record() returns while the fdatasync is still under way: the loop runs on, and the promise resolves only once the sync is done', async () => {
-    let release: () => void = () => undefined;
-    let syncs = 0;
-    // The real writer, with every fdatasync held back until the test lets it go: a disk as slow as you like.
-    const writer: TrailFileWriter = {
-      ...fsTrailFileWriter,
-      async sync(fd) {
-        syncs += 1;
-        await new Promise<void>((resolve) => (release = resolve));
-        return fsTrailFileWriter.sync(fd);
-      },
-    };
+    const disk = heldBackDisk();
+    const { writer } = disk;
+    const release = () => disk.release();
     const dir = freshDir();
     const trail = new FileAuditTrail({ dir, key: KEY, rotateBytes: 1 << 20, writer });
     let durable = 0;
     const first = trail.record(event(0)).then(() => (durable += 1));
-    await vi.waitFor(() => expect(syncs).toBe(1));
+    await vi.waitFor(() => expect(disk.syncs).toBe(1));
     const burst = Array.from({ length: BURST }, (_, i) => trail.record(event(i + 1)).then(() => (durable += 1)));
     // A frame's worth of work scheduled now runs although the disk has not answered.
     await new Promise((resolve) => setImmediate(resolve));
@@ -86,35 +95,28 @@ describe('audit trail group commit, off the event loop', () => {
     await first;
     expect(durable).toBe(1);
     // Everything recorded during the first sync went out as the next batch: one more fdatasync.
-    await vi.waitFor(() => expect(syncs).toBe(2));
+    await vi.waitFor(() => expect(disk.syncs).toBe(2));
     expect(durable).toBe(1);
     release();
     await Promise.all(burst);
     expect(durable).toBe(BURST + 1);
-    expect(syncs).toBe(2);
+    expect(disk.syncs).toBe(2);
     const closing = trail.close();
-    await vi.waitFor(() => expect(syncs).toBe(3));
+    await vi.waitFor(() => expect(disk.syncs).toBe(3));
     release();
     await closing;
     expect(verifyChain(KEY, paths(dir))).toMatchObject({ ok: true, records: BURST + 1 });
   });
 
   it('settles a synced batch a slice per turn of the loop, so a read queued meanwhile runs before the whole batch resumes', async () => {
-    let release: () => void = () => undefined;
-    let syncs = 0;
-    const writer: TrailFileWriter = {
-      ...fsTrailFileWriter,
-      async sync(fd) {
-        syncs += 1;
-        await new Promise<void>((resolve) => (release = resolve));
-        return fsTrailFileWriter.sync(fd);
-      },
-    };
+    const disk = heldBackDisk();
+    const { writer } = disk;
+    const release = () => disk.release();
     const dir = freshDir();
     const trail = new FileAuditTrail({ dir, key: KEY, rotateBytes: 1 << 20, writer });
     const order: string[] = [];
     const durable = Array.from({ length: 40 }, (_, i) => trail.record(event(i)).then(() => order.push(`durable ${i}`)));
-    await vi.waitFor(() => expect(syncs).toBe(1));
+    await vi.waitFor(() => expect(disk.syncs).toBe(1));
     release();
     await durable[0];
     // A read arriving now gets its turn before the batch's last callers resume.
@@ -125,7 +127,7 @@ describe('audit trail group commit, off the event loop', () => {
     expect(read).toBeLessThan(order.length - 1);
     expect(order.filter((o) => o !== 'read')).toEqual(Array.from({ length: 40 }, (_, i) => `durable ${i}`));
     const closing = trail.close();
-    await vi.waitFor(() => expect(syncs).toBe(2));
+    await vi.waitFor(() => expect(disk.syncs).toBe(2));
     release();
     await closing;
     expect(verifyChain(KEY, paths(dir))).toMatchObject({ ok: true, records: 40 });
