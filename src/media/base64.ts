@@ -8,6 +8,9 @@ const INVALID = 255;
 const DECODE = new Uint8Array(256).fill(INVALID);
 for (let i = 0; i < ENCODE.length; i++) DECODE[ENCODE[i]] = i;
 const PAD = 0x3d;
+/** The two characters of every 12-bit value (first in the high byte): one lookup per two characters when encoding. */
+const ENCODE_PAIRS = new Uint16Array(4096);
+for (let v = 0; v < 4096; v++) ENCODE_PAIRS[v] = (ENCODE[v >> 6] << 8) | ENCODE[v & 63];
 
 /**
  * Decodes `src[start, end)` into `into`. Returns the byte count, or -1 unless the text is strict
@@ -55,10 +58,12 @@ export function encodeBase64Into(src: Uint8Array, n: number, into: Uint8Array, a
   const whole = n - (n % 3);
   for (let i = 0; i < whole; i += 3) {
     const v = (src[i] << 16) | (src[i + 1] << 8) | src[i + 2];
-    into[o++] = ENCODE[v >> 18];
-    into[o++] = ENCODE[(v >> 12) & 63];
-    into[o++] = ENCODE[(v >> 6) & 63];
-    into[o++] = ENCODE[v & 63];
+    const high = ENCODE_PAIRS[v >> 12];
+    const low = ENCODE_PAIRS[v & 4095];
+    into[o++] = high >> 8;
+    into[o++] = high & 255;
+    into[o++] = low >> 8;
+    into[o++] = low & 255;
   }
   if (n - whole === 1) {
     const v = src[whole];

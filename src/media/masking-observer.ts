@@ -21,6 +21,32 @@ const PUBLISH_EVERY_COLUMNS = 10;
 export const FLOOR_DB = -120;
 const FULL_SCALE = 32767;
 
+/**
+ * log2 without a library call per bin (64 `Math.log10` calls a column were a fifth of the
+ * observer's time): a double's exponent plus log2 of its mantissa, from a table of the mantissa's
+ * top 10 bits (bucket middles: at most 0.0007 off, 0.002 dB). Zero and subnormals read as about
+ * -1023, far below the floor.
+ */
+const MANTISSA_BITS = 10;
+const LOG2_MANTISSA = Float64Array.from({ length: 1 << MANTISSA_BITS }, (_, m) => Math.log2(1 + (m + 0.5) / (1 << MANTISSA_BITS)));
+const scratch = new Float64Array(1);
+const scratchWords = new Uint32Array(scratch.buffer);
+/** The word holding sign, exponent and the mantissa's top bits. */
+const HIGH_WORD = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
+const DB_PER_OCTAVE = 10 * Math.log10(2);
+
+function fastLog2(x: number): number {
+  scratch[0] = x;
+  const high = scratchWords[HIGH_WORD];
+  return (high >>> 20) - 1023 + LOG2_MANTISSA[(high >>> (20 - MANTISSA_BITS)) & ((1 << MANTISSA_BITS) - 1)];
+}
+
+/** The level byte of `power` against a reference power (given as its exact log2): dB above FLOOR_DB, 1 dB steps, 0 to 255. */
+export function levelByte(power: number, referenceLog2: number): number {
+  const db = DB_PER_OCTAVE * (fastLog2(power) - referenceLog2);
+  return Math.max(0, Math.min(255, Math.round(db - FLOOR_DB)));
+}
+
 /** What the bridge tells the observer; implemented by `MaskingObserver`. */
 export interface ForwardedAudioObserver {
   /** A frame as forwarded to the agent; the masker replaced `maskedSamples` of it. */
@@ -131,10 +157,8 @@ export class MaskingObserver implements ForwardedAudioObserver {
   private endColumn(): void {
     const bins = VIEW_BINS;
     const slot = this.columns % MAX_COLUMNS;
-    for (let k = 0; k < bins; k++) {
-      const db = 10 * Math.log10(this.power[k] / this.columnWindows / this.reference + 1e-30);
-      this.levels[slot * bins + k] = Math.max(0, Math.min(255, Math.round(db - FLOOR_DB)));
-    }
+    const referenceLog2 = Math.log2(this.reference * this.columnWindows);
+    for (let k = 0; k < bins; k++) this.levels[slot * bins + k] = levelByte(this.power[k], referenceLog2);
     this.power.fill(0);
     this.maskedPercent[slot] = Math.min(100, Math.round((100 * this.columnMasked) / (this.hop * HOPS_PER_COLUMN)));
     this.columnMasked = 0;

@@ -30,8 +30,11 @@ export class Base64FrameWriter {
 
   /** The message carrying `bytes[0, n)`; valid until the next call. */
   message(bytes: Uint8Array, n: number): Buffer {
-    const end = encodeBase64Into(bytes, n, this.buffer, this.prefix.length);
-    const total = end + this.suffix.copy(this.buffer, end);
+    const { buffer, suffix } = this;
+    const end = encodeBase64Into(bytes, n, buffer, this.prefix.length);
+    // A few bytes: a loop costs less than `Buffer#copy`'s checks and native call.
+    for (let i = 0; i < suffix.length; i++) buffer[end + i] = suffix[i];
+    const total = end + suffix.length;
     if (this.view.length !== total) this.view = this.buffer.subarray(0, total);
     return this.view;
   }

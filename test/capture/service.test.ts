@@ -65,6 +65,30 @@ describe('capture service', () => {
     expect(service.get(session.id)).toBeUndefined();
   });
 
+  it("finds a call's capture without looking at other calls' (the bridge asks every frame; ended ones stay for the retention period)", () => {
+    const { service, clock } = setup();
+    let otherCallReads = 0;
+    for (let i = 0; i < 50; i++) {
+      const ended = service.start(request(['cvv'], `CA-other-${i}`));
+      ended.cancel('agent', AGENT);
+      Object.defineProperty(ended, 'callSid', { get: () => (otherCallReads++, `CA-other-${i}`) });
+    }
+    const live = service.start(request(['cvv'], 'CA-live'));
+    otherCallReads = 0;
+    expect(service.activeForCall('CA-live')).toBe(live);
+    expect(service.activeForCall('CA-none')).toBeUndefined();
+    service.endCall('CA-none', 'hang-up');
+    expect(otherCallReads).toBe(0);
+    service.endCall('CA-live', 'hang-up');
+    expect(live.view().state).toBe('cancelled');
+    expect(service.activeForCall('CA-live')).toBeUndefined();
+    clock.advance(ENDED_RETENTION_MS - 1);
+    expect(service.get(live.id)).toBe(live);
+    clock.advance(1);
+    expect(service.get(live.id)).toBeUndefined();
+    expect(service.start(request(['cvv'], 'CA-live')).isActive()).toBe(true);
+  });
+
   it('a listener that throws does not stop the others', () => {
     const { service, views } = setup();
     service.onView(() => {

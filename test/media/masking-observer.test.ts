@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { MaskingView } from '../../src/agent/contract.js';
 import { generateTone } from '../../src/dsp/index.js';
 import { PowerSpectrum } from '../../src/dsp/power-spectrum.js';
-import { FLOOR_DB, MaskingObserver } from '../../src/media/masking-observer.js';
+import { FLOOR_DB, levelByte, MaskingObserver } from '../../src/media/masking-observer.js';
 
 const FRAME = 160;
 
@@ -85,5 +85,27 @@ describe('MaskingObserver at 16 kHz', () => {
     expect(toneColumn.indexOf(Math.max(...toneColumn))).toBe(16);
     expect(toneColumn[16] + FLOOR_DB).toBeGreaterThan(-16);
     expect(toneColumn[16] + FLOOR_DB).toBeLessThan(-10);
+  });
+});
+
+describe('levelByte', () => {
+  it('gives the level of 10·log10(power / reference) to within the rounding of a half-dB boundary, and 0 for silence', () => {
+    const reference = new PowerSpectrum(128).fullScalePower(32767) * 2;
+    const exact = (power: number) => Math.max(0, Math.min(255, Math.round(10 * Math.log10(power / reference + 1e-30) - FLOOR_DB)));
+    let differing = 0;
+    for (let i = 0; i < 100_000; i++) {
+      // Powers from 30 dB below the floor to 30 dB above full scale.
+      const power = reference * 10 ** ((-150 + 180 * ((i * 0.618034) % 1)) / 10);
+      const level = levelByte(power, Math.log2(reference));
+      const db = 10 * Math.log10(power / reference) - FLOOR_DB;
+      expect(Math.abs(level - exact(power))).toBeLessThanOrEqual(1);
+      if (level !== exact(power)) {
+        differing++;
+        expect(Math.abs(db - Math.round(db) - 0.5 * Math.sign(db - Math.round(db)))).toBeLessThan(0.003);
+      }
+    }
+    expect(differing).toBeLessThan(1000);
+    expect(levelByte(0, Math.log2(reference))).toBe(0);
+    expect(levelByte(Number.MIN_VALUE, Math.log2(reference))).toBe(0);
   });
 });

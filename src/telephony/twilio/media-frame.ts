@@ -31,61 +31,54 @@ const enum Field {
 }
 
 const keyCodes = (key: string) => Uint8Array.from(key, (c) => c.charCodeAt(0));
-const TOP_KEYS: [Uint8Array, Field][] = [
-  [keyCodes('event'), Field.Event],
-  [keyCodes('sequenceNumber'), Field.SequenceNumber],
-  [keyCodes('streamSid'), Field.StreamSid],
-  [keyCodes('media'), Field.Media],
-];
-const MEDIA_KEYS: [Uint8Array, Field][] = [
-  [keyCodes('track'), Field.Track],
-  [keyCodes('chunk'), Field.Chunk],
-  [keyCodes('timestamp'), Field.Timestamp],
-  [keyCodes('payload'), Field.Payload],
-];
+
+interface Key {
+  name: Uint8Array;
+  field: Field;
+}
+const knownKey = (name: string, field: Field): Key => ({ name: keyCodes(name), field });
+const TOP_KEYS: Key[] = [knownKey('event', Field.Event), knownKey('sequenceNumber', Field.SequenceNumber), knownKey('streamSid', Field.StreamSid), knownKey('media', Field.Media)];
+const MEDIA_KEYS: Key[] = [knownKey('track', Field.Track), knownKey('chunk', Field.Chunk), knownKey('timestamp', Field.Timestamp), knownKey('payload', Field.Payload)];
 const MEDIA_EVENT = keyCodes('media');
 
-function keyAt(bytes: Uint8Array, start: number, end: number, keys: [Uint8Array, Field][]): number {
-  const length = end - start;
-  for (const [name, field] of keys) {
-    if (name.length !== length) continue;
+/**
+ * The key whose quoted name opens at `at` and is followed by a colon, when it is one of `keys`.
+ * Comparing a name's bytes also finds where the key ends, so each key is read once.
+ */
+function keyAt(bytes: Uint8Array, at: number, keys: Key[]): Key | undefined {
+  for (let k = 0; k < keys.length; k++) {
+    const { name } = keys[k];
+    const end = at + 1 + name.length;
+    if (bytes[end] !== QUOTE || bytes[end + 1] !== COLON) continue;
     let i = 0;
-    while (i < length && bytes[start + i] === name[i]) i++;
-    if (i === length) return field;
+    while (i < name.length && bytes[at + 1 + i] === name[i]) i++;
+    if (i === name.length) return keys[k];
   }
-  return 0;
+  return undefined;
 }
+
+/** Byte classes for one-lookup checks: printable ASCII but the backslash (a string that means its bytes), and `[A-Za-z0-9_-]` (stream ids). */
+const PLAIN = 1;
+const SID = 2;
+const CLASSES = new Uint8Array(256);
+for (let b = 0x20; b <= 0x7e; b++) if (b !== BACKSLASH) CLASSES[b] |= PLAIN;
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-') CLASSES[c.charCodeAt(0)] |= SID;
 
 /**
- * Index of the quote closing the JSON string opened at `at`, or -1 (what lies between is checked
- * by its reader). Keys and short values are scanned here: a native `indexOf` costs more to call
- * than it saves on a few bytes; the long payload is searched natively.
+ * Index of the quote closing the JSON string opened at `at`, when every byte before it is of
+ * `byteClass` (no escapes, so the string means its bytes); -1 otherwise. Keys and short values are
+ * scanned here: a native `indexOf` costs more to call than it saves on a few bytes.
  */
-function shortStringEnd(bytes: Uint8Array, at: number): number {
-  for (let i = at + 1; i < bytes.length; i++) if (bytes[i] === QUOTE) return i;
+function stringEnd(bytes: Uint8Array, at: number, byteClass: number): number {
+  for (let i = at + 1; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (b === QUOTE) return i;
+    if ((CLASSES[b] & byteClass) === 0) return -1;
+  }
   return -1;
 }
-const longStringEnd = (bytes: Uint8Array, at: number): number => bytes.indexOf(QUOTE, at + 1);
-
-/** True when `bytes[start, end)` is printable ASCII without a backslash: the string means its bytes, no escapes. */
-function plainText(bytes: Uint8Array, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) {
-    const b = bytes[i];
-    if (b < 0x20 || b > 0x7e || b === BACKSLASH) return false;
-  }
-  return true;
-}
-
-/** `/^[A-Za-z0-9_-]{1,64}$/`, the stream id schema. */
-function streamSidValid(bytes: Uint8Array, start: number, end: number): boolean {
-  if (end - start < 1 || end - start > 64) return false;
-  for (let i = start; i < end; i++) {
-    const b = bytes[i];
-    const ok = (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b === 0x5f || b === 0x2d;
-    if (!ok) return false;
-  }
-  return true;
-}
+/** The payload is long and checked as base64 (which has no quote, backslash or control character) by its decoder: searched natively. */
+const payloadEnd = (bytes: Uint8Array, at: number): number => bytes.indexOf(QUOTE, at + 1);
 
 function sameBytes(bytes: Uint8Array, start: number, end: number, expected: Uint8Array): boolean {
   if (end - start !== expected.length) return false;
@@ -101,18 +94,17 @@ function sameBytes(bytes: Uint8Array, start: number, end: number, expected: Uint
 export function readMediaFrame(bytes: Uint8Array, into: Uint8Array): number {
   let seen = 0;
   let payloadStart = 0;
-  let payloadEnd = 0;
+  let payloadStop = 0;
   let depth = 0;
   let i = 0;
   if (bytes[i++] !== OPEN) return NOT_FAST;
   for (;;) {
     if (bytes[i] !== QUOTE) return NOT_FAST;
-    const keyEnd = shortStringEnd(bytes, i);
-    if (keyEnd < 0 || bytes[keyEnd + 1] !== COLON) return NOT_FAST;
-    const field = keyAt(bytes, i + 1, keyEnd, depth === 0 ? TOP_KEYS : MEDIA_KEYS);
-    if (field === 0 || (seen & field) !== 0) return NOT_FAST;
+    const key = keyAt(bytes, i, depth === 0 ? TOP_KEYS : MEDIA_KEYS);
+    if (key === undefined || (seen & key.field) !== 0) return NOT_FAST;
+    const field = key.field;
     seen |= field;
-    i = keyEnd + 2;
+    i += key.name.length + 3;
     if (field === Field.Media) {
       if (bytes[i] !== OPEN) return NOT_FAST;
       depth = 1;
@@ -121,24 +113,23 @@ export function readMediaFrame(bytes: Uint8Array, into: Uint8Array): number {
     }
     if (bytes[i] !== QUOTE) return NOT_FAST;
     const valueStart = i + 1;
-    const valueEnd = field === Field.Payload ? longStringEnd(bytes, i) : shortStringEnd(bytes, i);
+    const valueEnd = field === Field.Payload ? payloadEnd(bytes, i) : stringEnd(bytes, i, field === Field.StreamSid ? SID : PLAIN);
     if (valueEnd < 0) return NOT_FAST;
     const length = valueEnd - valueStart;
-    // The payload's bytes are checked as base64 (which has no quote, backslash or control character).
-    if (field !== Field.Payload && !plainText(bytes, valueStart, valueEnd)) return NOT_FAST;
     switch (field) {
       case Field.Event:
         if (!sameBytes(bytes, valueStart, valueEnd, MEDIA_EVENT)) return NOT_FAST;
         break;
       case Field.StreamSid:
-        if (!streamSidValid(bytes, valueStart, valueEnd)) return NOT_FAST;
+        // `/^[A-Za-z0-9_-]{1,64}$/`, the stream id schema (its bytes were checked by the scan).
+        if (length < 1 || length > 64) return NOT_FAST;
         break;
       case Field.Track:
         if (length > 32) return NOT_FAST;
         break;
       case Field.Payload:
         payloadStart = valueStart;
-        payloadEnd = valueEnd;
+        payloadStop = valueEnd;
         break;
       default:
         // sequenceNumber, chunk, timestamp: strings of at most 20.
@@ -153,7 +144,7 @@ export function readMediaFrame(bytes: Uint8Array, into: Uint8Array): number {
     if (bytes[i++] !== COMMA) return NOT_FAST;
   }
   if (i !== bytes.length || (seen & (Field.Event | Field.Media | Field.Payload)) !== (Field.Event | Field.Media | Field.Payload)) return NOT_FAST;
-  const n = decodeBase64Into(bytes, payloadStart, payloadEnd, into);
+  const n = decodeBase64Into(bytes, payloadStart, payloadStop, into);
   return n >= 1 ? n : NOT_FAST;
 }
 
