@@ -13,7 +13,6 @@
  * pg_stat_database row counts this run's transactions only.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -22,6 +21,7 @@ import { cpuSeconds, frameMessages, sendStreamStart } from './bench-load.js';
 import { parseStreamTwiml, postTwilioWebhook, randomSid, signTwilio, type StreamInstruction } from '../src/simulator/index.js';
 import { POSTGRES_ADMIN_URL } from '../test/helpers/postgres.js';
 import { CLUSTER_ACCOUNT_SID, CLUSTER_PUBLIC_URL, startCluster, type ClusterNode, type TestCluster } from '../test/cluster/harness.js';
+import { freePort } from '../src/simulator/free-port.js';
 
 const CALLS_PER_NODE = Number(process.env.BENCH_CALLS_PER_NODE ?? 40);
 const MEASURE_MS = Number(process.env.BENCH_SECONDS ?? 10) * 1000;
@@ -38,14 +38,6 @@ const GENERATOR_CORE = '1';
 const PG_STATS_SETTLE_MS = 1_100;
 
 // ── counters of the shared services ───────────────────────────────────────────────────────
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function startPrivateRedis(): Promise<{ url: string; process: ChildProcess }> {
   const port = await freePort();

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Config } from '../config/index.js';
 import { usageError } from './args.js';
+import { freePort } from '../simulator/free-port.js';
 
 /**
  * What a development service tells `simulate-call` on the same machine: where it listens, the
@@ -27,15 +27,6 @@ export type SimulatorSettings = z.infer<typeof settingsSchema>;
 export const simulatorSettingsPath = (dataDir: string): string => join(dataDir, 'dev', 'simulator.json');
 
 const DEFAULT_TWILIO_API = 'https://api.twilio.com';
-
-/** A free local port, for the stand-in the service will send its Twilio REST calls to. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** The local stand-in port the service's Twilio REST calls go to, or null when they go elsewhere. */
 function localPort(apiBaseUrl: string): number | null {

@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { VonageSigner } from '../../src/simulator/vonage/signer.js';
 import { lastJsonLine, runCliAsync } from '../helpers/cli.js';
 import { startTestServer } from '../helpers/server.js';
+import { freePort } from '../../src/simulator/free-port.js';
 
 interface Summary {
   success: boolean;
@@ -17,14 +17,6 @@ interface Summary {
 const home = mkdtempSync(join(tmpdir(), 'toneguard-demo-providers-'));
 /** The environment without Toneguard's and the providers' variables. */
 const bareEnv = () => Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(TONEGUARD_|TWILIO_|TELNYX_|VONAGE_)/.test(name)));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('demo and simulate-call in the Telnyx and Vonage wire formats (slow, CLI from source)', () => {
   afterAll(() => rmSync(home, { recursive: true, force: true }));

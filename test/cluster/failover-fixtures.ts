@@ -1,7 +1,6 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, type Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AuditRecord } from '../../src/audit/chain.js';
@@ -10,15 +9,7 @@ import { chainRecords } from '../audit/pg/fixtures.js';
 import { REDIS_URL } from '../helpers/redis.js';
 import { startTestServer, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, type TestServer } from '../helpers/server.js';
 import { SimulatedCall, waitFor, type TwilioRestStandIn } from '../helpers/twilio.js';
-
-/** A port free now (the node's URL must be known before it listens). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+import { freePort } from '../../src/simulator/free-port.js';
 
 /** The keys every node of one test cluster shares (a cluster node never generates its own). */
 export function sharedKeys() {

@@ -1,7 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,6 +12,7 @@ import { startTwilioRestStandIn, type TwilioRestStandIn, type TwilioTarget } fro
 import { createTestDatabase, POSTGRES_ADMIN_URL, type TestDatabase } from '../helpers/postgres.js';
 import { REDIS_URL, testRedisPrefix } from '../helpers/redis.js';
 import type { CliResult } from '../helpers/cli.js';
+import { freePort } from '../../src/simulator/free-port.js';
 
 /**
  * Real node processes on loopback: `node dist/cli.js serve` (the build the release ships, made by
@@ -84,14 +84,6 @@ export interface ClusterOptions {
   redisUrl?: string;
   /** False: the nodes run in single-node mode (no Redis, no PostgreSQL), each on its own; a benchmark's baseline. */
   shared?: boolean;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolvePort, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolvePort));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
 }
 
 const key32 = () => randomBytes(32).toString('base64');

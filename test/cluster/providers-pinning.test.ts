@@ -23,7 +23,8 @@ import { startTelnyxTestBed } from '../helpers/telnyx.js';
 import type { TestServer } from '../helpers/server.js';
 import { parseStreamTwiml, postTwilioWebhook, signTwilio, waitFor } from '../helpers/twilio.js';
 import { startVonageTestBed } from '../helpers/vonage.js';
-import { clusterNodeConfig, freePort, sharedKeys } from './failover-fixtures.js';
+import { freePort } from '../../src/simulator/free-port.js';
+import { clusterNodeConfig, sharedKeys } from './failover-fixtures.js';
 
 /**
  * Each provider on a two-node cluster: the inbound webhook reaches node A, the agent's reaches
