@@ -25,8 +25,14 @@ export const SUSPICION_RULES = criteria({
   minPairFraction: 0.85,
   maxDeviation: 0.05,
 });
-/** Masking starts one block before the suspicious window: the onset may sit in that block. */
-const LEAD_BLOCKS = 1;
+/**
+ * Masking starts this far before the suspicious window: at least a block (the onset may sit in the
+ * block before it), and as far as the lookahead leaves (lookahead − window − fade: 9 ms at 20 ms),
+ * because at 16 kHz a hard onset's transient through the telephone-band filter can spoil the purity
+ * of the first window the tone fills, so the first suspicious window may come a block later. No
+ * further: beyond that the reach back would depend on where frames split blocks.
+ */
+const MIN_LEAD_BLOCKS = 1;
 /** Masking continues this long after the last suspicious or digit-valid window: the tone's tail and short interruptions. */
 const HANG_BLOCKS = 2;
 /** Crossfade length between audio and fill: 1 ms, short enough to leak nothing, long enough not to click. */
@@ -44,7 +50,7 @@ class Masker implements FlushableToneMasker {
   readonly lookaheadSamples: number;
   readonly stats: ToneMaskerStats = { maskedSamples: 0, digits: 0 };
   private readonly bank: DtmfFilterBank;
-  /** LEAD_BLOCKS, HANG_BLOCKS and FADE_MS in samples at the masker's rate. */
+  /** The lead (see MIN_LEAD_BLOCKS), HANG_BLOCKS and FADE_MS in samples at the masker's rate. */
   private readonly leadSamples: number;
   private readonly hangSamples: number;
   private readonly fadeSamples: number;
@@ -80,13 +86,14 @@ class Masker implements FlushableToneMasker {
     listener: DigitListener,
   ) {
     this.bank = new DtmfFilterBank(sampleRate);
-    this.leadSamples = LEAD_BLOCKS * this.bank.blockLength;
     this.hangSamples = HANG_BLOCKS * this.bank.blockLength;
     this.fadeSamples = (FADE_MS * sampleRate) / 1000;
+    this.lookaheadSamples = Math.round((lookaheadMs * sampleRate) / 1000);
+    const window = SUSPICION_BLOCKS * this.bank.blockLength;
+    this.leadSamples = Math.max(MIN_LEAD_BLOCKS * this.bank.blockLength, this.lookaheadSamples - window - this.fadeSamples);
     this.holdUntil = -this.fadeSamples;
     this.noise = new ComfortNoise({ sampleRate });
     this.beep = new NeutralBeep(sampleRate);
-    this.lookaheadSamples = Math.round((lookaheadMs * sampleRate) / 1000);
     const stats = this.stats;
     this.tracker = new DigitTracker(this.bank, {
       digitStart(digit: DtmfDigit, startSample: number) {

@@ -29,8 +29,6 @@ const SUSPICION_RULES = criteria({
   minPairFraction: 0.85,
   maxDeviation: 0.05,
 });
-/** Masking starts one block before the suspicious window: the onset may sit in that block. */
-const LEAD_SAMPLES = BLOCK;
 /** Masking continues this long after the last suspicious or digit-valid window: the tone's tail and short interruptions. */
 const HANG_SAMPLES = 2 * BLOCK;
 /** Crossfade length between audio and fill: 1 ms, short enough to leak nothing, long enough not to click. */
@@ -42,6 +40,7 @@ const RING_MASK = RING - 1;
 
 class Masker implements FlushableToneMasker {
   readonly lookaheadSamples: number;
+  private readonly leadSamples: number;
   readonly stats: ToneMaskerStats = { maskedSamples: 0, digits: 0 };
   private readonly bank = new DtmfFilterBank();
   private readonly tracker: DigitTracker;
@@ -67,6 +66,8 @@ class Masker implements FlushableToneMasker {
     listener: DigitListener,
   ) {
     this.lookaheadSamples = Math.round((lookaheadMs * SAMPLE_RATE) / 1000);
+    // Lead as far as the lookahead leaves, at least a block (since the 16 kHz onset fix: src/dsp/masker.ts).
+    this.leadSamples = Math.max(BLOCK, this.lookaheadSamples - SUSPICION_BLOCKS * BLOCK - FADE_SAMPLES);
     const stats = this.stats;
     this.tracker = new DigitTracker(this.bank, {
       digitStart(digit: DtmfDigit, startSample: number) {
@@ -122,7 +123,7 @@ class Masker implements FlushableToneMasker {
     this.tracker.onBlock();
     const end = this.bank.blocks * BLOCK;
     if (this.suspicion.analyse(SUSPICION_RULES) >= 0) {
-      this.maskBack(end - SUSPICION_BLOCKS * BLOCK - LEAD_SAMPLES);
+      this.maskBack(end - SUSPICION_BLOCKS * BLOCK - this.leadSamples);
       this.holdUntil = Math.max(this.holdUntil, end + HANG_SAMPLES);
     } else if (this.tracker.sounding) {
       this.holdUntil = Math.max(this.holdUntil, end + HANG_SAMPLES);
