@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { decryptRecording, EncryptedRecordingWriter, readWav, StereoRecorder, withWavSizes, CHUNK_BYTES } from '../../src/media/index.js';
 import { Keyring } from '../../src/vault/index.js';
 
@@ -35,6 +35,32 @@ function chunkOffsets(file: Buffer): number[] {
 }
 
 describe('encrypted recordings', () => {
+  it('reuses its record buffers once written: no chunk-sized allocation per chunk (they outlived the young generation and forced full collections)', async () => {
+    const path = join(dir(), 'r.tgrec');
+    const plain = randomBytes(CHUNK_BYTES * 40);
+    const ring = keyring();
+    const writer = new EncryptedRecordingWriter(path, 'rec-1', ring);
+    const sizes: number[] = [];
+    const count = (size: number) => void (size >= CHUNK_BYTES && sizes.push(size));
+    const { allocUnsafe, allocUnsafeSlow } = Buffer;
+    const unsafe = vi.spyOn(Buffer, 'allocUnsafe').mockImplementation((size) => (count(size), allocUnsafe(size)));
+    const slow = vi.spyOn(Buffer, 'allocUnsafeSlow').mockImplementation((size) => (count(size), allocUnsafeSlow(size)));
+    try {
+      for (let at = 0; at < plain.length; at += 640) {
+        writer.write(plain.subarray(at, at + 640));
+        // As in a call: the disk keeps up between one batch and the next.
+        if (at % (CHUNK_BYTES * 2) === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      await writer.close();
+    } finally {
+      unsafe.mockRestore();
+      slow.mockRestore();
+    }
+    // Ten batches written: a few buffers in flight while the file opens, then reuse (it was 40, one per chunk).
+    expect(sizes.length).toBeLessThanOrEqual(4);
+    expect(decryptRecording(path, ring).equals(plain)).toBe(true);
+  });
+
   it('round-trip across several chunks, with no plaintext on disk', async () => {
     const ring = keyring();
     const { path, plain } = await writeRecording(ring, CHUNK_BYTES * 2 + 5000);
