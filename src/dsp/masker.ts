@@ -114,8 +114,9 @@ class Masker implements FlushableToneMasker {
     this.maskAll = on;
   }
 
-  process(input: Int16Array, output: Int16Array): void {
+  process(input: Int16Array, output: Int16Array): boolean {
     const bank = this.bank;
+    let unaltered = true;
     for (let base = 0; base < input.length; base += STAGE_SAMPLES) {
       const end = Math.min(input.length, base + STAGE_SAMPLES);
       bank.stage(end - base === input.length ? input : input.subarray(base, end));
@@ -124,10 +125,11 @@ class Masker implements FlushableToneMasker {
         const stop = base + bank.feedStaged(at - base, end - base);
         this.write(input, at, stop);
         if (bank.blocks !== blocks) this.onBlock();
-        this.emit(output, at, stop);
+        if (!this.emit(output, at, stop)) unaltered = false;
         at = stop;
       }
     }
+    return unaltered;
   }
 
   private write(input: Int16Array, from: number, to: number): void {
@@ -175,7 +177,8 @@ class Masker implements FlushableToneMasker {
     this.weightedUntil = this.written;
   }
 
-  private emit(output: Int16Array, from: number, to: number): void {
+  /** Emits output[from, to); true when every sample is the delayed input as it was. */
+  private emit(output: Int16Array, from: number, to: number): boolean {
     const { delay, weight } = this;
     const maskAllActive = this.maskAll || this.maskAllWeight > 0;
     let t = this.emitted - this.lookaheadSamples;
@@ -184,13 +187,14 @@ class Masker implements FlushableToneMasker {
       // Nothing to mask in this span (the usual case): the delay line is copied out as it is.
       for (let n = from; n < to; n++, t++) output[n] = delay[t & RING_MASK];
       if (to > from) this.previousWeight = 0;
-      return;
+      return true;
     }
     if (!maskAllActive && this.fill !== 'beep' && t >= this.fullFrom && t + (to - from) <= this.fullThrough && t >= 0) {
       this.emitFill(output, from, to, t);
-      return;
+      return to === from;
     }
     const beep = this.fill === 'beep';
+    const before = t;
     let previous = this.previousWeight;
     let masked = 0;
     for (let n = from; n < to; n++, t++) {
@@ -213,6 +217,7 @@ class Masker implements FlushableToneMasker {
     }
     this.previousWeight = previous;
     this.stats.maskedSamples += masked;
+    return masked === 0 && before >= 0;
   }
 
   /** Emits output[from, to), delayed samples from `t` on, all inside the span maskBack set to weight 1: the fill itself. */

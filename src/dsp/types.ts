@@ -50,8 +50,11 @@ export interface ToneMasker {
   /**
    * `output` receives exactly `input.length` samples: the input delayed by `lookaheadSamples`,
    * with every DTMF tone replaced from its first sample. `input` and `output` may not alias.
+   * Returns true when `output` is exactly the input of `lookaheadSamples` before, not one sample
+   * replaced or blended (nor any from before the stream began): the caller may then forward that
+   * earlier input as it arrived.
    */
-  process(input: Int16Array, output: Int16Array): void;
+  process(input: Int16Array, output: Int16Array): boolean;
   /** While on, every output sample is fill (policy `mask: "all"`). */
   setMaskAll(on: boolean): void;
   readonly stats: ToneMaskerStats;

@@ -6,7 +6,7 @@ import { createToneMasker, NeutralBeep, Ringback, isSampleRate, type DtmfDigit, 
 import { KeypressMerger } from './keypress-merger.js';
 import type { ForwardedAudioObserver } from './masking-observer.js';
 import type { StereoRecorder } from './recorder.js';
-import type { LegInput, LegOutput, StreamFormat } from './types.js';
+import type { EncodedAudio, LegInput, LegOutput, StreamFormat } from './types.js';
 
 const RINGBACK_FRAME_MS = 20;
 /** A stalled timer never bursts more than this many catch-up frames. */
@@ -70,6 +70,14 @@ export class CallBridge {
   /** `masked` cut to the current frame length, remade only when the length changes. */
   private maskedView: Int16Array;
   private readonly ringbackFrame: Int16Array;
+  /**
+   * The caller's last frame as it arrived, held for one frame: when the lookahead is one frame
+   * and the masker leaves a frame untouched, what the agent is sent is exactly that frame, so its
+   * bytes go on as they came instead of being encoded again. `heldSamples` is 0 when none is held.
+   */
+  private readonly heldBytes: Uint8Array;
+  private readonly held: { encoding: EncodedAudio['encoding']; bytes: Uint8Array } = { encoding: 'pcmu', bytes: new Uint8Array(0) };
+  private heldSamples = 0;
   private readonly merger = new KeypressMerger();
   private readonly callerBeep: NeutralBeep;
   private readonly agentBeep: NeutralBeep;
@@ -86,6 +94,7 @@ export class CallBridge {
     this.masked = new Int16Array(this.maxFrameSamples);
     this.maskedView = this.masked;
     this.ringbackFrame = new Int16Array(RINGBACK_FRAME_MS * this.samplesPerMs);
+    this.heldBytes = new Uint8Array(this.maxFrameSamples * 2);
     const dsp = createBridgeDsp(deps.config, deps.format.sampleRate, (digit, startSample) => this.inbandDigit(digit, startSample));
     this.masker = dsp.masker;
     this.callerBeep = dsp.callerBeep;
@@ -102,7 +111,7 @@ export class CallBridge {
     this.caller = output;
     this.startRingback();
     return {
-      audio: (samples) => this.callerAudio(samples),
+      audio: (samples, encoded) => this.callerAudio(samples, encoded),
       dtmf: (key) => this.deliverKey(key, this.callerSamples / this.samplesPerMs, 'event'),
       ended: () => this.end('caller_hangup'),
     };
@@ -113,7 +122,7 @@ export class CallBridge {
     this.stopRingback();
     this.caller?.clear();
     return {
-      audio: (samples) => this.agentAudio(samples),
+      audio: (samples, encoded) => this.agentAudio(samples, encoded),
       dtmf: () => undefined,
       ended: () => this.end('agent_hangup'),
     };
@@ -133,15 +142,15 @@ export class CallBridge {
     this.deps.onEnded(reason, recordingClosed);
   }
 
-  private callerAudio(samples: Int16Array): void {
+  private callerAudio(samples: Int16Array, encoded: EncodedAudio | undefined): void {
     const max = this.maxFrameSamples;
-    if (samples.length <= max) return this.callerBlock(samples);
+    if (samples.length <= max) return this.callerBlock(samples, encoded);
     for (let offset = 0; offset < samples.length; offset += max) {
-      this.callerBlock(samples.subarray(offset, Math.min(samples.length, offset + max)));
+      this.callerBlock(samples.subarray(offset, Math.min(samples.length, offset + max)), undefined);
     }
   }
 
-  private callerBlock(samples: Int16Array): void {
+  private callerBlock(samples: Int16Array, encoded: EncodedAudio | undefined): void {
     const session = this.deps.captures.activeForCall(this.callId);
     const policy = session?.maskPolicy() ?? null;
     this.masker.setMaskAll(policy === 'all');
@@ -150,23 +159,40 @@ export class CallBridge {
     const digitsBefore = stats.digits;
     if (this.maskedView.length !== samples.length) this.maskedView = this.masked.subarray(0, samples.length);
     const out = this.maskedView;
-    this.masker.process(samples, out);
+    const unaltered = this.masker.process(samples, out);
     const maskedNow = stats.maskedSamples - maskedBefore;
     if (maskedNow > 0) {
       this.deps.metrics.maskedMs.inc(maskedNow / this.samplesPerMs);
       // Tone energy being masked before a digit is decided: a keypress is under way.
       if (policy === 'tones' && stats.digits === digitsBefore) session?.noteActivity(this.callerSamples / this.samplesPerMs);
     }
-    if (this.agentBeep.sounding) mixBeep(out, this.agentBeep);
+    const beeping = this.agentBeep.sounding;
+    if (beeping) mixBeep(out, this.agentBeep);
     this.callerSamples += samples.length;
     this.deps.recorder?.writeCaller(out);
     this.deps.observer?.forwarded(out, maskedNow);
-    this.agent?.sendAudio(out);
+    const asArrived = unaltered && !beeping && this.heldSamples === samples.length && this.masker.lookaheadSamples === samples.length;
+    this.agent?.sendAudio(out, asArrived ? this.held : undefined);
+    this.hold(encoded, samples.length);
   }
 
-  private agentAudio(samples: Int16Array): void {
+  /** Keeps a copy of the frame's bytes as they arrived (or forgets the last one, when the wire carried none). */
+  private hold(encoded: EncodedAudio | undefined, samples: number): void {
+    if (!encoded || encoded.bytes.length > this.heldBytes.length) {
+      this.heldSamples = 0;
+      return;
+    }
+    const n = encoded.bytes.length;
+    if (this.held.bytes.length !== n) this.held.bytes = this.heldBytes.subarray(0, n);
+    this.held.bytes.set(encoded.bytes);
+    this.held.encoding = encoded.encoding;
+    this.heldSamples = samples;
+  }
+
+  private agentAudio(samples: Int16Array, encoded: EncodedAudio | undefined): void {
     this.deps.recorder?.writeAgent(samples);
-    if (this.callerBeep.sounding) mixBeep(samples, this.callerBeep);
+    if (!this.callerBeep.sounding) return void this.caller?.sendAudio(samples, encoded);
+    mixBeep(samples, this.callerBeep);
     this.caller?.sendAudio(samples);
   }
 

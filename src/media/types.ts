@@ -27,14 +27,23 @@ export interface StreamStart {
   parameters: Readonly<Record<string, string>>;
 }
 
+/**
+ * Audio as codec bytes in a stream's encoding, as it arrived: an output in that encoding may send
+ * these bytes instead of encoding the samples again.
+ */
+export interface EncodedAudio {
+  readonly encoding: AudioEncoding;
+  readonly bytes: Uint8Array;
+}
+
 /** A normalised inbound media event. */
 export type InboundMediaEvent =
   | { kind: 'connected' }
   /** Nothing to deliver yet: a reordering wire holds the message back until the one before it arrives. */
   | { kind: 'held' }
   | { kind: 'start'; start: StreamStart }
-  /** Linear samples at the stream's rate, in a buffer the wire reuses: valid until its next message. */
-  | { kind: 'audio'; samples: Int16Array }
+  /** Linear samples at the stream's rate, in a buffer the wire reuses: valid until its next message; `encoded` (as long) when the wire carried codec bytes. */
+  | { kind: 'audio'; samples: Int16Array; encoded?: EncodedAudio }
   | { kind: 'dtmf'; key: Keypress }
   | { kind: 'mark'; name: string }
   | { kind: 'stop' };
@@ -61,8 +70,12 @@ export type ParsedMediaMessage = { ok: true; event: InboundMediaEvent } | { ok: 
 
 /** What the bridge may do to a leg's outbound side. Implementations never block: a slow peer loses frames instead. */
 export interface LegOutput {
-  /** Sends linear samples at the stream's rate; false when the frame was dropped (slow or closed peer). */
-  sendAudio(samples: Int16Array): boolean;
+  /**
+   * Sends linear samples at the stream's rate; false when the frame was dropped (slow or closed
+   * peer). `encoded`, when given, is exactly these samples as codec bytes, which an output in
+   * that encoding sends as they are.
+   */
+  sendAudio(samples: Int16Array, encoded?: EncodedAudio): boolean;
   sendMark(name: string): void;
   /** Empties the far end's playback buffer. */
   clear(): void;
@@ -71,8 +84,8 @@ export interface LegOutput {
 
 /** The bridge's side of one leg: the adapter calls these with normalised events. */
 export interface LegInput {
-  /** Linear samples at the stream's rate. */
-  audio(samples: Int16Array): void;
+  /** Linear samples at the stream's rate, with the codec bytes they were decoded from when the wire carried them. */
+  audio(samples: Int16Array, encoded?: EncodedAudio): void;
   dtmf(key: Keypress): void;
   ended(): void;
 }

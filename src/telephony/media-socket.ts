@@ -2,7 +2,7 @@ import type { RawData, WebSocket } from 'ws';
 import type { Logger } from '../audit/logger.js';
 import type { FrameCount, Metrics } from '../audit/metrics.js';
 import { createMessageRateLimiter } from '../http/ws.js';
-import type { LegInput, LegOutput, LegRole, MediaRejectReason, ParsedMediaMessage, StreamStart } from '../media/types.js';
+import type { EncodedAudio, LegInput, LegOutput, LegRole, MediaRejectReason, ParsedMediaMessage, StreamStart } from '../media/types.js';
 
 /** A stream that keeps sending garbage is closed after this many refused messages. */
 const MAX_REJECTS = 200;
@@ -16,8 +16,12 @@ export interface WireEncoder {
   readonly binary: boolean;
   /** Bytes of one 20 ms outbound audio message: turns `maxQueuedFrames` into a `bufferedAmount` bound. */
   readonly frameMessageBytes: number;
-  /** The message carrying these samples (at the stream's rate), or undefined when it cannot be sent (too long). May reuse one buffer. */
-  audio(samples: Int16Array): Buffer | string | undefined;
+  /**
+   * The message carrying these samples (at the stream's rate), or undefined when it cannot be
+   * sent (too long). May reuse one buffer. A wire that carries codec bytes sends `encoded` (the
+   * same audio) as it is when it is in the stream's encoding.
+   */
+  audio(samples: Int16Array, encoded?: EncodedAudio): Buffer | string | undefined;
   /** The provider's mark/checkpoint message, or undefined when it has none. */
   mark(name: string): Buffer | string | undefined;
   /** The provider's "empty your playback buffer" message, or undefined when it has none. */
@@ -90,8 +94,8 @@ export function runMediaSocket(ws: WebSocket, wire: MediaWire, attach: StreamAtt
   };
 
   const output: LegOutput = {
-    sendAudio(samples) {
-      const message = encoder && ws.readyState === ws.OPEN && ws.bufferedAmount <= maxBuffered ? encoder.audio(samples) : undefined;
+    sendAudio(samples, encoded) {
+      const message = encoder && ws.readyState === ws.OPEN && ws.bufferedAmount <= maxBuffered ? encoder.audio(samples, encoded) : undefined;
       if (message === undefined) {
         dropped?.inc();
         return false;
@@ -178,7 +182,7 @@ export function runMediaSocket(ws: WebSocket, wire: MediaWire, attach: StreamAtt
       case 'audio':
         if (!input) return reject('media_before_start');
         framesIn?.inc();
-        return input.audio(event.samples);
+        return input.audio(event.samples, event.encoded);
       case 'start':
         return started(event.start);
       case 'dtmf':

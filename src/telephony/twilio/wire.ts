@@ -1,5 +1,5 @@
 import { bytesPerSample, decode, encode } from '../../dsp/index.js';
-import { NARROWBAND_PCMU, type InboundMediaEvent, type ParsedMediaMessage, type StreamFormat, type StreamStart } from '../../media/types.js';
+import { NARROWBAND_PCMU, type EncodedAudio, type InboundMediaEvent, type ParsedMediaMessage, type StreamFormat, type StreamStart } from '../../media/types.js';
 import type { MediaWire, WireEncoder, WireSession } from '../media-socket.js';
 import type { Base64FrameWriter } from '../base64-frame-writer.js';
 import { mediaMessageWriter, NOT_FAST, readMediaFrame } from './media-frame.js';
@@ -59,7 +59,8 @@ class TwilioFormatSession implements WireSession {
   private readonly inBuffer: Buffer;
   private readonly inByteViews: FrameViews<Uint8Array>;
   private readonly inSampleViews: FrameViews<Int16Array>;
-  private readonly audioEvent: Extract<InboundMediaEvent, { kind: 'audio' }> = { kind: 'audio', samples: new Int16Array(0) };
+  private readonly encoded: { encoding: EncodedAudio['encoding']; bytes: Uint8Array } = { encoding: 'pcmu', bytes: new Uint8Array(0) };
+  private readonly audioEvent: Extract<InboundMediaEvent, { kind: 'audio' }> = { kind: 'audio', samples: new Int16Array(0), encoded: this.encoded };
   private readonly audioResult: ParsedMediaMessage = { ok: true, event: this.audioEvent };
   /** Set at `start`: the stream's format, and `inBytes` cut to its longest frame (the fast path decodes at most that). */
   private format?: StreamFormat;
@@ -109,8 +110,11 @@ class TwilioFormatSession implements WireSession {
     const width = bytesPerSample(format.encoding);
     if (n % width !== 0) return { ok: false, reason: 'frame_size' };
     const samples = this.inSampleViews.of(n / width);
-    decode(format.encoding, this.inByteViews.of(n), samples);
+    const bytes = this.inByteViews.of(n);
+    decode(format.encoding, bytes, samples);
     this.audioEvent.samples = samples;
+    this.encoded.encoding = format.encoding;
+    this.encoded.bytes = bytes;
     return this.audioResult;
   }
 }
@@ -136,9 +140,10 @@ class TwilioFormatEncoder implements WireEncoder {
     this.frameMessageBytes = FRAME_MESSAGE_OVERHEAD + Math.ceil(bytesFor(format, 20) / 3) * 4;
   }
 
-  audio(samples: Int16Array): Buffer | undefined {
+  audio(samples: Int16Array, encoded?: EncodedAudio): Buffer | undefined {
     const n = samples.length * this.width;
     if (n > this.outBytes.length) return undefined;
+    if (encoded?.encoding === this.format.encoding && encoded.bytes.length === n) return this.writer.message(encoded.bytes, n);
     encode(this.format.encoding, samples, this.outByteViews.of(n));
     return this.writer.message(this.outBytes, n);
   }

@@ -88,16 +88,18 @@ class Masker implements FlushableToneMasker {
     this.maskAll = on;
   }
 
-  process(input: Int16Array, output: Int16Array): void {
+  process(input: Int16Array, output: Int16Array): boolean {
+    let unaltered = true;
     let at = 0;
     while (at < input.length) {
       const blocks = this.bank.blocks;
       const stop = this.bank.feed(input, at, input.length);
       this.write(input, at, stop);
       if (this.bank.blocks !== blocks) this.onBlock();
-      this.emit(output, at, stop);
+      if (!this.emit(output, at, stop)) unaltered = false;
       at = stop;
     }
+    return unaltered;
   }
 
   private write(input: Int16Array, from: number, to: number): void {
@@ -139,13 +141,15 @@ class Masker implements FlushableToneMasker {
     }
   }
 
-  private emit(output: Int16Array, from: number, to: number): void {
+  private emit(output: Int16Array, from: number, to: number): boolean {
+    let unaltered = true;
     const { delay, weight } = this;
     const maskAllActive = this.maskAll || this.maskAllWeight > 0;
     let previous = this.previousWeight;
     let t = this.emitted - this.lookaheadSamples;
     this.emitted += to - from;
     for (let n = from; n < to; n++, t++) {
+      if (t < 0) unaltered = false;
       const delayed = t >= 0 ? delay[t & RING_MASK] : 0;
       let w = t >= 0 ? weight[t & RING_MASK] : 0;
       if (maskAllActive) w = Math.max(w, this.stepMaskAll());
@@ -156,10 +160,12 @@ class Masker implements FlushableToneMasker {
       }
       if (previous === 0 && this.fill === 'beep') this.beep.restart();
       previous = w;
+      unaltered = false;
       this.stats.maskedSamples++;
       output[n] = Math.round(delayed * (1 - w) + this.fillSample() * w);
     }
     this.previousWeight = previous;
+    return unaltered;
   }
 
   /** Moves the mask-all weight one sample towards its target, so switching it fades rather than clicks. */
