@@ -4,31 +4,53 @@
  * parts, odd as imaginary), then split into the real block's spectrum: half the butterflies of a
  * complex transform of the whole block. Tables and buffers are made once; `accumulate` allocates nothing.
  */
-export class PowerSpectrum {
-  readonly bins: number;
-  private readonly window: Float64Array;
+/** The window, twiddles and bit-reversal order of one size, and the transform's scratch. */
+interface Tables {
+  window: Float64Array;
   /** cos and sin of 2πk/size for k < size/2: the split's twiddles; every other one is the half-size FFT's. */
-  private readonly cos: Float64Array;
-  private readonly sin: Float64Array;
-  private readonly order: Uint16Array;
-  private readonly re: Float64Array;
-  private readonly im: Float64Array;
+  cos: Float64Array;
+  sin: Float64Array;
+  order: Uint16Array;
+  re: Float64Array;
+  im: Float64Array;
+}
 
-  constructor(readonly size: number) {
-    if (size < 4 || size > 1 << 15 || (size & (size - 1)) !== 0) throw new RangeError('PowerSpectrum: size must be a power of two from 4 to 32768');
-    const half = size / 2;
-    this.bins = half;
-    this.window = Float64Array.from({ length: size }, (_, i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / size));
-    this.cos = Float64Array.from({ length: half }, (_, k) => Math.cos((2 * Math.PI * k) / size));
-    this.sin = Float64Array.from({ length: half }, (_, k) => Math.sin((2 * Math.PI * k) / size));
-    const bits = Math.log2(half);
-    this.order = Uint16Array.from({ length: half }, (_, i) => {
+/**
+ * One set per size, shared by every instance: a call's observer then touches no tables of its own,
+ * which kept a few kilobytes per call out of the cache the media path shares between calls. The
+ * scratch can be shared too, as `accumulate` runs to completion.
+ */
+const TABLES = new Map<number, Tables>();
+
+function tablesFor(size: number): Tables {
+  const known = TABLES.get(size);
+  if (known) return known;
+  const half = size / 2;
+  const bits = Math.log2(half);
+  const tables: Tables = {
+    window: Float64Array.from({ length: size }, (_, i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / size)),
+    cos: Float64Array.from({ length: half }, (_, k) => Math.cos((2 * Math.PI * k) / size)),
+    sin: Float64Array.from({ length: half }, (_, k) => Math.sin((2 * Math.PI * k) / size)),
+    order: Uint16Array.from({ length: half }, (_, i) => {
       let reversed = 0;
       for (let b = 0; b < bits; b++) reversed |= ((i >> b) & 1) << (bits - 1 - b);
       return reversed;
-    });
-    this.re = new Float64Array(half);
-    this.im = new Float64Array(half);
+    }),
+    re: new Float64Array(half),
+    im: new Float64Array(half),
+  };
+  TABLES.set(size, tables);
+  return tables;
+}
+
+export class PowerSpectrum {
+  readonly bins: number;
+  private readonly tables: Tables;
+
+  constructor(readonly size: number) {
+    if (size < 4 || size > 1 << 15 || (size & (size - 1)) !== 0) throw new RangeError('PowerSpectrum: size must be a power of two from 4 to 32768');
+    this.bins = size / 2;
+    this.tables = tablesFor(size);
   }
 
   /** The power a full-scale sine puts in its bin (amplitude × size / 4 through the Hann window, squared). */
@@ -41,7 +63,7 @@ export class PowerSpectrum {
    * wrapping at its end) to `into[0 … bins)`.
    */
   accumulate(samples: ArrayLike<number>, start: number, into: Float64Array): void {
-    const { re, im, window, order, cos, sin } = this;
+    const { re, im, window, order, cos, sin } = this.tables;
     const half = this.bins;
     const length = samples.length;
     let at = start % length;

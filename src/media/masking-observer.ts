@@ -67,7 +67,7 @@ export class MaskingObserver implements ForwardedAudioObserver {
   /** Where in each hop its window starts. */
   private readonly windowAt: number;
   private readonly spectrum: PowerSpectrum;
-  private readonly window: Float64Array;
+  private readonly window: Int16Array;
   private readonly power: Float64Array;
   private readonly levels = new Uint8Array(MAX_COLUMNS * VIEW_BINS);
   private readonly maskedPercent = new Uint8Array(MAX_COLUMNS);
@@ -91,7 +91,7 @@ export class MaskingObserver implements ForwardedAudioObserver {
     this.hop = HOP_MS * this.perMs;
     this.windowAt = this.hop - size;
     this.spectrum = new PowerSpectrum(size);
-    this.window = new Float64Array(size);
+    this.window = new Int16Array(size);
     this.power = new Float64Array(this.spectrum.bins);
     this.reference = this.spectrum.fullScalePower(FULL_SCALE);
   }
