@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomFillSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomFillSync, randomInt } from 'node:crypto';
 import { closeSync, createWriteStream, openSync, readSync, renameSync, type WriteStream } from 'node:fs';
 import type { SampleRate } from '../dsp/index.js';
 import { ToneguardError } from '../errors.js';
@@ -67,6 +67,14 @@ export class EncryptedRecordingWriter {
   private batch: Buffer | undefined;
   private batchBytes = 0;
   private readonly batches: Buffer[] = [];
+  /**
+   * The first chunk and the first batch are of random length, later ones full: calls that start
+   * together (a burst of calls, or every call of a lost node resuming at once) then encrypt and
+   * write at different moments, instead of 200 calls writing in the same few milliseconds every
+   * two seconds, which stalled the media path for tens of milliseconds.
+   */
+  private chunkLimit = CHUNK_BYTES - 4 * randomInt((3 * CHUNK_BYTES) / 16);
+  private chunksToWrite = 1 + randomInt(CHUNKS_PER_WRITE);
   private readonly header: RecordingHeader;
   private closing: Promise<void> | undefined;
   /** The first write error (a full disk): the recording stops there, and the call goes on. */
@@ -93,18 +101,18 @@ export class EncryptedRecordingWriter {
   write(data: Uint8Array): void {
     if (this.closing || this.failure) return;
     // Nearly every write (one 20 ms frame) fits in the chunk whole: no view is made for it.
-    if (data.length < CHUNK_BYTES - this.pendingBytes) {
+    if (data.length < this.chunkLimit - this.pendingBytes) {
       this.pending.set(data, this.pendingBytes);
       this.pendingBytes += data.length;
       return;
     }
     let offset = 0;
     while (offset < data.length) {
-      const n = Math.min(CHUNK_BYTES - this.pendingBytes, data.length - offset);
+      const n = Math.min(this.chunkLimit - this.pendingBytes, data.length - offset);
       this.pending.set(data.subarray(offset, offset + n), this.pendingBytes);
       this.pendingBytes += n;
       offset += n;
-      if (this.pendingBytes === CHUNK_BYTES) this.flushChunk(false);
+      if (this.pendingBytes === this.chunkLimit) this.flushChunk(false);
     }
   }
 
@@ -151,7 +159,8 @@ export class EncryptedRecordingWriter {
     this.batchBytes = at;
     this.index++;
     this.pendingBytes = 0;
-    if (final || this.index % CHUNKS_PER_WRITE === 0) this.writeBatch();
+    this.chunkLimit = CHUNK_BYTES;
+    if (final || --this.chunksToWrite === 0) this.writeBatch();
   }
 
   /**
@@ -164,6 +173,7 @@ export class EncryptedRecordingWriter {
     this.out.write(batch.subarray(0, this.batchBytes), () => this.batches.push(batch));
     this.batch = undefined;
     this.batchBytes = 0;
+    this.chunksToWrite = CHUNKS_PER_WRITE;
   }
 }
 

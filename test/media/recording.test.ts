@@ -49,15 +49,15 @@ describe('encrypted recordings', () => {
       for (let at = 0; at < plain.length; at += 640) {
         writer.write(plain.subarray(at, at + 640));
         // As in a call: the disk keeps up between one batch and the next.
-        if (at % (CHUNK_BYTES * 2) === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+        if (at % (CHUNK_BYTES * 2) === 0) await new Promise((resolve) => setTimeout(resolve, 20));
       }
       await writer.close();
     } finally {
       unsafe.mockRestore();
       slow.mockRestore();
     }
-    // Ten batches written: a few buffers in flight while the file opens, then reuse (it was 40, one per chunk).
-    expect(sizes.length).toBeLessThanOrEqual(4);
+    // Ten batches written: a few buffers in flight while the file opens or the disk lags, then reuse (it was 40, one per chunk).
+    expect(sizes.length).toBeLessThanOrEqual(6);
     expect(decryptRecording(path, ring).equals(plain)).toBe(true);
   });
 
@@ -66,8 +66,25 @@ describe('encrypted recordings', () => {
     const { path, plain } = await writeRecording(ring, CHUNK_BYTES * 2 + 5000);
     const file = readFileSync(path);
     expect(file.includes(plain.subarray(0, 64))).toBe(false);
-    expect(chunkOffsets(file)).toHaveLength(3);
+    // The first chunk is of random length (see the next test), then full chunks, then the final one.
+    expect(chunkOffsets(file).length).toBeGreaterThanOrEqual(3);
+    expect(chunkOffsets(file).length).toBeLessThanOrEqual(4);
     expect(decryptRecording(path, ring).equals(plain)).toBe(true);
+  });
+
+  it('start on a random phase: recordings begun together encrypt and write their chunks at different moments', async () => {
+    const ring = keyring();
+    const firsts: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const file = readFileSync((await writeRecording(ring, CHUNK_BYTES * 3)).path);
+      const [first, second] = chunkOffsets(file);
+      const length = file.readUInt32BE(first);
+      expect(length % 4).toBe(0);
+      expect(length).toBeGreaterThanOrEqual(CHUNK_BYTES / 4);
+      expect(file.readUInt32BE(second)).toBe(CHUNK_BYTES);
+      firsts.push(length);
+    }
+    expect(new Set(firsts).size).toBeGreaterThan(1);
   });
 
   it('refuse a flipped byte, reordered chunks, a dropped final chunk, and a foreign keyring', async () => {
