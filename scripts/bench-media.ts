@@ -44,6 +44,8 @@ const CALLS_PER_CORE_GOAL = 0.8;
 const P99_RATIO_LIMIT = 1.5;
 /** Above this event-loop utilisation the generator itself delays frames: the latencies it measures are its own. */
 const GENERATOR_SATURATED = 0.9;
+/** BENCH_TIMELINE=1 also prints each phase's p99 per half second: periodic stalls show as a beat. */
+const TIMELINE = Boolean(process.env.BENCH_TIMELINE);
 
 type Kind = 'toneguard' | 'relay';
 
@@ -181,6 +183,7 @@ async function runTrial(kind: Kind, server: { port: number; pid: number }, stand
   }
   await new Promise((resolve) => setTimeout(resolve, 300));
   const latencies: number[] = [];
+  const timeline: [number, number][] = [];
   let measuring = false;
   for (const call of calls) {
     call.legs.forEach((leg, i) => {
@@ -189,7 +192,11 @@ async function runTrial(kind: Kind, server: { port: number; pid: number }, stand
       leg.ws.on('message', (data: Buffer) => {
         if (data.indexOf(MEDIA_EVENT) !== 1) return;
         const index = leg.received++ - leg.receivedOffset;
-        if (measuring && index < other.sent) latencies.push(performance.now() - other.sentAt[index]);
+        if (measuring && index < other.sent) {
+          const now = performance.now();
+          latencies.push(now - other.sentAt[index]);
+          if (TIMELINE) timeline.push([now, now - other.sentAt[index]]);
+        }
       });
     });
   }
@@ -237,11 +244,25 @@ async function runTrial(kind: Kind, server: { port: number; pid: number }, stand
     });
     for (const leg of call.legs) leg.ws.terminate();
   }
+  if (TIMELINE && timeline.length) process.stdout.write(`    p99 per half second: ${p99PerHalfSecond(timeline)}\n`);
   latencies.sort((a, b) => a - b);
   const p99Ms = latencies.length ? latencies[Math.floor(latencies.length * 0.99)] : Infinity;
   const maxMs = latencies.length ? latencies[latencies.length - 1] : Infinity;
   await new Promise((resolve) => setTimeout(resolve, 500));
   return { calls: n, serverCpu, p99Ms, maxMs, lost, generatorUtilisation };
+}
+
+/** `[arrival, latency]` pairs as `t:p99` per half second of arrival. */
+function p99PerHalfSecond(timeline: [number, number][]): string {
+  const start = timeline[0][0];
+  const buckets = new Map<number, number[]>();
+  for (const [at, ms] of timeline) {
+    const k = Math.floor((at - start) / 500);
+    const bucket = buckets.get(k);
+    if (bucket) bucket.push(ms);
+    else buckets.set(k, [ms]);
+  }
+  return [...buckets].map(([k, v]) => `${k / 2}s:${v.sort((a, b) => a - b)[Math.floor(v.length * 0.99)].toFixed(1)}`).join(' ');
 }
 
 function startChild(kind: Kind, apiBaseUrl: string): Promise<{ child: ChildProcess; port: number; pid: number }> {
