@@ -80,3 +80,12 @@ export function encodeBase64Into(src: Uint8Array, n: number, into: Uint8Array, a
   }
   return o;
 }
+
+/**
+ * Whether strict base64 text `src[start, end)` (as `decodeBase64Into` accepts it) is the text
+ * `encodeBase64Into` would write for its bytes: the bits a final padded group leaves over are zero.
+ */
+export function isCanonicalBase64(src: Uint8Array, start: number, end: number): boolean {
+  if (end - start < 4 || src[end - 1] !== PAD) return true;
+  return src[end - 2] === PAD ? (DECODE[src[end - 3]] & 15) === 0 : (DECODE[src[end - 2]] & 3) === 0;
+}

@@ -3,6 +3,7 @@ import type { Metrics } from '../audit/metrics.js';
 import type { CaptureService, KeySource, Keypress } from '../capture/types.js';
 import type { Config } from '../config/index.js';
 import { createToneMasker, NeutralBeep, Ringback, isSampleRate, type DtmfDigit, type SampleRate, type ToneMasker } from '../dsp/index.js';
+import { base64Length } from './base64.js';
 import { KeypressMerger } from './keypress-merger.js';
 import type { ForwardedAudioObserver } from './masking-observer.js';
 import type { StereoRecorder } from './recorder.js';
@@ -76,7 +77,8 @@ export class CallBridge {
    * bytes go on as they came instead of being encoded again. `heldSamples` is 0 when none is held.
    */
   private readonly heldBytes: Uint8Array;
-  private readonly held: { encoding: EncodedAudio['encoding']; bytes: Uint8Array } = { encoding: 'pcmu', bytes: new Uint8Array(0) };
+  private readonly heldText: Uint8Array;
+  private readonly held: { encoding: EncodedAudio['encoding']; bytes: Uint8Array; base64: Uint8Array } = { encoding: 'pcmu', bytes: new Uint8Array(0), base64: new Uint8Array(0) };
   private heldSamples = 0;
   private readonly merger = new KeypressMerger();
   private readonly callerBeep: NeutralBeep;
@@ -95,6 +97,7 @@ export class CallBridge {
     this.maskedView = this.masked;
     this.ringbackFrame = new Int16Array(RINGBACK_FRAME_MS * this.samplesPerMs);
     this.heldBytes = new Uint8Array(this.maxFrameSamples * 2);
+    this.heldText = new Uint8Array(base64Length(this.heldBytes.length));
     const dsp = createBridgeDsp(deps.config, deps.format.sampleRate, (digit, startSample) => this.inbandDigit(digit, startSample));
     this.masker = dsp.masker;
     this.callerBeep = dsp.callerBeep;
@@ -178,13 +181,16 @@ export class CallBridge {
 
   /** Keeps a copy of the frame's bytes as they arrived (or forgets the last one, when the wire carried none). */
   private hold(encoded: EncodedAudio | undefined, samples: number): void {
-    if (!encoded || encoded.bytes.length > this.heldBytes.length) {
+    if (!encoded || encoded.bytes.length > this.heldBytes.length || encoded.base64.length > this.heldText.length) {
       this.heldSamples = 0;
       return;
     }
     const n = encoded.bytes.length;
     if (this.held.bytes.length !== n) this.held.bytes = this.heldBytes.subarray(0, n);
     this.held.bytes.set(encoded.bytes);
+    const t = encoded.base64.length;
+    if (this.held.base64.length !== t) this.held.base64 = this.heldText.subarray(0, t);
+    this.held.base64.set(encoded.base64);
     this.held.encoding = encoded.encoding;
     this.heldSamples = samples;
   }

@@ -34,6 +34,11 @@ export interface StreamStart {
 export interface EncodedAudio {
   readonly encoding: AudioEncoding;
   readonly bytes: Uint8Array;
+  /**
+   * The same bytes as the strict base64 text they arrived in, when the wire carried them so and
+   * checked the text while decoding it; empty otherwise. An output writing base64 may copy it.
+   */
+  readonly base64: Uint8Array;
 }
 
 /** A normalised inbound media event. */

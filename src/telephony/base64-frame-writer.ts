@@ -30,19 +30,32 @@ export class Base64FrameWriter {
 
   /** The message carrying `bytes[0, n)`; valid until the next call. */
   message(bytes: Uint8Array, n: number): Buffer {
-    const { buffer, suffix } = this;
-    const end = encodeBase64Into(bytes, n, buffer, this.prefix.length);
-    // A few bytes: a loop costs less than `Buffer#copy`'s checks and native call.
-    for (let i = 0; i < suffix.length; i++) buffer[end + i] = suffix[i];
-    const total = end + suffix.length;
-    if (this.view.length !== total) this.view = this.buffer.subarray(0, total);
-    return this.view;
+    return this.finish(encodeBase64Into(bytes, n, this.buffer, this.prefix.length));
+  }
+
+  /**
+   * The message carrying `text`, base64 as it arrived and already checked strict (by
+   * `decodeBase64Into`), so that it cannot break the JSON around it; valid until the next call.
+   */
+  messageWithBase64(text: Uint8Array): Buffer {
+    this.buffer.set(text, this.prefix.length);
+    return this.finish(this.prefix.length + text.length);
   }
 
   /** The socket still holds the last message: later messages go to a new buffer. */
   detach(): void {
     this.buffer = this.fresh();
     this.view = this.buffer;
+  }
+
+  /** Writes the suffix after the payload ending at `end`; the message is the buffer up to it. */
+  private finish(end: number): Buffer {
+    const { buffer, suffix } = this;
+    // A few bytes: a loop costs less than `Buffer#copy`'s checks and native call.
+    for (let i = 0; i < suffix.length; i++) buffer[end + i] = suffix[i];
+    const total = end + suffix.length;
+    if (this.view.length !== total) this.view = buffer.subarray(0, total);
+    return this.view;
   }
 
   /** Not zero-filled: `message` only ever exposes bytes it has just written. */

@@ -13,6 +13,8 @@ interface Sent {
   samples: Int16Array;
   /** The codec bytes the output was offered, decoded: undefined when it had to encode. */
   forwarded?: Int16Array;
+  /** The base64 text it was offered with them, empty when none. */
+  text?: string;
 }
 
 function recordingOutput(sent: Sent[]): LegOutput {
@@ -22,8 +24,10 @@ function recordingOutput(sent: Sent[]): LegOutput {
       if (encoded && forwarded) {
         expect(encoded.encoding).toBe('pcmu');
         decodeMulaw(encoded.bytes, forwarded);
+        // The text, when offered, is exactly the base64 of the bytes offered with it.
+        if (encoded.base64.length) expect(Buffer.from(encoded.base64).toString('latin1')).toBe(Buffer.from(encoded.bytes).toString('base64'));
       }
-      sent.push({ samples: samples.slice(), forwarded });
+      sent.push({ samples: samples.slice(), forwarded, text: encoded ? Buffer.from(encoded.base64).toString('latin1') : undefined });
       return true;
     },
     sendMark: () => undefined,
@@ -48,15 +52,15 @@ function bridge(feedback: 'none' | 'both' = 'none', capture?: typeof capturing):
   });
 }
 
-/** μ-law frames as a wire delivers them: the bytes, and the samples decoded from them. */
-function frames(audio: Int16Array): { bytes: Uint8Array; samples: Int16Array }[] {
+/** μ-law frames as a wire delivers them: the bytes, their base64 text, and the samples decoded from them. */
+function frames(audio: Int16Array): { bytes: Uint8Array; encoded: EncodedAudio; samples: Int16Array }[] {
   const out = [];
   for (let at = 0; at + FRAME <= audio.length; at += FRAME) {
     const bytes = new Uint8Array(FRAME);
     encodeMulaw(audio.subarray(at, at + FRAME), bytes);
     const samples = new Int16Array(FRAME);
     decodeMulaw(bytes, samples);
-    out.push({ bytes, samples });
+    out.push({ bytes, encoded: { encoding: 'pcmu' as const, bytes, base64: Buffer.from(Buffer.from(bytes).toString('base64'), 'latin1') }, samples });
   }
   return out;
 }
@@ -69,10 +73,15 @@ describe('the bridge forwards frames as they arrived only where that is what it 
     call.attachAgent(recordingOutput(toAgent));
     const keyed = keypadTones('4111');
     const audio = concatSamples([syntheticSpeech(400, 3), keyed.audio, syntheticSpeech(400, 4)]);
-    for (const frame of frames(audio)) caller.audio(frame.samples, { encoding: 'pcmu', bytes: frame.bytes });
+    const sentFrames = frames(audio);
+    for (const frame of sentFrames) caller.audio(frame.samples, frame.encoded);
 
     const forwarded = toAgent.filter((s) => s.forwarded);
     for (const s of forwarded) expect(s.forwarded).toEqual(s.samples);
+    // Each forwarded frame is the caller's frame one lookahead before, with the text it came in.
+    toAgent.forEach((s, i) => {
+      if (s.forwarded) expect(s.text).toBe(Buffer.from(sentFrames[i - 1].bytes).toString('base64'));
+    });
     // Speech passes untouched and goes on as it came; the keyed span is masked, so encoded.
     expect(forwarded.length).toBeGreaterThan(toAgent.length / 3);
     const keyedFrames = { from: Math.ceil((400 * 8) / FRAME) + 1, to: Math.floor((400 * 8 + keyed.audio.length) / FRAME) };
@@ -98,7 +107,7 @@ describe('the bridge forwards frames as they arrived only where that is what it 
     frames(syntheticSpeech(400, 6)).forEach((frame, i) => {
       // A key reported by the platform: the caller hears the beep over the agent's next frames.
       if (i === 5) caller.dtmf('7');
-      agent.audio(frame.samples, { encoding: 'pcmu', bytes: frame.bytes });
+      agent.audio(frame.samples, frame.encoded);
     });
     const beeped = toCaller.filter((s) => !s.forwarded);
     expect(beeped.length).toBeGreaterThan(0);

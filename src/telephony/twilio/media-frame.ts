@@ -86,12 +86,19 @@ function sameBytes(bytes: Uint8Array, start: number, end: number, expected: Uint
   return true;
 }
 
+/** Where the last frame `readMediaFrame` accepted had its payload's base64 text in the message. */
+export interface PayloadSpan {
+  start: number;
+  end: number;
+}
+
 /**
  * Reads a plain Twilio `media` message and decodes its payload into `into` (at most
  * `into.length` bytes, at least one). Returns the byte count, or NOT_FAST when the message is
- * anything else, or anything `parseTwilioMessage` and the payload checks might refuse.
+ * anything else, or anything `parseTwilioMessage` and the payload checks might refuse. On
+ * success `span`, when given, says where the payload's text was.
  */
-export function readMediaFrame(bytes: Uint8Array, into: Uint8Array): number {
+export function readMediaFrame(bytes: Uint8Array, into: Uint8Array, span?: PayloadSpan): number {
   let seen = 0;
   let payloadStart = 0;
   let payloadStop = 0;
@@ -145,7 +152,12 @@ export function readMediaFrame(bytes: Uint8Array, into: Uint8Array): number {
   }
   if (i !== bytes.length || (seen & (Field.Event | Field.Media | Field.Payload)) !== (Field.Event | Field.Media | Field.Payload)) return NOT_FAST;
   const n = decodeBase64Into(bytes, payloadStart, payloadStop, into);
-  return n >= 1 ? n : NOT_FAST;
+  if (n < 1) return NOT_FAST;
+  if (span) {
+    span.start = payloadStart;
+    span.end = payloadStop;
+  }
+  return n;
 }
 
 /** Outbound `media` messages in one reused buffer: the same text as `twilioMediaMessage`, without a string per frame. */

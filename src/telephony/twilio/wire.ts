@@ -2,7 +2,8 @@ import { bytesPerSample, decode, encode } from '../../dsp/index.js';
 import { NARROWBAND_PCMU, type EncodedAudio, type InboundMediaEvent, type ParsedMediaMessage, type StreamFormat, type StreamStart } from '../../media/types.js';
 import type { MediaWire, WireEncoder, WireSession } from '../media-socket.js';
 import type { Base64FrameWriter } from '../base64-frame-writer.js';
-import { mediaMessageWriter, NOT_FAST, readMediaFrame } from './media-frame.js';
+import { base64Length, isCanonicalBase64 } from '../../media/base64.js';
+import { mediaMessageWriter, NOT_FAST, readMediaFrame, type PayloadSpan } from './media-frame.js';
 import { parseTwilioMessage, twilioClearMessage, twilioMarkMessage, type ParsedTwilioMessage, type TwilioStart } from './media-messages.js';
 
 /** Largest accepted frame: 200 ms of μ-law (Twilio sends about 20 ms). */
@@ -59,7 +60,10 @@ class TwilioFormatSession implements WireSession {
   private readonly inBuffer: Buffer;
   private readonly inByteViews: FrameViews<Uint8Array>;
   private readonly inSampleViews: FrameViews<Int16Array>;
-  private readonly encoded: { encoding: EncodedAudio['encoding']; bytes: Uint8Array } = { encoding: 'pcmu', bytes: new Uint8Array(0) };
+  /** The fast path's payload text, copied out of the message (which `ws` owns). */
+  private readonly inTextViews: FrameViews<Uint8Array>;
+  private readonly span: PayloadSpan = { start: 0, end: 0 };
+  private readonly encoded: { encoding: EncodedAudio['encoding']; bytes: Uint8Array; base64: Uint8Array } = { encoding: 'pcmu', bytes: new Uint8Array(0), base64: new Uint8Array(0) };
   private readonly audioEvent: Extract<InboundMediaEvent, { kind: 'audio' }> = { kind: 'audio', samples: new Int16Array(0), encoded: this.encoded };
   private readonly audioResult: ParsedMediaMessage = { ok: true, event: this.audioEvent };
   /** Set at `start`: the stream's format, and `inBytes` cut to its longest frame (the fast path decodes at most that). */
@@ -71,14 +75,15 @@ class TwilioFormatSession implements WireSession {
     this.inBuffer = Buffer.from(this.inBytes.buffer, this.inBytes.byteOffset, this.inBytes.byteLength);
     this.inByteViews = new FrameViews(this.inBytes);
     this.inSampleViews = new FrameViews(new Int16Array(dialect.maxFrameBytes));
+    this.inTextViews = new FrameViews(new Uint8Array(base64Length(dialect.maxFrameBytes)));
     this.frameLimit = this.inBytes;
   }
 
   parse(data: Buffer, isBinary: boolean): ParsedMediaMessage {
     if (isBinary) return { ok: false, reason: 'invalid_message' };
     if (this.format) {
-      const n = readMediaFrame(data, this.frameLimit);
-      if (n !== NOT_FAST) return this.decoded(n);
+      const n = readMediaFrame(data, this.frameLimit, this.span);
+      if (n !== NOT_FAST) return this.decoded(n, this.copyText(data));
     }
     const parsed = this.dialect.parse(data.toString());
     if (!parsed.ok) return parsed;
@@ -87,7 +92,7 @@ class TwilioFormatSession implements WireSession {
       case 'audio': {
         if (!this.format) return { ok: false, reason: 'media_before_start' };
         const refusal = payloadRefusal(event.payload, this.frameLimit.length);
-        return refusal ? { ok: false, reason: refusal } : this.decoded(this.inBuffer.write(event.payload, 'base64'));
+        return refusal ? { ok: false, reason: refusal } : this.decoded(this.inBuffer.write(event.payload, 'base64'), this.inTextViews.of(0));
       }
       case 'start': {
         const start = neutralStart(event.start);
@@ -104,8 +109,19 @@ class TwilioFormatSession implements WireSession {
     return new TwilioFormatEncoder(start.streamId, start.format, this.dialect.maxFrameBytes);
   }
 
-  /** The first `n` bytes of `inBytes` are a frame's audio in the stream's format. */
-  private decoded(n: number): ParsedMediaMessage {
+  /**
+   * The payload text `span` found in `data`, copied (a few hundred bytes: a loop, no view made);
+   * empty unless it is the very text encoding the bytes would give, so what is forwarded is too.
+   */
+  private copyText(data: Buffer): Uint8Array {
+    const { start, end } = this.span;
+    const text = this.inTextViews.of(isCanonicalBase64(data, start, end) ? end - start : 0);
+    for (let i = 0; i < text.length; i++) text[i] = data[start + i];
+    return text;
+  }
+
+  /** The first `n` bytes of `inBytes` are a frame's audio in the stream's format; `base64` is its text as it came, or empty. */
+  private decoded(n: number, base64: Uint8Array): ParsedMediaMessage {
     const format = this.format!;
     const width = bytesPerSample(format.encoding);
     if (n % width !== 0) return { ok: false, reason: 'frame_size' };
@@ -115,6 +131,7 @@ class TwilioFormatSession implements WireSession {
     this.audioEvent.samples = samples;
     this.encoded.encoding = format.encoding;
     this.encoded.bytes = bytes;
+    this.encoded.base64 = base64;
     return this.audioResult;
   }
 }
@@ -143,7 +160,9 @@ class TwilioFormatEncoder implements WireEncoder {
   audio(samples: Int16Array, encoded?: EncodedAudio): Buffer | undefined {
     const n = samples.length * this.width;
     if (n > this.outBytes.length) return undefined;
-    if (encoded?.encoding === this.format.encoding && encoded.bytes.length === n) return this.writer.message(encoded.bytes, n);
+    if (encoded?.encoding === this.format.encoding && encoded.bytes.length === n) {
+      return encoded.base64.length === base64Length(n) ? this.writer.messageWithBase64(encoded.base64) : this.writer.message(encoded.bytes, n);
+    }
     encode(this.format.encoding, samples, this.outByteViews.of(n));
     return this.writer.message(this.outBytes, n);
   }

@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeBase64Into, encodeBase64Into } from '../../../src/media/base64.js';
-import { mediaMessageWriter, NOT_FAST, readMediaFrame } from '../../../src/telephony/twilio/media-frame.js';
+import { decodeBase64Into, encodeBase64Into, isCanonicalBase64 } from '../../../src/media/base64.js';
+import type { InboundMediaEvent } from '../../../src/media/types.js';
+import { mediaMessageWriter, NOT_FAST, readMediaFrame, type PayloadSpan } from '../../../src/telephony/twilio/media-frame.js';
 import { parseTwilioMessage, twilioMediaMessage } from '../../../src/telephony/twilio/media-messages.js';
-import { MAX_FRAME_BYTES, payloadRefusal } from '../../../src/telephony/twilio/wire.js';
+import { MAX_FRAME_BYTES, payloadRefusal, twilioWire } from '../../../src/telephony/twilio/wire.js';
 
 const STREAM = 'MZ' + 'b'.repeat(32);
 
@@ -113,5 +114,67 @@ describe('the media frame fast path', () => {
     writer.detach();
     expect(writer.message(new Uint8Array(160).fill(1), 160).buffer).not.toBe(first.buffer);
     expect(first.toString('latin1')).toBe(twilioMediaMessage(STREAM, Buffer.alloc(160).toString('base64')));
+  });
+
+  it('says where the payload text was, and writes a message around text as it came', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: MAX_FRAME_BYTES }), (bytes) => {
+        const payload = Buffer.from(bytes).toString('base64');
+        const message = Buffer.from(JSON.stringify({ event: 'media', streamSid: STREAM, media: { track: 'inbound', payload } }));
+        const span: PayloadSpan = { start: 0, end: 0 };
+        expect(readMediaFrame(message, new Uint8Array(MAX_FRAME_BYTES), span)).toBe(bytes.length);
+        expect(message.toString('latin1', span.start, span.end)).toBe(payload);
+        const writer = mediaMessageWriter(STREAM, MAX_FRAME_BYTES);
+        expect(writer.messageWithBase64(message.subarray(span.start, span.end)).toString('latin1')).toBe(twilioMediaMessage(STREAM, payload));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('knows canonical base64 from text whose leftover bits are set', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40 }), (bytes) => {
+        const text = Buffer.from(Buffer.from(bytes).toString('base64'));
+        expect(isCanonicalBase64(text, 0, text.length)).toBe(true);
+      }),
+    );
+    // "AB==" and "AAB=" decode (as Buffer decodes them) to bytes whose own text is "AA==" and "AAA=".
+    for (const [odd, canonical] of [['AB==', 'AA=='], ['AAB=', 'AAA=']]) {
+      expect(isCanonicalBase64(Buffer.from(odd), 0, 4)).toBe(false);
+      expect(Buffer.from(odd, 'base64').toString('base64')).toBe(canonical);
+    }
+  });
+});
+
+describe('the Twilio wire forwards a frame as it came', () => {
+  const OUT = 'MZ' + 'c'.repeat(32);
+  const start = JSON.stringify({ event: 'start', sequenceNumber: '1', streamSid: STREAM, start: { streamSid: STREAM, accountSid: 'AC' + '0'.repeat(32), callSid: 'CA' + '1'.repeat(32), tracks: ['inbound'], customParameters: {}, mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 } } });
+  const media = (payload: string) => Buffer.from(JSON.stringify({ event: 'media', sequenceNumber: '2', streamSid: STREAM, media: { track: 'inbound', chunk: '1', timestamp: '20', payload } }));
+
+  /** The outbound message another stream of the wire sends when offered what `message` parsed to. */
+  function relayed(message: Buffer): string {
+    const session = twilioWire.session();
+    const started = session.parse(Buffer.from(start), false);
+    if (!started.ok || started.event.kind !== 'start') throw new Error('start refused');
+    const parsed = session.parse(message, false);
+    if (!parsed.ok || parsed.event.kind !== 'audio') throw new Error('frame refused');
+    const audio = parsed.event as Extract<InboundMediaEvent, { kind: 'audio' }>;
+    const encoder = twilioWire.session().encoder({ ...started.event.start, streamId: OUT });
+    return String(encoder.audio(audio.samples, audio.encoded));
+  }
+
+  it('sends the very message encoding the samples would give, for any frame', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 400 }), (bytes) => {
+        const payload = Buffer.from(bytes).toString('base64');
+        expect(relayed(media(payload))).toBe(twilioMediaMessage(OUT, payload));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('encodes a frame whose text is not canonical afresh, never forwarding the odd text', () => {
+    expect(relayed(media('AAAAAB=='))).toBe(twilioMediaMessage(OUT, 'AAAAAA=='));
+    expect(relayed(media('AAAAAAB='))).toBe(twilioMediaMessage(OUT, 'AAAAAAA='));
   });
 });
