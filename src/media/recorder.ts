@@ -1,5 +1,5 @@
-import type { SampleRate } from '../dsp/index.js';
-import { wavHeader } from './wav.js';
+import { encode, type SampleRate } from '../dsp/index.js';
+import { wavHeader, type WavEncoding } from './wav.js';
 
 /** Where interleaved recording bytes go (the encrypted writer, or a plain sink in tests). */
 export interface RecordingSink {
@@ -14,9 +14,11 @@ const CHANNEL_SECONDS = 2;
 const FLUSH_MS = 20;
 
 /**
- * The call as a stereo 16-bit WAV at the call's rate (8 or 16 kHz; both legs at that rate):
- * masked caller audio left, agent audio right, aligned by arrival (both legs stream in real
- * time). A leg that is silent or absent reads as silence.
+ * The call as a stereo WAV at the call's rate (8 or 16 kHz; both legs at that rate): masked
+ * caller audio left, agent audio right, aligned by arrival (both legs stream in real time). A leg
+ * that is silent or absent reads as silence. Samples are 16-bit PCM, or G.711 for a call whose
+ * caller streams G.711: the codec the call is carried in, so nothing heard is lost, in half the
+ * bytes to encrypt and write.
  */
 export class StereoRecorder {
   private readonly channelSamples: number;
@@ -26,20 +28,25 @@ export class StereoRecorder {
   private leftFill = 0;
   private rightFill = 0;
   private readonly interleaved: Int16Array;
-  /** The bytes of `interleaved` last written, remade only when the length changes (nearly every flush is one frame). */
+  /** G.711 recordings: `interleaved` encoded, one byte a sample. */
+  private readonly encoded: Uint8Array;
+  /** What the last flush wrote and, for G.711, the samples it encoded: views remade only when the length changes (nearly every flush is one frame). */
   private written: Uint8Array = new Uint8Array(0);
+  private toEncode: Int16Array = new Int16Array(0);
   private closed = false;
 
   constructor(
     private readonly sink: RecordingSink,
     readonly sampleRate: SampleRate = 8000,
+    readonly encoding: WavEncoding = 'l16',
   ) {
     this.channelSamples = CHANNEL_SECONDS * sampleRate;
     this.flushSamples = (FLUSH_MS * sampleRate) / 1000;
     this.left = new Int16Array(this.channelSamples);
     this.right = new Int16Array(this.channelSamples);
     this.interleaved = new Int16Array(this.channelSamples * 2);
-    sink.write(wavHeader(sampleRate, 2, 0xffffffff - 36));
+    this.encoded = new Uint8Array(encoding === 'l16' ? 0 : this.channelSamples * 2);
+    sink.write(wavHeader(sampleRate, 2, 0xffffffff - 36, encoding));
   }
 
   /** Masked caller audio (what the agent hears from the caller). */
@@ -89,11 +96,24 @@ export class StereoRecorder {
       out[2 * i] = i < this.leftFill ? left[i] : 0;
       out[2 * i + 1] = i < this.rightFill ? right[i] : 0;
     }
-    if (this.written.length !== n * 4) this.written = new Uint8Array(out.buffer, 0, n * 4);
-    this.sink.write(this.written);
+    this.sink.write(this.encoding === 'l16' ? this.pcmBytes(n) : this.g711Bytes(n));
     this.left.copyWithin(0, Math.min(n, this.leftFill), this.leftFill);
     this.right.copyWithin(0, Math.min(n, this.rightFill), this.rightFill);
     this.leftFill = Math.max(0, this.leftFill - n);
     this.rightFill = Math.max(0, this.rightFill - n);
+  }
+
+  private pcmBytes(n: number): Uint8Array {
+    if (this.written.length !== n * 4) this.written = new Uint8Array(this.interleaved.buffer, 0, n * 4);
+    return this.written;
+  }
+
+  private g711Bytes(n: number): Uint8Array {
+    if (this.written.length !== n * 2) {
+      this.written = this.encoded.subarray(0, n * 2);
+      this.toEncode = this.interleaved.subarray(0, n * 2);
+    }
+    encode(this.encoding, this.toEncode, this.written);
+    return this.written;
   }
 }

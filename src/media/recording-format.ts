@@ -1,8 +1,9 @@
 import { createCipheriv, createDecipheriv, randomFillSync, randomInt } from 'node:crypto';
 import { closeSync, createWriteStream, openSync, readSync, renameSync, type WriteStream } from 'node:fs';
-import type { SampleRate } from '../dsp/index.js';
+import { decode, type SampleRate } from '../dsp/index.js';
 import { ToneguardError } from '../errors.js';
 import type { KeyringPort, WrappedKey } from '../vault/types.js';
+import { parseWav, wavHeader, type WavEncoding } from './wav.js';
 
 /**
  * Encrypted recording file:
@@ -12,14 +13,16 @@ import type { KeyringPort, WrappedKey } from '../vault/types.js';
  * index and the final flag as AAD: chunks cannot be reordered, dropped or cut off unnoticed.
  * The header names the audio's sample rate (`sampleRate`, 8000 or 16000), which the AAD binds
  * too, so it cannot be altered or stripped unnoticed; recordings from before it have no
- * `sampleRate`, no rate in their AAD, and are 8 kHz.
+ * `sampleRate`, no rate in their AAD, and are 8 kHz. A recording of a G.711 call keeps its audio
+ * as a G.711 WAV and says so in `encoding` (bound into the AAD the same way); the reader expands
+ * it, so every recording reads as the same 16-bit PCM WAV stream.
  */
 const MAGIC = Buffer.from('TGREC1\n');
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
-/** Plaintext bytes per chunk: about 0.5 s of stereo 8 kHz audio (0.25 s at 16 kHz), so each encryption is short. */
+/** Plaintext bytes per chunk: about 0.5 s of stereo 16-bit 8 kHz audio (1 s as G.711, 0.25 s at 16 kHz), so each encryption is short. */
 export const CHUNK_BYTES = 16 * 1024;
-/** Chunk records gathered into one file write (about 2 s of a narrowband call): a quarter of the system calls. */
+/** Chunk records gathered into one file write (2 s of 16-bit narrowband audio, 4 s of G.711): a quarter of the system calls. */
 const CHUNKS_PER_WRITE = 4;
 /** One chunk record at most: length, nonce, ciphertext, tag. */
 const RECORD_BYTES = 4 + NONCE_BYTES + CHUNK_BYTES + TAG_BYTES;
@@ -29,6 +32,8 @@ interface RecordingHeader {
   key: WrappedKey;
   /** Absent in recordings made before wideband: those are 8 kHz. */
   sampleRate?: SampleRate;
+  /** The stored WAV's G.711 codec; absent for 16-bit PCM (every recording before this field). */
+  encoding?: Exclude<WavEncoding, 'l16'>;
 }
 
 /** Decrypted recording bytes (the WAV stream as written) carrying the rate the header names. */
@@ -39,7 +44,8 @@ function dataKeyAad(id: string): string {
 }
 
 function chunkAad(header: RecordingHeader, index: number, final: boolean): Buffer {
-  const stream = header.sampleRate === undefined ? header.id : `${header.id}@${header.sampleRate}`;
+  const rated = header.sampleRate === undefined ? header.id : `${header.id}@${header.sampleRate}`;
+  const stream = header.encoding === undefined ? rated : `${rated}/${header.encoding}`;
   return Buffer.from(`${stream}:${index}:${final ? 1 : 0}`);
 }
 
@@ -80,17 +86,18 @@ export class EncryptedRecordingWriter {
   /** The first write error (a full disk): the recording stops there, and the call goes on. */
   private failure: Error | undefined;
 
-  /** `sampleRate` is the rate of the audio written (8000 or 16000), recorded in the header. */
+  /** `sampleRate` is the rate of the audio written (8000 or 16000) and `encoding` its WAV's; both are recorded in the header. */
   constructor(
     readonly path: string,
     id: string,
     keyring: KeyringPort,
     readonly sampleRate: SampleRate = 8000,
+    readonly encoding: WavEncoding = 'l16',
   ) {
     if (sampleRate !== 8000 && sampleRate !== 16000) throw new RangeError('sample rate must be 8000 or 16000');
     const { key, wrapped } = keyring.newDataKey(dataKeyAad(id));
     this.key = key;
-    this.header = { id, key: wrapped, sampleRate };
+    this.header = encoding === 'l16' ? { id, key: wrapped, sampleRate } : { id, key: wrapped, sampleRate, encoding };
     this.out = createWriteStream(path + PARTIAL_SUFFIX, { flags: 'wx', mode: 0o600 });
     // Without a listener a write error would be thrown from the event loop and take the process down.
     this.out.on('error', (err) => (this.failure ??= err));
@@ -207,6 +214,7 @@ export function decryptRecording(path: string, keyring: KeyringPort): DecryptedR
       throw corrupt('Recording header unreadable');
     }
     if (header.sampleRate !== undefined && header.sampleRate !== 8000 && header.sampleRate !== 16000) throw corrupt('Recording header names an unsupported sample rate');
+    if (header.encoding !== undefined && header.encoding !== 'pcmu' && header.encoding !== 'pcma') throw corrupt('Recording header names an unsupported encoding');
     const key = keyring.unwrapDataKey(header.key, dataKeyAad(header.id));
     const parts: Buffer[] = [];
     for (let index = 0; ; index++) {
@@ -221,12 +229,22 @@ export function decryptRecording(path: string, keyring: KeyringPort): DecryptedR
       if (final) {
         if (readSync(fd, Buffer.alloc(1), 0, 1, null) !== 0) throw corrupt('Data after the final chunk');
         key.fill(0);
-        return Object.assign(Buffer.concat(parts), { sampleRate: header.sampleRate ?? 8000 });
+        const stored = Buffer.concat(parts);
+        return Object.assign(header.encoding ? expandG711(stored, header.encoding) : stored, { sampleRate: header.sampleRate ?? 8000 });
       }
     }
   } finally {
     closeSync(fd);
   }
+}
+
+/** A stored G.711 WAV stream as the 16-bit PCM WAV stream a PCM recording holds (the same streamed header). */
+function expandG711(stored: Buffer, encoding: Exclude<WavEncoding, 'l16'>): Buffer {
+  const layout = parseWav(stored);
+  if ('error' in layout || layout.encoding !== encoding || layout.channels !== 2) throw corrupt('Recording audio is not the WAV its header names');
+  const samples = new Int16Array(layout.dataEnd - layout.dataStart);
+  decode(encoding, stored.subarray(layout.dataStart, layout.dataEnd), samples);
+  return Buffer.concat([wavHeader(layout.sampleRate, 2, 0xffffffff - 36), Buffer.from(samples.buffer)]);
 }
 
 /** Opens one chunk, trying it as a middle chunk then as the final one; returns whether it was final. */

@@ -11,7 +11,7 @@ import { MaskingObserver } from './masking-observer.js';
 import type { RedeemResult, StreamCredentials } from './stream-credentials.js';
 import { EncryptedRecordingWriter } from './recording-format.js';
 import { StereoRecorder } from './recorder.js';
-import { NARROWBAND_PCMU, type LegInput, type LegOutput, type LegRole, type MediaRejectReason, type SampleRate, type StreamFormat, type StreamStart } from './types.js';
+import { NARROWBAND_PCMU, type LegInput, type LegOutput, type LegRole, type MediaRejectReason, type StreamFormat, type StreamStart } from './types.js';
 
 export interface MediaServiceDeps {
   config: Pick<Config, 'dsp' | 'media' | 'recording' | 'dataDir'>;
@@ -56,13 +56,15 @@ export function createMediaService(deps: MediaServiceDeps): MediaService {
   const recordingsClosing = new Set<Promise<void>>();
   const logger = deps.logger.child({ module: 'media' });
 
-  const openRecorder = (callId: string, sampleRate: SampleRate): StereoRecorder | undefined => {
+  /** A G.711 call is recorded in its own codec (what was heard, in half the bytes), any other as 16-bit PCM at its rate. */
+  const openRecorder = (callId: string, { sampleRate, encoding }: StreamFormat): StereoRecorder | undefined => {
     if (!deps.config.recording.enabled) return undefined;
     try {
       const dir = recordingsDir(deps.config);
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       const id = `${callId}-${Date.now()}`;
-      return new StereoRecorder(new EncryptedRecordingWriter(join(dir, `${id}.tgrec`), id, deps.keyring, sampleRate), sampleRate);
+      const stored = sampleRate === 8000 ? encoding : 'l16';
+      return new StereoRecorder(new EncryptedRecordingWriter(join(dir, `${id}.tgrec`), id, deps.keyring, sampleRate, stored), sampleRate, stored);
     } catch (err) {
       logger.error({ err, callId }, 'recording could not start; the call goes on unrecorded');
       return undefined;
@@ -82,7 +84,7 @@ export function createMediaService(deps: MediaServiceDeps): MediaService {
       captures: deps.captures,
       metrics: deps.metrics,
       logger,
-      recorder: openRecorder(callId, format.sampleRate),
+      recorder: openRecorder(callId, format),
       observer: masking,
       onEnded: (reason, recordingClosed) => {
         byCall.delete(callId);

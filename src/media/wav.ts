@@ -1,17 +1,21 @@
-/** A 44-byte PCM WAV header. `dataBytes` may be a placeholder for streamed files (see `withWavSizes`). */
-export function wavHeader(sampleRate: number, channels: number, dataBytes: number): Buffer {
+/**
+ * A 44-byte WAV header: 16-bit PCM, or 8-bit G.711 (μ-law, A-law). `dataBytes` may be a
+ * placeholder for streamed files (see `withWavSizes`).
+ */
+export function wavHeader(sampleRate: number, channels: number, dataBytes: number, encoding: WavEncoding = 'l16'): Buffer {
+  const width = encoding === 'l16' ? 2 : 1;
   const h = Buffer.alloc(44);
   h.write('RIFF', 0, 'ascii');
   h.writeUInt32LE((36 + dataBytes) >>> 0, 4);
   h.write('WAVE', 8, 'ascii');
   h.write('fmt ', 12, 'ascii');
   h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20);
+  h.writeUInt16LE(WAV_FORMAT_TAGS[encoding], 20);
   h.writeUInt16LE(channels, 22);
   h.writeUInt32LE(sampleRate, 24);
-  h.writeUInt32LE(sampleRate * channels * 2, 28);
-  h.writeUInt16LE(channels * 2, 32);
-  h.writeUInt16LE(16, 34);
+  h.writeUInt32LE(sampleRate * channels * width, 28);
+  h.writeUInt16LE(channels * width, 32);
+  h.writeUInt16LE(8 * width, 34);
   h.write('data', 36, 'ascii');
   h.writeUInt32LE(dataBytes >>> 0, 40);
   return h;
@@ -37,6 +41,7 @@ export interface WavLayout {
   truncated: boolean;
 }
 
+const WAV_FORMAT_TAGS: Record<WavEncoding, number> = { l16: 1, pcma: 6, pcmu: 7 };
 const WAV_FORMATS: Record<number, WavEncoding | undefined> = { 1: 'l16', 6: 'pcma', 7: 'pcmu' };
 const WAVE_FORMAT_EXTENSIBLE = 0xfffe;
 

@@ -9,6 +9,7 @@ import { decryptRecording, EncryptedRecordingWriter, readWav, StereoRecorder, wi
 import { verifyRecording } from '../../src/media/recording-verify.js';
 import { Keyring, loadKeyring } from '../../src/vault/index.js';
 import { lastJsonLine, runCli } from '../helpers/cli.js';
+import { withHeader } from '../helpers/recording-files.js';
 import { judged } from './judges.js';
 import { concat, digitTone, keypresses, silence, toInt16 } from './signals.js';
 
@@ -42,16 +43,6 @@ async function record(path: string, keyring: Keyring, sampleRate: SampleRate, wa
   }
   await recorder.close();
   return masked;
-}
-
-/** The file with its header JSON replaced by `edit(header)` (the header length re-written to match). */
-function withHeader(file: Buffer, edit: (header: Record<string, unknown>) => Record<string, unknown>): Buffer {
-  const length = file.readUInt32BE(7);
-  const header = Buffer.from(JSON.stringify(edit(JSON.parse(file.subarray(11, 11 + length).toString('utf8')) as Record<string, unknown>)));
-  const prefix = Buffer.alloc(11);
-  file.copy(prefix, 0, 0, 7);
-  prefix.writeUInt32BE(header.length, 7);
-  return Buffer.concat([prefix, header, file.subarray(11 + length)]);
 }
 
 describe('16 kHz recordings', () => {
