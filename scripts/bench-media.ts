@@ -61,7 +61,7 @@ async function serveToneguard(apiBaseUrl: string): Promise<number> {
     dataDir: mkdtempSync(join(tmpdir(), 'toneguard-bench-')),
     publicUrl: PUBLIC_URL,
     log: { level: 'error' },
-    http: { requestsPerMinutePerIp: 1_000_000 },
+    http: { requestsPerMinutePerIp: 1_000_000, upgradesPerMinutePerIp: 1_000_000 },
     twilio: { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, apiBaseUrl },
   });
   const server = await startServer(config, { logger: createLogger({ level: 'error', destination: process.stderr }) });

@@ -172,10 +172,11 @@ export class CallBridge {
     const beeping = this.agentBeep.sounding;
     if (beeping) mixBeep(out, this.agentBeep);
     this.callerSamples += samples.length;
-    this.deps.recorder?.writeCaller(out);
-    this.deps.observer?.forwarded(out, maskedNow);
     const asArrived = unaltered && !beeping && this.heldSamples === samples.length && this.masker.lookaheadSamples === samples.length;
-    this.agent?.sendAudio(out, asArrived ? this.held : undefined);
+    const sent = asArrived ? this.held : undefined;
+    this.deps.recorder?.writeCaller(out, sent);
+    this.deps.observer?.forwarded(out, maskedNow);
+    this.agent?.sendAudio(out, sent);
     this.hold(encoded, samples.length);
   }
 
@@ -196,7 +197,7 @@ export class CallBridge {
   }
 
   private agentAudio(samples: Int16Array, encoded: EncodedAudio | undefined): void {
-    this.deps.recorder?.writeAgent(samples);
+    this.deps.recorder?.writeAgent(samples, encoded);
     if (!this.callerBeep.sounding) return void this.caller?.sendAudio(samples, encoded);
     mixBeep(samples, this.callerBeep);
     this.caller?.sendAudio(samples);

@@ -83,4 +83,32 @@ describe('recordings of G.711 calls', () => {
       expect(() => decryptRecording(tampered, ring)).toThrow(expect.objectContaining({ code: 'recording_corrupt' }));
     }
   });
+
+  it('stores the codec bytes a frame was sent as, where offered, and encodes the rest; a short leg pads with the codec\'s silence', async () => {
+    const written: Buffer[] = [];
+    const recorder = new StereoRecorder({ write: (d) => void written.push(Buffer.from(d)), close: () => undefined }, 8000, 'pcmu');
+    // 0x7f is μ-law's "negative zero": it decodes to 0, which encodes as 0xff; only the bytes as sent keep it.
+    const sent = Uint8Array.from({ length: 160 }, (_, i) => (i % 2 ? 0x7f : (i * 7) & 255));
+    const samples = new Int16Array(160);
+    decode('pcmu', sent, samples);
+    const agent = Int16Array.from({ length: 160 }, (_, i) => (i * 97) % 8000);
+    recorder.writeCaller(samples, { encoding: 'pcmu', bytes: sent, base64: new Uint8Array(0) });
+    recorder.writeAgent(agent);
+    // A caller frame without an agent one: flushed at close, the agent side padded.
+    recorder.writeCaller(samples, { encoding: 'pcma', bytes: sent, base64: new Uint8Array(0) });
+    await recorder.close();
+    const data = Buffer.concat(written).subarray(44);
+    expect(data.length).toBe(640);
+    const expectedAgent = new Uint8Array(160);
+    encode('pcmu', agent, expectedAgent);
+    const reencoded = new Uint8Array(160);
+    encode('pcmu', samples, reencoded);
+    for (let i = 0; i < 160; i++) {
+      expect(data[2 * i]).toBe(sent[i]);
+      expect(data[2 * i + 1]).toBe(expectedAgent[i]);
+      // Bytes in another codec than the recording's are not taken: the samples are encoded.
+      expect(data[320 + 2 * i]).toBe(reencoded[i]);
+      expect(data[320 + 2 * i + 1]).toBe(0xff);
+    }
+  });
 });
