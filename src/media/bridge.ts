@@ -3,11 +3,10 @@ import type { Metrics } from '../audit/metrics.js';
 import type { CaptureService, KeySource, Keypress } from '../capture/types.js';
 import type { Config } from '../config/index.js';
 import { createToneMasker, NeutralBeep, Ringback, isSampleRate, type DtmfDigit, type SampleRate, type ToneMasker } from '../dsp/index.js';
-import { base64Length } from './base64.js';
 import { KeypressMerger } from './keypress-merger.js';
 import type { ForwardedAudioObserver } from './masking-observer.js';
 import type { StereoRecorder } from './recorder.js';
-import type { EncodedAudio, LegInput, LegOutput, StreamFormat } from './types.js';
+import { NO_MESSAGE, type EncodedAudio, type LegInput, type LegOutput, type StreamFormat } from './types.js';
 
 const RINGBACK_FRAME_MS = 20;
 /** A stalled timer never bursts more than this many catch-up frames. */
@@ -74,11 +73,11 @@ export class CallBridge {
   /**
    * The caller's last frame as it arrived, held for one frame: when the lookahead is one frame
    * and the masker leaves a frame untouched, what the agent is sent is exactly that frame, so its
-   * bytes go on as they came instead of being encoded again. `heldSamples` is 0 when none is held.
+   * bytes go on as they came instead of being encoded again (the text they came in is kept by
+   * holding the message). `heldSamples` is 0 when none is held.
    */
   private readonly heldBytes: Uint8Array;
-  private readonly heldText: Uint8Array;
-  private readonly held: { encoding: EncodedAudio['encoding']; bytes: Uint8Array; base64: Uint8Array } = { encoding: 'pcmu', bytes: new Uint8Array(0), base64: new Uint8Array(0) };
+  private readonly held: { -readonly [K in keyof EncodedAudio]: EncodedAudio[K] } = { encoding: 'pcmu', bytes: new Uint8Array(0), message: NO_MESSAGE, base64Start: 0, base64End: 0 };
   private heldSamples = 0;
   private readonly merger = new KeypressMerger();
   private readonly callerBeep: NeutralBeep;
@@ -97,7 +96,6 @@ export class CallBridge {
     this.maskedView = this.masked;
     this.ringbackFrame = new Int16Array(RINGBACK_FRAME_MS * this.samplesPerMs);
     this.heldBytes = new Uint8Array(this.maxFrameSamples * 2);
-    this.heldText = new Uint8Array(base64Length(this.heldBytes.length));
     const dsp = createBridgeDsp(deps.config, deps.format.sampleRate, (digit, startSample) => this.inbandDigit(digit, startSample));
     this.masker = dsp.masker;
     this.callerBeep = dsp.callerBeep;
@@ -180,19 +178,21 @@ export class CallBridge {
     this.hold(encoded, samples.length);
   }
 
-  /** Keeps a copy of the frame's bytes as they arrived (or forgets the last one, when the wire carried none). */
+  /** Keeps a copy of the frame's bytes as they arrived, and its message (or forgets the last one, when the wire carried none). */
   private hold(encoded: EncodedAudio | undefined, samples: number): void {
-    if (!encoded || encoded.bytes.length > this.heldBytes.length || encoded.base64.length > this.heldText.length) {
+    const held = this.held;
+    if (!encoded || encoded.bytes.length > this.heldBytes.length) {
       this.heldSamples = 0;
+      held.message = NO_MESSAGE;
       return;
     }
     const n = encoded.bytes.length;
-    if (this.held.bytes.length !== n) this.held.bytes = this.heldBytes.subarray(0, n);
-    this.held.bytes.set(encoded.bytes);
-    const t = encoded.base64.length;
-    if (this.held.base64.length !== t) this.held.base64 = this.heldText.subarray(0, t);
-    this.held.base64.set(encoded.base64);
-    this.held.encoding = encoded.encoding;
+    if (held.bytes.length !== n) held.bytes = this.heldBytes.subarray(0, n);
+    held.bytes.set(encoded.bytes);
+    held.message = encoded.message;
+    held.base64Start = encoded.base64Start;
+    held.base64End = encoded.base64End;
+    held.encoding = encoded.encoding;
     this.heldSamples = samples;
   }
 

@@ -35,11 +35,21 @@ export interface EncodedAudio {
   readonly encoding: AudioEncoding;
   readonly bytes: Uint8Array;
   /**
-   * The same bytes as the strict base64 text they arrived in, when the wire carried them so and
-   * checked the text while decoding it; empty otherwise. An output writing base64 may copy it.
+   * The message the frame arrived in, and where in it the same bytes' strict base64 text is
+   * (`[base64Start, base64End)`), when the wire carried them so and checked the text while decoding
+   * it; an empty span otherwise. An output writing base64 may copy the text. A message is never
+   * written once it has been read, so it may be kept (the bridge holds one frame's).
    */
-  readonly base64: Uint8Array;
+  readonly message: Buffer;
+  readonly base64Start: number;
+  readonly base64End: number;
 }
+
+/** No message: the `message` of audio that did not arrive as base64 text. */
+export const NO_MESSAGE = Buffer.alloc(0);
+
+/** The base64 text `encoded` arrived in (empty when none): a view, for tests and diagnostics. */
+export const base64TextOf = (encoded: EncodedAudio): Buffer => encoded.message.subarray(encoded.base64Start, encoded.base64End);
 
 /** A normalised inbound media event. */
 export type InboundMediaEvent =

@@ -2,53 +2,62 @@ import type { RawData, WebSocket } from 'ws';
 import type { Logger } from '../audit/logger.js';
 import type { FrameCount, Metrics } from '../audit/metrics.js';
 import { createMessageRateLimiter } from '../http/ws.js';
-import type { EncodedAudio, InboundMediaEvent, LegInput, LegOutput, LegRole, MediaRejectReason, ParsedMediaMessage, StreamStart } from '../media/types.js';
+import type { EncodedAudio, LegInput, LegOutput, LegRole, MediaRejectReason, ParsedMediaMessage, StreamStart } from '../media/types.js';
 
-type AudioEvent = Extract<InboundMediaEvent, { kind: 'audio' }>;
-
-/** One socket's frame waiting for the end of the event-loop turn. */
-interface WaitingFrame {
-  deliver(): void;
+/** One socket's side of the batch. */
+interface BatchedSocket {
+  /** Reads one message, or ends the stream (`END`: it closed after the messages before). */
+  read(data: Buffer | typeof END, isBinary: boolean): void;
   fail(err: unknown): void;
 }
 
-/**
- * Frames are handed to the bridge in batches: each message is read as it arrives, and its audio
- * goes on at the end of the event-loop turn together with every other socket's frames read in
- * that turn. Under load one turn reads tens of sockets; running the bridges, maskers and sends for
- * all of them back to back keeps their code and tables in the caches that the kernel's network
- * path, run between any two frames, otherwise evicts. A socket's own order is kept: its waiting
- * frame is delivered before its next message is read, and before it ends.
- */
-class FrameBatch {
-  private readonly waiting: WaitingFrame[] = [];
-  private scheduled = false;
-  private readonly run = () => this.deliver();
+const END = Symbol('end');
 
-  add(frame: WaitingFrame): void {
-    this.waiting.push(frame);
+/**
+ * Messages are read in batches: each is queued as it arrives, and at the end of the event-loop
+ * turn every message that turn brought, on every socket, is parsed and handed to its bridge back
+ * to back. Under load one turn brings tens of messages; running the parsers, bridges, maskers and
+ * sends for all of them together keeps their code and tables in the caches that the kernel's
+ * network path, run between any two messages, otherwise evicts. Each message is done with before
+ * the next is read, so a wire's sessions can share their decode buffers (one set, always in cache,
+ * instead of one per socket). A socket's own order is kept, its end included.
+ */
+class MessageBatch {
+  private readonly sockets: BatchedSocket[] = [];
+  private readonly messages: (Buffer | typeof END)[] = [];
+  private readonly binary: boolean[] = [];
+  private scheduled = false;
+  private readonly run = () => this.readAll();
+
+  add(socket: BatchedSocket, data: Buffer | typeof END, isBinary: boolean): void {
+    this.sockets.push(socket);
+    this.messages.push(data);
+    this.binary.push(isBinary);
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(this.run);
     }
   }
 
-  private deliver(): void {
-    const waiting = this.waiting;
-    for (let i = 0; i < waiting.length; i++) {
+  private readAll(): void {
+    const { sockets, messages, binary } = this;
+    // A message handled here may queue more (a socket closed by its bridge): they are read in this pass.
+    for (let i = 0; i < sockets.length; i++) {
       try {
-        waiting[i].deliver();
+        sockets[i].read(messages[i], binary[i]);
       } catch (err) {
-        // One stream's failure stays on that stream: the others in the batch are still delivered.
-        waiting[i].fail(err);
+        // One stream's failure stays on that stream: the others in the batch are still read.
+        sockets[i].fail(err);
       }
     }
-    waiting.length = 0;
+    sockets.length = 0;
+    messages.length = 0;
+    binary.length = 0;
     this.scheduled = false;
   }
 }
 
-const FRAMES = new FrameBatch();
+const MESSAGES = new MessageBatch();
 
 /** A stream that keeps sending garbage is closed after this many refused messages. */
 const MAX_REJECTS = 200;
@@ -81,7 +90,9 @@ export interface WireSession {
   /**
    * One inbound message as a normalised event, or a reason to refuse it. Audio before an accepted
    * start is refused with `media_before_start`. Never throws; never echoes the payload. A wire that
-   * reorders frames (Telnyx) answers `held` while it keeps a message back.
+   * reorders frames (Telnyx) answers `held` while it keeps a message back. The result, and the
+   * buffers it points into, last until the next `parse` of any session of the same wire: the
+   * runner hands each on before it reads another message, so a wire's sessions may share them.
    */
   parse(data: Buffer, isBinary: boolean): ParsedMediaMessage;
   /** Further results the last message released (a reorder window emptying), one per call until none: the runner drains it after each `parse`. */
@@ -163,30 +174,31 @@ export function runMediaSocket(ws: WebSocket, wire: MediaWire, attach: StreamAtt
     },
   };
 
-  /** The frame read this turn, handed on at its end (see FrameBatch); `queued` while this socket is in the batch. */
-  let waitingAudio: AudioEvent | undefined;
-  let queued = false;
-  const deliverWaiting = () => {
-    const event = waitingAudio;
-    if (!event) return;
-    waitingAudio = undefined;
-    if (!ended) input?.audio(event.samples, event.encoded);
-  };
-  const waitingFrame: WaitingFrame = {
-    deliver() {
-      queued = false;
-      deliverWaiting();
+  /** Messages of this socket still in the batch: its end waits behind them. */
+  let queued = 0;
+  const batched: BatchedSocket = {
+    read(data, isBinary) {
+      queued--;
+      if (data === END) return end();
+      if (ended || starting) return;
+      const parsed = session.parse(data, isBinary);
+      handle(parsed);
+      for (let more = session.next?.(); more && !ended; more = session.next?.()) handle(more);
     },
     fail(err) {
-      log.error({ err }, 'media frame could not be handled');
+      log.error({ err }, 'media message could not be handled');
       output.close(1011, 'internal_error');
       end();
     },
   };
+  const enqueue = (data: Buffer | typeof END, isBinary: boolean) => {
+    queued++;
+    MESSAGES.add(batched, data, isBinary);
+  };
+  const closed = () => (queued > 0 ? enqueue(END, false) : end());
 
   const end = () => {
     if (ended) return;
-    deliverWaiting();
     ended = true;
     clearTimeout(startTimer);
     input?.ended();
@@ -250,12 +262,7 @@ export function runMediaSocket(ws: WebSocket, wire: MediaWire, attach: StreamAtt
       case 'audio':
         if (!input) return reject('media_before_start');
         framesIn?.inc();
-        waitingAudio = event;
-        if (!queued) {
-          queued = true;
-          FRAMES.add(waitingFrame);
-        }
-        return;
+        return input.audio(event.samples, event.encoded);
       case 'start':
         return started(event.start);
       case 'dtmf':
@@ -269,24 +276,14 @@ export function runMediaSocket(ws: WebSocket, wire: MediaWire, attach: StreamAtt
     }
   };
 
-  const nextParsed = () => {
-    if (!session.next) return undefined;
-    deliverWaiting();
-    return session.next();
-  };
-
   ws.on('message', (data: RawData, isBinary: boolean) => {
-    if (ended || starting) return;
+    if (ended) return;
     if (!limiter.allow()) return reject('rate_limited', true);
-    // The wire decodes into buffers it reuses: a frame still waiting goes on before the next is read.
-    deliverWaiting();
-    const parsed = session.parse(Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data), isBinary);
-    handle(parsed);
-    for (let more = nextParsed(); more && !ended; more = nextParsed()) handle(more);
+    enqueue(Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data), isBinary);
   });
-  ws.on('close', end);
+  ws.on('close', closed);
   ws.on('error', (err) => {
     log.warn({ err }, 'media socket error');
-    end();
+    closed();
   });
 }

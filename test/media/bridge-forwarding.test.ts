@@ -4,7 +4,7 @@ import { Metrics } from '../../src/audit/metrics.js';
 import { parseConfig } from '../../src/config/index.js';
 import { decodeMulaw, encodeMulaw } from '../../src/dsp/index.js';
 import { CallBridge } from '../../src/media/bridge.js';
-import type { EncodedAudio, LegOutput } from '../../src/media/types.js';
+import { base64TextOf, type EncodedAudio, type LegOutput } from '../../src/media/types.js';
 import { concatSamples, keypadTones, syntheticSpeech } from '../../src/simulator/index.js';
 
 const FRAME = 160;
@@ -25,9 +25,10 @@ function recordingOutput(sent: Sent[]): LegOutput {
         expect(encoded.encoding).toBe('pcmu');
         decodeMulaw(encoded.bytes, forwarded);
         // The text, when offered, is exactly the base64 of the bytes offered with it.
-        if (encoded.base64.length) expect(Buffer.from(encoded.base64).toString('latin1')).toBe(Buffer.from(encoded.bytes).toString('base64'));
+        const text = base64TextOf(encoded);
+        if (text.length) expect(text.toString('latin1')).toBe(Buffer.from(encoded.bytes).toString('base64'));
       }
-      sent.push({ samples: samples.slice(), forwarded, text: encoded ? Buffer.from(encoded.base64).toString('latin1') : undefined });
+      sent.push({ samples: samples.slice(), forwarded, text: encoded ? base64TextOf(encoded).toString('latin1') : undefined });
       return true;
     },
     sendMark: () => undefined,
@@ -60,7 +61,9 @@ function frames(audio: Int16Array): { bytes: Uint8Array; encoded: EncodedAudio; 
     encodeMulaw(audio.subarray(at, at + FRAME), bytes);
     const samples = new Int16Array(FRAME);
     decodeMulaw(bytes, samples);
-    out.push({ bytes, encoded: { encoding: 'pcmu' as const, bytes, base64: Buffer.from(Buffer.from(bytes).toString('base64'), 'latin1') }, samples });
+    // The text sits inside a larger message, as it does on the wire.
+    const message = Buffer.from(`{"payload":"${Buffer.from(bytes).toString('base64')}"}`, 'latin1');
+    out.push({ bytes, encoded: { encoding: 'pcmu' as const, bytes, message, base64Start: 12, base64End: message.length - 2 }, samples });
   }
   return out;
 }

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createToneMasker, decode, encode, type AudioEncoding } from '../../src/dsp/index.js';
 import { decryptRecording, EncryptedRecordingWriter, readWav, StereoRecorder, withWavSizes } from '../../src/media/index.js';
 import { verifyRecording } from '../../src/media/recording-verify.js';
+import { NO_MESSAGE } from '../../src/media/types.js';
 import { Keyring } from '../../src/vault/index.js';
 import { judged } from '../dsp/judges.js';
 import { concat, digitTone, keypresses, silence, toInt16 } from '../dsp/signals.js';
@@ -92,10 +93,10 @@ describe('recordings of G.711 calls', () => {
     const samples = new Int16Array(160);
     decode('pcmu', sent, samples);
     const agent = Int16Array.from({ length: 160 }, (_, i) => (i * 97) % 8000);
-    recorder.writeCaller(samples, { encoding: 'pcmu', bytes: sent, base64: new Uint8Array(0) });
+    recorder.writeCaller(samples, { encoding: 'pcmu', bytes: sent, message: NO_MESSAGE, base64Start: 0, base64End: 0 });
     recorder.writeAgent(agent);
     // A caller frame without an agent one: flushed at close, the agent side padded.
-    recorder.writeCaller(samples, { encoding: 'pcma', bytes: sent, base64: new Uint8Array(0) });
+    recorder.writeCaller(samples, { encoding: 'pcma', bytes: sent, message: NO_MESSAGE, base64Start: 0, base64End: 0 });
     await recorder.close();
     const data = Buffer.concat(written).subarray(44);
     expect(data.length).toBe(640);

@@ -5,6 +5,7 @@ import { Metrics } from '../../src/audit/metrics.js';
 import type { LegInput, LegOutput } from '../../src/media/types.js';
 import { runMediaSocket } from '../../src/telephony/media-socket.js';
 import { twilioWire } from '../../src/telephony/twilio/wire.js';
+import { decodeMulaw } from '../../src/dsp/index.js';
 
 const settings = { maxQueuedFrames: 50, maxMessagesPerSecond: 1000, startTimeoutMs: 5000 };
 
@@ -41,33 +42,37 @@ function socket(name: string, seen: string[], audio?: (samples: Int16Array) => v
   return ws;
 }
 
-describe('media sockets hand frames on in batches', () => {
-  it('delivers every socket’s frames at the end of the turn, each socket’s events in the order they came', async () => {
+describe('media sockets read messages in batches', () => {
+  it('reads every socket’s messages at the end of the turn, each socket’s in the order they came', async () => {
     const seen: string[] = [];
     const a = socket('a', seen);
     const b = socket('b', seen);
     a.emit('message', media(`MZ${'a'.repeat(32)}`, 0xff), false);
     b.emit('message', media(`MZ${'b'.repeat(32)}`, 0x80), false);
-    // Read, not yet handed on.
-    expect(seen).toEqual([]);
-    // A second message on a socket first hands on the frame it has waiting (its buffers are reused).
     a.emit('message', media(`MZ${'a'.repeat(32)}`, 0x00), false);
     a.emit('message', dtmf(`MZ${'a'.repeat(32)}`), false);
-    expect(seen).toEqual(['a:0', 'a:-32124', 'a:dtmf']);
+    // Queued, not yet read.
+    expect(seen).toEqual([]);
     await turn();
-    expect(seen).toEqual(['a:0', 'a:-32124', 'a:dtmf', 'b:32124']);
-    // A socket that closes with a frame waiting hands it on first.
+    expect(seen).toEqual(['a:0', 'b:32124', 'a:-32124', 'a:dtmf']);
+    // A socket that closes with messages queued ends after them.
     b.emit('message', media(`MZ${'b'.repeat(32)}`, 0xff), false);
     b.emit('close');
+    expect(seen.slice(-1)).toEqual(['a:dtmf']);
+    await turn();
     expect(seen.slice(-2)).toEqual(['b:0', 'b:ended']);
+    // With nothing queued, it ends at once.
+    a.emit('close');
+    expect(seen.slice(-1)).toEqual(['a:ended']);
   });
 
-  it('a frame that throws closes its own stream only; the rest of the batch is delivered', async () => {
+  it('a message that throws closes its own stream only; the rest of the batch is read', async () => {
     const seen: string[] = [];
     const bad = socket('c', seen, () => {
       throw new Error('bridge failed');
     });
     const good = socket('d', seen);
+    bad.emit('message', media(`MZ${'c'.repeat(32)}`, 0xff), false);
     bad.emit('message', media(`MZ${'c'.repeat(32)}`, 0xff), false);
     good.emit('message', media(`MZ${'d'.repeat(32)}`, 0xff), false);
     await turn();
@@ -75,4 +80,20 @@ describe('media sockets hand frames on in batches', () => {
     expect(good.closed).toBeUndefined();
     expect(seen).toEqual(['c:ended', 'd:0']);
   });
+
+  it('sockets of one wire share its decode buffers: each frame is handed on before the next is read', async () => {
+    const seen: string[] = [];
+    const held: Int16Array[] = [];
+    const sockets = ['e', 'f', '1', '2'].map((name) => socket(name, seen, (samples) => void held.push(samples.slice())));
+    sockets.forEach((ws, i) => ws.emit('message', media(`MZ${['e', 'f', '1', '2'][i].repeat(32)}`, 0x10 * (i + 1)), false));
+    await turn();
+    // Every frame was read whole before the next overwrote the shared buffer.
+    expect(held.map((samples) => samples[0])).toEqual([0x10, 0x20, 0x30, 0x40].map((code) => decodeMulawByte(code)));
+  });
 });
+
+const decodeMulawByte = (code: number): number => {
+  const samples = new Int16Array(1);
+  decodeMulaw(Uint8Array.of(code), samples);
+  return samples[0];
+};

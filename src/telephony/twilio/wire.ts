@@ -1,5 +1,5 @@
 import { bytesPerSample, decode, encode } from '../../dsp/index.js';
-import { NARROWBAND_PCMU, type EncodedAudio, type InboundMediaEvent, type ParsedMediaMessage, type StreamFormat, type StreamStart } from '../../media/types.js';
+import { NARROWBAND_PCMU, NO_MESSAGE, type EncodedAudio, type InboundMediaEvent, type ParsedMediaMessage, type StreamFormat, type StreamStart } from '../../media/types.js';
 import type { MediaWire, WireEncoder, WireSession } from '../media-socket.js';
 import type { Base64FrameWriter } from '../base64-frame-writer.js';
 import { base64Length, isCanonicalBase64 } from '../../media/base64.js';
@@ -51,39 +51,57 @@ export interface TwilioFormatDialect {
 }
 
 /**
- * One Twilio-format media socket: a plain `media` frame is read straight from its bytes (no
- * string, no object), anything else goes through the schema; audio is decoded into buffers the
- * session owns, and the one audio result is reused, so a frame allocates nothing.
+ * The decode buffers and the one audio result of a wire's sessions, shared by all of them: the
+ * runner hands each message on before it reads the next (on any socket), so one set serves every
+ * call and stays in cache, instead of one per socket read once every 20 ms.
  */
-class TwilioFormatSession implements WireSession {
-  private readonly inBytes: Uint8Array;
-  private readonly inBuffer: Buffer;
-  private readonly inByteViews: FrameViews<Uint8Array>;
-  private readonly inSampleViews: FrameViews<Int16Array>;
-  /** The fast path's payload text, copied out of the message (which `ws` owns). */
-  private readonly inTextViews: FrameViews<Uint8Array>;
-  private readonly span: PayloadSpan = { start: 0, end: 0 };
-  private readonly encoded: { encoding: EncodedAudio['encoding']; bytes: Uint8Array; base64: Uint8Array } = { encoding: 'pcmu', bytes: new Uint8Array(0), base64: new Uint8Array(0) };
-  private readonly audioEvent: Extract<InboundMediaEvent, { kind: 'audio' }> = { kind: 'audio', samples: new Int16Array(0), encoded: this.encoded };
-  private readonly audioResult: ParsedMediaMessage = { ok: true, event: this.audioEvent };
-  /** Set at `start`: the stream's format, and `inBytes` cut to its longest frame (the fast path decodes at most that). */
-  private format?: StreamFormat;
-  private frameLimit: Uint8Array;
+class FrameScratch {
+  readonly inBytes: Uint8Array;
+  readonly inBuffer: Buffer;
+  readonly inByteViews: FrameViews<Uint8Array>;
+  /** `inBytes` cut to a stream's longest frame. */
+  readonly limitViews: FrameViews<Uint8Array>;
+  readonly inSampleViews: FrameViews<Int16Array>;
+  readonly span: PayloadSpan = { start: 0, end: 0 };
+  readonly encoded: { -readonly [K in keyof EncodedAudio]: EncodedAudio[K] } = { encoding: 'pcmu', bytes: new Uint8Array(0), message: NO_MESSAGE, base64Start: 0, base64End: 0 };
+  readonly audioEvent: Extract<InboundMediaEvent, { kind: 'audio' }> = { kind: 'audio', samples: new Int16Array(0), encoded: this.encoded };
+  readonly audioResult: ParsedMediaMessage = { ok: true, event: this.audioEvent };
 
-  constructor(private readonly dialect: TwilioFormatDialect) {
-    this.inBytes = new Uint8Array(dialect.maxFrameBytes);
+  constructor(maxFrameBytes: number) {
+    this.inBytes = new Uint8Array(maxFrameBytes);
     this.inBuffer = Buffer.from(this.inBytes.buffer, this.inBytes.byteOffset, this.inBytes.byteLength);
     this.inByteViews = new FrameViews(this.inBytes);
-    this.inSampleViews = new FrameViews(new Int16Array(dialect.maxFrameBytes));
-    this.inTextViews = new FrameViews(new Uint8Array(base64Length(dialect.maxFrameBytes)));
-    this.frameLimit = this.inBytes;
+    this.limitViews = new FrameViews(this.inBytes);
+    this.inSampleViews = new FrameViews(new Int16Array(maxFrameBytes));
+  }
+}
+
+/**
+ * One Twilio-format media socket: a plain `media` frame is read straight from its bytes (no
+ * string, no object), anything else goes through the schema; audio is decoded into the wire's
+ * shared buffers and result, so a frame allocates nothing.
+ */
+class TwilioFormatSession implements WireSession {
+  /** Set at `start`: the stream's format, and the longest frame it may send in bytes (the fast path decodes at most that). */
+  private format?: StreamFormat;
+  private frameLimit: number;
+
+  constructor(
+    private readonly dialect: TwilioFormatDialect,
+    private readonly scratch: FrameScratch,
+  ) {
+    this.frameLimit = dialect.maxFrameBytes;
   }
 
   parse(data: Buffer, isBinary: boolean): ParsedMediaMessage {
     if (isBinary) return { ok: false, reason: 'invalid_message' };
     if (this.format) {
-      const n = readMediaFrame(data, this.frameLimit, this.span);
-      if (n !== NOT_FAST) return this.decoded(n, this.copyText(data));
+      const n = readMediaFrame(data, this.scratch.limitViews.of(this.frameLimit), this.scratch.span);
+      if (n !== NOT_FAST) {
+        const { start, end } = this.scratch.span;
+        // Only the very text encoding the bytes would give is offered for forwarding, so what is forwarded is too.
+        return isCanonicalBase64(data, start, end) ? this.decoded(n, data, start, end) : this.decoded(n, NO_MESSAGE, 0, 0);
+      }
     }
     const parsed = this.dialect.parse(data.toString());
     if (!parsed.ok) return parsed;
@@ -91,13 +109,13 @@ class TwilioFormatSession implements WireSession {
     switch (event.kind) {
       case 'audio': {
         if (!this.format) return { ok: false, reason: 'media_before_start' };
-        const refusal = payloadRefusal(event.payload, this.frameLimit.length);
-        return refusal ? { ok: false, reason: refusal } : this.decoded(this.inBuffer.write(event.payload, 'base64'), this.inTextViews.of(0));
+        const refusal = payloadRefusal(event.payload, this.frameLimit);
+        return refusal ? { ok: false, reason: refusal } : this.decoded(this.scratch.inBuffer.write(event.payload, 'base64'), NO_MESSAGE, 0, 0);
       }
       case 'start': {
         const start = neutralStart(event.start);
         this.format = start.format;
-        this.frameLimit = this.inBytes.subarray(0, Math.min(this.inBytes.length, bytesFor(start.format, MAX_FRAME_MS)));
+        this.frameLimit = Math.min(this.dialect.maxFrameBytes, bytesFor(start.format, MAX_FRAME_MS));
         return { ok: true, event: { kind: 'start', start } };
       }
       default:
@@ -109,30 +127,22 @@ class TwilioFormatSession implements WireSession {
     return new TwilioFormatEncoder(start.streamId, start.format, this.dialect.maxFrameBytes);
   }
 
-  /**
-   * The payload text `span` found in `data`, copied (a few hundred bytes: a loop, no view made);
-   * empty unless it is the very text encoding the bytes would give, so what is forwarded is too.
-   */
-  private copyText(data: Buffer): Uint8Array {
-    const { start, end } = this.span;
-    const text = this.inTextViews.of(isCanonicalBase64(data, start, end) ? end - start : 0);
-    for (let i = 0; i < text.length; i++) text[i] = data[start + i];
-    return text;
-  }
-
-  /** The first `n` bytes of `inBytes` are a frame's audio in the stream's format; `base64` is its text as it came, or empty. */
-  private decoded(n: number, base64: Uint8Array): ParsedMediaMessage {
+  /** The first `n` bytes of `inBytes` are a frame's audio in the stream's format; `message[start, end)` is its text as it came, or empty. */
+  private decoded(n: number, message: Buffer, start: number, end: number): ParsedMediaMessage {
     const format = this.format!;
     const width = bytesPerSample(format.encoding);
     if (n % width !== 0) return { ok: false, reason: 'frame_size' };
-    const samples = this.inSampleViews.of(n / width);
-    const bytes = this.inByteViews.of(n);
+    const { scratch } = this;
+    const samples = scratch.inSampleViews.of(n / width);
+    const bytes = scratch.inByteViews.of(n);
     decode(format.encoding, bytes, samples);
-    this.audioEvent.samples = samples;
-    this.encoded.encoding = format.encoding;
-    this.encoded.bytes = bytes;
-    this.encoded.base64 = base64;
-    return this.audioResult;
+    scratch.audioEvent.samples = samples;
+    scratch.encoded.encoding = format.encoding;
+    scratch.encoded.bytes = bytes;
+    scratch.encoded.message = message;
+    scratch.encoded.base64Start = start;
+    scratch.encoded.base64End = end;
+    return scratch.audioResult;
   }
 }
 
@@ -161,7 +171,8 @@ class TwilioFormatEncoder implements WireEncoder {
     const n = samples.length * this.width;
     if (n > this.outBytes.length) return undefined;
     if (encoded?.encoding === this.format.encoding && encoded.bytes.length === n) {
-      return encoded.base64.length === base64Length(n) ? this.writer.messageWithBase64(encoded.base64) : this.writer.message(encoded.bytes, n);
+      const { message, base64Start, base64End } = encoded;
+      return base64End - base64Start === base64Length(n) ? this.writer.messageWithBase64(message, base64Start, base64End) : this.writer.message(encoded.bytes, n);
     }
     encode(this.format.encoding, samples, this.outByteViews.of(n));
     return this.writer.message(this.outBytes, n);
@@ -182,7 +193,8 @@ class TwilioFormatEncoder implements WireEncoder {
 
 /** A Twilio-format wire in a dialect (SignalWire's Compatibility API streams speak Twilio's messages). */
 export function twilioFormatWire(dialect: TwilioFormatDialect): MediaWire {
-  return { session: () => new TwilioFormatSession(dialect) };
+  const scratch = new FrameScratch(dialect.maxFrameBytes);
+  return { session: () => new TwilioFormatSession(dialect, scratch) };
 }
 
 /** Twilio Media Streams: JSON text messages, base64 μ-law at 8 kHz. */
