@@ -60,7 +60,7 @@ export function mediaEndpoint(ctx: EndpointContext, media: MediaService, provide
         const attached = attach(start, output);
         return attached instanceof Promise ? attached.then(admitted) : admitted(attached);
       };
-      wss.handleUpgrade(req, socket, head, (ws) => runMediaSocket(ws, provider.wire, admit, settings, logger, ctx.metrics));
+      wss.handleUpgrade(req, socket, head, (ws) => runMediaSocket(ws, provider.wire, admit, settings, logger, ctx.metrics, socket));
     },
     close() {
       for (const client of wss.clients) client.terminate();

@@ -77,6 +77,12 @@ export interface WireEncoder {
    * same audio) as it is when it is in the stream's encoding.
    */
   audio(samples: Int16Array, encoded?: EncodedAudio): Buffer | string | undefined;
+  /**
+   * The same message as `audio` gives, as one whole WebSocket frame (header and all) built in
+   * place, where the encoder can: the runner writes it to the connection as it is, one buffer
+   * in one write instead of the socket library's header and payload in two.
+   */
+  frame?(samples: Int16Array, encoded?: EncodedAudio): Buffer | undefined;
   /** The provider's mark/checkpoint message, or undefined when it has none. */
   mark(name: string): Buffer | string | undefined;
   /** The provider's "empty your playback buffer" message, or undefined when it has none. */
@@ -117,6 +123,15 @@ export interface StreamSettings {
 /** Where a started stream goes: the media service pairs it with its call, or refuses it. */
 type Attached = { input: LegInput; leg: LegRole } | { reason: MediaRejectReason };
 
+/**
+ * The upgraded connection under a media WebSocket: whole frames an encoder built are written to
+ * it directly. Safe beside the socket library's own writes because those are never queued (no
+ * compression, no streamed data): every write reaches the connection in the order it was made.
+ */
+export interface FrameConnection {
+  write(frame: Buffer): boolean;
+}
+
 /** Asynchronous only while a shared store checks the credential (cluster mode): messages meanwhile are dropped. */
 export type StreamAttach = (start: StreamStart, output: LegOutput) => Attached | Promise<Attached>;
 
@@ -126,13 +141,15 @@ export type StreamAttach = (start: StreamStart, output: LegOutput) => Attached |
  * closes a socket that never starts, and hands the started stream to the media service. Errors on
  * this stream stay on this stream.
  */
-export function runMediaSocket(ws: WebSocket, wire: MediaWire, attach: StreamAttach, settings: StreamSettings, logger: Logger, metrics: Metrics): void {
+export function runMediaSocket(ws: WebSocket, wire: MediaWire, attach: StreamAttach, settings: StreamSettings, logger: Logger, metrics: Metrics, connection?: FrameConnection): void {
   const session = wire.session();
   const limiter = createMessageRateLimiter(settings.maxMessagesPerSecond);
   const warned = new Set<MediaRejectReason>();
   let rejects = 0;
   // Made at `start`, once the stream is known.
   let encoder: WireEncoder | undefined;
+  /** Set at `start` when the encoder builds whole frames and the connection is at hand. */
+  let framed = false;
   let frameOptions: typeof TEXT_FRAME | typeof BINARY_FRAME = TEXT_FRAME;
   let maxBuffered = 0;
   let input: LegInput | undefined;
@@ -152,12 +169,14 @@ export function runMediaSocket(ws: WebSocket, wire: MediaWire, attach: StreamAtt
 
   const output: LegOutput = {
     sendAudio(samples, encoded) {
-      const message = encoder && ws.readyState === ws.OPEN && ws.bufferedAmount <= maxBuffered ? encoder.audio(samples, encoded) : undefined;
+      const writable = encoder !== undefined && ws.readyState === ws.OPEN && ws.bufferedAmount <= maxBuffered;
+      const message = !writable ? undefined : framed ? encoder!.frame!(samples, encoded) : encoder!.audio(samples, encoded);
       if (message === undefined) {
         dropped?.inc();
         return false;
       }
-      ws.send(message, frameOptions);
+      if (framed) connection!.write(message as Buffer);
+      else ws.send(message, frameOptions);
       // Written at once, the socket keeps no reference to the buffer; queued, it does, so the next frame gets its own.
       if (ws.bufferedAmount > 0) encoder!.release();
       framesOut?.inc();
@@ -221,6 +240,7 @@ export function runMediaSocket(ws: WebSocket, wire: MediaWire, attach: StreamAtt
     if (input || starting) return reject('duplicate_start', true);
     encoder = session.encoder(start);
     frameOptions = encoder.binary ? BINARY_FRAME : TEXT_FRAME;
+    framed = connection !== undefined && encoder.frame !== undefined && !encoder.binary;
     maxBuffered = settings.maxQueuedFrames * encoder.frameMessageBytes;
     const attached = attach(start, output);
     if (!(attached instanceof Promise)) return admitted(start, attached);

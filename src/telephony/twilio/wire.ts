@@ -178,6 +178,10 @@ class TwilioFormatEncoder implements WireEncoder {
     return this.writer.message(this.outBytes, n);
   }
 
+  frame(samples: Int16Array, encoded?: EncodedAudio): Buffer | undefined {
+    return this.audio(samples, encoded) && this.writer.lastAsFrame();
+  }
+
   mark(name: string): string {
     return twilioMarkMessage(this.streamSid, name);
   }
