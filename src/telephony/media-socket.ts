@@ -195,14 +195,17 @@ export function runMediaSocket(ws: WebSocket, wire: MediaWire, attach: StreamAtt
 
   /** Messages of this socket still in the batch: its end waits behind them. */
   let queued = 0;
+  const read = (data: Buffer, isBinary: boolean) => {
+    if (ended || starting) return;
+    const parsed = session.parse(data, isBinary);
+    handle(parsed);
+    for (let more = session.next?.(); more && !ended; more = session.next?.()) handle(more);
+  };
   const batched: BatchedSocket = {
     read(data, isBinary) {
       queued--;
       if (data === END) return end();
-      if (ended || starting) return;
-      const parsed = session.parse(data, isBinary);
-      handle(parsed);
-      for (let more = session.next?.(); more && !ended; more = session.next?.()) handle(more);
+      read(data, isBinary);
     },
     fail(err) {
       log.error({ err }, 'media message could not be handled');
@@ -299,7 +302,17 @@ export function runMediaSocket(ws: WebSocket, wire: MediaWire, attach: StreamAtt
   ws.on('message', (data: RawData, isBinary: boolean) => {
     if (ended) return;
     if (!limiter.allow()) return reject('rate_limited', true);
-    enqueue(Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data), isBinary);
+    const message = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+    // Until the stream is admitted, each message is read as it comes: a forged start is refused
+    // (1008) before anything sent after it, and nothing before admission is on the media path.
+    if (!input && queued === 0) {
+      try {
+        return read(message, isBinary);
+      } catch (err) {
+        return batched.fail(err);
+      }
+    }
+    enqueue(message, isBinary);
   });
   ws.on('close', closed);
   ws.on('error', (err) => {

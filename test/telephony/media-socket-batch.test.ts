@@ -66,6 +66,13 @@ describe('media sockets read messages in batches', () => {
     expect(seen.slice(-1)).toEqual(['a:ended']);
   });
 
+  it('before its stream is admitted, a socket’s messages are read as they come: a refused start closes it (1008) before anything sent after', () => {
+    const ws = new FakeSocket();
+    runMediaSocket(ws as never, twilioWire, () => ({ reason: 'credential_invalid' }), settings, pino({ level: 'silent' }), new Metrics());
+    ws.emit('message', start(`MZ${'9'.repeat(32)}`), false);
+    expect(ws.closed).toBe(1008);
+  });
+
   it('a message that throws closes its own stream only; the rest of the batch is read', async () => {
     const seen: string[] = [];
     const bad = socket('c', seen, () => {
