@@ -86,7 +86,10 @@ export function eventsEndpoint(ctx: EventsContext, verifier: TokenVerifier): { u
     let unsubscribe: (() => void) | undefined;
     clients.add(client);
     ws.on('pong', () => (client.alive = true));
-    ws.on('error', () => ws.terminate());
+    // ws has already sent its close frame (1009 for an oversized message): cutting the connection
+    // at once would reset it with the client's unread bytes pending, and the client would see 1006
+    // instead. A peer that never finishes the close is cut a second later.
+    ws.on('error', () => setTimeout(() => ws.terminate(), 1000).unref());
     let expiryTimer: NodeJS.Timeout | undefined;
     ws.on('close', () => {
       clearTimeout(authTimer);
