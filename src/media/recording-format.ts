@@ -133,8 +133,10 @@ export class EncryptedRecordingWriter {
         this.out.destroy();
         return reject(this.failure);
       }
-      this.out.once('error', reject);
-      this.out.end(() => {
+      // `end` hands its callback the stream's error (a full disk on the last write) before the
+      // 'error' event: without this check a cut-off recording was renamed as complete.
+      this.out.end((err?: Error | null) => {
+        if (err) return reject(err);
         try {
           renameSync(this.path + PARTIAL_SUFFIX, this.path);
           resolve();

@@ -205,26 +205,30 @@ describe.skipIf(!tmpfs)('item 5: a full disk (real tmpfs, slow, real service)', 
       expect(s.logLines.some((l) => l.includes('"level":50') && l.includes('ENOSPC') && l.includes('audit_unavailable'))).toBe(true);
 
       const bearer = `Bearer ${await mintDevToken(s.context.config, { sub: 'agent', role: 'agent' })}`;
-      const start = () => fetch(`${s.url}/v1/calls/${call.callSid}/captures`, { method: 'POST', headers: { authorization: bearer, 'content-type': 'application/json' }, body: JSON.stringify({ fields: ['card_number'] }) });
-      const refused = await start();
+      const start = (callSid: string) => fetch(`${s.url}/v1/calls/${callSid}/captures`, { method: 'POST', headers: { authorization: bearer, 'content-type': 'application/json' }, body: JSON.stringify({ fields: ['card_number'] }) });
+      const refused = await start(call.callSid);
       expect(refused.status).toBe(503);
       expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('audit_unavailable');
       expect((await fetch(`${s.url}/healthz`)).status).toBe(200);
 
       const before = call.agent.received.length;
-      // Three seconds while the disk is full: several of the recording's 0.5 s chunks must meet it, however late they flush.
       await Promise.all([call.callerPlays(syntheticSpeech(3000), 4), call.agentPlays(silence(3000), 4)]);
       await waitFor(() => call.agent.received.length >= before + 140);
+      // The call ends while the disk is still full, so its recording's last write meets it whenever
+      // its chunks fell before (a G.711 batch is up to four seconds): the recording stops and says
+      // so; it never took the process down.
+      await call.hangUp();
+      await waitFor(() => s.logLines.some((l) => l.includes('recording could not be completed') && l.includes('ENOSPC')), 5_000);
 
       rmSync(filler);
       await waitFor(() => s.context.audit.available?.() === true, 5_000);
       expect(await metric(s.url, /^toneguard_audit_trail_available (\d+)/gm)).toBe(1);
-      expect((await start()).status).toBe(201);
-      await call.hangUp();
+      const next = await bed.dial();
+      await waitFor(() => s.context.calls.get(next.callSid)?.state === 'bridged');
+      expect((await start(next.callSid)).status).toBe(201);
+      await next.hangUp();
       await bed.close();
       bed = undefined;
-      // The call's recording hit the full disk too: it stops and says so; it never took the process down.
-      expect(s.logLines.some((l) => l.includes('recording could not be completed') && l.includes('ENOSPC'))).toBe(true);
 
       const files = listTrailFiles(join(disk.dir, 'audit')).map((f) => f.path);
       const records = files.flatMap((f) => readTrailLines(f).map((line) => JSON.parse(line) as AuditRecord));
