@@ -3,8 +3,8 @@
  * room left for it: FIN set, no extension bits, not masked (a server never masks), the payload
  * length in 7 bits or as 126 and 16 bits. Longer messages are not built this way.
  */
+/** The text opcode: the only kind of frame built in place (JSON audio messages). */
 export const TEXT_OPCODE = 0x1;
-export const BINARY_OPCODE = 0x2;
 /** Room a payload needs in front of it for its header. */
 export const FRAME_HEADROOM = 4;
 export const MAX_FRAMED_PAYLOAD = 0xffff;
