@@ -48,9 +48,6 @@ export interface EncodedAudio {
 /** No message: the `message` of audio that did not arrive as base64 text. */
 export const NO_MESSAGE = Buffer.alloc(0);
 
-/** The base64 text `encoded` arrived in (empty when none): a view, for tests and diagnostics. */
-export const base64TextOf = (encoded: EncodedAudio): Buffer => encoded.message.subarray(encoded.base64Start, encoded.base64End);
-
 /** A normalised inbound media event. */
 export type InboundMediaEvent =
   | { kind: 'connected' }

@@ -4,8 +4,11 @@ import { Metrics } from '../../src/audit/metrics.js';
 import { parseConfig } from '../../src/config/index.js';
 import { decodeMulaw, encodeMulaw } from '../../src/dsp/index.js';
 import { CallBridge } from '../../src/media/bridge.js';
-import { base64TextOf, type EncodedAudio, type LegOutput } from '../../src/media/types.js';
+import type { EncodedAudio, LegOutput } from '../../src/media/types.js';
 import { concatSamples, keypadTones, syntheticSpeech } from '../../src/simulator/index.js';
+
+/** The base64 text `encoded` arrived in (empty when none). */
+const base64TextOf = (encoded: EncodedAudio): Buffer => encoded.message.subarray(encoded.base64Start, encoded.base64End);
 
 const FRAME = 160;
 
