@@ -154,7 +154,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     logger,
     tasks: {
       tokens: () => disposeExpiredTokens(vault.store, audit.sink, { now: Date.now(), batchSize: config.vault.sweep.batchSize }),
-      recordings: async () => disposeOldRecordings(recordingsDir(config), { retentionDays: config.recording.retentionDays, now: Date.now(), audit: audit.sink }),
+      recordings: () => disposeOldRecordings(recordingsDir(config), { retentionDays: config.recording.retentionDays, now: Date.now(), audit: audit.sink }),
     },
   });
   shutdownHooks.register('sweeper', () => sweeper.close());

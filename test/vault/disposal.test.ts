@@ -86,7 +86,7 @@ describe('toneguard vault shred (CLI)', () => {
 });
 
 describe('recording retention', () => {
-  it('deletes finished recordings older than recording.retentionDays, audited by id; newer and partial files stay', () => {
+  it('deletes finished recordings older than recording.retentionDays, audited by id; newer and partial files stay', async () => {
     const dir = join(tempDir(), 'recordings');
     mkdirSync(dir);
     const now = Date.UTC(2026, 5, 1);
@@ -100,10 +100,31 @@ describe('recording retention', () => {
     file('CA03-3.tgrec.partial', 200);
     file('notes.txt', 200);
     const audit = new MemoryAuditSink();
-    expect(disposeOldRecordings(dir, { retentionDays: 90, now, audit })).toBe(1);
+    await expect(disposeOldRecordings(dir, { retentionDays: 90, now, audit })).resolves.toBe(1);
     expect(['CA01-1.tgrec', 'CA02-2.tgrec', 'CA03-3.tgrec.partial', 'notes.txt'].map((n) => existsSync(join(dir, n)))).toEqual([false, true, true, true]);
     expect(audit.events).toEqual([expect.objectContaining({ action: 'recording.disposed', details: expect.objectContaining({ count: 1, recordings: 'CA01-1' }) })]);
-    expect(disposeOldRecordings(join(dir, 'missing'), { retentionDays: 90, now, audit })).toBe(0);
+    await expect(disposeOldRecordings(join(dir, 'missing'), { retentionDays: 90, now, audit })).resolves.toBe(0);
+  });
+
+  it('examines a large directory without holding the event loop: other work runs while it sweeps', async () => {
+    const dir = join(tempDir(), 'recordings');
+    mkdirSync(dir);
+    const now = Date.UTC(2026, 5, 1);
+    const old = new Date(now - 91 * DAY);
+    for (let i = 0; i < 400; i++) {
+      const name = join(dir, `CA${String(i).padStart(4, '0')}-1.tgrec`);
+      writeFileSync(name, 'x');
+      if (i % 2 === 0) utimesSync(name, old, old);
+    }
+    let turns = 0;
+    const ticker = setInterval(() => turns++, 0);
+    const audit = new MemoryAuditSink();
+    const disposed = await disposeOldRecordings(dir, { retentionDays: 90, now, audit });
+    clearInterval(ticker);
+    expect(disposed).toBe(200);
+    // A synchronous sweep (readdirSync and statSync per file) finished before any timer could run.
+    expect(turns).toBeGreaterThan(0);
+    expect(audit.events[0].details).toMatchObject({ count: 200 });
   });
 });
 
