@@ -2,6 +2,7 @@ import { WebSocketServer } from 'ws';
 import type { AppContext } from '../context.js';
 import { refuseUpgrade, type UpgradeHandler } from '../http/upgrade.js';
 import { wsServerOptions } from '../http/ws.js';
+import { readFramesDirectly } from '../http/ws-receive.js';
 import type { AttachResult, MediaService, StreamStart } from '../media/index.js';
 import { runMediaSocket, type StreamAttach } from './media-socket.js';
 import type { TelephonyProvider } from './provider.js';
@@ -60,7 +61,10 @@ export function mediaEndpoint(ctx: EndpointContext, media: MediaService, provide
         const attached = attach(start, output);
         return attached instanceof Promise ? attached.then(admitted) : admitted(attached);
       };
-      wss.handleUpgrade(req, socket, head, (ws) => runMediaSocket(ws, provider.wire, admit, settings, logger, ctx.metrics, socket));
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        readFramesDirectly(ws, socket, ctx.config.media.maxPayloadBytes);
+        runMediaSocket(ws, provider.wire, admit, settings, logger, ctx.metrics, socket);
+      });
     },
     close() {
       for (const client of wss.clients) client.terminate();

@@ -1,0 +1,143 @@
+import { isUtf8 } from 'node:buffer';
+import type { Duplex } from 'node:stream';
+import type { WebSocket } from 'ws';
+
+/**
+ * The client frames (RFC 6455 §5.2) that the direct read path takes itself. Everything else, and
+ * every error, is the socket library's: it is handed the bytes and answers as it always does.
+ */
+export type ClientFrameKind =
+  /** A whole, final, unfragmented, masked text or binary frame within the size limit. */
+  | 'message'
+  /** A whole, masked ping or pong (the library answers a ping). */
+  | 'control'
+  /** Not all of the frame has arrived yet. */
+  | 'incomplete'
+  /** Anything else: a fragment, a close, extension bits, no mask, too long, a malformed header. */
+  | 'other';
+
+export interface ClientFrame {
+  kind: ClientFrameKind;
+  binary: boolean;
+  /** Where the mask key starts (the payload follows it). */
+  maskAt: number;
+  /** Where the frame ends. */
+  end: number;
+}
+
+const FIN = 0x80;
+const RSV_BITS = 0x70;
+const OPCODE = 0x0f;
+const MASKED = 0x80;
+const LENGTH_7 = 0x7f;
+const LENGTH_16 = 126;
+const LENGTH_64 = 127;
+const TEXT = 0x1;
+const BINARY = 0x2;
+const PING = 0x9;
+const PONG = 0xa;
+const MASK_BYTES = 4;
+const MAX_CONTROL_PAYLOAD = 125;
+
+/** Reads the header of the frame at `at` of `data` into `frame` (reused by the caller, so a frame allocates nothing). */
+export function scanClientFrame(data: Uint8Array, at: number, maxPayload: number, frame: ClientFrame): ClientFrame {
+  frame.kind = 'other';
+  const available = data.length - at;
+  if (available < 2) return ((frame.kind = 'incomplete'), frame);
+  const first = data[at];
+  const second = data[at + 1];
+  if ((second & MASKED) === 0 || (first & RSV_BITS) !== 0) return frame;
+  let length = second & LENGTH_7;
+  let header = 2;
+  if (length === LENGTH_64) return frame;
+  if (length === LENGTH_16) {
+    if (available < 4) return ((frame.kind = 'incomplete'), frame);
+    length = (data[at + 2] << 8) | data[at + 3];
+    header = 4;
+  }
+  const opcode = first & OPCODE;
+  const final = (first & FIN) !== 0;
+  const control = opcode === PING || opcode === PONG;
+  if (!final || length > maxPayload || (control ? length > MAX_CONTROL_PAYLOAD : opcode !== TEXT && opcode !== BINARY)) return frame;
+  frame.maskAt = at + header;
+  frame.end = frame.maskAt + MASK_BYTES + length;
+  frame.binary = opcode === BINARY;
+  frame.kind = frame.end > data.length ? 'incomplete' : control ? 'control' : 'message';
+  return frame;
+}
+
+/** XORs `data[from, to)` with the 4-byte key at `maskAt` (RFC 6455 §5.3): it masks and unmasks alike. */
+export function applyMask(data: Uint8Array, maskAt: number, from: number, to: number): void {
+  const m0 = data[maskAt];
+  const m1 = data[maskAt + 1];
+  const m2 = data[maskAt + 2];
+  const m3 = data[maskAt + 3];
+  let i = from;
+  for (; i + 3 < to; i += 4) {
+    data[i] ^= m0;
+    data[i + 1] ^= m1;
+    data[i + 2] ^= m2;
+    data[i + 3] ^= m3;
+  }
+  if (i < to) data[i++] ^= m0;
+  if (i < to) data[i++] ^= m1;
+  if (i < to) data[i] ^= m2;
+}
+
+type DataListener = (this: Duplex, chunk: Buffer) => void;
+
+/**
+ * Reads the common frames of an accepted WebSocket straight from its connection: each whole,
+ * final, masked text or binary frame is unmasked in place and emitted as the socket library's
+ * own `message` event (the same Buffer view it gives), with no stream machinery per message in
+ * between. Text is checked as UTF-8 as the library checks it. Pings and pongs go to the library
+ * whole, and it answers them. At the first frame of any other kind (a close, a fragment, an
+ * error to answer) the connection is handed back to the library for good, from that frame on,
+ * so every close and protocol error is exactly the library's. A frame split across reads waits
+ * (at most `maxPayload` and a header) for the rest.
+ */
+export function readFramesDirectly(ws: WebSocket, socket: Duplex, maxPayload: number): void {
+  const listeners = socket.listeners('data') as DataListener[];
+  // Not the one reader expected (another library version): the library keeps the connection.
+  if (listeners.length !== 1) return;
+  const library = listeners[0];
+  const frame: ClientFrame = { kind: 'other', binary: false, maskAt: 0, end: 0 };
+  let carried: Buffer | undefined;
+
+  const handBack = (rest: Buffer) => {
+    socket.removeListener('data', direct);
+    socket.on('data', library);
+    if (rest.length > 0) library.call(socket, rest);
+  };
+
+  function direct(chunk: Buffer): void {
+    const data = carried ? Buffer.concat([carried, chunk]) : chunk;
+    carried = undefined;
+    let at = 0;
+    while (at < data.length) {
+      scanClientFrame(data, at, maxPayload, frame);
+      if (frame.kind === 'incomplete') break;
+      if (frame.kind === 'other') return handBack(data.subarray(at));
+      const { end, binary } = frame;
+      if (frame.kind === 'control') {
+        library.call(socket, data.subarray(at, end));
+        at = end;
+        continue;
+      }
+      const payloadAt = frame.maskAt + MASK_BYTES;
+      applyMask(data, frame.maskAt, payloadAt, end);
+      const payload = data.subarray(payloadAt, end);
+      if (!binary && !isUtf8(payload)) {
+        // Masked again as it came, for the library to refuse (1007).
+        applyMask(data, frame.maskAt, payloadAt, end);
+        return handBack(data.subarray(at));
+      }
+      at = end;
+      ws.emit('message', payload, binary);
+    }
+    if (at < data.length) carried = Buffer.from(data.subarray(at));
+  }
+
+  socket.removeListener('data', library);
+  socket.on('data', direct);
+}
