@@ -21,7 +21,7 @@ export interface ClientFrame {
   binary: boolean;
   /** Where the mask key starts (the payload follows it). */
   maskAt: number;
-  /** Where the frame ends. */
+  /** Where the frame ends; 0 while its header is not all there. */
   end: number;
 }
 
@@ -42,6 +42,7 @@ const MAX_CONTROL_PAYLOAD = 125;
 /** Reads the header of the frame at `at` of `data` into `frame` (reused by the caller, so a frame allocates nothing). */
 export function scanClientFrame(data: Uint8Array, at: number, maxPayload: number, frame: ClientFrame): ClientFrame {
   frame.kind = 'other';
+  frame.end = 0;
   const available = data.length - at;
   if (available < 2) return ((frame.kind = 'incomplete'), frame);
   const first = data[at];
@@ -102,7 +103,11 @@ export function readFramesDirectly(ws: WebSocket, socket: Duplex, maxPayload: nu
   if (listeners.length !== 1) return;
   const library = listeners[0];
   const frame: ClientFrame = { kind: 'other', binary: false, maskAt: 0, end: 0 };
-  let carried: Buffer | undefined;
+  /** The start of a frame whose header is split across reads (a few bytes). */
+  let headerPart: Buffer | undefined;
+  /** A frame split across reads, gathered in a buffer of its whole length: each byte is copied once, however thinly it is sent. */
+  let gathering: Buffer | undefined;
+  let gathered = 0;
 
   const handBack = (rest: Buffer) => {
     socket.removeListener('data', direct);
@@ -110,14 +115,20 @@ export function readFramesDirectly(ws: WebSocket, socket: Duplex, maxPayload: nu
     if (rest.length > 0) library.call(socket, rest);
   };
 
-  function direct(chunk: Buffer): void {
-    const data = carried ? Buffer.concat([carried, chunk]) : chunk;
-    carried = undefined;
+  /** Reads the frames in `data`; false once the connection was handed back. */
+  const readFrames = (data: Buffer): boolean => {
     let at = 0;
     while (at < data.length) {
       scanClientFrame(data, at, maxPayload, frame);
-      if (frame.kind === 'incomplete') break;
-      if (frame.kind === 'other') return handBack(data.subarray(at));
+      if (frame.kind === 'incomplete') {
+        if (frame.end === 0) headerPart = Buffer.from(data.subarray(at));
+        else {
+          gathering = Buffer.allocUnsafe(frame.end - at);
+          gathered = data.copy(gathering, 0, at);
+        }
+        return true;
+      }
+      if (frame.kind === 'other') return (handBack(data.subarray(at)), false);
       const { end, binary } = frame;
       if (frame.kind === 'control') {
         library.call(socket, data.subarray(at, end));
@@ -130,12 +141,32 @@ export function readFramesDirectly(ws: WebSocket, socket: Duplex, maxPayload: nu
       if (!binary && !isUtf8(payload)) {
         // Masked again as it came, for the library to refuse (1007).
         applyMask(data, frame.maskAt, payloadAt, end);
-        return handBack(data.subarray(at));
+        return (handBack(data.subarray(at)), false);
       }
       at = end;
       ws.emit('message', payload, binary);
     }
-    if (at < data.length) carried = Buffer.from(data.subarray(at));
+    return true;
+  };
+
+  function direct(chunk: Buffer): void {
+    if (gathering) {
+      const n = chunk.copy(gathering, gathered);
+      gathered += n;
+      if (gathered < gathering.length) return;
+      const whole = gathering;
+      gathering = undefined;
+      const rest = chunk.subarray(n);
+      if (!readFrames(whole)) {
+        if (rest.length > 0) library.call(socket, rest);
+        return;
+      }
+      if (rest.length > 0) readFrames(rest);
+      return;
+    }
+    const data = headerPart ? Buffer.concat([headerPart, chunk]) : chunk;
+    headerPart = undefined;
+    readFrames(data);
   }
 
   socket.removeListener('data', library);

@@ -1,5 +1,8 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
+import type { WebSocket } from 'ws';
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { createRequire } from 'node:module';
@@ -185,5 +188,27 @@ describe('reading client frames directly', () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('gathers a frame sent a byte at a time by copying each byte once (no quadratic re-copying), and reads what follows it', () => {
+    const socket = new EventEmitter();
+    const handedBack: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => handedBack.push(chunk));
+    const ws = new EventEmitter();
+    const messages: Buffer[] = [];
+    ws.on('message', (data: Buffer) => messages.push(Buffer.from(data)));
+    readFramesDirectly(ws as unknown as WebSocket, socket as unknown as Duplex, 65_535);
+    const text = Buffer.alloc(60_000, 0x61);
+    const bytes = Buffer.concat([clientFrame(text, TEXT), clientFrame(Buffer.from('{"b":2}'), TEXT)]);
+    const copiedBy = vi.spyOn(Buffer, 'concat');
+    for (let i = 0; i < bytes.length; i++) socket.emit('data', bytes.subarray(i, i + 1));
+    const copied = copiedBy.mock.calls.reduce((n, [list]) => n + list.reduce((m: number, b: Uint8Array) => m + b.length, 0), 0);
+    copiedBy.mockRestore();
+    expect(handedBack).toEqual([]);
+    expect(messages.map((m) => m.length)).toEqual([60_000, 7]);
+    expect(messages[0].equals(text)).toBe(true);
+    expect(messages[1].toString()).toBe('{"b":2}');
+    // Only a split header is joined (a few bytes each time); before, every byte re-copied all the bytes before it.
+    expect(copied).toBeLessThan(100);
   });
 });
