@@ -19,16 +19,28 @@ export interface MessageRateLimiter {
  * Callers close the socket (1008) when `allow()` turns false.
  */
 export function createMessageRateLimiter(perSecond: number, now: () => number = () => performance.now()): MessageRateLimiter {
-  let tokens = perSecond;
-  let last = now();
-  return {
-    allow() {
-      const t = now();
-      tokens = Math.min(perSecond, tokens + ((t - last) / 1000) * perSecond);
-      last = t;
-      if (tokens < 1) return false;
-      tokens -= 1;
-      return true;
-    },
-  };
+  return new TokenBucket(perSecond, now);
+}
+
+/** A class, not a closure: its numbers change in place, where a closure's are a new heap number on every message. */
+class TokenBucket implements MessageRateLimiter {
+  private tokens: number;
+  private last: number;
+
+  constructor(
+    private readonly perSecond: number,
+    private readonly now: () => number,
+  ) {
+    this.tokens = perSecond;
+    this.last = now();
+  }
+
+  allow(): boolean {
+    const t = this.now();
+    this.tokens = Math.min(this.perSecond, this.tokens + ((t - this.last) / 1000) * this.perSecond);
+    this.last = t;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
 }
