@@ -4,61 +4,6 @@ import type { FrameCount, Metrics } from '../audit/metrics.js';
 import { createMessageRateLimiter } from '../http/ws.js';
 import type { EncodedAudio, LegInput, LegOutput, LegRole, MediaRejectReason, ParsedMediaMessage, StreamStart } from '../media/types.js';
 
-/** One socket's side of the batch. */
-interface BatchedSocket {
-  /** Reads one message, or ends the stream (`END`: it closed after the messages before). */
-  read(data: Buffer | typeof END, isBinary: boolean): void;
-  fail(err: unknown): void;
-}
-
-const END = Symbol('end');
-
-/**
- * Messages are read in batches: each is queued as it arrives, and at the end of the event-loop
- * turn every message that turn brought, on every socket, is parsed and handed to its bridge back
- * to back. Under load one turn brings tens of messages; running the parsers, bridges, maskers and
- * sends for all of them together keeps their code and tables in the caches that the kernel's
- * network path, run between any two messages, otherwise evicts. Each message is done with before
- * the next is read, so a wire's sessions can share their decode buffers (one set, always in cache,
- * instead of one per socket). A socket's own order is kept, its end included.
- */
-class MessageBatch {
-  private readonly sockets: BatchedSocket[] = [];
-  private readonly messages: (Buffer | typeof END)[] = [];
-  private readonly binary: boolean[] = [];
-  private scheduled = false;
-  private readonly run = () => this.readAll();
-
-  add(socket: BatchedSocket, data: Buffer | typeof END, isBinary: boolean): void {
-    this.sockets.push(socket);
-    this.messages.push(data);
-    this.binary.push(isBinary);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(this.run);
-    }
-  }
-
-  private readAll(): void {
-    const { sockets, messages, binary } = this;
-    // A message handled here may queue more (a socket closed by its bridge): they are read in this pass.
-    for (let i = 0; i < sockets.length; i++) {
-      try {
-        sockets[i].read(messages[i], binary[i]);
-      } catch (err) {
-        // One stream's failure stays on that stream: the others in the batch are still read.
-        sockets[i].fail(err);
-      }
-    }
-    sockets.length = 0;
-    messages.length = 0;
-    binary.length = 0;
-    this.scheduled = false;
-  }
-}
-
-const MESSAGES = new MessageBatch();
-
 /** A stream that keeps sending garbage is closed after this many refused messages. */
 const MAX_REJECTS = 200;
 /** Outbound frame options, made once, not per frame. */
@@ -193,31 +138,23 @@ export function runMediaSocket(ws: WebSocket, wire: MediaWire, attach: StreamAtt
     },
   };
 
-  /** Messages of this socket still in the batch: its end waits behind them. */
-  let queued = 0;
+  /**
+   * Each message is parsed and handed on as it comes, done with before the next is read (on any
+   * socket), so a wire's sessions can share their decode buffers. Holding a turn's messages to read
+   * them together at its end measured no cheaper in `bench:media` and raised the p99: every frame
+   * waited for all of the turn's reads.
+   */
   const read = (data: Buffer, isBinary: boolean) => {
     if (ended || starting) return;
     const parsed = session.parse(data, isBinary);
     handle(parsed);
     for (let more = session.next?.(); more && !ended; more = session.next?.()) handle(more);
   };
-  const batched: BatchedSocket = {
-    read(data, isBinary) {
-      queued--;
-      if (data === END) return end();
-      read(data, isBinary);
-    },
-    fail(err) {
-      log.error({ err }, 'media message could not be handled');
-      output.close(1011, 'internal_error');
-      end();
-    },
+  const fail = (err: unknown) => {
+    log.error({ err }, 'media message could not be handled');
+    output.close(1011, 'internal_error');
+    end();
   };
-  const enqueue = (data: Buffer | typeof END, isBinary: boolean) => {
-    queued++;
-    MESSAGES.add(batched, data, isBinary);
-  };
-  const closed = () => (queued > 0 ? enqueue(END, false) : end());
 
   const end = () => {
     if (ended) return;
@@ -303,20 +240,16 @@ export function runMediaSocket(ws: WebSocket, wire: MediaWire, attach: StreamAtt
     if (ended) return;
     if (!limiter.allow()) return reject('rate_limited', true);
     const message = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
-    // Until the stream is admitted, each message is read as it comes: a forged start is refused
-    // (1008) before anything sent after it, and nothing before admission is on the media path.
-    if (!input && queued === 0) {
-      try {
-        return read(message, isBinary);
-      } catch (err) {
-        return batched.fail(err);
-      }
+    try {
+      read(message, isBinary);
+    } catch (err) {
+      // One stream's failure stays on that stream.
+      fail(err);
     }
-    enqueue(message, isBinary);
   });
-  ws.on('close', closed);
+  ws.on('close', end);
   ws.on('error', (err) => {
     log.warn({ err }, 'media socket error');
-    closed();
+    end();
   });
 }

@@ -27,7 +27,6 @@ const start = (sid: string) =>
   Buffer.from(JSON.stringify({ event: 'start', sequenceNumber: '1', streamSid: sid, start: { streamSid: sid, accountSid: 'AC' + '0'.repeat(32), callSid: 'CA' + sid.slice(2), tracks: ['inbound'], customParameters: {}, mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 } } }));
 const media = (sid: string, fill: number) => Buffer.from(JSON.stringify({ event: 'media', streamSid: sid, media: { payload: Buffer.alloc(160, fill).toString('base64') } }));
 const dtmf = (sid: string) => Buffer.from(JSON.stringify({ event: 'dtmf', streamSid: sid, dtmf: { digit: '5' } }));
-const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 /** A socket run against an input that notes what it is handed, as `name:first sample` or `name:dtmf`; `name` is a hex digit (ids are hex). */
 function socket(name: string, seen: string[], audio?: (samples: Int16Array) => void): FakeSocket {
@@ -42,8 +41,8 @@ function socket(name: string, seen: string[], audio?: (samples: Int16Array) => v
   return ws;
 }
 
-describe('media sockets read messages in batches', () => {
-  it('reads every socket’s messages at the end of the turn, each socket’s in the order they came', async () => {
+describe('media sockets read each message as it comes', () => {
+  it('hands each socket’s messages on at once, in the order they came, and ends a closed socket at once', () => {
     const seen: string[] = [];
     const a = socket('a', seen);
     const b = socket('b', seen);
@@ -51,19 +50,13 @@ describe('media sockets read messages in batches', () => {
     b.emit('message', media(`MZ${'b'.repeat(32)}`, 0x80), false);
     a.emit('message', media(`MZ${'a'.repeat(32)}`, 0x00), false);
     a.emit('message', dtmf(`MZ${'a'.repeat(32)}`), false);
-    // Queued, not yet read.
-    expect(seen).toEqual([]);
-    await turn();
     expect(seen).toEqual(['a:0', 'b:32124', 'a:-32124', 'a:dtmf']);
-    // A socket that closes with messages queued ends after them.
     b.emit('message', media(`MZ${'b'.repeat(32)}`, 0xff), false);
     b.emit('close');
-    expect(seen.slice(-1)).toEqual(['a:dtmf']);
-    await turn();
     expect(seen.slice(-2)).toEqual(['b:0', 'b:ended']);
-    // With nothing queued, it ends at once.
-    a.emit('close');
-    expect(seen.slice(-1)).toEqual(['a:ended']);
+    // Nothing is read after the end.
+    b.emit('message', media(`MZ${'b'.repeat(32)}`, 0xff), false);
+    expect(seen.slice(-1)).toEqual(['b:ended']);
   });
 
   it('before its stream is admitted, a socket’s messages are read as they come: a refused start closes it (1008) before anything sent after', () => {
@@ -73,7 +66,7 @@ describe('media sockets read messages in batches', () => {
     expect(ws.closed).toBe(1008);
   });
 
-  it('a message that throws closes its own stream only; the rest of the batch is read', async () => {
+  it('a message that throws closes its own stream only; the other streams are read', () => {
     const seen: string[] = [];
     const bad = socket('c', seen, () => {
       throw new Error('bridge failed');
@@ -82,18 +75,16 @@ describe('media sockets read messages in batches', () => {
     bad.emit('message', media(`MZ${'c'.repeat(32)}`, 0xff), false);
     bad.emit('message', media(`MZ${'c'.repeat(32)}`, 0xff), false);
     good.emit('message', media(`MZ${'d'.repeat(32)}`, 0xff), false);
-    await turn();
     expect(bad.closed).toBe(1011);
     expect(good.closed).toBeUndefined();
     expect(seen).toEqual(['c:ended', 'd:0']);
   });
 
-  it('sockets of one wire share its decode buffers: each frame is handed on before the next is read', async () => {
+  it('sockets of one wire share its decode buffers: each frame is handed on before the next is read', () => {
     const seen: string[] = [];
     const held: Int16Array[] = [];
     const sockets = ['e', 'f', '1', '2'].map((name) => socket(name, seen, (samples) => void held.push(samples.slice())));
     sockets.forEach((ws, i) => ws.emit('message', media(`MZ${['e', 'f', '1', '2'][i].repeat(32)}`, 0x10 * (i + 1)), false));
-    await turn();
     // Every frame was read whole before the next overwrote the shared buffer.
     expect(held.map((samples) => samples[0])).toEqual([0x10, 0x20, 0x30, 0x40].map((code) => decodeMulawByte(code)));
   });
