@@ -21,5 +21,6 @@ COPY --chown=root:root config ./config
 USER toneguard
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=3s CMD node -e "fetch('http://127.0.0.1:8080/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-ENTRYPOINT ["node", "dist/cli.js"]
+# The flags of src/cli/node-flags.ts (why they are set is said there).
+ENTRYPOINT ["node", "--max-semi-space-size=2", "dist/cli.js"]
 CMD ["serve"]

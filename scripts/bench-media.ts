@@ -18,6 +18,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { createLogger } from '../src/audit/logger.js';
 import { parseConfig } from '../src/config/index.js';
 import { startServer } from '../src/server.js';
+import { SERVE_NODE_FLAGS } from '../src/cli/node-flags.js';
 import { cpuSeconds, frameMessages, sendStreamStart } from './bench-load.js';
 import {
   parseStreamTwiml,
@@ -51,6 +52,14 @@ const GENERATOR_SATURATED = 0.9;
 const TIMELINE = Boolean(process.env.BENCH_TIMELINE);
 
 type Kind = 'toneguard' | 'relay';
+/**
+ * BENCH_AGAINST=DIR turns the run into an A/B of two builds: the baseline phases serve Toneguard
+ * from the checkout at DIR (with its own node_modules) instead of the relay, and the ratios (still
+ * labelled relay in the JSON) are against that build. BENCH_FLAGS_A: Node flags for this build's
+ * server only (to A/B a flag).
+ */
+const AGAINST = process.env.BENCH_AGAINST;
+const label = (kind: Kind) => (kind === 'relay' && AGAINST ? 'baseline' : kind);
 
 // ── server side (child processes) ──────────────────────────────────────────────────────────
 
@@ -181,7 +190,7 @@ async function runTrial(kind: Kind, server: { port: number; pid: number }, stand
   const { port } = server;
   const calls: BenchCall[] = [];
   for (let i = 0; i < n; i += 20) {
-    const batch = Array.from({ length: Math.min(20, n - i) }, (_, j) => (kind === 'toneguard' ? dialToneguard(port, standIn, i + j) : dialRelay(port, i + j)));
+    const batch = Array.from({ length: Math.min(20, n - i) }, (_, j) => (kind === 'toneguard' || AGAINST ? dialToneguard(port, standIn, i + j) : dialRelay(port, i + j)));
     calls.push(...(await Promise.all(batch)));
   }
   await new Promise((resolve) => setTimeout(resolve, 300));
@@ -274,8 +283,13 @@ function startChild(kind: Kind, apiBaseUrl: string): Promise<{ child: ChildProce
   const gc = process.env.BENCH_TRACE_GC ? ['--trace-gc'] : [];
   // BENCH_NODE_FLAGS: further flags for both server children (such as --perf-basic-prof for `perf record`).
   const extra = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
-  const args = [...profile, ...gc, ...extra, '--import', 'tsx', import.meta.filename, 'serve', kind, apiBaseUrl];
-  const child = spawn('taskset', ['-c', SERVER_CORE, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // Toneguard runs with the flags it ships with (a baseline build too, so that an A/B compares code).
+  const shipped = kind === 'toneguard' || AGAINST ? SERVE_NODE_FLAGS : [];
+  const own = kind === 'toneguard' ? (process.env.BENCH_FLAGS_A?.split(' ').filter(Boolean) ?? []) : [];
+  const baseline = kind === 'relay' && AGAINST !== undefined;
+  const script = baseline ? join(AGAINST, 'scripts', 'bench-media.ts') : import.meta.filename;
+  const args = [...profile, ...gc, ...extra, ...shipped, ...own, '--import', 'tsx', script, 'serve', baseline ? 'toneguard' : kind, apiBaseUrl];
+  const child = spawn('taskset', ['-c', SERVER_CORE, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'], cwd: baseline ? AGAINST : process.cwd() });
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`${kind} server exited (${code})`)));
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -288,7 +302,7 @@ function startChild(kind: Kind, apiBaseUrl: string): Promise<{ child: ChildProce
 }
 
 function describe(kind: Kind, t: Trial): string {
-  return `  ${kind.padEnd(9)} ${String(t.calls).padStart(4)} calls: server CPU ${(t.serverCpu * 100).toFixed(0)}% of a core (${(t.calls / t.serverCpu).toFixed(0)} calls per core), p99 ${t.p99Ms.toFixed(2)} ms, max ${t.maxMs.toFixed(1)} ms, lost ${t.lost}, generator load ${(t.generatorUtilisation * 100).toFixed(0)}%\n`;
+  return `  ${label(kind).padEnd(9)} ${String(t.calls).padStart(4)} calls: server CPU ${(t.serverCpu * 100).toFixed(0)}% of a core (${(t.calls / t.serverCpu).toFixed(0)} calls per core), p99 ${t.p99Ms.toFixed(2)} ms, max ${t.maxMs.toFixed(1)} ms, lost ${t.lost}, generator load ${(t.generatorUtilisation * 100).toFixed(0)}%\n`;
 }
 
 const round2 = (x: number) => Number(x.toFixed(2));
@@ -356,7 +370,7 @@ async function main(): Promise<void> {
   // The whole generator (every thread) on the other core, so that the server's core is its own.
   execFileSync('taskset', ['-a', '-cp', GENERATOR_CORE, String(process.pid)], { stdio: 'ignore' });
   const standIn = await startTwilioRestStandIn();
-  process.stdout.write(`bench:media: both legs at 50 frames/s, server on core ${SERVER_CORE}, load on core ${GENERATOR_CORE}, ${MEASURE_MS / 1000} s per phase\n`);
+  process.stdout.write(`bench:media: both legs at 50 frames/s, server on core ${SERVER_CORE}, load on core ${GENERATOR_CORE}, ${MEASURE_MS / 1000} s per phase${AGAINST ? `, against the build at ${AGAINST}` : ''}\n`);
   const servers = { toneguard: await startChild('toneguard', standIn.url), relay: await startChild('relay', standIn.url) };
   const rounds = new Map<number, RoundResult[]>(LOADS.map((n) => [n, []]));
   for (let round = 0; round < ROUNDS; round++) {
