@@ -21,6 +21,6 @@ COPY --chown=root:root config ./config
 USER toneguard
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=3s CMD node -e "fetch('http://127.0.0.1:8080/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-# The flags of src/cli/node-flags.ts (why they are set is said there).
+# SERVE_NODE_FLAGS (cli/node-flags.ts says why they are set).
 ENTRYPOINT ["node", "--max-semi-space-size=2", "dist/cli.js"]
 CMD ["serve"]
